@@ -1,0 +1,30 @@
+"""FHIR R4 (4.0.1) definitions as data, built by `scripts/build_fhir_profiles.py`."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@cache
+def load(relative_path: str) -> Any:
+    """Parse one JSON file of this package, once."""
+    return json.loads(resources.files(__package__).joinpath(relative_path).read_text("utf-8"))
+
+
+def elements() -> dict[str, dict[str, list[Any]]]:
+    """Type -> element name -> [type code, is array, (required value set url)]."""
+    result: dict[str, dict[str, list[Any]]] = load("structure-definitions/elements.json")
+    return result
+
+
+def required_value_sets() -> dict[str, frozenset[str]]:
+    return _required_value_sets()
+
+
+@cache
+def _required_value_sets() -> dict[str, frozenset[str]]:
+    raw: dict[str, list[str]] = load("value-sets/required.json")
+    return {url: frozenset(codes) for url, codes in raw.items()}

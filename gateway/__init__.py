@@ -1,0 +1,1 @@
+"""FHIR R4 interoperability gateway: domain records inside, standard FHIR R4 outside."""

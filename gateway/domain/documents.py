@@ -1,0 +1,125 @@
+"""Beanie documents: the records plus identity and version, with the indexes searches use.
+
+Keys are the FHIR ids (`_id`); `version_id` and `last_updated` are the service's, never the
+client's. Every version of every resource is also kept in `history` as FHIR JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import pymongo
+from beanie import Document
+from pydantic import BaseModel, ConfigDict
+
+from gateway.domain.encounter import EncounterRecord
+from gateway.domain.medication_statement import MedicationStatementRecord
+from gateway.domain.observation import ObservationRecord
+from gateway.domain.patient import PatientRecord
+
+ASC = pymongo.ASCENDING
+
+
+def _index(*keys: str, name: str | None = None) -> pymongo.IndexModel:
+    return pymongo.IndexModel([(k, ASC) for k in keys], name=name)
+
+
+class Versioned(BaseModel):
+    """What the service owns on every stored resource."""
+
+    version_id: int
+    last_updated: datetime
+
+
+class PatientDocument(PatientRecord, Versioned, Document):  # type: ignore[misc]
+    id: str  # type: ignore[assignment]
+
+    class Settings:
+        name = "patients"
+        keep_nulls = False
+        use_revision = False
+        indexes = [  # noqa: RUF012 (Beanie reads this class attribute)
+            _index("last_updated"),
+            _index("names.family"),
+            _index("identifiers.system", "identifiers.value"),
+            _index("birth_date.start"),
+        ]
+
+
+class EncounterDocument(EncounterRecord, Versioned, Document):  # type: ignore[misc]
+    id: str  # type: ignore[assignment]
+
+    class Settings:
+        name = "encounters"
+        keep_nulls = False
+        use_revision = False
+        indexes = [  # noqa: RUF012
+            _index("last_updated"),
+            _index("patient_id", "when.start"),
+            _index("identifiers.system", "identifiers.value"),
+        ]
+
+
+class ObservationDocument(ObservationRecord, Versioned, Document):  # type: ignore[misc]
+    id: str  # type: ignore[assignment]
+
+    class Settings:
+        name = "observations"
+        keep_nulls = False
+        use_revision = False
+        indexes = [  # noqa: RUF012
+            _index("last_updated"),
+            _index("patient_id", "code.coding.code", "effective.start"),
+            _index("patient_id", "categories.coding.code", "effective.start"),
+            _index("code.coding.code", "value_quantity.value"),
+            _index("encounter_id"),
+            _index("identifiers.system", "identifiers.value"),
+        ]
+
+
+class MedicationStatementDocument(MedicationStatementRecord, Versioned, Document):  # type: ignore[misc]
+    id: str  # type: ignore[assignment]
+
+    class Settings:
+        name = "medication_statements"
+        keep_nulls = False
+        use_revision = False
+        indexes = [  # noqa: RUF012
+            _index("last_updated"),
+            _index("patient_id", "status"),
+            _index("medication_concept.coding.code"),
+            _index("identifiers.system", "identifiers.value"),
+        ]
+
+
+class HistoryDocument(Document):
+    """One version of one resource, as FHIR JSON; `_id` is `Type/id/_history/vid`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str  # type: ignore[assignment]
+    resource_type: str
+    resource_id: str
+    version_id: int
+    last_updated: datetime
+    method: Literal["POST", "PUT", "DELETE"]
+    resource: dict[str, Any] | None = None
+
+    class Settings:
+        name = "history"
+        keep_nulls = False
+        use_revision = False
+        indexes = [  # noqa: RUF012
+            _index("resource_type", "resource_id", "version_id"),
+            _index("resource_type", "last_updated"),
+        ]
+
+
+DOCUMENTS: dict[str, type[Document]] = {
+    "Patient": PatientDocument,
+    "Encounter": EncounterDocument,
+    "Observation": ObservationDocument,
+    "MedicationStatement": MedicationStatementDocument,
+}
+ALL_DOCUMENTS: list[type[Document]] = [*DOCUMENTS.values(), HistoryDocument]

@@ -1,0 +1,26 @@
+"""Runtime configuration, read from the environment (prefix-free names, as operators expect)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the gateway; `MONGODB_URI` unset means the embedded in-process store."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    mongodb_uri: str | None = Field(default=None, description="MongoDB URI; unset: embedded store.")
+    mongodb_database: str = Field(default="fhir_gateway", description="Database name.")
+    fhir_base_path: str = Field(default="/fhir", description="Path of the FHIR REST base.")
+    fhir_base_url: str | None = Field(
+        default=None, description="Public base URL for fullUrl/Location; default: from the request."
+    )
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, description="Largest request body.")
+    demo_data: bool = Field(default=False, description="Load the demo records at start-up.")
+    log_level: str = Field(default="info")
+
+    @property
+    def embedded(self) -> bool:
+        return not self.mongodb_uri

