@@ -54,12 +54,12 @@ def _install_embedded_id_lookup() -> None:
     def iter_documents(self: Any, filter: Any) -> Iterator[Mapping[str, Any]]:
         keys = _id_keys(filter)
         if keys is None:
-            return scan(self, filter)  # type: ignore[no-any-return]
+            return scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
         documents = self._store._documents
         found = [documents[k] for k in keys if k in documents]
-        return (doc for doc in found if filter_applies(filter, doc))
+        return (doc for doc in found if filter_applies(filter, doc))  # type: ignore[no-untyped-call]
 
-    Collection._iter_documents = iter_documents
+    Collection._iter_documents = iter_documents  # type: ignore[method-assign]
     _id_lookup_installed = True
 
 

@@ -32,7 +32,7 @@ class Versioned(BaseModel):
     last_updated: datetime
 
 
-class PatientDocument(PatientRecord, Versioned, Document):  # type: ignore[misc]
+class PatientDocument(PatientRecord, Versioned, Document):
     id: str  # type: ignore[assignment]
 
     class Settings:
@@ -47,7 +47,7 @@ class PatientDocument(PatientRecord, Versioned, Document):  # type: ignore[misc]
         ]
 
 
-class EncounterDocument(EncounterRecord, Versioned, Document):  # type: ignore[misc]
+class EncounterDocument(EncounterRecord, Versioned, Document):
     id: str  # type: ignore[assignment]
 
     class Settings:
@@ -61,7 +61,7 @@ class EncounterDocument(EncounterRecord, Versioned, Document):  # type: ignore[m
         ]
 
 
-class ObservationDocument(ObservationRecord, Versioned, Document):  # type: ignore[misc]
+class ObservationDocument(ObservationRecord, Versioned, Document):
     id: str  # type: ignore[assignment]
 
     class Settings:
@@ -78,7 +78,7 @@ class ObservationDocument(ObservationRecord, Versioned, Document):  # type: igno
         ]
 
 
-class MedicationStatementDocument(MedicationStatementRecord, Versioned, Document):  # type: ignore[misc]
+class MedicationStatementDocument(MedicationStatementRecord, Versioned, Document):
     id: str  # type: ignore[assignment]
 
     class Settings:

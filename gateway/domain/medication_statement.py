@@ -104,7 +104,7 @@ class MedicationStatementRecord(FhirRecord):
             if self.medication_concept
             else (self.medication_reference.display if self.medication_reference else None)
         )
-        first = (self.dosages or [None])[0]
+        first = self.dosages[0] if self.dosages else None
         self.dosage_text = first.text if first else None
         quantity = (
             next((d.doseQuantity for d in (first.doseAndRate or []) if d.doseQuantity), None)

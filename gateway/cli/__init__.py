@@ -1,0 +1,1 @@
+"""The command line: `fhir-gateway serve` (and, later, import and export)."""

@@ -1,0 +1,48 @@
+"""`create_app(settings)`: the FastAPI application serving the FHIR base."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from gateway.http.deps import negotiate
+from gateway.http.outcomes import install_error_handlers
+from gateway.http.routes import metadata, resources
+from gateway.services.context import open_services
+from gateway.services.demo_load import load_demo
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await open_services(settings)
+        app.state.services = services
+        if settings.demo_data:
+            counts = await load_demo(services)
+            log.info("Demo data loaded: %s", counts)
+        try:
+            yield
+        finally:
+            services.close()
+
+    app = FastAPI(
+        title="FHIR R4 gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=f"{settings.fhir_base_path}/_docs",
+        openapi_url=f"{settings.fhir_base_path}/_openapi.json",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    base = settings.fhir_base_path.rstrip("/")
+    for router in (metadata.router, resources.router):
+        app.include_router(router, prefix=base, dependencies=[Depends(negotiate)])
+    return app

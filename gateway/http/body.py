@@ -1,0 +1,39 @@
+"""Reading a resource body: size limit, JSON, an object with a resourceType."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from gateway.errors import InvalidRequest, PayloadTooLarge
+from gateway.http.negotiation import check_body_type
+
+
+async def read_json_body(request: Request, *, limit: int) -> dict[str, Any]:
+    check_body_type(request)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {limit}.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is over the limit of {limit} bytes.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise InvalidRequest("The request has no body; a FHIR resource was expected.")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InvalidRequest(
+            f"The body is not valid JSON: {error}.", code="MSG_JSON_OBJECT"
+        ) from error
+    if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
+        raise InvalidRequest(
+            "The body must be a JSON object with a resourceType.", expression="resourceType"
+        )
+    return body

@@ -1,0 +1,21 @@
+"""`GET [base]/metadata`: the CapabilityStatement (http.html#capabilities)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.domain.time import format_instant, utc_now
+from gateway.http.deps import BaseUrlDep
+from gateway.http.negotiation import pretty
+from gateway.http.responses import FHIRResponse
+from gateway.services.capabilities import capability_statement
+
+router = APIRouter()
+
+
+@router.get("/metadata")
+async def metadata(request: Request, base: BaseUrlDep) -> Response:
+    statement = capability_statement(base_url=base, date=format_instant(utc_now()))
+    return FHIRResponse(statement, pretty=pretty(request))

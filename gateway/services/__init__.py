@@ -1,0 +1,1 @@
+"""Use cases named after FHIR interactions; they own ids, versions and meta."""

@@ -1,0 +1,38 @@
+"""Bundles the server returns (https://hl7.org/fhir/R4/bundle.html)."""
+
+from __future__ import annotations
+
+import uuid
+
+from gateway.domain.time import format_instant, utc_now
+from gateway.services.store import Version
+from mappers.base import FhirJson
+
+
+def history_bundle(versions: list[Version], *, base: str) -> FhirJson:
+    """A `history` Bundle, newest first, deletions as entries without a resource."""
+    return {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "meta": {"lastUpdated": format_instant(utc_now())},
+        "type": "history",
+        "total": len(versions),
+        "entry": [_history_entry(v, base) for v in versions],
+    }
+
+
+def _history_entry(version: Version, base: str) -> FhirJson:
+    url = f"{version.resource_type}/{version.id}"
+    entry: FhirJson = {"fullUrl": f"{base}/{url}"}
+    if version.resource is not None:
+        entry["resource"] = version.resource
+    method = version.method
+    entry["request"] = {"method": method, "url": version.resource_type if method == "POST" else url}
+    created = method == "POST" or (method == "PUT" and version.version_id == 1)
+    status = "204 No Content" if version.deleted else ("201 Created" if created else "200 OK")
+    entry["response"] = {
+        "status": status,
+        "etag": f'W/"{version.version_id}"',
+        "lastModified": format_instant(version.last_updated),
+    }
+    return entry

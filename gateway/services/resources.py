@@ -1,0 +1,156 @@
+"""The instance-level FHIR interactions: create, read, vread, update, delete, history.
+
+https://hl7.org/fhir/R4/http.html. The service assigns ids (a client id on create is ignored,
+http.html#create), numbers versions, keeps every version, and answers deletions with 410.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.domain.time import utc_now
+from gateway.errors import (
+    Gone,
+    InvalidRequest,
+    InvalidResource,
+    NotFound,
+    PreconditionFailed,
+    UnprocessableResource,
+)
+from gateway.services.store import ResourceStore, Version
+from mappers.base import FhirJson
+from mappers.invariants import invariant_issues
+from mappers.r4 import validate
+
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a write did: the version now stored and whether it created the resource."""
+
+    version: Version
+    created: bool
+
+
+def check_id(resource_id: str) -> str:
+    if not _ID.fullmatch(resource_id):
+        raise InvalidRequest(
+            f"`{resource_id}` is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .).",
+            code="MSG_ID_INVALID",
+        )
+    return resource_id
+
+
+def accept(store: ResourceStore, resource: FhirJson) -> Any:
+    """Validate an incoming resource and map it to its record; raises 400/422 errors."""
+    if resource.get("resourceType") != store.resource_type:
+        raise InvalidResource(
+            f"resourceType `{resource.get('resourceType')}` does not match `{store.resource_type}`.",
+            expression="resourceType",
+        )
+    validate(resource)
+    issues = invariant_issues(resource)
+    if issues:
+        raise UnprocessableResource(issues[0].diagnostics, issues=issues)
+    return store.mapper.from_fhir(resource)
+
+
+async def create(store: ResourceStore, resource: FhirJson) -> Written:
+    record = accept(store, resource)
+    version = await store.write(
+        record,
+        resource_id=str(uuid.uuid4()),
+        version_id=1,
+        updated=utc_now(),
+        replaces=None,
+        method="POST",
+    )
+    return Written(version, created=True)
+
+
+async def read(store: ResourceStore, resource_id: str) -> Version:
+    current = await store.current(check_id(resource_id))
+    if current is not None:
+        return current
+    latest = await store.latest_history(resource_id)
+    if latest is not None and latest.deleted:
+        raise Gone(f"`{store.resource_type}/{resource_id}` was deleted.", code="MSG_DELETED_ID")
+    raise NotFound(f"`{store.resource_type}/{resource_id}` is not known.", code="MSG_NO_EXIST")
+
+
+async def vread(store: ResourceStore, resource_id: str, version_id: str) -> Version:
+    if not version_id.isdigit():
+        raise NotFound(f"Version `{version_id}` is not known.", code="MSG_NO_EXIST")
+    version = await store.version(check_id(resource_id), int(version_id))
+    if version is None:
+        raise NotFound(
+            f"`{store.resource_type}/{resource_id}/_history/{version_id}` is not known.",
+            code="MSG_NO_EXIST",
+        )
+    if version.deleted:
+        raise Gone(f"Version {version_id} of `{store.resource_type}/{resource_id}` is a deletion.")
+    return version
+
+
+async def update(
+    store: ResourceStore, resource_id: str, resource: FhirJson, *, if_match: int | None = None
+) -> Written:
+    """PUT: replace, or create with the client's id (http.html#upsert)."""
+    check_id(resource_id)
+    if resource.get("id") != resource_id:
+        raise InvalidResource(
+            f"The body's id `{resource.get('id')}` does not match the URL's `{resource_id}`.",
+            expression=f"{store.resource_type}.id",
+            code="MSG_RESOURCE_ID_MISMATCH",
+        )
+    record = accept(store, resource)
+    current = await store.current_version_id(resource_id)
+    _check_precondition(store, resource_id, current, if_match)
+    if current is None:
+        latest = await store.latest_history(resource_id)
+        next_version = latest.version_id + 1 if latest else 1
+    else:
+        next_version = current + 1
+    version = await store.write(
+        record,
+        resource_id=resource_id,
+        version_id=next_version,
+        updated=utc_now(),
+        replaces=current,
+        method="PUT",
+    )
+    return Written(version, created=current is None)
+
+
+async def delete(store: ResourceStore, resource_id: str, *, if_match: int | None = None) -> Version:
+    """DELETE; deleting what is already deleted changes nothing (http.html#delete)."""
+    current = await store.current_version_id(check_id(resource_id))
+    if current is None:
+        latest = await store.latest_history(resource_id)
+        if latest is not None and latest.deleted:
+            return latest
+        raise NotFound(f"`{store.resource_type}/{resource_id}` is not known.", code="MSG_NO_EXIST")
+    _check_precondition(store, resource_id, current, if_match)
+    return await store.delete(resource_id, replaces=current, updated=utc_now())
+
+
+async def history(store: ResourceStore, resource_id: str, *, count: int) -> list[Version]:
+    versions = await store.versions(check_id(resource_id), limit=count)
+    if not versions:
+        raise NotFound(f"`{store.resource_type}/{resource_id}` is not known.", code="MSG_NO_EXIST")
+    return versions
+
+
+def _check_precondition(
+    store: ResourceStore, resource_id: str, current: int | None, if_match: int | None
+) -> None:
+    if if_match is not None and current != if_match:
+        raise PreconditionFailed(
+            f"`{store.resource_type}/{resource_id}` is at version {current or 'none'}, "
+            f"not {if_match} (If-Match).",
+            code="MSG_VERSION_AWARE_CONFLICT",
+        )

@@ -1,0 +1,32 @@
+"""Issues -> OperationOutcome JSON (https://hl7.org/fhir/R4/operationoutcome.html)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gateway.errors import Issue
+from mappers.base import FhirJson
+
+OPERATION_OUTCOME_CODES = "http://terminology.hl7.org/CodeSystem/operation-outcome"
+
+
+def operation_outcome(issues: Iterable[Issue]) -> FhirJson:
+    rendered = []
+    for issue in issues:
+        entry: FhirJson = {
+            "severity": issue.severity,
+            "code": issue.code,
+            "diagnostics": issue.diagnostics,
+        }
+        if issue.details_code:
+            entry["details"] = {
+                "coding": [{"system": OPERATION_OUTCOME_CODES, "code": issue.details_code}]
+            }
+        if issue.expression:
+            entry["expression"] = [issue.expression]
+        rendered.append(entry)
+    return {"resourceType": "OperationOutcome", "issue": rendered}
+
+
+def information(text: str) -> FhirJson:
+    return operation_outcome([Issue(text, code="informational", severity="information")])
