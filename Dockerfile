@@ -11,5 +11,5 @@ RUN pip install --disable-pip-version-check . && useradd --system --uid 10001 ga
 USER gateway
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/fhir/metadata')"
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health')"
 CMD ["fhir-gateway", "serve", "--host", "0.0.0.0", "--port", "8080"]

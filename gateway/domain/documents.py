@@ -7,7 +7,7 @@ client's. Every version of every resource is also kept in `history` as FHIR JSON
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import pymongo
 from beanie import Document
@@ -94,7 +94,7 @@ class MedicationStatementDocument(MedicationStatementRecord, Versioned, Document
 
 
 class HistoryDocument(Document):
-    """One version of one resource, as FHIR JSON; `_id` is `Type/id/_history/vid`."""
+    """One version of one resource as FHIR JSON bytes; `_id` is `Type/id/_history/vid`."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -104,7 +104,7 @@ class HistoryDocument(Document):
     version_id: int
     last_updated: datetime
     method: Literal["POST", "PUT", "DELETE"]
-    resource: dict[str, Any] | None = None
+    resource: bytes | None = None
 
     class Settings:
         name = "history"

@@ -114,11 +114,16 @@ class FhirDateTime(BaseModel):
             return {"value": data, "start": start, "end": end, "precision": precision}
         return data
 
-    @model_serializer(mode="wrap")
-    def _to_text(self, handler: Any, info: SerializationInfo) -> Any:
+    @model_serializer(mode="plain")
+    def _to_text(self, info: SerializationInfo) -> Any:
         if info.context and info.context.get("fhir"):
             return self.value
-        return handler(self)
+        return {
+            "value": self.value,
+            "start": self.start,
+            "end": self.end,
+            "precision": self.precision,
+        }
 
     @classmethod
     def of(cls, text: str) -> FhirDateTime:

@@ -6,9 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
-from gateway.http.deps import negotiate
 from gateway.http.outcomes import install_error_handlers
 from gateway.http.routes import metadata, resources
 from gateway.services.context import open_services
@@ -43,6 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     base = settings.fhir_base_path.rstrip("/")
-    for router in (metadata.router, resources.router):
-        app.include_router(router, prefix=base, dependencies=[Depends(negotiate)])
+    app.include_router(metadata.router, prefix=base)
+    app.router.routes.extend(resources.routes(base))
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        """Liveness for load balancers and container health checks (outside the FHIR base)."""
+        return {"status": "ok"}
+
     return app

@@ -1,5 +1,8 @@
 """Where resources live: one collection of current domain documents per type, one history.
 
+History entries keep each version's FHIR JSON as one compact blob (orjson bytes): it is only
+ever read back whole, and a blob costs neither MongoDB nor the embedded store a document walk.
+
 Writes are guarded by the version they replace (`{_id, version_id}` in the filter), so two
 concurrent updates cannot both win: the loser sees no match and gets VersionConflict.
 """
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pymongo.errors import DuplicateKeyError
 
 from gateway.domain.base import FhirRecord
@@ -58,8 +62,9 @@ class ResourceStore:
         self.collection = collection
         self.history = history
 
-    def to_version(self, document: dict[str, Any]) -> Version:
-        record = self.mapper.record_type.model_validate(document)
+    def to_version(self, document: dict[str, Any], record: FhirRecord | None = None) -> Version:
+        """The served form of a stored document (pass `record` when it is already at hand)."""
+        record = record or self.mapper.record_type.model_validate(document)
         resource = with_meta(
             self.mapper.to_fhir(record),
             document["_id"],
@@ -137,7 +142,7 @@ class ResourceStore:
                 raise VersionConflict(
                     f"`{self.resource_type}/{resource_id}` changed while it was being updated."
                 )
-        version = self.to_version(document)
+        version = self.to_version(document, record)
         await self._record_history(version, method)
         return Version(
             version.resource_type, version.id, version_id, updated, version.resource, method
@@ -163,16 +168,17 @@ class ResourceStore:
             "method": method,
         }
         if version.resource is not None:
-            entry["resource"] = version.resource
+            entry["resource"] = orjson.dumps(version.resource)
         await self.history.insert_one(entry)
 
 
 def _history_version(document: dict[str, Any]) -> Version:
+    stored = document.get("resource")
     return Version(
         document["resource_type"],
         document["resource_id"],
         document["version_id"],
         document["last_updated"],
-        document.get("resource"),
+        orjson.loads(stored) if stored is not None else None,
         document["method"],
     )

@@ -1,34 +1,45 @@
 """Instance interactions over HTTP: create, read, vread, update, delete, history.
 
 https://hl7.org/fhir/R4/http.html — status codes, Location/ETag/Last-Modified, Prefer.
+These are plain Starlette routes on the FastAPI app: the FHIR surface is described by the
+CapabilityStatement, not OpenAPI, and skipping FastAPI's parameter machinery halves the cost of
+a read.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
+from gateway.errors import InvalidRequest
 from gateway.http.body import read_json_body
-from gateway.http.deps import BaseUrlDep, ServicesDep
+from gateway.http.deps import base_url, services_for
 from gateway.http.negotiation import if_match, pretty, return_preference
-from gateway.http.responses import FHIRResponse, version_headers
+from gateway.http.responses import FHIRResponse, etag, version_headers
 from gateway.services import resources
 from gateway.services.bundles import history_bundle
-from gateway.services.store import Version
+from gateway.services.context import Services
+from gateway.services.store import ResourceStore, Version
 from mappers.outcome import information
 
-router = APIRouter()
+MAX_HISTORY = 1000
+
+
+def _store(request: Request) -> tuple[Services, ResourceStore]:
+    services = services_for(request)
+    return services, services.store(request.path_params["resource_type"])
 
 
 def _read_response(request: Request, version: Version) -> Response:
-    headers = version_headers(version)
-    return FHIRResponse(version.resource, headers=headers, pretty=pretty(request))
+    return FHIRResponse(version.resource, headers=version_headers(version), pretty=pretty(request))
 
 
-def _write_response(request: Request, version: Version, *, status: int, base: str) -> Response:
+def _write_response(request: Request, version: Version, *, status: int) -> Response:
     """A create/update answer: Location with version, and the body `Prefer: return` asks for."""
-    location = f"{base}/{version.resource_type}/{version.id}/_history/{version.version_id}"
+    location = (
+        f"{base_url(request)}/{version.resource_type}/{version.id}/_history/{version.version_id}"
+    )
     headers = version_headers(version, location=location)
     preference = return_preference(request)
     if preference == "minimal":
@@ -36,73 +47,75 @@ def _write_response(request: Request, version: Version, *, status: int, base: st
     body = version.resource
     if preference == "OperationOutcome":
         verb = "Created" if status == 201 else "Updated"
-        body = information(
-            f"{verb} `{version.resource_type}/{version.id}`, version {version.version_id}."
-        )
+        where = f"`{version.resource_type}/{version.id}`, version {version.version_id}"
+        body = information(f"{verb} {where}.")
     return FHIRResponse(body, status_code=status, headers=headers, pretty=pretty(request))
 
 
-@router.post("/{resource_type}")
-async def create(
-    request: Request, resource_type: str, services: ServicesDep, base: BaseUrlDep
-) -> Response:
-    store = services.store(resource_type)
+async def create(request: Request) -> Response:
+    services, store = _store(request)
     body = await read_json_body(request, limit=services.settings.max_body_bytes)
     written = await resources.create(store, body)
-    return _write_response(request, written.version, status=201, base=base)
+    return _write_response(request, written.version, status=201)
 
 
-@router.get("/{resource_type}/{resource_id}")
-async def read(
-    request: Request, resource_type: str, resource_id: str, services: ServicesDep
-) -> Response:
-    version = await resources.read(services.store(resource_type), resource_id)
+async def read(request: Request) -> Response:
+    _, store = _store(request)
+    version = await resources.read(store, request.path_params["resource_id"])
     return _read_response(request, version)
 
 
-@router.put("/{resource_type}/{resource_id}")
-async def update(
-    request: Request, resource_type: str, resource_id: str, services: ServicesDep, base: BaseUrlDep
-) -> Response:
-    store = services.store(resource_type)
+async def update(request: Request) -> Response:
+    services, store = _store(request)
     body = await read_json_body(request, limit=services.settings.max_body_bytes)
+    resource_id = request.path_params["resource_id"]
     written = await resources.update(store, resource_id, body, if_match=if_match(request))
-    status = 201 if written.created else 200
-    return _write_response(request, written.version, status=status, base=base)
+    return _write_response(request, written.version, status=201 if written.created else 200)
 
 
-@router.delete("/{resource_type}/{resource_id}")
-async def delete(
-    request: Request, resource_type: str, resource_id: str, services: ServicesDep
-) -> Response:
-    version = await resources.delete(
-        services.store(resource_type), resource_id, if_match=if_match(request)
-    )
-    headers = {"ETag": f'W/"{version.version_id}"'}
-    if return_preference(request) == "OperationOutcome":
-        text = f"Deleted `{resource_type}/{resource_id}`."
-        return FHIRResponse(
-            information(text), status_code=200, headers=headers, pretty=pretty(request)
-        )
-    return Response(status_code=204, headers=headers)
+async def delete(request: Request) -> Response:
+    _, store = _store(request)
+    resource_id = request.path_params["resource_id"]
+    version = await resources.delete(store, resource_id, if_match=if_match(request))
+    headers = {"ETag": etag(version.version_id)}
+    if return_preference(request) != "OperationOutcome":
+        return Response(status_code=204, headers=headers)
+    outcome = information(f"Deleted `{store.resource_type}/{resource_id}`.")
+    return FHIRResponse(outcome, status_code=200, headers=headers, pretty=pretty(request))
 
 
-@router.get("/{resource_type}/{resource_id}/_history/{version_id}")
-async def vread(
-    request: Request, resource_type: str, resource_id: str, version_id: str, services: ServicesDep
-) -> Response:
-    version = await resources.vread(services.store(resource_type), resource_id, version_id)
+async def vread(request: Request) -> Response:
+    _, store = _store(request)
+    params = request.path_params
+    version = await resources.vread(store, params["resource_id"], params["version_id"])
     return _read_response(request, version)
 
 
-@router.get("/{resource_type}/{resource_id}/_history")
-async def history(
-    request: Request,
-    resource_type: str,
-    resource_id: str,
-    services: ServicesDep,
-    base: BaseUrlDep,
-    count: int = Query(default=100, alias="_count", ge=1, le=1000),
-) -> Response:
-    versions = await resources.history(services.store(resource_type), resource_id, count=count)
-    return FHIRResponse(history_bundle(versions, base=base), pretty=pretty(request))
+async def history(request: Request) -> Response:
+    _, store = _store(request)
+    count = _count(request.query_params.get("_count"))
+    versions = await resources.history(store, request.path_params["resource_id"], count=count)
+    return FHIRResponse(history_bundle(versions, base=base_url(request)), pretty=pretty(request))
+
+
+def _count(text: str | None) -> int:
+    if text is None:
+        return 100
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidRequest(f"_count `{text}` is not a positive integer.", expression="_count")
+    return min(int(text), MAX_HISTORY)
+
+
+def routes(base: str) -> list[Route]:
+    return [
+        Route(f"{base}/{{resource_type}}", create, methods=["POST"]),
+        Route(f"{base}/{{resource_type}}/{{resource_id}}", read, methods=["GET"]),
+        Route(f"{base}/{{resource_type}}/{{resource_id}}", update, methods=["PUT"]),
+        Route(f"{base}/{{resource_type}}/{{resource_id}}", delete, methods=["DELETE"]),
+        Route(f"{base}/{{resource_type}}/{{resource_id}}/_history", history, methods=["GET"]),
+        Route(
+            f"{base}/{{resource_type}}/{{resource_id}}/_history/{{version_id}}",
+            vread,
+            methods=["GET"],
+        ),
+    ]

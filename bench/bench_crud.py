@@ -1,0 +1,101 @@
+"""Create and read throughput against floors measured in the same run.
+
+1. In process, embedded store: create (validate, map, store, history) and read (load, map)
+   per second, against the validate-only floor: fhir.resources `model_validate` of the same
+   resources. Targets: create >= 40 % of the floor.
+2. Over HTTP (uvicorn, one worker, wrk with 8 connections): GET by id against a bare FastAPI
+   endpoint returning the same bytes. Target: >= 50 % of the bare endpoint's requests/s.
+
+Run: `.venv/bin/python -m bench.bench_crud [--patients N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+import urllib.request
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+
+from bench.common import best_rate, uvicorn_server, wrk_rate
+from gateway.demo import generate
+from gateway.services import resources
+from gateway.services.context import open_services
+from gateway.settings import Settings
+
+
+def validate_only(batch: list[dict[str, Any]]) -> float:
+    started = time.perf_counter()
+    for resource in batch:
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    return time.perf_counter() - started
+
+
+async def create_and_read(batch: list[dict[str, Any]]) -> tuple[float, float]:
+    services = await open_services(Settings(mongodb_uri=None))
+    started = time.perf_counter()
+    written = [
+        (
+            resource["resourceType"],
+            (await resources.create(services.store(resource["resourceType"]), resource)).version.id,
+        )
+        for resource in batch
+    ]
+    create_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for resource_type, resource_id in written:
+        await resources.read(services.store(resource_type), resource_id)
+    read_seconds = time.perf_counter() - started
+    services.close()
+    return create_seconds, read_seconds
+
+
+def in_process(patients: int) -> None:
+    batch = generate(patients=patients)
+    floor = best_rate(len(batch), lambda: validate_only(batch))
+    runs = [asyncio.run(create_and_read(batch)) for _ in range(3)]
+    create = len(batch) / min(r[0] for r in runs)
+    read = len(batch) / min(r[1] for r in runs)
+    print(f"resources: {len(batch)} (demo generator, {patients} patients)")
+    print(f"validate-only floor: {floor:8.0f} resources/s")
+    print(
+        f"create:              {create:8.0f} resources/s  = {create / floor:5.0%} of the floor (target >= 40%)"
+    )
+    print(f"read (in process):   {read:8.0f} resources/s  = {read / floor:5.0%} of the floor")
+
+
+def over_http(seconds: int) -> None:
+    paths = [f"/fhir/{r['resourceType']}/{r['id']}" for r in generate(patients=5)]
+    with uvicorn_server(
+        "gateway.http.app:create_app", factory=True, env={"DEMO_DATA": "true"}
+    ) as url:
+        bodies = {p: urllib.request.urlopen(url + p).read().decode() for p in paths}
+        gateway = wrk_rate(url, paths, seconds=seconds)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as dump:
+        json.dump(bodies, dump)
+    with uvicorn_server("bench.bare_app:app", env={"BENCH_BODIES": dump.name}) as url:
+        bare = wrk_rate(url, paths, seconds=seconds)
+    print(f"GET by id over HTTP ({len(paths)} resources, uvicorn 1 worker, wrk 8 connections):")
+    print(f"bare endpoint:       {bare:8.0f} requests/s")
+    print(
+        f"gateway read:        {gateway:8.0f} requests/s  = {gateway / bare:5.0%} of the bare endpoint (target >= 50%)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--patients", type=int, default=40)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    in_process(args.patients)
+    over_http(args.seconds)
+
+
+if __name__ == "__main__":
+    main()
