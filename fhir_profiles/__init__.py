@@ -28,3 +28,9 @@ def required_value_sets() -> dict[str, frozenset[str]]:
 def _required_value_sets() -> dict[str, frozenset[str]]:
     raw: dict[str, list[str]] = load("value-sets/required.json")
     return {url: frozenset(codes) for url, codes in raw.items()}
+
+
+def required_elements() -> dict[str, list[str]]:
+    """Type -> names of its elements with min >= 1 (`medication[x]` for a required choice)."""
+    result: dict[str, list[str]] = load("structure-definitions/required-elements.json")
+    return result

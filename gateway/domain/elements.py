@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from gateway.domain.time import FhirDateTime
 
 Json = dict[str, Any]
+CLINICIANS = ("Practitioner", "PractitionerRole")  # the resource types that name a clinician
 
 
 class Element(BaseModel):
@@ -46,6 +47,11 @@ class CodeableConcept(Element):
 
     def has_code(self, system: str, code: str) -> bool:
         return any(c.system == system and c.code == code for c in self.coding or [])
+
+    def without(self, system: str, code: str) -> CodeableConcept:
+        """A copy without that coding, to read what else the concept says."""
+        kept = [c for c in self.coding or [] if not (c.system == system and c.code == code)]
+        return self.model_copy(update={"coding": kept})
 
     def label(self) -> str | None:
         """The text a person would read: `text`, else the first display, else the first code."""
@@ -103,6 +109,18 @@ class Reference(Element):
         if len(parts) < 2:
             return None
         return parts[-2], parts[-1]
+
+    def points_to(self, *resource_types: str) -> bool:
+        """Whether it refers to one of `resource_types`, by its URL, else by its `type` element.
+
+        Reads the URL with `target()`, so absolute and versioned references count too.
+        """
+        target = self.target()
+        return (target[0] if target else self.type) in resource_types
+
+    def label(self) -> str | None:
+        """What a person would read: `display`, else the `reference` itself."""
+        return self.display or self.reference
 
 
 class HumanName(Element):

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from gateway.domain.base import FhirRecord, TimeRange, patient_id_of
 from gateway.domain.elements import (
+    CLINICIANS,
     CodeableConcept,
     Coding,
     Element,
@@ -62,14 +63,7 @@ class EncounterRecord(FhirRecord):
     def derive(self) -> None:
         self.patient_id = patient_id_of(self.subject)
         self.when = TimeRange.of(self.period)
-        self.practitioner = next(
-            (
-                p.individual.display or p.individual.reference
-                for p in self.participants or []
-                if p.individual and (p.individual.display or p.individual.reference)
-            ),
-            None,
-        )
+        self.practitioner = self._practitioner()
         places = [self.service_provider] + [loc.location for loc in self.locations or []]
         self.facility = next(
             (
@@ -79,3 +73,14 @@ class EncounterRecord(FhirRecord):
             ),
             None,
         )
+
+    def _practitioner(self) -> str | None:
+        """The clinician seen: a Practitioner or PractitionerRole participant first, else one
+        known only by name (a display without reference or type).
+
+        Never a RelatedPerson or Patient, who take part as interpreters, parents or the patient.
+        """
+        individuals = [p.individual for p in self.participants or [] if p.individual]
+        clinicians = [i.label() for i in individuals if i.points_to(*CLINICIANS)]
+        named = [i.display for i in individuals if not (i.reference or i.type)]
+        return next((label for label in [*clinicians, *named] if label), None)

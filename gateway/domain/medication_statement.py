@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from gateway.domain.base import FhirRecord, TimeRange, patient_id_of, reference_id_of
 from gateway.domain.elements import (
+    CLINICIANS,
     CodeableConcept,
     Element,
     Identifier,
@@ -117,11 +118,7 @@ class MedicationStatementRecord(FhirRecord):
         self.frequency = first.frequency_text() if first else None
         self.taken = TimeRange.of(self.effective_period or self.effective_date_time)
         source = self.information_source
-        self.prescriber = (
-            source.display or source.reference
-            if source and (source.reference or "").startswith(("Practitioner", "PractitionerRole"))
-            else None
-        )
+        self.prescriber = source.label() if source and source.points_to(*CLINICIANS) else None
         self.side_effects = [
             ext.get("valueString")
             or CodeableConcept.model_validate(ext.get("valueCodeableConcept", {})).label()

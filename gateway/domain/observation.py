@@ -6,6 +6,7 @@ pounds and `[degF]` stays Fahrenheit.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
@@ -31,9 +32,12 @@ _FLAGS: dict[str, Flag] = {
 }  # fmt: skip
 Source = Literal["whoop", "oura", "apple_health", "garmin", "fitbit", "withings", "manual"]
 _SOURCES: dict[str, Source] = {
-    "whoop": "whoop", "oura": "oura", "apple": "apple_health", "healthkit": "apple_health",
-    "garmin": "garmin", "fitbit": "fitbit", "withings": "withings", "manual": "manual",
+    "whoop": "whoop", "oura": "oura", "ouraring": "oura", "apple": "apple_health",
+    "healthkit": "apple_health", "garmin": "garmin", "fitbit": "fitbit", "withings": "withings",
+    "manual": "manual",
 }  # fmt: skip
+# Whole words only, so "Pineapple sensor" is not Apple; `_` separates words too (apple_health).
+_SOURCE_WORD = re.compile(rf"(?<![a-z0-9])({'|'.join(map(re.escape, _SOURCES))})(?![a-z0-9])")
 
 
 class ValueChoice(BaseModel):
@@ -119,8 +123,7 @@ class ObservationRecord(ValueChoice, FhirRecord):
         meta_source = str(self.fhir_rest.get("meta", {}).get("source", ""))
         texts = [self.device.display or "", self.device.reference or ""] if self.device else []
         for text in [*texts, meta_source]:
-            lowered = text.lower()
-            for needle, source in _SOURCES.items():
-                if needle in lowered:
-                    return source
+            word = _SOURCE_WORD.search(text.lower())
+            if word:
+                return _SOURCES[word.group(1)]
         return None

@@ -41,6 +41,17 @@ class PatientContact(Element):
                 return True
         return False
 
+    def relationship_label(self) -> str | None:
+        """How the contact relates to the patient, preferring what the emergency role leaves.
+
+        The v2-0131 `C` coding only marks the contact for emergencies (`is_emergency`), so a
+        label without it wins: `C` beside `daughter` gives `daughter`. `C` alone gives its own
+        label, `Emergency Contact` or `C`.
+        """
+        concepts = self.relationship or []
+        besides_role = [c.without(CONTACT_ROLE, "C") for c in concepts]
+        return next((label for c in [*besides_role, *concepts] if (label := c.label())), None)
+
 
 class EmergencyContact(BaseModel):
     name: str | None = None
@@ -80,9 +91,7 @@ class PatientRecord(FhirRecord):
         self.emergency_contacts = [
             EmergencyContact(
                 name=_name_text(contact.name),
-                relationship=next(
-                    (r.label() for r in contact.relationship or [] if r.label()), None
-                ),
+                relationship=contact.relationship_label(),
                 phone=next(
                     (t.value for t in contact.telecom or [] if t.system in ("phone", "sms")), None
                 ),

@@ -8,7 +8,7 @@ them; a value without a time zone is taken as UTC.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import MAXYEAR, UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializationInfo, model_serializer, model_validator
@@ -22,52 +22,89 @@ _PATTERN = re.compile(
 )
 
 
+# The last instant MongoDB stores exactly: datetime.max truncated to milliseconds.
+_LATEST = datetime.max.replace(microsecond=999000)
+
+
 def parse_range(text: str, *, allow_minutes: bool = False) -> tuple[datetime, datetime, Precision]:
     """`text` → (start, end, precision): the half-open UTC interval [start, end).
 
     Raises ValueError for anything that is not a FHIR date/dateTime/instant. `allow_minutes`
     admits `hh:mm` without seconds, which search values may use but stored values may not.
+
+    These are valid FHIR that `datetime` cannot hold, so they are clamped, never raised:
+    - A bound past `_LATEST` (datetime.max truncated to milliseconds, so that MongoDB stores it
+      exactly) becomes `_LATEST`: the exclusive end of `9999`, `9999-12` or `9999-12-31`, a common
+      open-end sentinel. The range then misses only the last millisecond of year 9999.
+    - A UTC start before `datetime.min`, as in `0001-01-01T00:30:00+01:00`, becomes
+      `datetime.min`; the end is that plus the value's precision.
+    - A leap second (`23:59:60Z`; R4's dateTime regex allows `60`) reads as second 59 of its
+      minute, so the range [23:59:59, 00:00:00) ends, like the leap second, when the next minute
+      starts, and `23:59` contains it. A `datetime` has no second 60 to start at.
     """
     match = _PATTERN.fullmatch(text)
     if match is None:
         raise ValueError(f"`{text}` is not a FHIR date or dateTime")
-    parts = match.groupdict()
-    year = int(parts["year"])
-    if parts["month"] is None:
-        return datetime(year, 1, 1), datetime(year + 1, 1, 1), "year"
-    month = int(parts["month"])
-    if parts["day"] is None:
-        start = datetime(year, month, 1)
-        end = datetime(year + month // 12, month % 12 + 1, 1)
-        return start, end, "month"
-    day = int(parts["day"])
-    if parts["hour"] is None:
-        start = datetime(year, month, day)
-        return start, start + timedelta(days=1), "day"
-    if parts["tz"] is None:
+    if match["hour"] is None:
+        return _date_range(match)
+    if match["tz"] is None:
         raise ValueError(f"`{text}` has a time but no time zone")
-    if parts["second"] is None and not allow_minutes:
+    if match["second"] is None and not allow_minutes:
         raise ValueError(f"`{text}` has a time without seconds")
-    second = int(parts["second"] or 0)
-    fraction = parts["fraction"] or ""
-    micro = int((fraction + "000000")[:6]) if fraction else 0
-    tz = parts["tz"]
-    offset = timedelta(0) if tz == "Z" else _offset(tz)
-    local = datetime(year, month, day, int(parts["hour"]), int(parts["minute"]), second, micro)
-    start = local - offset
-    if parts["second"] is None:
-        step, precision = timedelta(minutes=1), "minute"
-    elif fraction:
-        step, precision = (
-            timedelta(microseconds=max(1, 10 ** (6 - min(len(fraction), 6)))),
-            "fraction",
-        )
-    else:
-        step, precision = timedelta(seconds=1), "second"
-    return _to_millis(start), _to_millis(start + step, up=True), precision  # type: ignore[return-value]
+    return _time_range(match)
+
+
+def _date_range(match: re.Match[str]) -> tuple[datetime, datetime, Precision]:
+    year = int(match["year"])
+    if match["month"] is None:
+        return datetime(year, 1, 1), _first_of(year + 1, 1), "year"
+    month = int(match["month"])
+    if match["day"] is None:
+        start = datetime(year, month, 1)
+        return start, _first_of(year + month // 12, month % 12 + 1), "month"
+    start = datetime(year, month, int(match["day"]))
+    return start, _shift(start, timedelta(days=1)), "day"
+
+
+def _time_range(match: re.Match[str]) -> tuple[datetime, datetime, Precision]:
+    year, month, day, hour, minute = (
+        int(match[g]) for g in ("year", "month", "day", "hour", "minute")
+    )
+    second = int(match["second"] or 0)
+    second = 59 if second == 60 else second  # a leap second: see parse_range
+    micro = int(((match["fraction"] or "") + "000000")[:6])
+    local = datetime(year, month, day, hour, minute, second, micro)
+    start = _shift(local, -_offset(match["tz"]))
+    step, precision = _step(match)
+    return _to_millis(start), _to_millis(_shift(start, step), up=True), precision
+
+
+def _step(match: re.Match[str]) -> tuple[timedelta, Precision]:
+    """The length the value's precision gives it: a minute, a second, or its last digit."""
+    fraction = match["fraction"]
+    if match["second"] is None:
+        return timedelta(minutes=1), "minute"
+    if fraction:
+        return timedelta(microseconds=10 ** (6 - min(len(fraction), 6))), "fraction"
+    return timedelta(seconds=1), "second"
+
+
+def _first_of(year: int, month: int) -> datetime:
+    """The first instant of `year`-`month`, or `_LATEST` past year 9999."""
+    return datetime(year, month, 1) if year <= MAXYEAR else _LATEST
+
+
+def _shift(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta` clamped to [datetime.min, _LATEST] instead of overflowing."""
+    try:
+        return min(moment + delta, _LATEST)
+    except OverflowError:
+        return _LATEST if delta > timedelta(0) else datetime.min
 
 
 def _offset(tz: str) -> timedelta:
+    if tz == "Z":
+        return timedelta(0)
     sign = -1 if tz[0] == "-" else 1
     hours, minutes = int(tz[1:3]), int(tz[4:6])
     return sign * timedelta(hours=hours, minutes=minutes)
@@ -79,7 +116,7 @@ def _to_millis(moment: datetime, *, up: bool = False) -> datetime:
     if not extra:
         return moment
     floor = moment - timedelta(microseconds=extra)
-    return floor + timedelta(milliseconds=1) if up else floor
+    return _shift(floor, timedelta(milliseconds=1)) if up else floor
 
 
 def utc_now() -> datetime:

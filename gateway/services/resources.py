@@ -52,8 +52,7 @@ def accept(store: ResourceStore, resource: FhirJson) -> Any:
             f"resourceType `{resource.get('resourceType')}` does not match `{store.resource_type}`.",
             expression="resourceType",
         )
-    validate(resource)
-    issues = invariant_issues(resource)
+    issues = validate(resource) + invariant_issues(resource)
     if issues:
         raise UnprocessableResource(issues[0].diagnostics, issues=issues)
     return store.mapper.from_fhir(resource)
@@ -66,7 +65,7 @@ async def create(store: ResourceStore, resource: FhirJson) -> Written:
         resource_id=str(uuid.uuid4()),
         version_id=1,
         updated=utc_now(),
-        replaces=None,
+        previous=None,
         method="POST",
     )
     return Written(version, created=True)
@@ -76,7 +75,7 @@ async def read(store: ResourceStore, resource_id: str) -> Version:
     current = await store.current(check_id(resource_id))
     if current is not None:
         return current
-    latest = await store.latest_history(resource_id)
+    latest = await store.latest_archived(resource_id)
     if latest is not None and latest.deleted:
         raise Gone(f"`{store.resource_type}/{resource_id}` was deleted.", code="MSG_DELETED_ID")
     raise NotFound(f"`{store.resource_type}/{resource_id}` is not known.", code="MSG_NO_EXIST")
@@ -108,19 +107,19 @@ async def update(
             code="MSG_RESOURCE_ID_MISMATCH",
         )
     record = accept(store, resource)
-    current = await store.current_version_id(resource_id)
+    current = await store.current_document(resource_id)
     _check_precondition(store, resource_id, current, if_match)
     if current is None:
-        latest = await store.latest_history(resource_id)
+        latest = await store.latest_archived(resource_id)
         next_version = latest.version_id + 1 if latest else 1
     else:
-        next_version = current + 1
+        next_version = current["version_id"] + 1
     version = await store.write(
         record,
         resource_id=resource_id,
         version_id=next_version,
         updated=utc_now(),
-        replaces=current,
+        previous=current,
         method="PUT",
     )
     return Written(version, created=current is None)
@@ -128,14 +127,14 @@ async def update(
 
 async def delete(store: ResourceStore, resource_id: str, *, if_match: int | None = None) -> Version:
     """DELETE; deleting what is already deleted changes nothing (http.html#delete)."""
-    current = await store.current_version_id(check_id(resource_id))
+    current = await store.current_document(check_id(resource_id))
     if current is None:
-        latest = await store.latest_history(resource_id)
+        latest = await store.latest_archived(resource_id)
         if latest is not None and latest.deleted:
             return latest
         raise NotFound(f"`{store.resource_type}/{resource_id}` is not known.", code="MSG_NO_EXIST")
     _check_precondition(store, resource_id, current, if_match)
-    return await store.delete(resource_id, replaces=current, updated=utc_now())
+    return await store.delete(current, updated=utc_now())
 
 
 async def history(store: ResourceStore, resource_id: str, *, count: int) -> list[Version]:
@@ -146,11 +145,12 @@ async def history(store: ResourceStore, resource_id: str, *, count: int) -> list
 
 
 def _check_precondition(
-    store: ResourceStore, resource_id: str, current: int | None, if_match: int | None
+    store: ResourceStore, resource_id: str, current: dict[str, Any] | None, if_match: int | None
 ) -> None:
-    if if_match is not None and current != if_match:
+    version = current["version_id"] if current else None
+    if if_match is not None and version != if_match:
         raise PreconditionFailed(
-            f"`{store.resource_type}/{resource_id}` is at version {current or 'none'}, "
+            f"`{store.resource_type}/{resource_id}` is at version {version or 'none'}, "
             f"not {if_match} (If-Match).",
             code="MSG_VERSION_AWARE_CONFLICT",
         )

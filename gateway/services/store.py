@@ -1,7 +1,9 @@
-"""Where resources live: one collection of current domain documents per type, one history.
+"""Where resources live: the current version of each resource as a domain document (one
+collection per type), and every superseded version and deletion in one `history` collection.
 
-History entries keep each version's FHIR JSON as one compact blob (orjson bytes): it is only
-ever read back whole, and a blob costs neither MongoDB nor the embedded store a document walk.
+A create is one insert; an update or delete first archives the version it replaces. History
+entries keep the FHIR JSON as one compact blob (orjson bytes): it is only read back whole, and a
+blob costs neither MongoDB nor the embedded store a document walk.
 
 Writes are guarded by the version they replace (`{_id, version_id}` in the filter), so two
 concurrent updates cannot both win: the loser sees no match and gets VersionConflict.
@@ -9,6 +11,7 @@ concurrent updates cannot both win: the loser sees no match and gets VersionConf
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,8 +23,6 @@ from gateway.domain.base import FhirRecord
 from gateway.domain.time import format_instant
 from gateway.errors import VersionConflict
 from mappers.base import FhirJson, ResourceMapper
-
-_VERSION_FIELDS = ("_id", "version_id", "last_updated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,44 +66,41 @@ class ResourceStore:
     def to_version(self, document: dict[str, Any], record: FhirRecord | None = None) -> Version:
         """The served form of a stored document (pass `record` when it is already at hand)."""
         record = record or self.mapper.record_type.model_validate(document)
-        resource = with_meta(
-            self.mapper.to_fhir(record),
-            document["_id"],
-            document["version_id"],
-            document["last_updated"],
-        )
-        return Version(
-            self.resource_type,
-            document["_id"],
-            document["version_id"],
-            document["last_updated"],
-            resource,
-        )
+        resource_id, version_id = document["_id"], document["version_id"]
+        updated = document["last_updated"]
+        resource = with_meta(self.mapper.to_fhir(record), resource_id, version_id, updated)
+        method = document.get("written_by", "PUT")
+        return Version(self.resource_type, resource_id, version_id, updated, resource, method)
+
+    async def current_document(self, resource_id: str) -> dict[str, Any] | None:
+        document: dict[str, Any] | None = await self.collection.find_one({"_id": resource_id})
+        return document
 
     async def current(self, resource_id: str) -> Version | None:
-        document = await self.collection.find_one({"_id": resource_id})
+        document = await self.current_document(resource_id)
         return self.to_version(document) if document else None
 
-    async def current_version_id(self, resource_id: str) -> int | None:
-        document = await self.collection.find_one({"_id": resource_id}, {"version_id": 1})
-        return int(document["version_id"]) if document else None
-
-    async def latest_history(self, resource_id: str) -> Version | None:
-        """The newest version ever written, deletions included."""
-        cursor = (
-            self.history.find({"resource_type": self.resource_type, "resource_id": resource_id})
-            .sort("version_id", -1)
-            .limit(1)
-        )
-        documents = await cursor.to_list(length=1)
-        return _history_version(documents[0]) if documents else None
+    async def latest_archived(self, resource_id: str) -> Version | None:
+        """The newest superseded version or deletion, if any."""
+        archived = await self._archived(resource_id, limit=1)
+        return archived[0] if archived else None
 
     async def version(self, resource_id: str, version_id: int) -> Version | None:
+        current = await self.current(resource_id)
+        if current is not None and current.version_id == version_id:
+            return current
         key = history_key(self.resource_type, resource_id, version_id)
         document = await self.history.find_one({"_id": key})
         return _history_version(document) if document else None
 
     async def versions(self, resource_id: str, *, limit: int) -> list[Version]:
+        """Every version, newest first: the current one, then the archived ones."""
+        current = await self.current(resource_id)
+        archived = await self._archived(resource_id, limit=limit)
+        versions = [current, *archived] if current else archived
+        return versions[:limit]
+
+    async def _archived(self, resource_id: str, *, limit: int) -> list[Version]:
         cursor = (
             self.history.find({"resource_type": self.resource_type, "resource_id": resource_id})
             .sort("version_id", -1)
@@ -117,17 +115,18 @@ class ResourceStore:
         resource_id: str,
         version_id: int,
         updated: datetime,
-        replaces: int | None,
+        previous: dict[str, Any] | None,
         method: str,
     ) -> Version:
-        """Store `record` as `version_id`; `replaces` is the version it must still replace."""
+        """Store `record` as `version_id`, replacing `previous` (the current document) if any."""
         document = {
             "_id": resource_id,
             "version_id": version_id,
             "last_updated": updated,
+            "written_by": method,
             **record.model_dump(exclude_none=True),
         }
-        if replaces is None:
+        if previous is None:
             try:
                 await self.collection.insert_one(document)
             except DuplicateKeyError as error:
@@ -135,41 +134,44 @@ class ResourceStore:
                     f"`{self.resource_type}/{resource_id}` was created concurrently."
                 ) from error
         else:
+            await self._archive(self.to_version(previous))
             result = await self.collection.replace_one(
-                {"_id": resource_id, "version_id": replaces}, document
+                {"_id": resource_id, "version_id": previous["version_id"]}, document
             )
             if result.matched_count != 1:
                 raise VersionConflict(
                     f"`{self.resource_type}/{resource_id}` changed while it was being updated."
                 )
-        version = self.to_version(document, record)
-        await self._record_history(version, method)
-        return Version(
-            version.resource_type, version.id, version_id, updated, version.resource, method
-        )
+        return self.to_version(document, record)
 
-    async def delete(self, resource_id: str, *, replaces: int, updated: datetime) -> Version:
+    async def delete(self, previous: dict[str, Any], *, updated: datetime) -> Version:
+        """Archive the current version, remove it, and record the deletion as the next version."""
+        resource_id, replaces = previous["_id"], previous["version_id"]
+        await self._archive(self.to_version(previous))
         result = await self.collection.delete_one({"_id": resource_id, "version_id": replaces})
         if result.deleted_count != 1:
             raise VersionConflict(
                 f"`{self.resource_type}/{resource_id}` changed while it was being deleted."
             )
         version = Version(self.resource_type, resource_id, replaces + 1, updated, None, "DELETE")
-        await self._record_history(version, "DELETE")
+        await self._archive(version)
         return version
 
-    async def _record_history(self, version: Version, method: str) -> None:
+    async def _archive(self, version: Version) -> None:
+        """Keep `version` in history. Archiving the same version twice (a writer that lost a
+        race archived it too) is harmless: the entry is identical."""
         entry: dict[str, Any] = {
             "_id": history_key(version.resource_type, version.id, version.version_id),
             "resource_type": version.resource_type,
             "resource_id": version.id,
             "version_id": version.version_id,
             "last_updated": version.last_updated,
-            "method": method,
+            "method": version.method,
         }
         if version.resource is not None:
             entry["resource"] = orjson.dumps(version.resource)
-        await self.history.insert_one(entry)
+        with contextlib.suppress(DuplicateKeyError):
+            await self.history.insert_one(entry)
 
 
 def _history_version(document: dict[str, Any]) -> Version:

@@ -183,16 +183,16 @@ async def test_concurrent_update_loses_with_409(
     """Between our read of the version and our write, someone else writes: 409, no lost update."""
     created = await create(api, PATIENT)
     url = f"/Patient/{created['id']}"
-    original = ResourceStore.current_version_id
+    original = ResourceStore.current_document
 
-    async def read_then_race(self: ResourceStore, resource_id: str) -> int | None:
+    async def read_then_race(self: ResourceStore, resource_id: str) -> dict[str, Any] | None:
         seen = await original(self, resource_id)
-        monkeypatch.setattr(ResourceStore, "current_version_id", original)
+        monkeypatch.setattr(ResourceStore, "current_document", original)
         racing = await api.put(url, json={**PATIENT, "id": created["id"], "active": True})
         assert racing.status_code == 200
         return seen
 
-    monkeypatch.setattr(ResourceStore, "current_version_id", read_then_race)
+    monkeypatch.setattr(ResourceStore, "current_document", read_then_race)
     response = await api.put(url, json={**PATIENT, "id": created["id"], "active": False})
     assert response.status_code == 409
     assert response.json() == outcome(

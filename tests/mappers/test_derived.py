@@ -5,7 +5,9 @@ Inputs are checked with `mappers.r4.validate` first, so every row is a resource 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from mappers.registry import MAPPERS
 
 FhirJson = dict[str, Any]
 COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "resources"
 
 
 def mapped(resource: FhirJson) -> Any:
@@ -147,6 +150,16 @@ def test_component_interpretation_does_not_flag_the_observation() -> None:
             id="meta-source-when-device-unknown",
         ),
         pytest.param({"device": {"display": "Omron cuff"}}, None, id="unknown-device"),
+        pytest.param({"device": {"display": "Pineapple sensor"}}, None, id="word-inside-a-word"),
+        pytest.param({"device": {"display": "Whoopee cushion"}}, None, id="word-as-a-prefix"),
+        pytest.param({"meta": {"source": "urn:app:manually-typed"}}, None, id="longer-word"),
+        pytest.param(
+            {"device": {"display": "Pineapple sensor"}, "meta": {"source": "apple_health_export"}},
+            "apple_health",
+            id="underscore-separates-words",
+        ),
+        pytest.param({"device": {"display": "FITBIT Sense"}}, "fitbit", id="any-case"),
+        pytest.param({"device": {"reference": "Device/garmin"}}, "garmin", id="word-at-the-end"),
         pytest.param({"meta": {"source": "https://ehr.example.org"}}, None, id="unknown-source"),
         pytest.param({}, None, id="neither"),
     ],
@@ -264,6 +277,16 @@ def contact(**elements: Any) -> FhirJson:
 
 
 EMERGENCY = {"coding": [{"system": CONTACT_ROLE, "code": "C", "display": "Emergency Contact"}]}
+BARE_EMERGENCY = {"coding": [{"system": CONTACT_ROLE, "code": "C"}]}
+DAUGHTER = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
+            "code": "DAU",
+            "display": "daughter",
+        }
+    ]
+}
 
 
 @pytest.mark.parametrize(
@@ -356,6 +379,35 @@ EMERGENCY = {"coding": [{"system": CONTACT_ROLE, "code": "C", "display": "Emerge
             [EmergencyContact(name="Erik", relationship="Emergency Contact")],
             id="only-emergency-contacts",
         ),
+        pytest.param(
+            [contact(relationship=[BARE_EMERGENCY, DAUGHTER])],
+            [EmergencyContact(name="Chioma Okafor", relationship="daughter")],
+            id="other-relationship-before-the-role",
+        ),
+        pytest.param(
+            [contact(relationship=[EMERGENCY, DAUGHTER])],
+            [EmergencyContact(name="Chioma Okafor", relationship="daughter")],
+            id="other-relationship-before-the-role-display",
+        ),
+        pytest.param(
+            [
+                contact(
+                    relationship=[{"coding": [BARE_EMERGENCY["coding"][0], DAUGHTER["coding"][0]]}]
+                )
+            ],
+            [EmergencyContact(name="Chioma Okafor", relationship="daughter")],
+            id="other-coding-in-the-same-concept",
+        ),
+        pytest.param(
+            [contact(relationship=[{**EMERGENCY, "text": "Brother"}])],
+            [EmergencyContact(name="Chioma Okafor", relationship="Brother")],
+            id="role-with-text",
+        ),
+        pytest.param(
+            [contact(relationship=[BARE_EMERGENCY])],
+            [EmergencyContact(name="Chioma Okafor", relationship="C")],
+            id="bare-role-alone",
+        ),
         pytest.param([contact(relationship=[{"text": "Landlord"}])], None, id="none-is-emergency"),
         pytest.param([contact()], None, id="no-relationship"),
     ],
@@ -364,6 +416,16 @@ def test_patient_emergency_contacts_come_from_contacts(
     contacts: list[FhirJson], emergency_contacts: list[EmergencyContact] | None
 ) -> None:
     assert mapped(patient(contact=contacts)).emergency_contacts == emergency_contacts
+
+
+def test_golden_patient_emergency_contact_is_the_daughter() -> None:
+    resource = json.loads(
+        (GOLDEN / "patient-primitive-extensions.json").read_text(encoding="utf-8")
+    )
+
+    assert mapped(resource).emergency_contacts == [
+        EmergencyContact(name="Chioma N. Okafor", relationship="daughter", phone="+1 555 0199")
+    ]
 
 
 def test_patient_without_contacts_has_no_emergency_contacts() -> None:
@@ -631,6 +693,11 @@ def test_medication_statement_without_dosage_has_no_dosage_views() -> None:
             TimeRange(start=datetime(2024, 2, 14, 12, 50), end=datetime(2024, 2, 14, 12, 50, 1)),
             id="date-time-with-offset",
         ),
+        pytest.param(
+            {"effectivePeriod": {"start": "2020-01-01", "end": "9999-12-31"}},
+            TimeRange(start=datetime(2020, 1, 1), end=datetime(9999, 12, 31, 23, 59, 59, 999000)),
+            id="open-end-sentinel-clamped",
+        ),
         pytest.param({}, None, id="none"),
     ],
 )
@@ -664,14 +731,24 @@ def test_medication_statement_taken_is_the_effective_range(
         pytest.param(
             {"reference": "https://ehr.example.org/fhir/Practitioner/dr-lee", "display": "Dr. Lee"},
             "Dr. Lee",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="Product bug: prescriber tests `reference.startswith('Practitioner')`, so an "
-                "absolute Practitioner URL gives None, unlike patient_id which uses "
-                "Reference.target().",
-            ),
             id="absolute-practitioner-url",
         ),
+        pytest.param(
+            {"reference": "https://ehr.example.org/fhir/PractitionerRole/gp-4/_history/2"},
+            "https://ehr.example.org/fhir/PractitionerRole/gp-4/_history/2",
+            id="absolute-versioned-practitioner-role",
+        ),
+        pytest.param(
+            {"reference": "https://ehr.example.org/fhir/RelatedPerson/Practitioner-1"},
+            None,
+            id="absolute-related-person-with-practitioner-in-id",
+        ),
+        pytest.param(
+            {"reference": "PractitionerX/1", "display": "Not a clinician"},
+            None,
+            id="type-sharing-the-prefix",
+        ),
+        pytest.param({"type": "Practitioner", "display": "Dr. Lee"}, "Dr. Lee", id="type-element"),
     ],
 )
 def test_medication_statement_prescriber_is_a_practitioner_information_source(
@@ -791,12 +868,36 @@ def test_medication_statement_patient_and_encounter_ids(
                 {"individual": {"reference": "Practitioner/dr-sato", "display": "Dr. Sato"}},
             ],
             "Dr. Sato",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="Product bug: Encounter.practitioner is the first participant of any kind, "
-                "so a RelatedPerson (here an interpreter) is reported as the practitioner.",
-            ),
             id="related-person-is-not-a-practitioner",
+        ),
+        pytest.param(
+            [
+                {"individual": {"reference": "Patient/pat-ada", "display": "Ada"}},
+                {"individual": {"reference": "RelatedPerson/rp-erik", "display": "Erik"}},
+            ],
+            None,
+            id="patient-and-related-person-only",
+        ),
+        pytest.param(
+            [
+                {"individual": {"display": "Dr. Sato"}},
+                {"individual": {"reference": "https://ehr.example.org/fhir/Practitioner/dr-lee"}},
+            ],
+            "https://ehr.example.org/fhir/Practitioner/dr-lee",
+            id="absolute-practitioner-before-display-only",
+        ),
+        pytest.param(
+            [
+                {"individual": {"type": "RelatedPerson", "display": "Erik (interpreter)"}},
+                {"individual": {"display": "Dr. Sato"}},
+            ],
+            "Dr. Sato",
+            id="display-only-fallback",
+        ),
+        pytest.param(
+            [{"individual": {"type": "PractitionerRole", "display": "On-call GP"}}],
+            "On-call GP",
+            id="type-element",
         ),
     ],
 )

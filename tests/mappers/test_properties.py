@@ -2,7 +2,7 @@
 
 Records are built the way the gateway builds them, from FHIR-shaped dicts through `from_fhir`.
 Identity would pass a round trip too, so the golden files stay (test_round_trip.py). Dates stay
-within 1900-2100 here; the extremes that break `parse_range` are pinned in test_time.py and
+within 1900-2100 here; the extremes `parse_range` clamps are pinned in test_time.py and
 test_round_trip.py.
 """
 

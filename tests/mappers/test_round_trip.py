@@ -17,7 +17,6 @@ import pytest
 from gateway.domain.base import FhirRecord, TimeRange
 from gateway.domain.elements import CodeableConcept, Coding, Period, Quantity, Range, Ratio
 from gateway.domain.time import FhirDateTime
-from gateway.errors import InvalidResource
 from mappers.r4 import validate
 from mappers.registry import MAPPERS
 
@@ -525,12 +524,6 @@ def test_meta_with_only_service_fields_is_dropped() -> None:
     [
         pytest.param(
             {"resourceType": "Patient", "birthDate": "9999-12-31"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=OverflowError,
-                reason="Product bug: parse_range overflows on the last FHIR day, so from_fhir "
-                "of a valid resource raises OverflowError (a 500), not even InvalidResource.",
-            ),
             id="birth-date-9999-12-31",
         ),
         pytest.param(
@@ -541,43 +534,18 @@ def test_meta_with_only_service_fields_is_dropped() -> None:
                 "subject": {"reference": "Patient/pat-ada"},
                 "effectivePeriod": {"start": "2020-01-01", "end": "9999-12-31"},
             },
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=OverflowError,
-                reason="Product bug: `9999-12-31`, a common open-end sentinel in Period.end, "
-                "makes from_fhir raise OverflowError (parse_range's exclusive end).",
-            ),
             id="period-end-9999-12-31",
         ),
         pytest.param(
             {"resourceType": "Patient", "birthDate": "9999-12"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=InvalidResource,
-                reason="Product bug: parse_range cannot build the end of 9999-12, so a valid "
-                "Patient is refused as `Patient could not be mapped.`",
-            ),
             id="birth-date-9999-12",
         ),
         pytest.param(
             {"resourceType": "Patient", "deceasedDateTime": "0001-01-01T00:30:00+01:00"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=OverflowError,
-                reason="Product bug: the UTC start of 0001-01-01T00:30:00+01:00 lies before "
-                "datetime.min; from_fhir raises OverflowError.",
-            ),
             id="deceased-before-year-one-in-utc",
         ),
         pytest.param(
             {"resourceType": "Patient", "deceasedDateTime": "2016-12-31T23:59:60Z"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=InvalidResource,
-                reason="Product bug: R4's dateTime regex allows a leap second (`:60`) and "
-                "validate accepts it, but parse_range builds datetime(..., second=60) and "
-                "from_fhir refuses the resource.",
-            ),
             id="leap-second",
         ),
     ],

@@ -119,6 +119,7 @@ def test_minutes_without_seconds_parse_when_allowed() -> None:
         pytest.param("2019-00", "month must be in 1..12", id="month-0"),
         pytest.param("2019-02-29", "day is out of range for month", id="not-a-leap-year"),
         pytest.param("2019-05-06T25:00:00Z", "hour must be in 0..23", id="hour-25"),
+        pytest.param("2016-12-31T23:59:61Z", "second must be in 0..59", id="second-61"),
         pytest.param("garbage", "`garbage` is not a FHIR date or dateTime", id="garbage"),
         pytest.param("", "`` is not a FHIR date or dateTime", id="empty"),
         pytest.param("2019-5", "`2019-5` is not a FHIR date or dateTime", id="one-digit-month"),
@@ -149,15 +150,82 @@ def test_parse_range_rejects_what_is_not_a_fhir_date(text: str, message: str) ->
         pytest.param("9999", datetime(9999, 1, 1), "year", id="last-year"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    raises=(OverflowError, ValueError),
-    reason="Product bug: parse_range computes the exclusive end as datetime(10000, ...), so the "
-    "last FHIR year raises (OverflowError for 9999-12-31, ValueError for 9999-12 and 9999).",
-)
 def test_parse_range_covers_the_last_fhir_year(text: str, start: datetime, precision: str) -> None:
     parsed_start, _end, parsed_precision = parse_range(text)
     assert (parsed_start, parsed_precision) == (start, precision)
+
+
+LATEST = datetime(9999, 12, 31, 23, 59, 59, 999000)  # datetime.max truncated to milliseconds
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("9999", (datetime(9999, 1, 1), LATEST, "year"), id="last-year"),
+        pytest.param("9999-12", (datetime(9999, 12, 1), LATEST, "month"), id="last-month"),
+        pytest.param("9999-12-31", (datetime(9999, 12, 31), LATEST, "day"), id="last-day"),
+        pytest.param(
+            "9999-12-31T23:59:59Z",
+            (datetime(9999, 12, 31, 23, 59, 59), LATEST, "second"),
+            id="last-second",
+        ),
+        pytest.param(
+            "9999-12-31T23:59:59.9995Z", (LATEST, LATEST, "fraction"), id="last-sub-millisecond"
+        ),
+        pytest.param(
+            "9999-12-31T23:30:00-01:00", (LATEST, LATEST, "second"), id="after-year-9999-in-utc"
+        ),
+        pytest.param(
+            "0001-01-01T00:30:00+01:00",
+            (datetime.min, datetime(1, 1, 1, 0, 0, 1), "second"),
+            id="before-year-one-in-utc",
+        ),
+        pytest.param(
+            "0001-01-01", (datetime.min, datetime(1, 1, 2), "day"), id="first-day-unclamped"
+        ),
+    ],
+)
+def test_parse_range_clamps_bounds_datetime_cannot_hold(
+    text: str, expected: tuple[datetime, datetime, str]
+) -> None:
+    assert parse_range(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "2016-12-31T23:59:60Z",
+            (datetime(2016, 12, 31, 23, 59, 59), datetime(2017, 1, 1), "second"),
+            id="second",
+        ),
+        pytest.param(
+            "2016-12-31T23:59:60.25Z",
+            (
+                datetime(2016, 12, 31, 23, 59, 59, 250000),
+                datetime(2016, 12, 31, 23, 59, 59, 260000),
+                "fraction",
+            ),
+            id="fraction",
+        ),
+        pytest.param(
+            "2017-01-01T00:59:60+01:00",
+            (datetime(2016, 12, 31, 23, 59, 59), datetime(2017, 1, 1), "second"),
+            id="with-offset",
+        ),
+    ],
+)
+def test_parse_range_reads_a_leap_second_as_the_last_second_of_its_minute(
+    text: str, expected: tuple[datetime, datetime, str]
+) -> None:
+    assert parse_range(text) == expected
+
+
+def test_leap_second_lies_in_its_minute() -> None:
+    start, end, _ = parse_range("2016-12-31T23:59:60Z")
+    minute_start, minute_end, _ = parse_range("2016-12-31T23:59Z", allow_minutes=True)
+
+    assert minute_start <= start < end == minute_end
 
 
 class _Holder(BaseModel):
