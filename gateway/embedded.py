@@ -1,11 +1,12 @@
-"""The embedded store: mongomock-motor, with three accelerations that keep its results.
+"""The embedded store: mongomock-motor, with accelerations that keep its results.
 
 mongomock evaluates every filter against every document and copies every document value by
 value, in pure Python. A gateway on it spent most of a read and a third of a write there. Each
 replacement below returns exactly what mongomock's own function returns (tests compare them);
 it only skips work whose result is known: a key lookup instead of a scan for `_id` equality
-(MongoDB answers those from its `_id` index too), and no per-value copy or conversion of values
-that are immutable and already in MongoDB's form.
+(MongoDB answers those from its `_id` index too), no per-value copy or conversion of values
+that are immutable and already in MongoDB's form, and no second walk of an inserted document for
+NUL bytes in keys, which the BSON encoding of the same insert rejects right after.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from bson.errors import InvalidDocument
 from mongomock import collection as mongomock_collection
 from mongomock import helpers as mongomock_helpers
 from mongomock.collection import Collection
@@ -23,7 +25,8 @@ from mongomock.filtering import filter_applies
 from mongomock_motor import AsyncMongoMockClient
 
 _IMMUTABLE = (str, int, float, bool, type(None), bytes)
-_IMMUTABLE_OR_DATETIME = (*_IMMUTABLE, datetime)
+_LEAF_TYPES = frozenset((*_IMMUTABLE, datetime))
+_IMMUTABLE_TYPES = frozenset(_IMMUTABLE)
 _scan = Collection._iter_documents
 _patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
 _installed = False
@@ -41,6 +44,7 @@ def _install() -> None:
         Collection._iter_documents = _iter_documents  # type: ignore[method-assign]
         mongomock_collection._copy_field = copy_field
         mongomock_helpers.patch_datetime_awareness_in_document = normalise_datetimes
+        mongomock_collection._validate_data_fields = validate_top_level_fields
         _installed = True
 
 
@@ -69,30 +73,43 @@ def id_keys(filter: Any) -> list[str] | None:
 
 def copy_field(value: Any, container: Any) -> Any:
     """mongomock's result copy: fresh dicts and lists, immutable leaves shared."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict or isinstance(value, dict):
         fresh = container()
         for key, item in value.items():
-            fresh[key] = item if isinstance(item, _IMMUTABLE) else copy_field(item, container)
+            fresh[key] = item if type(item) in _LEAF_TYPES else copy_field(item, container)
         return fresh
-    if isinstance(value, list):
+    if kind is list:
         return [
-            item if isinstance(item, _IMMUTABLE) else copy_field(item, container) for item in value
+            item if type(item) in _LEAF_TYPES else copy_field(item, container) for item in value
         ]
-    if isinstance(value, _IMMUTABLE_OR_DATETIME):
+    if kind in _LEAF_TYPES:
         return value
     return copy.copy(value)
 
 
 def normalise_datetimes(value: Any) -> Any:
     """mongomock's insert-time copy: naive UTC datetimes at millisecond precision."""
-    if isinstance(value, dict):
-        kind = OrderedDict if isinstance(value, OrderedDict) else dict
-        return kind(
-            (k, v if isinstance(v, _IMMUTABLE) else normalise_datetimes(v))
+    kind = type(value)
+    if kind is dict:
+        return {
+            k: v if type(v) in _IMMUTABLE_TYPES else normalise_datetimes(v)
             for k, v in value.items()
-        )
-    if isinstance(value, list | tuple):
-        return [v if isinstance(v, _IMMUTABLE) else normalise_datetimes(v) for v in value]
-    if isinstance(value, _IMMUTABLE):
+        }
+    if kind is list or kind is tuple:
+        return [v if type(v) in _IMMUTABLE_TYPES else normalise_datetimes(v) for v in value]
+    if kind in _IMMUTABLE_TYPES:
         return value
+    if isinstance(value, OrderedDict):
+        return OrderedDict((k, normalise_datetimes(v)) for k, v in value.items())
     return _patch_datetimes(value)  # type: ignore[no-untyped-call]
+
+
+def validate_top_level_fields(data: Mapping[str, Any]) -> None:
+    """mongomock's insert check, less its recursive NUL-byte scan of keys: `_insert` BSON-encodes
+    the same document next, and the encoder rejects such keys with the same InvalidDocument."""
+    for key in data:
+        if key.startswith("$"):
+            raise InvalidDocument(
+                f'Top-level field names cannot start with the "$" sign (found: {key})'
+            )

@@ -15,7 +15,7 @@ its end) and qty-3 (a Quantity's unit code comes with its system).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import fhir_profiles
 from gateway.domain.time import parse_range
@@ -33,15 +33,47 @@ _JSON_KIND: dict[str, type] = {
     **dict.fromkeys(_BOOLEAN, bool), **dict.fromkeys(_INTEGER, int),
     **dict.fromkeys(_DECIMAL, float), **dict.fromkeys(_STRING_LIKE, str),
 }  # fmt: skip
-_ELEMENTS = fhir_profiles.elements()
-_REQUIRED = fhir_profiles.required_elements()
+
+
+class _Spec(NamedTuple):
+    """One element of one type, precompiled: this walk runs on every write."""
+
+    type_name: str
+    is_array: bool
+    kind: type | None  # the JSON type of a primitive; None for complex types
+    value_set: frozenset[str] | None  # the codes of a required binding, when enumerable
+    value_set_url: str | None
+
+
+def _compile() -> dict[str, dict[str, _Spec]]:
+    value_sets = fhir_profiles.required_value_sets()
+    return {
+        type_name: {
+            name: _Spec(
+                spec[0],
+                bool(spec[1]),
+                _JSON_KIND.get(spec[0]),
+                value_sets.get(spec[2]) if len(spec) > 2 else None,
+                spec[2] if len(spec) > 2 else None,
+            )
+            for name, spec in elements.items()
+        }
+        for type_name, elements in fhir_profiles.elements().items()
+    }
+
+
+_SPECS = _compile()
+_REQUIRED = {
+    type_name: tuple((name, name.endswith("[x]")) for name in names)
+    for type_name, names in fhir_profiles.required_elements().items()
+}
 
 
 def shape_issues(resource: dict[str, Any], *, limit: int = 50) -> list[Issue]:
     """Every shape problem of `resource`, path first (`Patient.gender`), at most `limit`."""
     issues: list[Issue] = []
     resource_type = resource.get("resourceType")
-    if not isinstance(resource_type, str) or resource_type not in fhir_profiles.elements():
+    if not isinstance(resource_type, str) or resource_type not in _SPECS:
         return [Issue(f"Unknown resourceType `{resource_type}`.", code="invalid",
                       expression="resourceType")]  # fmt: skip
     _walk_resource(resource, resource_type, issues)
@@ -50,74 +82,65 @@ def shape_issues(resource: dict[str, Any], *, limit: int = 50) -> list[Issue]:
 
 def _walk_resource(resource: dict[str, Any], path: str, issues: list[Issue]) -> None:
     resource_type = resource.get("resourceType")
-    if not isinstance(resource_type, str) or resource_type not in fhir_profiles.elements():
+    if not isinstance(resource_type, str) or resource_type not in _SPECS:
         issues.append(Issue(f"Unknown resourceType `{resource_type}`.", expression=path))
         return
-    _walk_complex(resource, resource_type, path, issues, skip=("resourceType",))
+    _walk_complex(resource, resource_type, path, issues)
 
 
-def _walk_complex(
-    value: dict[str, Any],
-    type_name: str,
-    path: str,
-    issues: list[Issue],
-    skip: tuple[str, ...] = (),
-) -> None:
-    """Check one JSON object of FHIR type `type_name`; child paths are built only when needed
-    (this walk runs on every write, so the common all-valid case must stay cheap)."""
+def _walk_complex(value: dict[str, Any], type_name: str, path: str, issues: list[Issue]) -> None:
+    """Check one JSON object of FHIR type `type_name`; child paths are built only on a problem."""
     if not value:
         issues.append(Issue("Empty objects are not allowed in FHIR JSON.", expression=path))
         return
-    definition = _ELEMENTS.get(type_name, {})
-    for name in _REQUIRED.get(type_name, ()):
-        if not _present(value, name):
+    specs = _SPECS.get(type_name, {})
+    for name, is_choice in _REQUIRED.get(type_name, ()):
+        if (
+            name not in value
+            and f"_{name}" not in value
+            and not (is_choice and _has_choice(value, name))
+        ):
             issues.append(Issue("Missing required element.", code="required",
                                 expression=f"{path}.{name}"))  # fmt: skip
     check = _DATATYPE_INVARIANTS.get(type_name)
     if check is not None:
         issues.extend(check(value, path))
     for key, child in value.items():
-        if key in skip or key == "fhir_comments":
-            continue
-        if key[0] == "_":
-            spec = definition.get(key[1:])
-            if spec is not None and spec[0] in _PRIMITIVES:
-                _walk_primitive_extensions(child, bool(spec[1]), f"{path}.{key}", issues)
-            continue  # unknown `_x`: fhir.resources reports it
-        spec = definition.get(key)
+        spec = specs.get(key)
         if spec is None:
-            continue  # unknown element: fhir.resources reports it
-        element_type, is_array = spec[0], spec[1]
-        value_set = spec[2] if len(spec) > 2 else None
-        primitive = element_type in _PRIMITIVES
+            if key[0] == "_":
+                base = specs.get(key[1:])
+                if base is not None and base.kind is not None:
+                    _walk_primitive_extensions(child, base.is_array, f"{path}.{key}", issues)
+            continue  # resourceType, fhir_comments, or unknown: fhir.resources reports those
         if child is None:
             issues.append(Issue("null is not allowed here.", expression=f"{path}.{key}"))
-        elif is_array:
+        elif spec.is_array:
             if type(child) is not list:
                 issues.append(Issue("Expected an array.", expression=f"{path}.{key}"))
             elif not child:
                 issues.append(Issue("Empty arrays are not allowed in FHIR JSON.",
                                     expression=f"{path}.{key}"))  # fmt: skip
-            elif primitive:
+            elif spec.kind is not None:
                 may_be_null = f"_{key}" in value
                 for index, item in enumerate(child):
                     if item is None and may_be_null:
                         continue
-                    problem = _primitive_problem(item, element_type, value_set)
+                    problem = _primitive_problem(item, spec)
                     if problem:
                         issues.append(_primitive_issue(problem, f"{path}.{key}[{index}]"))
             else:
                 for index, item in enumerate(child):
-                    _walk_complex_value(item, element_type, f"{path}.{key}[{index}]", issues)
+                    _walk_complex_value(item, spec.type_name, f"{path}.{key}[{index}]", issues)
         elif type(child) is list:
             issues.append(Issue("Expected a single value, not an array.",
                                 expression=f"{path}.{key}"))  # fmt: skip
-        elif primitive:
-            problem = _primitive_problem(child, element_type, value_set)
+        elif spec.kind is not None:
+            problem = _primitive_problem(child, spec)
             if problem:
                 issues.append(_primitive_issue(problem, f"{path}.{key}"))
         else:
-            _walk_complex_value(child, element_type, f"{path}.{key}", issues)
+            _walk_complex_value(child, spec.type_name, f"{path}.{key}", issues)
 
 
 def _walk_complex_value(value: Any, element_type: str, path: str, issues: list[Issue]) -> None:
@@ -137,21 +160,25 @@ def _walk_complex_value(value: Any, element_type: str, path: str, issues: list[I
 Problem = tuple[str, str]  # (issue code, diagnostics): an Issue before its path is known
 
 
-def _primitive_problem(value: Any, element_type: str, value_set: str | None) -> Problem | None:
-    """What is wrong with a primitive's JSON value, or None; `value_set` is a required binding."""
-    kind = _JSON_KIND.get(element_type, str)
-    if value is None:
-        return "invalid", "null is not allowed here."
+def _primitive_problem(value: Any, spec: _Spec) -> Problem | None:
+    """What is wrong with a primitive's JSON value, or None."""
+    kind = spec.kind
     if kind is str:
         if type(value) is not str:
-            return "invalid", "Expected a JSON string."
+            return (
+                "invalid",
+                "Expected a JSON string." if value is not None else "null is not allowed here.",
+            )
         if not value.strip():
             return "invalid", "Strings must not be empty or only whitespace."
-        if value_set:
-            codes = fhir_profiles.required_value_sets().get(value_set)
-            if codes is not None and value not in codes:
-                return "code-invalid", f"`{value}` is not in the required value set {value_set}."
+        if spec.value_set is not None and value not in spec.value_set:
+            return (
+                "code-invalid",
+                f"`{value}` is not in the required value set {spec.value_set_url}.",
+            )
         return None
+    if value is None:
+        return "invalid", "null is not allowed here."
     if kind is bool:
         return None if type(value) is bool else ("invalid", "Expected a JSON boolean.")
     if kind is int:
@@ -177,16 +204,14 @@ def _walk_primitive_extensions(child: Any, is_array: bool, path: str, issues: li
             _walk_complex(item, "Element", item_path, issues)
 
 
-def _present(value: dict[str, Any], name: str) -> bool:
-    """A required element is there as a value, or as its `_name` extension for primitives."""
-    if name.endswith("[x]"):
-        stem = name[:-3]
-        return any(
-            key.lstrip("_").startswith(stem)
-            and key.lstrip("_")[len(stem) : len(stem) + 1].isupper()
-            for key in value
-        )
-    return name in value or f"_{name}" in value
+def _has_choice(value: dict[str, Any], name: str) -> bool:
+    """A required choice `value[x]` is there as some `valueQuantity`, `_valueString`..."""
+    stem = name[:-3]
+    for key in value:
+        bare = key.lstrip("_")
+        if bare.startswith(stem) and bare[len(stem) : len(stem) + 1].isupper():
+            return True
+    return False
 
 
 def _period_invariant(value: dict[str, Any], path: str) -> list[Issue]:

@@ -62,6 +62,7 @@ async def create(store: ResourceStore, resource: FhirJson) -> Written:
     record = accept(store, resource)
     version = await store.write(
         record,
+        resource,
         resource_id=str(uuid.uuid4()),
         version_id=1,
         updated=utc_now(),
@@ -116,6 +117,7 @@ async def update(
         next_version = current["version_id"] + 1
     version = await store.write(
         record,
+        resource,
         resource_id=resource_id,
         version_id=next_version,
         updated=utc_now(),

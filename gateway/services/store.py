@@ -63,9 +63,9 @@ class ResourceStore:
         self.collection = collection
         self.history = history
 
-    def to_version(self, document: dict[str, Any], record: FhirRecord | None = None) -> Version:
-        """The served form of a stored document (pass `record` when it is already at hand)."""
-        record = record or self.mapper.record_type.model_validate(document)
+    def to_version(self, document: dict[str, Any]) -> Version:
+        """The served form of a stored document."""
+        record = self.mapper.record_type.model_validate(document)
         resource_id, version_id = document["_id"], document["version_id"]
         updated = document["last_updated"]
         resource = with_meta(self.mapper.to_fhir(record), resource_id, version_id, updated)
@@ -111,6 +111,7 @@ class ResourceStore:
     async def write(
         self,
         record: FhirRecord,
+        resource: FhirJson,
         *,
         resource_id: str,
         version_id: int,
@@ -118,7 +119,11 @@ class ResourceStore:
         previous: dict[str, Any] | None,
         method: str,
     ) -> Version:
-        """Store `record` as `version_id`, replacing `previous` (the current document) if any."""
+        """Store `record` (mapped from `resource`) as `version_id`, replacing `previous`.
+
+        The answer is `resource` with the new id and meta: the mapper returns exactly what it
+        was given (tested over the corpus), so mapping the record back would give the same JSON.
+        """
         document = {
             "_id": resource_id,
             "version_id": version_id,
@@ -142,7 +147,8 @@ class ResourceStore:
                 raise VersionConflict(
                     f"`{self.resource_type}/{resource_id}` changed while it was being updated."
                 )
-        return self.to_version(document, record)
+        served = with_meta(resource, resource_id, version_id, updated)
+        return Version(self.resource_type, resource_id, version_id, updated, served, method)
 
     async def delete(self, previous: dict[str, Any], *, updated: datetime) -> Version:
         """Archive the current version, remove it, and record the deletion as the next version."""
