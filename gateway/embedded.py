@@ -29,6 +29,7 @@ _LEAF_TYPES = frozenset((*_IMMUTABLE, datetime))
 _IMMUTABLE_TYPES = frozenset(_IMMUTABLE)
 _scan = Collection._iter_documents
 _patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
+_mongomock_copy_field = mongomock_collection._copy_field
 _installed = False
 
 

@@ -1,0 +1,88 @@
+"""The embedded store's accelerations return exactly what mongomock's own code returns."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from bson.errors import InvalidDocument
+from mongomock.filtering import filter_applies
+
+from gateway import embedded
+
+DOCUMENTS: list[Any] = [
+    {"_id": "a", "name": [{"family": "Rivera", "given": ["Ana", None]}], "n": 1.5, "ok": True},
+    {
+        "_id": "b",
+        "when": {"start": datetime(2020, 1, 2, 3, 4, 5, 678901), "precision": "second"},
+        "aware": datetime(2020, 1, 2, 3, 4, 5, 999999, tzinfo=timezone(timedelta(hours=2))),
+        "blob": b"\x00\x01",
+        "nested": [[{"x": [1, {"y": datetime(2021, 5, 1, tzinfo=UTC)}]}]],
+    },
+    OrderedDict([("_id", "c"), ("inner", OrderedDict([("k", 1)])), ("t", (1, 2))]),
+]
+
+
+def _mutable_containers(value: Any) -> list[int]:
+    if isinstance(value, dict):
+        return [id(value), *(i for v in value.values() for i in _mutable_containers(v))]
+    if isinstance(value, list):
+        return [id(value), *(i for v in value for i in _mutable_containers(v))]
+    return []
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=["plain", "datetimes", "ordered"])
+def test_copy_field_equals_mongomocks_and_shares_no_container(document: Any) -> None:
+    ours = embedded.copy_field(document, dict)
+    theirs = embedded._mongomock_copy_field(document, dict)
+    assert ours == theirs
+    assert set(_mutable_containers(ours)).isdisjoint(_mutable_containers(document))
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=["plain", "datetimes", "ordered"])
+def test_normalise_datetimes_equals_mongomocks(document: Any) -> None:
+    ours = embedded.normalise_datetimes(document)
+    theirs = embedded._patch_datetimes(document)
+    assert ours == theirs
+    assert type(ours) is type(theirs)
+    assert set(_mutable_containers(ours)).isdisjoint(_mutable_containers(document))
+
+
+def test_top_level_dollar_field_is_still_rejected() -> None:
+    with pytest.raises(InvalidDocument):
+        embedded.validate_top_level_fields({"$set": 1})
+
+
+async def test_nul_byte_in_a_nested_key_is_still_rejected_on_insert() -> None:
+    collection = embedded.embedded_client()["db"]["things"]
+    with pytest.raises(InvalidDocument):
+        await collection.insert_one({"_id": "x", "a": {"b\x00c": 1}})
+    assert await collection.count_documents({}) == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param({"_id": "p2"}, ["p2"], id="equality"),
+        pytest.param({"_id": "nobody"}, [], id="missing"),
+        pytest.param({"_id": {"$in": ["p3", "p1", "p3", "zz"]}}, ["p1", "p3"], id="in"),
+        pytest.param({"_id": "p2", "kind": "lab"}, [], id="id-and-other-condition"),
+        pytest.param({"_id": "p1", "kind": "lab"}, ["p1"], id="id-and-matching-condition"),
+        pytest.param({"_id": {"$gt": "p1"}}, ["p2", "p3"], id="operator-scans"),
+    ],
+)
+async def test_id_lookup_finds_what_a_scan_finds(
+    query: dict[str, Any], expected: list[str]
+) -> None:
+    documents = [
+        {"_id": "p1", "kind": "lab"},
+        {"_id": "p2", "kind": "vital"},
+        {"_id": "p3", "kind": "lab"},
+    ]
+    collection = embedded.embedded_client()["db"]["things"]
+    await collection.insert_many([dict(d) for d in documents])
+    found = sorted(d["_id"] for d in await collection.find(query).to_list(length=None))
+    scanned = sorted(d["_id"] for d in documents if filter_applies(query, d))
+    assert found == scanned == expected
