@@ -14,6 +14,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import ValidationError
 
+import fhir_profiles
+
 from gateway.domain.base import FhirRecord
 from gateway.errors import InvalidResource, Issue
 
@@ -48,6 +50,7 @@ def domain_mapper(resource_type: str, record_type: type[R]) -> ResourceMapper[R]
         if name != "fhir_rest" and name not in derived
     }
     excluded = {"fhir_rest", *derived}
+    order = _element_order(resource_type)
 
     def from_fhir(resource: FhirJson) -> R:
         typed: FhirJson = {}
@@ -78,7 +81,9 @@ def domain_mapper(resource_type: str, record_type: type[R]) -> ResourceMapper[R]
         typed = record.model_dump(
             by_alias=True, exclude_none=True, exclude=excluded, context=FHIR_CONTEXT
         )
-        return {"resourceType": resource_type, **record.fhir_rest, **typed}
+        merged = {**record.fhir_rest, **typed}
+        ordered = sorted(merged, key=lambda key: order.get(key.lstrip("_"), len(order)))
+        return {"resourceType": resource_type, **{key: merged[key] for key in ordered}}
 
     return ResourceMapper(resource_type, record_type, to_fhir=to_fhir, from_fhir=from_fhir)
 
@@ -88,3 +93,8 @@ def _path(resource_type: str, location: tuple[Any, ...]) -> str:
     for part in location:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
+
+
+def _element_order(resource_type: str) -> dict[str, int]:
+    """Element name -> position in the StructureDefinition, so output reads in spec order."""
+    return {name: index for index, name in enumerate(fhir_profiles.elements()[resource_type])}

@@ -182,9 +182,10 @@ def main(directory: Path) -> None:
         if sp["resourceType"] == "SearchParameter"
     ]
     dumps = {"indent": 0, "sort_keys": True, "separators": (",", ":")}
+    in_definition_order = {name: elements[name] for name in sorted(elements)}
     (OUT / "structure-definitions" / "elements.json").write_text(
-        json.dumps(elements, **dumps) + "\n"
-    )  # type: ignore[arg-type]
+        json.dumps(in_definition_order, indent=0, separators=(",", ":")) + "\n"
+    )
     (OUT / "structure-definitions" / "required-elements.json").write_text(
         json.dumps(required_elements, **dumps) + "\n"  # type: ignore[arg-type]
     )
