@@ -15,7 +15,6 @@ from typing import Any, Generic, Protocol, TypeVar
 from pydantic import ValidationError
 
 import fhir_profiles
-
 from gateway.domain.base import FhirRecord
 from gateway.errors import InvalidResource, Issue
 

@@ -25,6 +25,13 @@ def _index(*keys: str, name: str | None = None) -> pymongo.IndexModel:
     return pymongo.IndexModel([(k, ASC) for k in keys], name=name)
 
 
+class _StoredSettings:
+    """Beanie settings every stored shape shares: absent elements are not written as nulls."""
+
+    keep_nulls = False
+    use_revision = False
+
+
 class Versioned(BaseModel):
     """What the service owns on every stored resource; `written_by` is the interaction that wrote
     the current version (history shows it)."""
@@ -37,10 +44,8 @@ class Versioned(BaseModel):
 class PatientDocument(PatientRecord, Versioned, Document):
     id: str  # type: ignore[assignment]
 
-    class Settings:
+    class Settings(_StoredSettings):
         name = "patients"
-        keep_nulls = False
-        use_revision = False
         indexes = [  # noqa: RUF012 (Beanie reads this class attribute)
             _index("last_updated"),
             _index("names.family"),
@@ -52,10 +57,8 @@ class PatientDocument(PatientRecord, Versioned, Document):
 class EncounterDocument(EncounterRecord, Versioned, Document):
     id: str  # type: ignore[assignment]
 
-    class Settings:
+    class Settings(_StoredSettings):
         name = "encounters"
-        keep_nulls = False
-        use_revision = False
         indexes = [  # noqa: RUF012
             _index("last_updated"),
             _index("patient_id", "when.start"),
@@ -66,10 +69,8 @@ class EncounterDocument(EncounterRecord, Versioned, Document):
 class ObservationDocument(ObservationRecord, Versioned, Document):
     id: str  # type: ignore[assignment]
 
-    class Settings:
+    class Settings(_StoredSettings):
         name = "observations"
-        keep_nulls = False
-        use_revision = False
         indexes = [  # noqa: RUF012
             _index("last_updated"),
             _index("patient_id", "code.coding.code", "effective.start"),
@@ -83,10 +84,8 @@ class ObservationDocument(ObservationRecord, Versioned, Document):
 class MedicationStatementDocument(MedicationStatementRecord, Versioned, Document):
     id: str  # type: ignore[assignment]
 
-    class Settings:
+    class Settings(_StoredSettings):
         name = "medication_statements"
-        keep_nulls = False
-        use_revision = False
         indexes = [  # noqa: RUF012
             _index("last_updated"),
             _index("patient_id", "status"),
@@ -108,10 +107,8 @@ class HistoryDocument(Document):
     method: Literal["POST", "PUT", "DELETE"]
     resource: bytes | None = None
 
-    class Settings:
+    class Settings(_StoredSettings):
         name = "history"
-        keep_nulls = False
-        use_revision = False
         indexes = [  # noqa: RUF012
             _index("resource_type", "resource_id", "version_id"),
             _index("resource_type", "last_updated"),
