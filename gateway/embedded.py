@@ -101,6 +101,8 @@ def normalise_datetimes(value: Any) -> Any:
         return [v if type(v) in _IMMUTABLE_TYPES else normalise_datetimes(v) for v in value]
     if kind in _IMMUTABLE_TYPES:
         return value
+    if kind is datetime and value.tzinfo is None and not value.microsecond % 1000:
+        return value  # already naive UTC at millisecond precision: what mongomock would make
     if isinstance(value, OrderedDict):
         return OrderedDict((k, normalise_datetimes(v)) for k, v in value.items())
     return _patch_datetimes(value)  # type: ignore[no-untyped-call]

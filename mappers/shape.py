@@ -136,6 +136,8 @@ def _walk_complex(value: dict[str, Any], type_name: str, path: str, issues: list
             issues.append(Issue("Expected a single value, not an array.",
                                 expression=f"{path}.{key}"))  # fmt: skip
         elif spec.kind is not None:
+            if spec.kind is str and type(child) is str and spec.value_set is None and child.strip():
+                continue  # the common case, decided without a call
             problem = _primitive_problem(child, spec)
             if problem:
                 issues.append(_primitive_issue(problem, f"{path}.{key}"))
