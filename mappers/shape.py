@@ -63,6 +63,9 @@ def _compile() -> dict[str, dict[str, _Spec]]:
 
 
 _SPECS = _compile()
+# Real resources nest a few dozen levels at most; MongoDB refuses documents past 100, and
+# Python's recursion would fail first on a hostile body (nested extensions).
+MAX_DEPTH = 64
 _REQUIRED = {
     type_name: tuple((name, name.endswith("[x]")) for name in names)
     for type_name, names in fhir_profiles.required_elements().items()
@@ -80,18 +83,26 @@ def shape_issues(resource: dict[str, Any], *, limit: int = 50) -> list[Issue]:
     return issues[:limit]
 
 
-def _walk_resource(resource: dict[str, Any], path: str, issues: list[Issue]) -> None:
+def _walk_resource(
+    resource: dict[str, Any], path: str, issues: list[Issue], depth: int = 0
+) -> None:
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str) or resource_type not in _SPECS:
         issues.append(Issue(f"Unknown resourceType `{resource_type}`.", expression=path))
         return
-    _walk_complex(resource, resource_type, path, issues)
+    _walk_complex(resource, resource_type, path, issues, depth)
 
 
-def _walk_complex(value: dict[str, Any], type_name: str, path: str, issues: list[Issue]) -> None:
+def _walk_complex(
+    value: dict[str, Any], type_name: str, path: str, issues: list[Issue], depth: int = 0
+) -> None:
     """Check one JSON object of FHIR type `type_name`; child paths are built only on a problem."""
     if not value:
         issues.append(Issue("Empty objects are not allowed in FHIR JSON.", expression=path))
+        return
+    if depth > MAX_DEPTH:
+        issues.append(Issue(f"Elements are nested more than {MAX_DEPTH} deep.",
+                            code="too-long", expression=path))  # fmt: skip
         return
     specs = _SPECS.get(type_name, {})
     for name, is_choice in _REQUIRED.get(type_name, ()):
@@ -111,7 +122,9 @@ def _walk_complex(value: dict[str, Any], type_name: str, path: str, issues: list
             if key[0] == "_":
                 base = specs.get(key[1:])
                 if base is not None and base.kind is not None:
-                    _walk_primitive_extensions(child, base.is_array, f"{path}.{key}", issues)
+                    _walk_primitive_extensions(
+                        child, base.is_array, f"{path}.{key}", issues, depth + 1
+                    )
             continue  # resourceType, fhir_comments, or unknown: fhir.resources reports those
         if child is None:
             issues.append(Issue("null is not allowed here.", expression=f"{path}.{key}"))
@@ -131,7 +144,9 @@ def _walk_complex(value: dict[str, Any], type_name: str, path: str, issues: list
                         issues.append(_primitive_issue(problem, f"{path}.{key}[{index}]"))
             else:
                 for index, item in enumerate(child):
-                    _walk_complex_value(item, spec.type_name, f"{path}.{key}[{index}]", issues)
+                    _walk_complex_value(
+                        item, spec.type_name, f"{path}.{key}[{index}]", issues, depth + 1
+                    )
         elif type(child) is list:
             issues.append(Issue("Expected a single value, not an array.",
                                 expression=f"{path}.{key}"))  # fmt: skip
@@ -142,10 +157,12 @@ def _walk_complex(value: dict[str, Any], type_name: str, path: str, issues: list
             if problem:
                 issues.append(_primitive_issue(problem, f"{path}.{key}"))
         else:
-            _walk_complex_value(child, spec.type_name, f"{path}.{key}", issues)
+            _walk_complex_value(child, spec.type_name, f"{path}.{key}", issues, depth + 1)
 
 
-def _walk_complex_value(value: Any, element_type: str, path: str, issues: list[Issue]) -> None:
+def _walk_complex_value(
+    value: Any, element_type: str, path: str, issues: list[Issue], depth: int
+) -> None:
     if type(value) is not dict:
         text = (
             "null is not allowed here."
@@ -154,9 +171,9 @@ def _walk_complex_value(value: Any, element_type: str, path: str, issues: list[I
         )
         issues.append(Issue(text, expression=path))
     elif element_type == "Resource":
-        _walk_resource(value, path, issues)
+        _walk_resource(value, path, issues, depth)
     else:
-        _walk_complex(value, element_type, path, issues)
+        _walk_complex(value, element_type, path, issues, depth)
 
 
 Problem = tuple[str, str]  # (issue code, diagnostics): an Issue before its path is known
@@ -194,7 +211,9 @@ def _primitive_issue(problem: Problem, path: str) -> Issue:
     return Issue(text, code=code, expression=path, details_code=details)
 
 
-def _walk_primitive_extensions(child: Any, is_array: bool, path: str, issues: list[Issue]) -> None:
+def _walk_primitive_extensions(
+    child: Any, is_array: bool, path: str, issues: list[Issue], depth: int
+) -> None:
     items = child if is_array and isinstance(child, list) else [child]
     for index, item in enumerate(items):
         item_path = f"{path}[{index}]" if is_array else path
@@ -203,7 +222,7 @@ def _walk_primitive_extensions(child: Any, is_array: bool, path: str, issues: li
         if not isinstance(item, dict):
             issues.append(Issue("Expected a JSON object (Element).", expression=item_path))
         else:
-            _walk_complex(item, "Element", item_path, issues)
+            _walk_complex(item, "Element", item_path, issues, depth)
 
 
 def _has_choice(value: dict[str, Any], name: str) -> bool:

@@ -260,3 +260,21 @@ async def test_server_bug_is_500_without_internals(monkeypatch: pytest.MonkeyPat
     body = response.json()
     assert body["issue"][0]["code"] == "exception"
     assert "secret" not in response.text
+
+
+@pytest.mark.parametrize("element", ["extension", "_birthDate"])
+async def test_hostile_nesting_is_400_not_a_crash(api: AsyncClient, element: str) -> None:
+    """Extensions nest without limit in FHIR; a body nesting them 500 deep must not crash us."""
+    inner = '{"url": "http://x", "valueString": "v"}'
+    for _ in range(500):
+        inner = '{"url": "http://x", "extension": [' + inner + "]}"
+    wrapper = (
+        f'"{element}": {{"extension": [{inner}]}}'
+        if element.startswith("_")
+        else (f'"extension": [{inner}]')
+    )
+    body = '{"resourceType": "Patient", "birthDate": "1970", ' + wrapper + "}"
+    response = await api.post("/Patient", content=body.encode())
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["code"] == "too-long"
+    assert response.json()["issue"][0]["diagnostics"] == "Elements are nested more than 64 deep."
