@@ -47,6 +47,10 @@ class InvalidRequest(GatewayError):
     status, issue_code = 400, "invalid"
 
 
+class InvalidSearch(GatewayError):
+    status, issue_code = 400, "invalid"
+
+
 class InvalidResource(GatewayError):
     """The body is not a valid FHIR resource (structure, datatypes, required bindings)."""
 

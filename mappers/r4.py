@@ -72,3 +72,15 @@ def element_path(resource_type: str, location: tuple[Any, ...]) -> str:
         elif part not in ("__root__",) and not str(part).startswith("function-"):
             path += f".{part}"
     return path
+
+
+@cache
+def summary_elements(resource_type: str) -> frozenset[str]:
+    """The elements fhir.resources marks as part of the summary (`_summary=true`)."""
+    fields = _model(resource_type).model_fields
+    return frozenset(
+        field.alias or name
+        for name, field in fields.items()
+        if isinstance(field.json_schema_extra, dict)
+        and field.json_schema_extra.get("summary_element_property")
+    )

@@ -19,7 +19,7 @@ FHIR_JSON = "application/fhir+json"
 
 
 def make_settings(**overrides: Any) -> Settings:
-    return Settings(mongodb_uri=None, demo_data=False, **overrides)
+    return Settings(**{"mongodb_uri": None, "demo_data": False, **overrides})
 
 
 @pytest.fixture

@@ -36,3 +36,39 @@ def _history_entry(version: Version, base: str) -> FhirJson:
         "lastModified": format_instant(version.last_updated),
     }
     return entry
+
+
+def searchset_bundle(
+    *,
+    matches: list[FhirJson],
+    included: list[FhirJson],
+    total: int | None,
+    links: dict[str, str],
+    base: str,
+    outcome: FhirJson | None = None,
+) -> FhirJson:
+    """A `searchset` Bundle: matches, then includes, then any warning (bundle.html#searchset)."""
+    bundle: FhirJson = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "meta": {"lastUpdated": format_instant(utc_now())},
+        "type": "searchset",
+    }
+    if total is not None:
+        bundle["total"] = total
+    bundle["link"] = [{"relation": relation, "url": url} for relation, url in links.items()]
+    entries = [_search_entry(r, base, "match") for r in matches]
+    entries += [_search_entry(r, base, "include") for r in included]
+    if outcome is not None:
+        entries.append({"resource": outcome, "search": {"mode": "outcome"}})
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def _search_entry(resource: FhirJson, base: str, mode: str) -> FhirJson:
+    return {
+        "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+        "resource": resource,
+        "search": {"mode": mode},
+    }

@@ -10,6 +10,7 @@ from beanie import init_beanie
 from gateway.db import make_client
 from gateway.domain.documents import ALL_DOCUMENTS, DOCUMENTS, HistoryDocument
 from gateway.errors import NotFound
+from gateway.search.index import build_indexer
 from gateway.services.store import ResourceStore
 from gateway.settings import Settings
 from mappers.registry import MAPPERS
@@ -43,7 +44,10 @@ async def open_services(settings: Settings) -> Services:
     history = HistoryDocument.get_motor_collection()
     stores = {
         resource_type: ResourceStore(
-            MAPPERS[resource_type], DOCUMENTS[resource_type].get_motor_collection(), history
+            MAPPERS[resource_type],
+            DOCUMENTS[resource_type].get_motor_collection(),
+            history,
+            build_indexer(resource_type),
         )
         for resource_type in MAPPERS
     }

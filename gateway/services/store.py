@@ -12,6 +12,7 @@ concurrent updates cannot both win: the loser sees no match and gets VersionConf
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,11 +58,18 @@ def history_key(resource_type: str, resource_id: str, version_id: int) -> str:
 class ResourceStore:
     """The current versions of one resource type and their history."""
 
-    def __init__(self, mapper: ResourceMapper[Any], collection: Any, history: Any) -> None:
+    def __init__(
+        self,
+        mapper: ResourceMapper[Any],
+        collection: Any,
+        history: Any,
+        indexer: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
         self.mapper = mapper
         self.resource_type = mapper.resource_type
         self.collection = collection
         self.history = history
+        self.indexer = indexer or (lambda document: {})
 
     def to_version(self, document: dict[str, Any]) -> Version:
         """The served form of a stored document."""
@@ -131,6 +139,7 @@ class ResourceStore:
             "written_by": method,
             **record.model_dump(exclude_none=True),
         }
+        document.update(self.indexer(document))
         if previous is None:
             try:
                 await self.collection.insert_one(document)

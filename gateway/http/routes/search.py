@@ -1,0 +1,119 @@
+"""Search over HTTP: `GET [base]/{type}?...`, `POST [base]/{type}/_search` (form body) and
+`GET [base]/Observation/$lastn` (search.html#search, http.html#search)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.errors import InvalidSearch, UnsupportedMediaType
+from gateway.http.deps import base_url, services_for
+from gateway.http.negotiation import pretty
+from gateway.http.responses import FHIRResponse
+from gateway.search.request import SearchRequest, format_query, parse
+from gateway.services.bundles import searchset_bundle
+from gateway.services.context import Services
+from gateway.services.lastn import lastn
+from gateway.services.search import SearchResult, search_type, unknown_parameters_warning
+from gateway.services.subsetting import subset
+from mappers.outcome import operation_outcome
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _strict(request: Request) -> bool:
+    """`Prefer: handling=strict` turns unknown parameters into errors (search.html#errors)."""
+    tokens = [t.strip() for t in request.headers.get("prefer", "").replace(",", ";").split(";")]
+    return "handling=strict" in tokens
+
+
+def _parse(
+    request: Request, services: Services, resource_type: str, items: list[tuple[str, str]]
+) -> SearchRequest:
+    settings = services.settings
+    return parse(
+        resource_type,
+        items,
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+        strict=_strict(request),
+    )
+
+
+async def search(request: Request) -> Response:
+    services = services_for(request)
+    resource_type = request.path_params["resource_type"]
+    services.store(resource_type)  # 404 for an unknown type before anything else
+    items = list(request.query_params.multi_items())
+    return await _answer(request, services, _parse(request, services, resource_type, items))
+
+
+async def search_post(request: Request) -> Response:
+    services = services_for(request)
+    resource_type = request.path_params["resource_type"]
+    services.store(resource_type)
+    content_type = request.headers.get("content-type", FORM).split(";")[0].strip().lower()
+    if content_type != FORM:
+        raise UnsupportedMediaType(f"POST _search takes {FORM}, not `{content_type}`.")
+    body = (await request.body()).decode("utf-8", errors="replace")
+    items = list(request.query_params.multi_items()) + parse_qsl(body, keep_blank_values=True)
+    return await _answer(request, services, _parse(request, services, resource_type, items))
+
+
+async def observation_lastn(request: Request) -> Response:
+    services = services_for(request)
+    items = list(request.query_params.multi_items())
+    maximum = next((v for k, v in items if k == "max"), "1")
+    searched = _parse(request, services, "Observation", [(k, v) for k, v in items if k != "max"])
+    if not maximum.isdigit():
+        raise InvalidSearch(f"`max` must be a positive integer, not `{maximum}`.", expression="max")
+    base = base_url(request)
+    result = await lastn(services, searched, max_per_code=int(maximum), base_urls=(base,))
+    query = format_query(searched)
+    links = {"self": f"{base}/Observation/$lastn?max={maximum}&{query}"}
+    return _bundle(request, searched, result, links)
+
+
+async def _answer(request: Request, services: Services, searched: SearchRequest) -> Response:
+    base = base_url(request)
+    result = await search_type(services, searched, base_urls=(base,))
+    result.warnings.extend(unknown_parameters_warning(searched))
+    link = f"{base}/{searched.resource_type}?"
+    links = {
+        "self": link + format_query(searched, cursor=searched.cursor),
+        "first": link + format_query(searched),
+    }
+    if result.previous_cursor:
+        links["previous"] = link + format_query(searched, cursor=result.previous_cursor)
+    if result.next_cursor:
+        links["next"] = link + format_query(searched, cursor=result.next_cursor)
+    return _bundle(request, searched, result, links)
+
+
+def _bundle(
+    request: Request, searched: SearchRequest, result: SearchResult, links: dict[str, str]
+) -> Response:
+    def shaped(resources: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [subset(r, summary=searched.summary, elements=searched.elements) for r in resources]
+
+    bundle = searchset_bundle(
+        matches=shaped([v.resource for v in result.matches if v.resource is not None]),
+        included=shaped([v.resource for v in result.included if v.resource is not None]),
+        total=result.total,
+        links=links,
+        base=base_url(request),
+        outcome=operation_outcome(result.warnings) if result.warnings else None,
+    )
+    return FHIRResponse(bundle, pretty=pretty(request))
+
+
+def routes(base: str) -> list[Route]:
+    """Before the instance routes: `$lastn` and `_search` would otherwise read as ids."""
+    return [
+        Route(f"{base}/Observation/$lastn", observation_lastn, methods=["GET"]),
+        Route(f"{base}/{{resource_type}}/_search", search_post, methods=["POST"]),
+        Route(f"{base}/{{resource_type}}", search, methods=["GET"]),
+    ]

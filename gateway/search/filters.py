@@ -1,0 +1,196 @@
+"""A SearchRequest's parameters -> one MongoDB filter.
+
+Values of one parameter are OR-ed, repeated parameters AND-ed (search.html#combining);
+`:missing` works for every type; chains (`patient.name=x`) and reverse chains (`_has`) are
+resolved to ids through a Resolver, the only part that touches the database.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from gateway.errors import InvalidSearch
+from gateway.search import date, number, quantity, reference, string, token, uri
+from gateway.search.escaping import split_unescaped
+from gateway.search.model import NOTHING, Clause, ParsedParameter, SearchParameter
+from gateway.search.parameters import parameters_of
+from gateway.search.paths import all_of, any_of, dotted, nest
+
+# Chains and _has nest; past this depth a query is refused rather than run (a loop guard).
+MAX_CHAIN_DEPTH = 3
+_INDEXED_TYPES = ("date", "string", "reference")
+
+
+class Resolver(Protocol):
+    """Database look-ups a filter needs for chains and reverse chains."""
+
+    async def matching_ids(
+        self, resource_type: str, parameters: list[ParsedParameter], *, depth: int
+    ) -> list[str]:
+        """Ids of `resource_type` resources matching all `parameters`."""
+
+    async def referencing_ids(
+        self,
+        resource_type: str,
+        parameters: list[ParsedParameter],
+        via: str,
+        target: str,
+        *,
+        depth: int,
+    ) -> list[str]:
+        """Ids of `target` resources that matching `resource_type` resources point at via `via`."""
+
+
+async def build_filter(
+    resource_type: str,
+    parameters: tuple[ParsedParameter, ...] | list[ParsedParameter],
+    resolver: Resolver,
+    *,
+    base_urls: tuple[str, ...] = (),
+    depth: int = 0,
+) -> Clause:
+    if depth > MAX_CHAIN_DEPTH:
+        raise InvalidSearch(f"Chains and _has nest at most {MAX_CHAIN_DEPTH} deep.")
+    known = parameters_of(resource_type)
+    clauses: list[Clause] = []
+    for parsed in parameters:
+        if parsed.has:
+            clauses.append(await _reverse_chain(resource_type, parsed, resolver, depth))
+            continue
+        parameter = known.get(parsed.name)
+        if parameter is None:
+            raise InvalidSearch(
+                f"Unknown search parameter `{parsed.name}` for {resource_type}.",
+                expression=parsed.raw_name,
+            )
+        if parsed.chain:
+            clauses.append(await _chain(parameter, parsed, resolver, depth))
+        else:
+            clauses.append(parameter_clause(parameter, parsed, base_urls=base_urls))
+    return all_of(clauses)
+
+
+def parameter_clause(
+    parameter: SearchParameter, parsed: ParsedParameter, *, base_urls: tuple[str, ...] = ()
+) -> Clause:
+    """One occurrence of a parameter: its comma-separated values OR-ed."""
+    if parsed.modifier == "missing":
+        return _missing(parameter, parsed)
+    values = [v for raw in parsed.values for v in split_unescaped(raw, ",")]
+    return any_of([_value_clause(parameter, parsed.modifier, v, base_urls) for v in values])
+
+
+def _value_clause(
+    parameter: SearchParameter, modifier: str | None, value: str, base_urls: tuple[str, ...]
+) -> Clause:
+    kind = parameter.type
+    if kind in ("date", "quantity", "number", "composite") and modifier is not None:
+        raise InvalidSearch(
+            f"Modifier `:{modifier}` is not supported for parameter `{parameter.code}`.",
+            expression=parameter.code,
+        )
+    if kind == "token":
+        return token.clause(parameter, modifier, value)
+    if kind == "string":
+        return string.clause(parameter, modifier, value)
+    if kind == "date":
+        return date.clause(parameter, value)
+    if kind == "reference":
+        return reference.clause(parameter, modifier, value, base_urls=base_urls)
+    if kind == "quantity":
+        return quantity.clause(parameter, value)
+    if kind == "number":
+        return number.clause(parameter, value)
+    if kind == "uri":
+        return uri.clause(parameter, modifier, value)
+    if kind == "composite":
+        return _composite(parameter, value, base_urls)
+    raise InvalidSearch(
+        f"Parameter `{parameter.code}` cannot be searched.", expression=parameter.code
+    )
+
+
+def _composite(parameter: SearchParameter, value: str, base_urls: tuple[str, ...]) -> Clause:
+    """`code$value`: every part matches the same element (search.html#composite)."""
+    pieces = split_unescaped(value, "$")
+    if len(pieces) != len(parameter.parts):
+        raise InvalidSearch(
+            f"`{parameter.code}` takes {len(parameter.parts)} values joined by `$`.",
+            expression=parameter.code,
+        )
+    together = all_of(
+        [
+            _value_clause(part, None, piece, base_urls)
+            for part, piece in zip(parameter.parts, pieces)
+        ]
+    )
+    if parameter.scope is None:
+        return together
+    in_one_element = {parameter.scope: {"$elemMatch": together}}
+    return any_of([together, in_one_element]) if parameter.also_resource else in_one_element
+
+
+def _missing(parameter: SearchParameter, parsed: ParsedParameter) -> Clause:
+    """`:missing=true`: no value at all; `false`: some value (search.html#missing)."""
+    flag = parsed.values[-1]
+    if flag not in ("true", "false"):
+        raise InvalidSearch(
+            f"`{parsed.raw_name}` takes true or false, not `{flag}`.", expression=parsed.raw_name
+        )
+    if parameter.type in _INDEXED_TYPES:
+        fields = [parameter.index_field]
+    elif parameter.type == "composite":
+        raise InvalidSearch(f"`:missing` is not supported for `{parameter.code}`.")
+    else:
+        fields = [dotted(path) for path in parameter.paths]
+    if flag == "true":
+        return all_of([{field: {"$exists": False}} for field in fields])
+    return any_of([{field: {"$exists": True}} for field in fields])
+
+
+async def _chain(
+    parameter: SearchParameter, parsed: ParsedParameter, resolver: Resolver, depth: int
+) -> Clause:
+    """`patient.name=x`, `subject:Patient.gender=male` (search.html#chaining)."""
+    if parameter.type != "reference":
+        raise InvalidSearch(f"Only reference parameters chain; `{parameter.code}` does not.")
+    target = parsed.modifier or (parameter.targets[0] if len(parameter.targets) == 1 else None)
+    if target is None or target not in parameter.targets:
+        raise InvalidSearch(
+            f"Chain `{parsed.raw_name}` needs a target type, e.g. `{parameter.code}:Patient.`.",
+            expression=parsed.raw_name,
+        )
+    inner = _rechain(parsed)
+    ids = await resolver.matching_ids(target, [inner], depth=depth + 1)
+    return reference.ids_clause(parameter, target, ids) if ids else NOTHING
+
+
+def _rechain(parsed: ParsedParameter) -> ParsedParameter:
+    """The next link of a chain as a parameter of the target type."""
+    head, *rest = parsed.chain
+    code, _, modifier = head.partition(":")
+    raw = ".".join(parsed.chain)
+    return ParsedParameter(code, parsed.values, modifier or None, tuple(rest), raw_name=raw)
+
+
+async def _reverse_chain(
+    resource_type: str, parsed: ParsedParameter, resolver: Resolver, depth: int
+) -> Clause:
+    """`_has:Observation:patient:code=1234`: resources that matching Observations point at."""
+    source, via, *rest = parsed.has
+    if via not in parameters_of(source):
+        raise InvalidSearch(
+            f"`{via}` is not a search parameter of {source}.", expression=parsed.raw_name
+        )
+    if rest and rest[0] == "_has":
+        inner = ParsedParameter("_has", parsed.values, raw_name=":".join(rest), has=tuple(rest[1:]))
+    else:
+        code, _, modifier = rest[0].partition(":") if rest else ("", "", "")
+        inner = ParsedParameter(
+            code, parsed.values, modifier or None, raw_name=rest[0] if rest else ""
+        )
+    ids = await resolver.referencing_ids(source, [inner], via, resource_type, depth=depth + 1)
+    return {"_id": {"$in": ids}}
+
+
+__all__ = ["Resolver", "build_filter", "nest", "parameter_clause"]

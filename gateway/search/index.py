@@ -1,0 +1,168 @@
+"""Search values computed when a resource is written, stored beside it under `index` and `sort`.
+
+String search is case- and accent-insensitive (search.html#string), date search compares ranges
+(search.html#date), reference search accepts `id`, `Type/id` and absolute URLs (#reference):
+precomputing those forms once per write keeps every search a plain indexed comparison. Sort keys
+must be scalars for keyset paging, so multi-valued elements get one here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.domain.time import parse_range
+from gateway.search.model import SearchParameter
+from gateway.search.normalise import normalise
+from gateway.search.parameters import parameters_of
+from gateway.search.paths import dotted
+
+Document = dict[str, Any]
+EARLIEST = datetime.min
+LATEST = datetime.max.replace(microsecond=999000)
+_MILLISECOND = timedelta(milliseconds=1)
+_TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+
+
+def values_at(document: Any, path: str) -> Iterator[Any]:
+    """Every value at a dotted path, through lists at any level."""
+    if isinstance(document, list):
+        for item in document:
+            yield from values_at(item, path)
+        return
+    if not path:
+        if document is not None:
+            yield document
+        return
+    if not isinstance(document, dict):
+        return
+    head, _, rest = path.partition(".")
+    yield from values_at(document.get(head), rest)
+
+
+def ranges_of(value: Any) -> Iterator[dict[str, datetime]]:
+    """The UTC ranges a stored date-ish value covers; open ends become EARLIEST/LATEST."""
+    if isinstance(value, datetime):
+        yield {"start": value, "end": value + _MILLISECOND}
+    elif isinstance(value, str):
+        try:
+            start, end, _ = parse_range(value)
+        except ValueError:
+            return
+        yield {"start": start, "end": end}
+    elif isinstance(value, dict):
+        yield {"start": _lower(value.get("start")), "end": _upper(value.get("end"))}
+
+
+def _lower(bound: Any) -> datetime:
+    if isinstance(bound, datetime):
+        return bound
+    if isinstance(bound, dict):  # a Period's start, stored as FhirDateTime
+        return _lower(bound.get("start"))
+    if isinstance(bound, str):
+        return next(ranges_of(bound), {"start": EARLIEST})["start"]
+    return EARLIEST
+
+
+def _upper(bound: Any) -> datetime:
+    if isinstance(bound, datetime):
+        return bound
+    if isinstance(bound, dict):
+        return _upper(bound.get("end"))
+    if isinstance(bound, str):
+        return next(ranges_of(bound), {"end": LATEST})["end"]
+    return LATEST
+
+
+def references_of(value: Any) -> Iterator[str]:
+    """`Type/id` of a relative or absolute reference, and the reference as written."""
+    reference = value.get("reference") if isinstance(value, dict) else None
+    if not isinstance(reference, str):
+        return
+    yield reference
+    match = _TYPE_ID.search(reference)
+    if match and not reference.startswith(("#", "urn:")):
+        normalised = f"{match.group(1)}/{match.group(2)}"
+        if normalised != reference:
+            yield normalised
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield normalise(value)
+
+
+Extractor = Callable[[Any], Iterator[Any]]
+_EXTRACTORS: dict[str, Extractor] = {
+    "date": ranges_of,
+    "string": _strings,
+    "reference": references_of,
+}
+
+
+def _deceased(document: Document) -> list[bool]:
+    """R4 `deceased`: `Patient.deceased.exists() and Patient.deceased != false`."""
+    return [document.get("deceased") is True or "deceased_at" in document]
+
+
+def _first_code(path: str) -> Callable[[Document], Any]:
+    return lambda document: next(values_at(document, path), None)
+
+
+def _first_name(document: Document, *, given_only: bool = False) -> str | None:
+    for name in document.get("names") or []:
+        parts = [p for p in (name.get("given") or []) if p]
+        if not given_only and name.get("family"):
+            parts.insert(0, name["family"])
+        if parts:
+            return normalise(" ".join(parts))
+    return None
+
+
+_SPECIAL_INDEX: dict[str, Callable[[Document], list[Any]]] = {"deceased": _deceased}
+_SORT_KEYS: dict[str, dict[str, Callable[[Document], Any]]] = {
+    "Patient": {"name": _first_name, "given": lambda d: _first_name(d, given_only=True)},
+    "Encounter": {"type": _first_code("types.coding.code")},
+    "Observation": {"code": _first_code("code.coding.code")},
+    "MedicationStatement": {"code": _first_code("medication_concept.coding.code")},
+}
+
+
+def _indexed(parameter: SearchParameter) -> bool:
+    return parameter.type in _EXTRACTORS and bool(parameter.paths)
+
+
+def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
+    """The function computing `index` and `sort` of one type's stored documents."""
+    indexed = [p for p in parameters_of(resource_type).values() if _indexed(p)]
+    special = [code for code in _SPECIAL_INDEX if code in parameters_of(resource_type)]
+    sort_keys = _SORT_KEYS.get(resource_type, {})
+
+    def indexer(document: Document) -> dict[str, Any]:
+        index: dict[str, list[Any]] = {}
+        for parameter in indexed:
+            extract = _EXTRACTORS[parameter.type]
+            found = [
+                item
+                for path in parameter.paths
+                for value in values_at(document, dotted(path))
+                for item in extract(value)
+            ]
+            if found:
+                index[parameter.code] = _unique(found)
+        for code in special:
+            index[code] = _SPECIAL_INDEX[code](document)
+        sort = {
+            name: key for name, make in sort_keys.items() if (key := make(document)) is not None
+        }
+        return {"index": index, "sort": sort}
+
+    return indexer
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    if not items or isinstance(items[0], dict):
+        return items
+    return list(dict.fromkeys(items))

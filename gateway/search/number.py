@@ -1,0 +1,66 @@
+"""Number search: `[prefix]number` -> MongoDB clause. https://hl7.org/fhir/R4/search.html#number
+
+The value's significant figures give it a range, which `eq`, `ne` and `ap` use; the other
+prefixes compare with the number exactly. Quantity search reuses `conditions` for its value.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from gateway.errors import InvalidSearch
+from gateway.search.model import Clause, SearchParameter
+from gateway.search.paths import any_of, nest
+from gateway.search.prefixes import Prefix, decimal_range, parse_decimal, split_prefix
+
+Condition = dict[str, float]  # operators on one numeric field: {"$gte": 99.5, "$lt": 100.5}
+
+# #number: with these prefixes "the implicit precision of the number is ignored"; a number has no
+# extent, so starts-after is greater-than and ends-before is less-than.
+_EXACT = {"gt": "$gt", "sa": "$gt", "lt": "$lt", "eb": "$lt", "ge": "$gte", "le": "$lte"}
+
+
+def clause(param: SearchParameter, value: str, *, paths: tuple[str, ...] | None = None) -> Clause:
+    """Resources with a number at one of `paths` (default `param.paths`) matching `value`."""
+    try:
+        options = conditions(*split_prefix(value))
+    except ValueError:
+        raise InvalidSearch(
+            f"Invalid number `{value}` for parameter `{param.code}`.", expression=param.code
+        ) from None
+    targets = param.paths if paths is None else paths
+    # nest: a path ending in `[]` is an array of numbers, one of which must match.
+    return any_of([nest(path, {"": option}) for path in targets for option in options])
+
+
+def conditions(prefix: Prefix, number: str) -> list[Condition]:
+    """Conditions on one numeric field, any of which matches; ValueError for a bad number."""
+    low, high = decimal_range(number)
+    exact = parse_decimal(number)
+    if prefix == "eq":  # #prefix: the range of the search value contains the target's
+        bounds = [{"$gte": low, "$lt": high}]
+    elif prefix == "ne":  # #number: "not equal to 100 (actually, in the range 99.5 to 100.5)"
+        bounds = [{"$lt": low}, {"$gte": high}]
+    elif prefix == "ap":
+        bounds = [_approximately(exact, half=high - exact)]
+    else:
+        bounds = [{_EXACT[prefix]: exact}]
+    return [_floats(condition) for condition in bounds]
+
+
+def _approximately(exact: Decimal, *, half: Decimal) -> dict[str, Decimal]:
+    """#prefix `ap`: "the recommended value for the approximation is 10% of the stated value".
+
+    Never narrower than the value's implicit range, so `ap0` still means [-0.5, 0.5].
+    """
+    margin = max(abs(exact) / 10, half)
+    return {"$gte": exact - margin, "$lte": exact + margin}
+
+
+def _floats(condition: dict[str, Decimal]) -> Condition:
+    """MongoDB compares doubles; a bound beyond a double's range is not a usable number."""
+    converted = {operator: float(bound) for operator, bound in condition.items()}
+    if not all(math.isfinite(bound) for bound in converted.values()):
+        raise ValueError("the number is beyond the range of a double")
+    return converted

@@ -1,0 +1,159 @@
+"""Token search: one value -> one MongoDB clause. https://hl7.org/fhir/R4/search.html#token
+
+Forms (search.html#token): `[code]` any system, `[system]|[code]`, `|[code]` no system,
+`[system]|` any code of the system. What "system" and "code" are depends on the element kind
+(the table under #token): Coding.system/code, CodeableConcept.coding, Identifier.system/value,
+ContactPoint.use/value, or a plain code/boolean/id whose system is implicit. Modifiers
+(search.html#modifiers): `:not`, `:text`, `:of-type` (Identifier only); `:missing` is handled by
+the caller; `:above :below :in :not-in` need a terminology server we don't have.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from gateway.errors import InvalidSearch
+from gateway.search.escaping import split_unescaped, unescape
+from gateway.search.model import NOTHING, Clause, SearchParameter
+from gateway.search.paths import any_of, dotted, nest
+
+# The sub-element names holding a token's system and code, per element kind.
+_FIELDS = {"codeable": ("system", "code"), "coding": ("system", "code"),
+           "identifier": ("system", "value"), "contact": ("use", "value")}  # fmt: skip
+_TEXT_KINDS = ("codeable", "coding", "identifier")
+
+
+def clause(
+    param: SearchParameter,
+    modifier: str | None,
+    value: str,
+    *,
+    paths: tuple[str, ...] | None = None,
+) -> Clause:
+    """The clause for one token value; `paths` overrides `param.paths` (composite components)."""
+    paths = param.paths if paths is None else paths
+    if modifier == "not":  # search.html#modifiers: resources without the element match too
+        return {"$nor": [_positive(param, value, paths)]}
+    if modifier == "text" and param.kind in _TEXT_KINDS:
+        return _text(param, value, paths)
+    if modifier == "of-type" and param.kind == "identifier":
+        return _of_type(param, value, paths)
+    if modifier is not None:
+        raise InvalidSearch(
+            f"Modifier `:{modifier}` is not supported for parameter `{param.code}`.",
+            expression=param.code,
+        )
+    return _positive(param, value, paths)
+
+
+def _positive(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
+    kind = param.kind or ""
+    if kind in _FIELDS:
+        return _structured(param, value, paths)
+    if kind in _SCALARS:
+        return _SCALARS[kind](param, value, paths)
+    raise ValueError(f"Token parameter `{param.code}` has no kind.")  # a registry bug, not a 400
+
+
+def _structured(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
+    """Coding, CodeableConcept.coding, Identifier, ContactPoint: system and code on one element."""
+    system, code = _system_and_code(param, value)
+    system_field, code_field = _FIELDS[param.kind or ""]
+    fields: dict[str, Any] = {}
+    if system is not None:
+        fields[system_field] = system or None  # `|code`: None matches a missing system
+    if code:
+        fields[code_field] = code
+    if param.kind == "contact" and param.contact_system:
+        fields["system"] = param.contact_system  # phone, email: only ContactPoints of that system
+    return any_of([_on_element(path, fields) for path in paths])
+
+
+def _on_element(path: str, fields: dict[str, Any]) -> Clause:
+    """One condition as a dotted key; several through `nest`, so one element holds them all."""
+    if len(fields) == 1:
+        ((name, condition),) = fields.items()
+        return {f"{dotted(path)}.{name}": condition}
+    return nest(path, fields)
+
+
+def _code(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
+    """A plain code whose system is implicit (`param.system`, from the element's binding).
+
+    `system|code` matches only that system. `|code` asks for codes without a system: a bound
+    code always has one, so it matches nothing when `param.system` is known. Without a known
+    system any explicit system matches nothing and `|code` matches the code.
+    """
+    system, code = _system_and_code(param, value)
+    if system is not None and system != (param.system or ""):
+        return NOTHING
+    condition: Any = code if code else {"$ne": None}  # `system|`: any code at all
+    return any_of([{dotted(path): condition} for path in paths])
+
+
+def _boolean(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
+    text = unescape(value)
+    if text not in ("true", "false"):
+        raise _invalid(param, value, "expected `true` or `false`")
+    return any_of([{dotted(path): text == "true"} for path in paths])
+
+
+def _id(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
+    """A resource id is a plain string: no system part, `|` can't occur in an id."""
+    return any_of([{dotted(path): unescape(value)} for path in paths or ("_id",)])
+
+
+_Scalar = Callable[[SearchParameter, str, tuple[str, ...]], Clause]
+_SCALARS: dict[str, _Scalar] = {"code": _code, "boolean": _boolean, "id": _id}
+
+
+def _text(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
+    """`:text`: case-insensitive starts-with on the texts a person reads (search.html#modifiers).
+
+    CodeableConcept.text or any Coding.display; Coding.display; Identifier.type.text.
+    """
+    text = unescape(value)
+    if not text.strip():
+        raise _invalid(param, value, "`:text` needs some text")
+    pattern = {"$regex": "^" + re.escape(text), "$options": "i"}
+    keys = [key for path in paths for key in _text_keys(param, path)]
+    return any_of([{key: pattern} for key in keys])
+
+
+def _text_keys(param: SearchParameter, path: str) -> list[str]:
+    if param.kind == "identifier":
+        return [f"{dotted(path)}.type.text"]
+    keys = [f"{dotted(path)}.display"]
+    if param.kind == "codeable" and path.endswith(".coding[]"):
+        keys.insert(0, f"{dotted(path.removesuffix('.coding[]'))}.text")
+    return keys
+
+
+def _of_type(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
+    """`:of-type=typesystem|typecode|value`, all three parts present (search.html#token)."""
+    parts = [unescape(part) for part in split_unescaped(value, "|")]
+    if len(parts) != 3 or not all(parts):
+        raise _invalid(param, value, "`:of-type` needs `system|code|value`")
+    type_system, type_code, identifier = parts
+    type_coding = {"$elemMatch": {"system": type_system, "code": type_code}}
+    return any_of([nest(path, {"type.coding": type_coding, "value": identifier}) for path in paths])
+
+
+def _system_and_code(param: SearchParameter, value: str) -> tuple[str | None, str]:
+    """(system, code), unescaped; system None without `|`, "" for `|code`."""
+    parts = [unescape(part) for part in split_unescaped(value, "|")]
+    if len(parts) > 2:
+        raise _invalid(param, value, "a `|` inside a system or code must be escaped as `\\|`")
+    system, code = (None, parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+    if not code and not system:
+        raise _invalid(param, value, "a code or a system is needed")
+    return system, code
+
+
+def _invalid(param: SearchParameter, value: str, reason: str) -> InvalidSearch:
+    return InvalidSearch(
+        f"Value `{value}` is not valid for parameter `{param.code}`: {reason}.",
+        expression=param.code,
+    )

@@ -1,0 +1,132 @@
+"""`_include` and `_revinclude` (search.html#include): resources the matches point at, and
+resources pointing at the matches, added to the page with `search.mode = include`.
+
+References are read from the stored index (`index.<parameter>` holds `Type/id`), so following
+them is a lookup by id. Types the gateway does not keep are skipped; `:iterate` follows
+included resources too, a bounded number of rounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from gateway.errors import InvalidSearch, Issue
+from gateway.search.parameters import parameters_of
+from gateway.search.request import Include, SearchRequest
+from gateway.services.context import Services
+from gateway.services.store import Version
+
+Document = dict[str, Any]
+MAX_ROUNDS = 4  # :iterate follows at most this many hops
+MAX_INCLUDED = 1000
+
+
+async def included(
+    services: Services, request: SearchRequest, matches: list[Document]
+) -> tuple[list[Version], list[Issue]]:
+    """Resources to include beside `matches`, and any warning about the limit."""
+    for include in (*request.includes, *request.revincludes):
+        _check(include)
+    if not (request.includes or request.revincludes) or not matches:
+        return [], []
+    seen = {(request.resource_type, d["_id"]) for d in matches}
+    frontier = [(request.resource_type, d) for d in matches]
+    found: list[Version] = []
+    for round_number in range(MAX_ROUNDS):
+        iterate_only = round_number > 0
+        batch = await _forward(services, request.includes, frontier, seen, iterate_only)
+        batch += await _reverse(services, request.revincludes, frontier, seen, iterate_only)
+        if not batch:
+            break
+        found.extend(services.store(t).to_version(d) for t, d in batch)
+        if len(found) >= MAX_INCLUDED:
+            warning = Issue(
+                f"Included resources were limited to {MAX_INCLUDED}.",
+                code="incomplete",
+                severity="warning",
+            )
+            return found[:MAX_INCLUDED], [warning]
+        frontier = batch
+    return found, []
+
+
+def _check(include: Include) -> None:
+    if include.source == "*":
+        return
+    if include.parameter != "*" and include.parameter not in parameters_of(include.source):
+        raise InvalidSearch(
+            f"`{include.source}:{include.parameter}` is not a search parameter to include by.",
+            expression="_include",
+        )
+
+
+async def _forward(
+    services: Services,
+    includes: Iterable[Include],
+    frontier: list[tuple[str, Document]],
+    seen: set[tuple[str, str]],
+    iterate_only: bool,
+) -> list[tuple[str, Document]]:
+    wanted: dict[str, set[str]] = {}
+    for include in includes:
+        if iterate_only and not include.iterate:
+            continue
+        for resource_type, document in frontier:
+            for code in _parameters(include, resource_type):
+                for ref in document.get("index", {}).get(code, []):
+                    target_type, _, target_id = ref.partition("/")
+                    if include.target and target_type != include.target:
+                        continue
+                    if target_type in services.stores and (target_type, target_id) not in seen:
+                        wanted.setdefault(target_type, set()).add(target_id)
+    return await _fetch(services, wanted, seen)
+
+
+def _parameters(include: Include, resource_type: str) -> list[str]:
+    if include.source not in ("*", resource_type):
+        return []
+    known = parameters_of(resource_type)
+    if include.parameter == "*":
+        return [code for code, p in known.items() if p.type == "reference"]
+    parameter = known.get(include.parameter)
+    return [include.parameter] if parameter is not None and parameter.type == "reference" else []
+
+
+async def _reverse(
+    services: Services,
+    revincludes: Iterable[Include],
+    frontier: list[tuple[str, Document]],
+    seen: set[tuple[str, str]],
+    iterate_only: bool,
+) -> list[tuple[str, Document]]:
+    batch: list[tuple[str, Document]] = []
+    for include in revincludes:
+        if (iterate_only and not include.iterate) or include.source not in services.stores:
+            continue
+        codes = _parameters(include, include.source)
+        targets = [
+            f"{t}/{d['_id']}" for t, d in frontier if not include.target or t == include.target
+        ]
+        if not codes or not targets:
+            continue
+        query = {"$or": [{f"index.{code}": {"$in": targets}} for code in codes]}
+        store = services.store(include.source)
+        for document in await store.collection.find(query).to_list(MAX_INCLUDED + 1):
+            if (include.source, document["_id"]) not in seen:
+                seen.add((include.source, document["_id"]))
+                batch.append((include.source, document))
+    return batch
+
+
+async def _fetch(
+    services: Services, wanted: dict[str, set[str]], seen: set[tuple[str, str]]
+) -> list[tuple[str, Document]]:
+    batch: list[tuple[str, Document]] = []
+    for resource_type, ids in wanted.items():
+        store = services.store(resource_type)
+        query = {"_id": {"$in": sorted(ids)}}
+        for document in await store.collection.find(query).to_list(None):
+            seen.add((resource_type, document["_id"]))
+            batch.append((resource_type, document))
+    return batch

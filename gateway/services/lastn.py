@@ -1,0 +1,49 @@
+"""Observation/$lastn: the most recent N observations per code, per patient.
+
+https://hl7.org/fhir/R4/observation-operation-lastn.html. The filter is an ordinary Observation
+search (patient, category, code, date...); grouping reads only keys, then fetches the winners.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.errors import InvalidSearch
+from gateway.search.filters import build_filter
+from gateway.search.request import SearchRequest
+from gateway.services.context import Services
+from gateway.services.search import SearchResult, StoreResolver
+
+MAX_PER_GROUP = 100
+
+
+async def lastn(
+    services: Services, request: SearchRequest, *, max_per_code: int, base_urls: tuple[str, ...]
+) -> SearchResult:
+    if not 1 <= max_per_code <= MAX_PER_GROUP:
+        raise InvalidSearch(f"`max` must be between 1 and {MAX_PER_GROUP}.", expression="max")
+    store = services.store("Observation")
+    resolver = StoreResolver(services, base_urls)
+    query = await build_filter("Observation", request.parameters, resolver, base_urls=base_urls)
+    projection = {"_id": 1, "patient_id": 1, "code.coding": 1, "code.text": 1, "effective.start": 1}
+    order = [("effective.start", -1), ("_id", 1)]
+    keys = await store.collection.find(query, projection).sort(order).to_list(None)
+    chosen: dict[tuple[Any, ...], list[str]] = {}
+    for key in keys:
+        group = chosen.setdefault((key.get("patient_id"), _code_key(key)), [])
+        if len(group) < max_per_code:
+            group.append(key["_id"])
+    ids = [i for group in chosen.values() for i in group]
+    found = {d["_id"]: d for d in await store.collection.find({"_id": {"$in": ids}}).to_list(None)}
+    matches = [store.to_version(found[i]) for i in ids if i in found]
+    return SearchResult(matches, total=len(matches))
+
+
+def _code_key(document: dict[str, Any]) -> tuple[Any, ...]:
+    """Observations have the same code when they share a coding (or, codeless, the text)."""
+    code = document.get("code", {})
+    codings = sorted((c.get("system"), c.get("code")) for c in code.get("coding", []))
+    return tuple(codings[:1]) if codings else (code.get("text"),)
+
+
+__all__ = ["SearchRequest", "lastn"]

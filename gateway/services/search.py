@@ -1,0 +1,196 @@
+"""search-type: a SearchRequest run against the store (https://hl7.org/fhir/R4/search.html).
+
+The first page reads the sort keys of up to KEYSCAN_LIMIT matches in one pass: that gives the
+total and the first page's ids together (a separate count would read every match a second
+time), and the page itself is then fetched by id. Later pages continue from their cursor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.errors import InvalidSearch, Issue
+from gateway.search.filters import build_filter
+from gateway.search.model import Clause, ParsedParameter
+from gateway.search.paging import (
+    Cursor,
+    SortSpec,
+    after,
+    decode_cursor,
+    encode_cursor,
+    reversed_spec,
+    sort_spec,
+    sort_values,
+)
+from gateway.search.paths import all_of
+from gateway.search.request import SearchRequest
+from gateway.services.context import Services
+from gateway.services.includes import included
+from gateway.services.store import ResourceStore, Version
+
+KEYSCAN_LIMIT = 10_000
+Document = dict[str, Any]
+
+
+@dataclass(slots=True)
+class SearchResult:
+    matches: list[Version]
+    included: list[Version] = field(default_factory=list)
+    total: int | None = None
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    warnings: list[Issue] = field(default_factory=list)
+
+
+class StoreResolver:
+    """Chains and `_has` resolved against the stores (gateway.search.filters.Resolver)."""
+
+    def __init__(self, services: Services, base_urls: tuple[str, ...]) -> None:
+        self.services, self.base_urls = services, base_urls
+
+    async def _filter(
+        self, resource_type: str, parameters: list[ParsedParameter], depth: int
+    ) -> Clause:
+        return await build_filter(
+            resource_type, parameters, self, base_urls=self.base_urls, depth=depth
+        )
+
+    async def matching_ids(
+        self, resource_type: str, parameters: list[ParsedParameter], *, depth: int
+    ) -> list[str]:
+        store = self.services.store(resource_type)
+        query = await self._filter(resource_type, parameters, depth)
+        return [d["_id"] for d in await store.collection.find(query, {"_id": 1}).to_list(None)]
+
+    async def referencing_ids(
+        self,
+        resource_type: str,
+        parameters: list[ParsedParameter],
+        via: str,
+        target: str,
+        *,
+        depth: int,
+    ) -> list[str]:
+        store = self.services.store(resource_type)
+        query = await self._filter(resource_type, parameters, depth)
+        field_name = f"index.{via}"
+        documents = await store.collection.find(query, {field_name: 1}).to_list(None)
+        prefix = f"{target}/"
+        return sorted(
+            {
+                ref[len(prefix) :]
+                for document in documents
+                for ref in document.get("index", {}).get(via, [])
+                if ref.startswith(prefix)
+            }
+        )
+
+
+async def search_type(
+    services: Services, request: SearchRequest, *, base_urls: tuple[str, ...] = ()
+) -> SearchResult:
+    store = services.store(request.resource_type)
+    resolver = StoreResolver(services, base_urls)
+    query = await build_filter(
+        request.resource_type, request.parameters, resolver, base_urls=base_urls
+    )
+    spec = sort_spec(request.resource_type, request.sort)
+    if request.summary == "count" or request.count == 0:
+        return SearchResult([], total=await store.collection.count_documents(query))
+    if request.cursor:
+        page = await _continued_page(store, query, spec, request)
+    else:
+        page = await _first_page(store, query, spec, request)
+    result = _result(store, page, spec, request)
+    documents = [document for document, _ in page.rows]
+    result.included, warnings = await included(services, request, documents)
+    result.warnings.extend(warnings)
+    return result
+
+
+@dataclass(slots=True)
+class _Page:
+    rows: list[tuple[Document, Version]]
+    total: int | None
+    more_after: bool
+    more_before: bool
+
+
+async def _first_page(
+    store: ResourceStore, query: Clause, spec: SortSpec, request: SearchRequest
+) -> _Page:
+    if request.total == "none":
+        documents = (
+            await store.collection.find(query).sort(spec).limit(request.count + 1).to_list(None)
+        )
+        return _Page(
+            _rows(store, documents[: request.count]), None, len(documents) > request.count, False
+        )
+    projection = {field_name: 1 for field_name, _ in spec}
+    keys = (
+        await store.collection.find(query, projection)
+        .sort(spec)
+        .limit(KEYSCAN_LIMIT + 1)
+        .to_list(None)
+    )
+    total = (
+        len(keys) if len(keys) <= KEYSCAN_LIMIT else await store.collection.count_documents(query)
+    )
+    ids = [key["_id"] for key in keys[: request.count]]
+    found = {d["_id"]: d for d in await store.collection.find({"_id": {"$in": ids}}).to_list(None)}
+    documents = [found[i] for i in ids if i in found]
+    return _Page(_rows(store, documents), total, len(keys) > request.count, False)
+
+
+async def _continued_page(
+    store: ResourceStore, query: Clause, spec: SortSpec, request: SearchRequest
+) -> _Page:
+    cursor = decode_cursor(request.cursor or "", fields=len(spec))
+    order = reversed_spec(spec) if cursor.backwards else spec
+    page_query = all_of([query, after(order, cursor.values)])
+    documents = (
+        await store.collection.find(page_query).sort(order).limit(request.count + 1).to_list(None)
+    )
+    more = len(documents) > request.count
+    documents = documents[: request.count]
+    if cursor.backwards:
+        documents.reverse()
+        return _Page(_rows(store, documents), cursor.total, True, more)
+    return _Page(_rows(store, documents), cursor.total, more, True)
+
+
+def _rows(store: ResourceStore, documents: list[Document]) -> list[tuple[Document, Version]]:
+    return [(document, store.to_version(document)) for document in documents]
+
+
+def _result(
+    store: ResourceStore, page: _Page, spec: SortSpec, request: SearchRequest
+) -> SearchResult:
+    result = SearchResult([version for _, version in page.rows], total=page.total)
+    if request.total == "none":
+        result.total = None
+    if page.rows and page.more_after:
+        last = sort_values(page.rows[-1][0], spec)
+        result.next_cursor = encode_cursor(Cursor(last, False, page.total))
+    if page.rows and page.more_before:
+        first = sort_values(page.rows[0][0], spec)
+        result.previous_cursor = encode_cursor(Cursor(first, True, page.total))
+    return result
+
+
+def unknown_parameters_warning(request: SearchRequest) -> list[Issue]:
+    if not request.ignored:
+        return []
+    names = ", ".join(f"`{name}`" for name in request.ignored)
+    return [
+        Issue(
+            f"Ignored unknown search parameters: {names} (send `Prefer: handling=strict` to get "
+            "an error instead).",
+            code="not-supported",
+            severity="warning",
+        )
+    ]
+
+
+__all__ = ["KEYSCAN_LIMIT", "InvalidSearch", "SearchResult", "search_type"]
