@@ -34,3 +34,19 @@ def required_elements() -> dict[str, list[str]]:
     """Type -> names of its elements with min >= 1 (`medication[x]` for a required choice)."""
     result: dict[str, list[str]] = load("structure-definitions/required-elements.json")
     return result
+
+
+def search_parameters() -> dict[tuple[str, str], dict[str, Any]]:
+    """(resource type, code) -> the R4 SearchParameter definition; base types expanded."""
+    return _search_parameters()
+
+
+@cache
+def _search_parameters() -> dict[tuple[str, str], dict[str, Any]]:
+    bundle = load("search-parameters/search-parameters.json")
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in bundle["entry"]:
+        definition = entry["resource"]
+        for base in definition.get("base", []):
+            found.setdefault((base, definition["code"]), definition)
+    return found

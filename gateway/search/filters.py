@@ -77,6 +77,9 @@ def parameter_clause(
     if parsed.modifier == "missing":
         return _missing(parameter, parsed)
     values = [v for raw in parsed.values for v in split_unescaped(raw, ",")]
+    if parsed.modifier == "not" and parameter.type == "token":
+        # `code:not=a,b`: neither a nor b (R5 words it so; R4 is silent), not "not a, or not b".
+        return {"$nor": [token.clause(parameter, None, v) for v in values]}
     return any_of([_value_clause(parameter, parsed.modifier, v, base_urls) for v in values])
 
 

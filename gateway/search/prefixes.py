@@ -1,4 +1,4 @@
-"""Comparison prefixes and the implicit range of a decimal. https://hl7.org/fhir/R4/search.html#prefix
+"""Search prefixes and a decimal's implicit range. https://hl7.org/fhir/R4/search.html#prefix
 
 Number, date and quantity values may start with one of nine prefixes (#prefix); without one, `eq`
 is meant. A decimal search value stands for a range set by its significant figures (#number).
@@ -44,8 +44,8 @@ def decimal_range(text: str) -> tuple[Decimal, Decimal]:
     exponent = value.as_tuple().exponent
     if not isinstance(exponent, int):  # NaN and Infinity have no digits; the regex excludes them
         raise ValueError(f"`{text}` is not a finite number")
-    half = Decimal(5).scaleb(exponent - 1)
     try:
+        half = Decimal(5).scaleb(exponent - 1)
         return value - half, value + half
     except ArithmeticError as error:  # an exponent beyond what Decimal computes with
         raise ValueError(f"`{text}` is out of range") from error

@@ -1,33 +1,24 @@
-"""The CapabilityStatement, generated from what is implemented (capabilitystatement.html)."""
+"""The CapabilityStatement, generated from what is implemented (capabilitystatement.html):
+the mapper registry gives the types, the search registry their parameters and includes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import fhir_profiles
 from gateway import __doc__ as gateway_doc
+from gateway.search.model import SearchParameter
+from gateway.search.parameters import parameters_of
 from mappers.base import FhirJson
 from mappers.r4 import FHIR_VERSION
 from mappers.registry import MAPPERS
 
 SOFTWARE_VERSION = "0.1.0"
-INSTANCE_INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create")
+INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create", "search-type")
+LASTN = "http://hl7.org/fhir/OperationDefinition/Observation-lastn"
 
 
 def capability_statement(*, base_url: str, date: str) -> FhirJson:
-    resources: list[dict[str, Any]] = [
-        {
-            "type": resource_type,
-            "profile": f"http://hl7.org/fhir/StructureDefinition/{resource_type}",
-            "interaction": [{"code": code} for code in INSTANCE_INTERACTIONS],
-            "versioning": "versioned-update",
-            "readHistory": True,
-            "updateCreate": True,
-            "conditionalCreate": False,
-            "conditionalUpdate": False,
-            "conditionalDelete": "not-supported",
-        }
-        for resource_type in sorted(MAPPERS)
-    ]
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -37,5 +28,45 @@ def capability_statement(*, base_url: str, date: str) -> FhirJson:
         "implementation": {"description": (gateway_doc or "").strip(), "url": base_url},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
-        "rest": [{"mode": "server", "resource": resources}],
+        "rest": [{"mode": "server", "resource": [_resource(t) for t in sorted(MAPPERS)]}],
     }
+
+
+def _resource(resource_type: str) -> dict[str, Any]:
+    parameters = parameters_of(resource_type)
+    references = sorted(code for code, p in parameters.items() if p.type == "reference")
+    referring = sorted(
+        f"{source}:{code}"
+        for source in MAPPERS
+        for code, p in parameters_of(source).items()
+        if p.type == "reference" and resource_type in p.targets
+    )
+    entry: dict[str, Any] = {
+        "type": resource_type,
+        "profile": f"http://hl7.org/fhir/StructureDefinition/{resource_type}",
+        "interaction": [{"code": code} for code in INTERACTIONS],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        "updateCreate": True,
+        "conditionalCreate": False,
+        "conditionalUpdate": False,
+        "conditionalDelete": "not-supported",
+        "searchInclude": ["*", *(f"{resource_type}:{code}" for code in references)],
+        "searchRevInclude": referring,
+        "searchParam": [_search_param(resource_type, p) for _, p in sorted(parameters.items())],
+    }
+    if resource_type == "Observation":
+        entry["operation"] = [{"name": "lastn", "definition": LASTN}]
+    return entry
+
+
+def _search_param(resource_type: str, parameter: SearchParameter) -> dict[str, str]:
+    definitions = fhir_profiles.search_parameters()
+    definition = definitions.get((resource_type, parameter.code)) or definitions.get(
+        ("Resource", parameter.code), {}
+    )
+    entry = {"name": parameter.code}
+    if "url" in definition:
+        entry["definition"] = definition["url"]
+    entry["type"] = parameter.type
+    return entry

@@ -213,5 +213,5 @@ async def test_metadata_lists_the_implemented_types_and_interactions(api: AsyncC
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
     assert sorted(resources) == ["Encounter", "MedicationStatement", "Observation", "Patient"]
     assert {i["code"] for i in resources["Observation"]["interaction"]} == {
-        "read", "vread", "update", "delete", "history-instance", "create",
+        "read", "vread", "update", "delete", "history-instance", "create", "search-type",
     }  # fmt: skip
