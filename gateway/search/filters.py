@@ -124,7 +124,7 @@ def _composite(parameter: SearchParameter, value: str, base_urls: tuple[str, ...
     together = all_of(
         [
             _value_clause(part, None, piece, base_urls)
-            for part, piece in zip(parameter.parts, pieces)
+            for part, piece in zip(parameter.parts, pieces, strict=True)
         ]
     )
     if parameter.scope is None:
