@@ -108,7 +108,8 @@ def _deceased(document: Document) -> list[bool]:
 
 
 def _first_code(path: str) -> Callable[[Document], Any]:
-    return lambda document: next(values_at(document, path), None)
+    parts = tuple(path.split("."))
+    return lambda document: next(iter(_leaves(document, parts)), None)
 
 
 def _first_name(document: Document, *, given_only: bool = False) -> str | None:
@@ -134,24 +135,50 @@ def _indexed(parameter: SearchParameter) -> bool:
     return parameter.type in _EXTRACTORS and bool(parameter.paths)
 
 
+def _leaves(document: Any, parts: tuple[str, ...]) -> list[Any]:
+    """`values_at` for a pre-split path: this runs for every indexed parameter on every write."""
+    current = [document]
+    for part in parts:
+        following: list[Any] = []
+        for value in current:
+            if isinstance(value, list):
+                value = [v.get(part) for v in value if isinstance(v, dict)]
+                following.extend(
+                    x for v in value for x in (v if isinstance(v, list) else [v]) if x is not None
+                )
+            elif isinstance(value, dict):
+                child = value.get(part)
+                if isinstance(child, list):
+                    following.extend(child)
+                elif child is not None:
+                    following.append(child)
+        if not following:
+            return following
+        current = following
+    return current
+
+
 def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
     """The function computing `index` and `sort` of one type's stored documents."""
-    indexed = [p for p in parameters_of(resource_type).values() if _indexed(p)]
+    indexed = [
+        (p.code, _EXTRACTORS[p.type], [tuple(dotted(path).split(".")) for path in p.paths])
+        for p in parameters_of(resource_type).values()
+        if _indexed(p)
+    ]
     special = [code for code in _SPECIAL_INDEX if code in parameters_of(resource_type)]
     sort_keys = _SORT_KEYS.get(resource_type, {})
 
     def indexer(document: Document) -> dict[str, Any]:
         index: dict[str, list[Any]] = {}
-        for parameter in indexed:
-            extract = _EXTRACTORS[parameter.type]
+        for code, extract, paths in indexed:
             found = [
                 item
-                for path in parameter.paths
-                for value in values_at(document, dotted(path))
+                for parts in paths
+                for value in _leaves(document, parts)
                 for item in extract(value)
             ]
             if found:
-                index[parameter.code] = _unique(found)
+                index[code] = _unique(found)
         for code in special:
             index[code] = _SPECIAL_INDEX[code](document)
         sort = {
