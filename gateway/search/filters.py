@@ -24,6 +24,9 @@ _INDEXED_TYPES = ("date", "string", "reference")
 class Resolver(Protocol):
     """Database look-ups a filter needs for chains and reverse chains."""
 
+    def keeps(self, resource_type: str) -> bool:
+        """Whether resources of this type are stored here (and so can be chained into)."""
+
     async def matching_ids(
         self, resource_type: str, parameters: list[ParsedParameter], *, depth: int
     ) -> list[str]:
@@ -64,7 +67,7 @@ async def build_filter(
                 expression=parsed.raw_name,
             )
         if parsed.chain:
-            clauses.append(await _chain(parameter, parsed, resolver, depth))
+            clauses.append(await _chain(parameter, parsed, resolver, depth, base_urls))
         else:
             clauses.append(parameter_clause(parameter, parsed, base_urls=base_urls))
     return all_of(clauses)
@@ -140,6 +143,9 @@ def _missing(parameter: SearchParameter, parsed: ParsedParameter) -> Clause:
         raise InvalidSearch(
             f"`{parsed.raw_name}` takes true or false, not `{flag}`.", expression=parsed.raw_name
         )
+    if parameter.contact_system:  # `email:missing`: no ContactPoint of that system
+        present = nest(parameter.paths[0], {"system": parameter.contact_system})
+        return {"$nor": [present]} if flag == "true" else present
     if parameter.type in _INDEXED_TYPES:
         fields = [parameter.index_field]
     elif parameter.type == "composite":
@@ -152,7 +158,11 @@ def _missing(parameter: SearchParameter, parsed: ParsedParameter) -> Clause:
 
 
 async def _chain(
-    parameter: SearchParameter, parsed: ParsedParameter, resolver: Resolver, depth: int
+    parameter: SearchParameter,
+    parsed: ParsedParameter,
+    resolver: Resolver,
+    depth: int,
+    base_urls: tuple[str, ...],
 ) -> Clause:
     """`patient.name=x`, `subject:Patient.gender=male` (search.html#chaining)."""
     if parameter.type != "reference":
@@ -163,9 +173,14 @@ async def _chain(
             f"Chain `{parsed.raw_name}` needs a target type, e.g. `{parameter.code}:Patient.`.",
             expression=parsed.raw_name,
         )
+    if not resolver.keeps(target):
+        raise InvalidSearch(
+            f"Chain `{parsed.raw_name}` reaches `{target}`, a type this server does not keep.",
+            expression=parsed.raw_name,
+        )
     inner = _rechain(parsed)
     ids = await resolver.matching_ids(target, [inner], depth=depth + 1)
-    return reference.ids_clause(parameter, target, ids) if ids else NOTHING
+    return reference.ids_clause(parameter, target, ids, base_urls=base_urls) if ids else NOTHING
 
 
 def _rechain(parsed: ParsedParameter) -> ParsedParameter:
@@ -181,6 +196,11 @@ async def _reverse_chain(
 ) -> Clause:
     """`_has:Observation:patient:code=1234`: resources that matching Observations point at."""
     source, via, *rest = parsed.has
+    if not resolver.keeps(source):
+        raise InvalidSearch(
+            f"`{parsed.raw_name}` searches `{source}`, a type this server does not keep.",
+            expression=parsed.raw_name,
+        )
     if via not in parameters_of(source):
         raise InvalidSearch(
             f"`{via}` is not a search parameter of {source}.", expression=parsed.raw_name

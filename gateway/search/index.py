@@ -23,7 +23,7 @@ Document = dict[str, Any]
 EARLIEST = datetime.min
 LATEST = datetime.max.replace(microsecond=999000)
 _MILLISECOND = timedelta(milliseconds=1)
-_TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+_TYPE_ID = re.compile(r"([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?")
 
 
 def values_at(document: Any, path: str) -> Iterator[Any]:
@@ -77,16 +77,26 @@ def _upper(bound: Any) -> datetime:
 
 
 def references_of(value: Any) -> Iterator[str]:
-    """`Type/id` of a relative or absolute reference, and the reference as written."""
+    """A reference as written: relative ones as `Type/id` (a version dropped), absolute URLs and
+    `urn:`/`#` references unchanged. An absolute URL may name another server, so it is never
+    taken for a local `Type/id`; searches add the forms with this server's base instead."""
     reference = value.get("reference") if isinstance(value, dict) else None
     if not isinstance(reference, str):
         return
-    yield reference
-    match = _TYPE_ID.search(reference)
-    if match and not reference.startswith(("#", "urn:")):
-        normalised = f"{match.group(1)}/{match.group(2)}"
-        if normalised != reference:
-            yield normalised
+    match = _TYPE_ID.fullmatch(reference)
+    yield f"{match.group(1)}/{match.group(2)}" if match else reference
+
+
+def _typed(targets: tuple[str, ...]) -> Callable[[Any], Iterator[str]]:
+    """References a parameter may select: `patient` reads `subject`, but only Patient ones."""
+
+    def extract(value: Any) -> Iterator[str]:
+        for reference in references_of(value):
+            match = _TYPE_ID.search(reference)
+            if match is None or match.group(1) in targets:
+                yield reference
+
+    return extract
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -131,6 +141,20 @@ _SORT_KEYS: dict[str, dict[str, Callable[[Document], Any]]] = {
 }
 
 
+def _extractor(parameter: SearchParameter) -> Extractor:
+    if parameter.type == "reference" and parameter.targets:
+        return _cached_typed(parameter.targets)
+    return _EXTRACTORS[parameter.type]
+
+
+_typed_extractors: dict[tuple[str, ...], Extractor] = {}
+
+
+def _cached_typed(targets: tuple[str, ...]) -> Extractor:
+    """One extractor per target set, so parameters sharing paths and targets share work."""
+    return _typed_extractors.setdefault(targets, _typed(targets))
+
+
 def _indexed(parameter: SearchParameter) -> bool:
     return parameter.type in _EXTRACTORS and bool(parameter.paths)
 
@@ -161,7 +185,7 @@ def _leaves(document: Any, parts: tuple[str, ...]) -> list[Any]:
 def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
     """The function computing `index` and `sort` of one type's stored documents."""
     indexed = [
-        (p.code, _EXTRACTORS[p.type], [tuple(dotted(path).split(".")) for path in p.paths])
+        (p.code, _extractor(p), [tuple(dotted(path).split(".")) for path in p.paths])
         for p in parameters_of(resource_type).values()
         if _indexed(p)
     ]

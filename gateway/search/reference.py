@@ -2,8 +2,9 @@
 
 A value is `[id]`, `[type]/[id]` or an absolute URL (search.html#reference); `:[type]` restricts
 a bare id to one target type and `:identifier` matches `Reference.identifier` instead. The index
-(`index.<code>`) keeps, for each stored reference, `Type/id` (version dropped, absolute or
-relative) and the reference as written, so every form here is one equality on that field.
+(`index.<code>`) keeps each stored reference as `Type/id` when it is relative (version dropped)
+and as written otherwise, so every form here is an equality on that field; a local reference
+also matches its absolute form under this server's base.
 """
 
 from __future__ import annotations
@@ -37,15 +38,28 @@ def clause(
         return {param.index_field: text}
     typed = _TYPE_ID.fullmatch(local)
     if typed:
-        return _typed(param, type_modifier, typed[1], typed[2])
+        return _typed(param, type_modifier, typed[1], typed[2], base_urls)
     if "/" in local:  # not `Type/id`, yet the index keeps every reference as written
         return {param.index_field: local}
-    return _bare_id(param, type_modifier, local)
+    return _bare_id(param, type_modifier, local, base_urls)
 
 
-def ids_clause(param: SearchParameter, target_type: str, ids: list[str]) -> Clause:
+def ids_clause(
+    param: SearchParameter, target_type: str, ids: list[str], *, base_urls: tuple[str, ...] = ()
+) -> Clause:
     """References to any of `ids` of `target_type`: the last link of a chained search."""
-    return {param.index_field: {"$in": [f"{target_type}/{id_}" for id_ in ids]}}
+    forms = [form for id_ in ids for form in _forms(f"{target_type}/{id_}", base_urls)]
+    return {param.index_field: {"$in": forms}}
+
+
+def _forms(local: str, base_urls: tuple[str, ...]) -> list[str]:
+    """A local `Type/id` as stored: relative, or absolute under one of this server's bases
+    (the index keeps absolute references as written, since they may name another server)."""
+    return [local, *(f"{base.rstrip('/')}/{local}" for base in base_urls)]
+
+
+def _equal_to_any(field: str, forms: list[str]) -> Clause:
+    return {field: forms[0]} if len(forms) == 1 else {field: {"$in": forms}}
 
 
 def _type_modifier(param: SearchParameter, modifier: str | None) -> str | None:
@@ -72,19 +86,24 @@ def _strip_base(text: str, base_urls: tuple[str, ...]) -> str:
     return text
 
 
-def _typed(param: SearchParameter, type_modifier: str | None, type_: str, id_: str) -> Clause:
+def _typed(
+    param: SearchParameter, type_modifier: str | None, type_: str, id_: str, bases: tuple[str, ...]
+) -> Clause:
     """`Type/id`: nothing matches a type the parameter can't point to (or the modifier excludes)."""
     if type_modifier not in (None, type_) or (param.targets and type_ not in param.targets):
         return NOTHING
-    return {param.index_field: f"{type_}/{id_}"}
+    return _equal_to_any(param.index_field, _forms(f"{type_}/{id_}", bases))
 
 
-def _bare_id(param: SearchParameter, type_modifier: str | None, id_: str) -> Clause:
+def _bare_id(
+    param: SearchParameter, type_modifier: str | None, id_: str, bases: tuple[str, ...]
+) -> Clause:
     """A bare id: `Type/id` for each type the parameter (or the modifier) allows."""
     types = (type_modifier,) if type_modifier else param.targets
     if not types:  # no declared targets: any type, the id matched literally
         return {param.index_field: {"$regex": "^[A-Z][A-Za-z]+/" + re.escape(id_) + "$"}}
-    return {param.index_field: {"$in": [f"{type_}/{id_}" for type_ in types]}}
+    forms = [form for type_ in types for form in _forms(f"{type_}/{id_}", bases)]
+    return {param.index_field: {"$in": forms}}
 
 
 def _identifier(param: SearchParameter, value: str) -> Clause:

@@ -24,6 +24,9 @@ RESULT_PARAMETERS = {
     "_count", "_sort", "_total", "_summary", "_elements", "_include", "_revinclude", "_cursor",
     "_format", "_pretty", "_contained", "_containedType",
 }  # fmt: skip
+_ITERATING = {
+    "_include:iterate", "_include:recurse", "_revinclude:iterate", "_revinclude:recurse"
+}  # fmt: skip
 _TOTALS = ("none", "estimate", "accurate")
 _SUMMARIES = ("true", "false", "text", "data", "count")
 
@@ -75,6 +78,10 @@ def parse(
     results: dict[str, list[str]] = {}
     ignored: list[str] = []
     for name, value in items:
+        if name in _ITERATING:  # `_include:iterate=Observation:has-member` (search.html#include)
+            base_name = name.split(":")[0]
+            results.setdefault(base_name, []).append(f"{value}:iterate")
+            continue
         if name in RESULT_PARAMETERS:
             results.setdefault(name, []).append(value)
             continue
@@ -142,6 +149,7 @@ def _choice(name: str, values: list[str] | None, allowed: tuple[str, ...]) -> st
 
 
 def _include(value: str, name: str) -> Include:
+    """`Source:param[:Target]`; a trailing `:iterate` marks the `_include:iterate` form."""
     iterate = value.endswith(":iterate") or value.endswith(":recurse")
     text = value.rsplit(":", 1)[0] if iterate else value
     if text == "*":
@@ -159,10 +167,9 @@ def format_query(request: SearchRequest, *, cursor: str | None = None) -> str:
     ]
     if request.sort:
         items.append(("_sort", ",".join(("-" if d else "") + c for c, d in request.sort)))
-    for include in request.includes:
-        items.append(("_include", include.format() + (":iterate" if include.iterate else "")))
-    for include in request.revincludes:
-        items.append(("_revinclude", include.format() + (":iterate" if include.iterate else "")))
+    for name, includes in (("_include", request.includes), ("_revinclude", request.revincludes)):
+        for include in includes:
+            items.append((f"{name}:iterate" if include.iterate else name, include.format()))
     if request.elements:
         items.append(("_elements", ",".join(request.elements)))
     for name, value in (("_summary", request.summary), ("_total", request.total)):

@@ -23,7 +23,11 @@ MAX_INCLUDED = 1000
 
 
 async def included(
-    services: Services, request: SearchRequest, matches: list[Document]
+    services: Services,
+    request: SearchRequest,
+    matches: list[Document],
+    *,
+    base_urls: tuple[str, ...] = (),
 ) -> tuple[list[Version], list[Issue]]:
     """Resources to include beside `matches`, and any warning about the limit."""
     for include in (*request.includes, *request.revincludes):
@@ -35,8 +39,10 @@ async def included(
     found: list[Version] = []
     for round_number in range(MAX_ROUNDS):
         iterate_only = round_number > 0
-        batch = await _forward(services, request.includes, frontier, seen, iterate_only)
-        batch += await _reverse(services, request.revincludes, frontier, seen, iterate_only)
+        batch = await _forward(services, request.includes, frontier, seen, iterate_only, base_urls)
+        batch += await _reverse(
+            services, request.revincludes, frontier, seen, iterate_only, base_urls
+        )
         if not batch:
             break
         found.extend(services.store(t).to_version(d) for t, d in batch)
@@ -67,6 +73,7 @@ async def _forward(
     frontier: list[tuple[str, Document]],
     seen: set[tuple[str, str]],
     iterate_only: bool,
+    base_urls: tuple[str, ...],
 ) -> list[tuple[str, Document]]:
     wanted: dict[str, set[str]] = {}
     for include in includes:
@@ -75,12 +82,21 @@ async def _forward(
         for resource_type, document in frontier:
             for code in _parameters(include, resource_type):
                 for ref in document.get("index", {}).get(code, []):
-                    target_type, _, target_id = ref.partition("/")
+                    target_type, _, target_id = _local(ref, base_urls).partition("/")
                     if include.target and target_type != include.target:
                         continue
                     if target_type in services.stores and (target_type, target_id) not in seen:
                         wanted.setdefault(target_type, set()).add(target_id)
     return await _fetch(services, wanted, seen)
+
+
+def _local(reference: str, base_urls: tuple[str, ...]) -> str:
+    """An absolute reference under this server's base as `Type/id`; others unchanged."""
+    for base in base_urls:
+        prefix = base.rstrip("/") + "/"
+        if reference.startswith(prefix):
+            return reference[len(prefix) :]
+    return reference
 
 
 def _parameters(include: Include, resource_type: str) -> list[str]:
@@ -99,6 +115,7 @@ async def _reverse(
     frontier: list[tuple[str, Document]],
     seen: set[tuple[str, str]],
     iterate_only: bool,
+    base_urls: tuple[str, ...],
 ) -> list[tuple[str, Document]]:
     batch: list[tuple[str, Document]] = []
     for include in revincludes:
@@ -106,7 +123,10 @@ async def _reverse(
             continue
         codes = _parameters(include, include.source)
         targets = [
-            f"{t}/{d['_id']}" for t, d in frontier if not include.target or t == include.target
+            form
+            for t, d in frontier
+            if not include.target or t == include.target
+            for form in (f"{t}/{d['_id']}", *(f"{b.rstrip('/')}/{t}/{d['_id']}" for b in base_urls))
         ]
         if not codes or not targets:
             continue

@@ -56,10 +56,16 @@ class StoreResolver:
             resource_type, parameters, self, base_urls=self.base_urls, depth=depth
         )
 
+    def keeps(self, resource_type: str) -> bool:
+        return resource_type in self.services.stores
+
+    def _store(self, resource_type: str) -> ResourceStore:
+        return self.services.store(resource_type)
+
     async def matching_ids(
         self, resource_type: str, parameters: list[ParsedParameter], *, depth: int
     ) -> list[str]:
-        store = self.services.store(resource_type)
+        store = self._store(resource_type)
         query = await self._filter(resource_type, parameters, depth)
         return [d["_id"] for d in await store.collection.find(query, {"_id": 1}).to_list(None)]
 
@@ -72,16 +78,17 @@ class StoreResolver:
         *,
         depth: int,
     ) -> list[str]:
-        store = self.services.store(resource_type)
+        store = self._store(resource_type)
         query = await self._filter(resource_type, parameters, depth)
         field_name = f"index.{via}"
         documents = await store.collection.find(query, {field_name: 1}).to_list(None)
-        prefix = f"{target}/"
+        prefixes = (f"{target}/", *(f"{b.rstrip('/')}/{target}/" for b in self.base_urls))
         return sorted(
             {
                 ref[len(prefix) :]
                 for document in documents
                 for ref in document.get("index", {}).get(via, [])
+                for prefix in prefixes
                 if ref.startswith(prefix)
             }
         )
@@ -104,7 +111,7 @@ async def search_type(
         page = await _first_page(store, query, spec, request)
     result = _result(store, page, spec, request)
     documents = [document for document, _ in page.rows]
-    result.included, warnings = await included(services, request, documents)
+    result.included, warnings = await included(services, request, documents, base_urls=base_urls)
     result.warnings.extend(warnings)
     return result
 

@@ -18,6 +18,9 @@ class FakeResolver:
         self.ids = ids
         self.asked: list[tuple[Any, ...]] = []
 
+    def keeps(self, resource_type: str) -> bool:
+        return resource_type in ("Patient", "Encounter", "Observation", "MedicationStatement")
+
     async def matching_ids(
         self, resource_type: str, parameters: list[ParsedParameter], *, depth: int
     ) -> list[str]:
@@ -151,3 +154,9 @@ async def test_invalid_parameters_name_themselves(
     with pytest.raises(InvalidSearch) as raised:
         await build_filter("Observation", [parameter], FakeResolver([]))
     assert raised.value.issues[0].expression == expression
+
+
+async def test_chain_into_a_type_not_kept_here_names_the_chain() -> None:
+    with pytest.raises(InvalidSearch) as raised:
+        await build_filter("Observation", [p("performer:Practitioner.name", "x")], FakeResolver([]))
+    assert raised.value.issues[0].expression == "performer:Practitioner.name"

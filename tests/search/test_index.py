@@ -47,15 +47,18 @@ def test_open_period_ends_become_sentinels() -> None:
     assert index["location"] == ["Location/l1"]
 
 
-def test_references_keep_what_was_written_and_type_slash_id() -> None:
+def test_relative_references_are_type_slash_id_and_absolute_ones_stay_as_written() -> None:
     index = indexed({
         "resourceType": "Observation", "status": "final", "code": {"text": "x"},
         "subject": {"reference": "https://ehr.example/fhir/Patient/p1/_history/3"},
+        "focus": [{"reference": "Patient/p2/_history/1"}, {"reference": "Group/g1"}],
         "encounter": {"reference": "urn:uuid:0b6a5e64-9d3a-4c41-9a14-5b3a6d1e2f00"},
         "performer": [{"reference": "Practitioner/pr1"}, {"display": "lab"}],
     })["index"]  # fmt: skip
-    assert index["patient"] == ["https://ehr.example/fhir/Patient/p1/_history/3", "Patient/p1"]
+    assert "device" not in index
+    assert index["patient"] == ["https://ehr.example/fhir/Patient/p1/_history/3"]
     assert index["subject"] == index["patient"]
+    assert index["focus"] == ["Patient/p2", "Group/g1"]
     assert index["encounter"] == ["urn:uuid:0b6a5e64-9d3a-4c41-9a14-5b3a6d1e2f00"]
     assert index["performer"] == ["Practitioner/pr1"]
 
@@ -67,3 +70,12 @@ def test_observation_sort_key_is_its_first_code() -> None:
                             {"system": "http://snomed.info/sct", "code": "364075005"}]},
     })  # fmt: skip
     assert result["sort"] == {"code": "8867-4"}
+
+
+def test_a_reference_parameter_keeps_only_its_target_types() -> None:
+    index = indexed({
+        "resourceType": "Observation", "status": "final", "code": {"text": "x"},
+        "subject": {"reference": "Group/g1"},
+    })["index"]  # fmt: skip
+    assert index["subject"] == ["Group/g1"]
+    assert "patient" not in index

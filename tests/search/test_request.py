@@ -101,3 +101,14 @@ def test_links_repeat_the_understood_query_and_leave_out_the_rest() -> None:
     assert format_query(request, cursor="abc") == (
         "code=http://loinc.org|1234-5&_sort=-date&_count=10&_cursor=abc"
     )
+
+
+def test_iterate_is_read_from_the_parameter_name_as_r4_writes_it() -> None:
+    request = parsed(
+        "_include:iterate=Observation:has-member&_revinclude:iterate=Observation:patient"
+    )
+    assert request.includes == (Include("Observation", "has-member", iterate=True),)
+    assert request.revincludes == (Include("Observation", "patient", iterate=True),)
+    assert format_query(request) == (
+        "_include:iterate=Observation:has-member&_revinclude:iterate=Observation:patient&_count=20"
+    )
