@@ -1,8 +1,9 @@
 """search-type: a SearchRequest run against the store (https://hl7.org/fhir/R4/search.html).
 
-The first page reads the sort keys of up to KEYSCAN_LIMIT matches in one pass: that gives the
-total and the first page's ids together (a separate count would read every match a second
-time), and the page itself is then fetched by id. Later pages continue from their cursor.
+Every page reads the sort keys of its matches, then fetches the page's documents by id. On the
+first page the key read covers up to KEYSCAN_LIMIT matches, giving the total and the first ids
+in one pass (a separate count would read every match a second time); later pages continue from
+their cursor and carry the total along.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from gateway.services.context import Services
 from gateway.services.includes import included
 from gateway.services.store import ResourceStore, Version
 
-KEYSCAN_LIMIT = 10_000
+KEYSCAN_LIMIT = 50_000
 Document = dict[str, Any]
 
 
