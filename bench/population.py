@@ -119,7 +119,7 @@ def _lab_panel(rng: random.Random, person: Person, day: date) -> Iterator[Json]:
             measure,
             drawn,
             value,
-            interpretation=[_interpretation(measure, value)],
+            interpretation=[demo.interpretation(measure, value)],
             referenceRange=[
                 {
                     name: measure.quantity(bound)
@@ -183,16 +183,6 @@ def _observation(
 def _rounded(value: float, decimals: int) -> float:
     """As a device reports it; whole numbers stay JSON integers."""
     return round(value, decimals) if decimals else round(value)
-
-
-def _interpretation(measure: demo.Measure, value: float) -> Json:
-    if measure.low is not None and value < measure.low:
-        code, display = "L", "Low"
-    elif measure.high is not None and value > measure.high:
-        code, display = "H", "High"
-    else:
-        code, display = "N", "Normal"
-    return {"coding": [{"system": INTERPRETATION, "code": code, "display": display}]}
 
 
 class _Collected:

@@ -532,7 +532,7 @@ def _lab_result(
         issued=chart.at(issued),
         performer=[{"display": chart.lab}],
         valueQuantity=measure.quantity(value),
-        interpretation=[_interpretation(measure, value)],
+        interpretation=[interpretation(measure, value)],
         referenceRange=[_reference_range(measure)],
     )
 
@@ -542,7 +542,7 @@ def _lab_value(rng: random.Random, chart: Chart, measure: Measure) -> float:
     return _rounded(rng.uniform(*(finding or measure.usual)), measure.decimals)
 
 
-def _interpretation(measure: Measure, value: float) -> Json:
+def interpretation(measure: Measure, value: float) -> Json:
     """L, N or H from the value against the reference range (v3-ObservationInterpretation)."""
     if measure.low is not None and value < measure.low:
         code, display = "L", "Low"

@@ -33,7 +33,7 @@ def clause(
     text = unescape(value)
     if not text:
         raise InvalidSearch(f"Parameter `{param.code}` needs a reference.", expression=param.code)
-    local = _strip_base(text, base_urls)
+    local = local_form(text, base_urls)
     if _SCHEME.match(local):  # another server's URL, or a URN: only the same text matches
         return {param.index_field: text}
     typed = _TYPE_ID.fullmatch(local)
@@ -48,11 +48,11 @@ def ids_clause(
     param: SearchParameter, target_type: str, ids: list[str], *, base_urls: tuple[str, ...] = ()
 ) -> Clause:
     """References to any of `ids` of `target_type`: the last link of a chained search."""
-    forms = [form for id_ in ids for form in _forms(f"{target_type}/{id_}", base_urls)]
-    return {param.index_field: {"$in": forms}}
+    stored = [form for id_ in ids for form in forms(f"{target_type}/{id_}", base_urls)]
+    return {param.index_field: {"$in": stored}}
 
 
-def _forms(local: str, base_urls: tuple[str, ...]) -> list[str]:
+def forms(local: str, base_urls: tuple[str, ...]) -> list[str]:
     """A local `Type/id` as stored: relative, or absolute under one of this server's bases
     (the index keeps absolute references as written, since they may name another server)."""
     return [local, *(f"{base.rstrip('/')}/{local}" for base in base_urls)]
@@ -78,7 +78,8 @@ def _type_modifier(param: SearchParameter, modifier: str | None) -> str | None:
     return modifier
 
 
-def _strip_base(text: str, base_urls: tuple[str, ...]) -> str:
+def local_form(text: str, base_urls: tuple[str, ...]) -> str:
+    """An absolute URL under one of this server's bases as `Type/id`; anything else unchanged."""
     for base in base_urls:
         prefix = base.rstrip("/") + "/"
         if text.startswith(prefix):
@@ -92,7 +93,7 @@ def _typed(
     """`Type/id`: nothing matches a type the parameter can't point to (or the modifier excludes)."""
     if type_modifier not in (None, type_) or (param.targets and type_ not in param.targets):
         return NOTHING
-    return _equal_to_any(param.index_field, _forms(f"{type_}/{id_}", bases))
+    return _equal_to_any(param.index_field, forms(f"{type_}/{id_}", bases))
 
 
 def _bare_id(
@@ -102,8 +103,8 @@ def _bare_id(
     types = (type_modifier,) if type_modifier else param.targets
     if not types:  # no declared targets: any type, the id matched literally
         return {param.index_field: {"$regex": "^[A-Z][A-Za-z]+/" + re.escape(id_) + "$"}}
-    forms = [form for type_ in types for form in _forms(f"{type_}/{id_}", bases)]
-    return {param.index_field: {"$in": forms}}
+    stored = [form for type_ in types for form in forms(f"{type_}/{id_}", bases)]
+    return {param.index_field: {"$in": stored}}
 
 
 def _identifier(param: SearchParameter, value: str) -> Clause:

@@ -13,6 +13,7 @@ from typing import Any
 
 from gateway.errors import InvalidSearch, Issue
 from gateway.search.parameters import parameters_of
+from gateway.search.reference import forms, local_form
 from gateway.search.request import Include, SearchRequest
 from gateway.services.context import Services
 from gateway.services.store import Version
@@ -82,21 +83,12 @@ async def _forward(
         for resource_type, document in frontier:
             for code in _parameters(include, resource_type):
                 for ref in document.get("index", {}).get(code, []):
-                    target_type, _, target_id = _local(ref, base_urls).partition("/")
+                    target_type, _, target_id = local_form(ref, base_urls).partition("/")
                     if include.target and target_type != include.target:
                         continue
                     if target_type in services.stores and (target_type, target_id) not in seen:
                         wanted.setdefault(target_type, set()).add(target_id)
     return await _fetch(services, wanted, seen)
-
-
-def _local(reference: str, base_urls: tuple[str, ...]) -> str:
-    """An absolute reference under this server's base as `Type/id`; others unchanged."""
-    for base in base_urls:
-        prefix = base.rstrip("/") + "/"
-        if reference.startswith(prefix):
-            return reference[len(prefix) :]
-    return reference
 
 
 def _parameters(include: Include, resource_type: str) -> list[str]:
@@ -126,7 +118,7 @@ async def _reverse(
             form
             for t, d in frontier
             if not include.target or t == include.target
-            for form in (f"{t}/{d['_id']}", *(f"{b.rstrip('/')}/{t}/{d['_id']}" for b in base_urls))
+            for form in forms(f"{t}/{d['_id']}", base_urls)
         ]
         if not codes or not targets:
             continue

@@ -25,6 +25,7 @@ from gateway.search.paging import (
     sort_values,
 )
 from gateway.search.paths import all_of
+from gateway.search.reference import local_form
 from gateway.search.request import SearchRequest
 from gateway.services.context import Services
 from gateway.services.includes import included
@@ -83,14 +84,13 @@ class StoreResolver:
         query = await self._filter(resource_type, parameters, depth)
         field_name = f"index.{via}"
         documents = await store.collection.find(query, {field_name: 1}).to_list(None)
-        prefixes = (f"{target}/", *(f"{b.rstrip('/')}/{target}/" for b in self.base_urls))
+        prefix = f"{target}/"
         return sorted(
             {
-                ref[len(prefix) :]
+                local[len(prefix) :]
                 for document in documents
                 for ref in document.get("index", {}).get(via, [])
-                for prefix in prefixes
-                if ref.startswith(prefix)
+                if (local := local_form(ref, self.base_urls)).startswith(prefix)
             }
         )
 
