@@ -1,5 +1,9 @@
 """Beanie documents: the records plus identity and version, with the indexes searches use.
 
+Indexes name the fields search filters read (gateway.search): `index.*` values computed at
+write time and typed paths. A compound index holds at most one array field (MongoDB refuses
+"parallel arrays"), which is why single-valued search values are stored as scalars.
+
 Keys are the FHIR ids (`_id`); `version_id` and `last_updated` are the service's, never the
 client's. Every version of every resource is also kept in `history` as FHIR JSON.
 """
@@ -48,9 +52,11 @@ class PatientDocument(PatientRecord, Versioned, Document):
         name = "patients"
         indexes = [  # noqa: RUF012 (Beanie reads this class attribute)
             _index("last_updated"),
-            _index("names.family"),
+            _index("index.family"),
+            _index("index.name"),
             _index("identifiers.system", "identifiers.value"),
-            _index("birth_date.start"),
+            _index("index.birthdate.start"),
+            _index("telecom.value"),
         ]
 
 
@@ -61,7 +67,7 @@ class EncounterDocument(EncounterRecord, Versioned, Document):
         name = "encounters"
         indexes = [  # noqa: RUF012
             _index("last_updated"),
-            _index("patient_id", "when.start"),
+            _index("index.patient", "index.date.start"),
             _index("identifiers.system", "identifiers.value"),
         ]
 
@@ -73,10 +79,10 @@ class ObservationDocument(ObservationRecord, Versioned, Document):
         name = "observations"
         indexes = [  # noqa: RUF012
             _index("last_updated"),
-            _index("patient_id", "code.coding.code", "effective.start"),
-            _index("patient_id", "categories.coding.code", "effective.start"),
+            _index("index.patient", "code.coding.code", "index.date.start"),
+            _index("index.patient", "categories.coding.code", "index.date.start"),
             _index("code.coding.code", "value_quantity.value"),
-            _index("encounter_id"),
+            _index("index.encounter"),
             _index("identifiers.system", "identifiers.value"),
         ]
 
@@ -88,7 +94,7 @@ class MedicationStatementDocument(MedicationStatementRecord, Versioned, Document
         name = "medication_statements"
         indexes = [  # noqa: RUF012
             _index("last_updated"),
-            _index("patient_id", "status"),
+            _index("index.patient", "status"),
             _index("medication_concept.coding.code"),
             _index("identifiers.system", "identifiers.value"),
         ]

@@ -44,7 +44,21 @@ def clause(param: SearchParameter, value: str, *, now: datetime | None = None) -
         ) from None
     if prefix == "ap":
         start, end = _widened(start, end, now=utc_now() if now is None else now)
-    return {param.index_field: {"$elemMatch": _CONDITIONS[prefix](start, end)}}
+    condition = _CONDITIONS[prefix](start, end)
+    if param.single:  # one range, stored as {start, end} itself
+        return _on_field(condition, param.index_field)
+    return {param.index_field: {"$elemMatch": condition}}
+
+
+def _on_field(condition: Condition, field: str) -> Clause:
+    """A condition on one range's `start`/`end`, addressed through the range's own field."""
+    result: Clause = {}
+    for key, value in condition.items():
+        if key in ("$or", "$and"):
+            result[key] = [_on_field(part, field) for part in value]
+        else:
+            result[f"{field}.{key}"] = value
+    return result
 
 
 def _search_range(text: str) -> tuple[datetime, datetime]:

@@ -185,7 +185,7 @@ def _leaves(document: Any, parts: tuple[str, ...]) -> list[Any]:
 def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
     """The function computing `index` and `sort` of one type's stored documents."""
     indexed = [
-        (p.code, _extractor(p), [tuple(dotted(path).split(".")) for path in p.paths])
+        (p.code, _extractor(p), [tuple(dotted(path).split(".")) for path in p.paths], p.single)
         for p in parameters_of(resource_type).values()
         if _indexed(p)
     ]
@@ -194,7 +194,7 @@ def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
 
     def indexer(document: Document) -> dict[str, Any]:
         index: dict[str, list[Any]] = {}
-        for code, extract, paths in indexed:
+        for code, extract, paths, single in indexed:
             found = [
                 item
                 for parts in paths
@@ -202,7 +202,7 @@ def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
                 for item in extract(value)
             ]
             if found:
-                index[code] = _unique(found)
+                index[code] = found[0] if single else _unique(found)
         for code in special:
             index[code] = _SPECIAL_INDEX[code](document)
         sort = {
@@ -217,3 +217,11 @@ def _unique(items: list[Any]) -> list[Any]:
     if not items or isinstance(items[0], dict):
         return items
     return list(dict.fromkeys(items))
+
+
+def indexed_values(document: Document, code: str) -> list[Any]:
+    """A parameter's stored index values as a list (single-valued ones are stored bare)."""
+    value = document.get("index", {}).get(code)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

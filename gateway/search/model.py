@@ -26,6 +26,8 @@ class SearchParameter:
     element must satisfy all conditions of a value (`code.coding[]`: system and code together).
     Date, string and reference parameters are matched against values the index computes at
     write time (`index.<code>`); token, quantity, number and uri against the paths directly.
+    A `single` parameter's index value is one scalar, so compound MongoDB indexes may combine it
+    with an array field (MongoDB allows one array per compound index key).
     """
 
     code: str
@@ -40,6 +42,7 @@ class SearchParameter:
     scope: str | None = None  # composite: array whose one element must match every part
     also_resource: bool = False  # composite: the resource itself may match too (combo-*)
     sort_path: str | None = None  # where the scalar to sort by is computed from
+    single: bool = False  # the element is 0..1: its index value is a scalar, not a list
     description: str = ""
 
     @property

@@ -29,14 +29,18 @@ def _token(
 
 
 def _ref(
-    code: str, types: str | tuple[str, ...], targets: tuple[str, ...], *paths: str
+    code: str,
+    types: str | tuple[str, ...],
+    targets: tuple[str, ...],
+    *paths: str,
+    single: bool = False,
 ) -> SearchParameter:
-    return _p(code, "reference", types, *paths, targets=targets)
+    return _p(code, "reference", types, *paths, targets=targets, single=single)
 
 
 _COMMON = [
     _token("_id", ALL, "id", "_id", sort_path="_id"),
-    _p("_lastUpdated", "date", ALL, "last_updated", sort_path="last_updated"),
+    _p("_lastUpdated", "date", ALL, "last_updated", sort_path="last_updated", single=True),
     _token("_tag", ALL, "coding", "fhir_rest.meta.tag[]"),
     _token("_security", ALL, "coding", "fhir_rest.meta.security[]"),
     _p("_profile", "uri", ALL, "fhir_rest.meta.profile"),
@@ -53,8 +57,8 @@ _PATIENT = [
     _p("address-postalcode", "string", "Patient", "addresses.postalCode"),
     _p("address-state", "string", "Patient", "addresses.state"),
     _token("address-use", "Patient", "code", "addresses.use", system=f"{CS}/address-use"),
-    _p("birthdate", "date", "Patient", "birth_date", sort_path="birth_date.start"),
-    _p("death-date", "date", "Patient", "deceased_at"),
+    _p("birthdate", "date", "Patient", "birth_date", sort_path="index.birthdate.start", single=True),
+    _p("death-date", "date", "Patient", "deceased_at", single=True),
     _token("deceased", "Patient", "boolean", "index.deceased"),
     _token("email", "Patient", "contact", "telecom[]", contact_system="email"),
     _token("phone", "Patient", "contact", "telecom[]", contact_system="phone"),
@@ -68,7 +72,7 @@ _PATIENT = [
          "general_practitioners"),
     _token("language", "Patient", "codeable", "fhir_rest.communication.language.coding[]"),
     _ref("link", "Patient", ("Patient", "RelatedPerson"), "fhir_rest.link.other"),
-    _ref("organization", "Patient", ("Organization",), "managing_organization"),
+    _ref("organization", "Patient", ("Organization",), "managing_organization", single=True),
 ]  # fmt: skip
 
 _ENCOUNTER = [
@@ -76,26 +80,26 @@ _ENCOUNTER = [
     _ref("appointment", "Encounter", ("Appointment",), "appointments"),
     _ref("based-on", "Encounter", ("ServiceRequest",), "fhir_rest.basedOn"),
     _token("class", "Encounter", "coding", "encounter_class", sort_path="encounter_class.code"),
-    _p("date", "date", "Encounter", "period", sort_path="when.start"),
+    _p("date", "date", "Encounter", "period", sort_path="index.date.start", single=True),
     _ref("diagnosis", "Encounter", ("Condition", "Procedure"), "fhir_rest.diagnosis.condition"),
     _ref("episode-of-care", "Encounter", ("EpisodeOfCare",), "fhir_rest.episodeOfCare"),
     _p("length", "quantity", "Encounter", "fhir_rest.length"),
     _ref("location", "Encounter", ("Location",), "locations.location"),
     _p("location-period", "date", "Encounter", "locations.period"),
-    _ref("part-of", "Encounter", ("Encounter",), "part_of"),
+    _ref("part-of", "Encounter", ("Encounter",), "part_of", single=True),
     _ref("participant", "Encounter", ("Practitioner", "PractitionerRole", "RelatedPerson"),
          "participants.individual"),
     _token("participant-type", "Encounter", "codeable", "participants.type.coding[]"),
-    _ref("patient", "Encounter", ("Patient",), "subject"),
+    _ref("patient", "Encounter", ("Patient",), "subject", single=True),
     _ref("practitioner", "Encounter", ("Practitioner",), "participants.individual"),
     _token("reason-code", "Encounter", "codeable", "reason_codes.coding[]"),
     _ref("reason-reference", "Encounter",
          ("Condition", "Observation", "Procedure", "ImmunizationRecommendation"), "reason_references"),
-    _ref("service-provider", "Encounter", ("Organization",), "service_provider"),
+    _ref("service-provider", "Encounter", ("Organization",), "service_provider", single=True),
     _token("special-arrangement", "Encounter", "codeable",
            "fhir_rest.hospitalization.specialArrangement.coding[]"),
     _token("status", "Encounter", "code", "status", system=f"{CS}/encounter-status", sort_path="status"),
-    _ref("subject", "Encounter", ("Group", "Patient"), "subject"),
+    _ref("subject", "Encounter", ("Group", "Patient"), "subject", single=True),
     _token("type", "Encounter", "codeable", "types.coding[]", sort_path="sort.type"),
 ]  # fmt: skip
 
@@ -103,9 +107,11 @@ _OBS_CODE = _token("code", "Observation", "codeable", "code.coding[]", sort_path
 _OBS_VALUE_QUANTITY = _p("value-quantity", "quantity", "Observation", "value_quantity",
                          sort_path="value_quantity.value")  # fmt: skip
 _OBS_VALUE_CONCEPT = _token("value-concept", "Observation", "codeable", "value_concept.coding[]")
-_OBS_VALUE_DATE = _p("value-date", "date", "Observation", "value_date_time", "value_period")
+_OBS_VALUE_DATE = _p(
+    "value-date", "date", "Observation", "value_date_time", "value_period", single=True
+)
 _OBS_VALUE_STRING = _p(
-    "value-string", "string", "Observation", "value_string", "value_concept.text"
+    "value-string", "string", "Observation", "value_string", "value_concept.text", single=True
 )
 # The same elements inside one Observation.component (paths relative to the component).
 _IN_COMPONENT_CODE = _token("component-code", "Observation", "codeable", "code.coding[]")
@@ -144,12 +150,12 @@ _OBSERVATION = [
     _token("component-value-concept", "Observation", "codeable", "components.value_concept.coding[]"),
     _p("component-value-quantity", "quantity", "Observation", "components[].value_quantity"),
     _token("data-absent-reason", "Observation", "codeable", "data_absent_reason.coding[]"),
-    _p("date", "date", "Observation", "effective", sort_path="effective.start"),
+    _p("date", "date", "Observation", "effective", sort_path="index.date.start", single=True),
     _ref("derived-from", "Observation",
          ("DocumentReference", "ImagingStudy", "Media", "MolecularSequence", "Observation",
           "QuestionnaireResponse"), "fhir_rest.derivedFrom"),
-    _ref("device", "Observation", ("Device", "DeviceMetric"), "device"),
-    _ref("encounter", "Observation", ("Encounter",), "encounter"),
+    _ref("device", "Observation", ("Device", "DeviceMetric"), "device", single=True),
+    _ref("encounter", "Observation", ("Encounter",), "encounter", single=True),
     _ref("focus", "Observation", (), "fhir_rest.focus"),
     _ref("has-member", "Observation", ("MolecularSequence", "Observation", "QuestionnaireResponse"),
          "members"),
@@ -157,14 +163,14 @@ _OBSERVATION = [
     _ref("part-of", "Observation",
          ("ImagingStudy", "Immunization", "MedicationAdministration", "MedicationDispense",
           "MedicationStatement", "Procedure"), "fhir_rest.partOf"),
-    _ref("patient", "Observation", ("Patient",), "subject"),
+    _ref("patient", "Observation", ("Patient",), "subject", single=True),
     _ref("performer", "Observation",
          ("CareTeam", "Organization", "Patient", "Practitioner", "PractitionerRole", "RelatedPerson"),
          "performers"),
-    _ref("specimen", "Observation", ("Specimen",), "fhir_rest.specimen"),
+    _ref("specimen", "Observation", ("Specimen",), "fhir_rest.specimen", single=True),
     _token("status", "Observation", "code", "status", system=f"{CS}/observation-status",
            sort_path="status"),
-    _ref("subject", "Observation", ("Device", "Group", "Location", "Patient"), "subject"),
+    _ref("subject", "Observation", ("Device", "Group", "Location", "Patient"), "subject", single=True),
     _OBS_VALUE_CONCEPT,
     _OBS_VALUE_DATE,
     _OBS_VALUE_QUANTITY,
@@ -187,19 +193,19 @@ _MEDICATION_STATEMENT = [
     _token("category", "MedicationStatement", "codeable", "category.coding[]"),
     _token("code", "MedicationStatement", "codeable", "medication_concept.coding[]",
            sort_path="sort.code"),
-    _ref("context", "MedicationStatement", ("Encounter", "EpisodeOfCare"), "context"),
-    _p("effective", "date", "MedicationStatement", "taken", sort_path="taken.start"),
-    _ref("medication", "MedicationStatement", ("Medication",), "medication_reference"),
+    _ref("context", "MedicationStatement", ("Encounter", "EpisodeOfCare"), "context", single=True),
+    _p("effective", "date", "MedicationStatement", "taken", sort_path="index.effective.start", single=True),
+    _ref("medication", "MedicationStatement", ("Medication",), "medication_reference", single=True),
     _ref("part-of", "MedicationStatement",
          ("MedicationAdministration", "MedicationDispense", "MedicationStatement", "Observation",
           "Procedure"), "fhir_rest.partOf"),
-    _ref("patient", "MedicationStatement", ("Patient",), "subject"),
+    _ref("patient", "MedicationStatement", ("Patient",), "subject", single=True),
     _ref("source", "MedicationStatement",
          ("Organization", "Patient", "Practitioner", "PractitionerRole", "RelatedPerson"),
-         "information_source"),
+         "information_source", single=True),
     _token("status", "MedicationStatement", "code", "status",
            system=f"{CS}/CodeSystem/medication-statement-status", sort_path="status"),
-    _ref("subject", "MedicationStatement", ("Group", "Patient"), "subject"),
+    _ref("subject", "MedicationStatement", ("Group", "Patient"), "subject", single=True),
 ]  # fmt: skip
 
 # Parameters of our types the gateway does not offer, and why (listed for the capability test).

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gateway.errors import InvalidSearch, Issue
+from gateway.search.index import indexed_values
 from gateway.search.parameters import parameters_of
 from gateway.search.reference import forms, local_form
 from gateway.search.request import Include, SearchRequest
@@ -82,7 +83,7 @@ async def _forward(
             continue
         for resource_type, document in frontier:
             for code in _parameters(include, resource_type):
-                for ref in document.get("index", {}).get(code, []):
+                for ref in indexed_values(document, code):
                     target_type, _, target_id = local_form(ref, base_urls).partition("/")
                     if include.target and target_type != include.target:
                         continue

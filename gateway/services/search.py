@@ -13,6 +13,7 @@ from typing import Any
 
 from gateway.errors import InvalidSearch, Issue
 from gateway.search.filters import build_filter
+from gateway.search.index import indexed_values
 from gateway.search.model import Clause, ParsedParameter
 from gateway.search.paging import (
     Cursor,
@@ -89,7 +90,7 @@ class StoreResolver:
             {
                 local[len(prefix) :]
                 for document in documents
-                for ref in document.get("index", {}).get(via, [])
+                for ref in indexed_values(document, via)
                 if (local := local_form(ref, self.base_urls)).startswith(prefix)
             }
         )

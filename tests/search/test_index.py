@@ -28,11 +28,12 @@ def test_patient_strings_are_normalised_and_deceased_is_derived() -> None:
     assert index["given"] == ["zoe", "ann marie"]
     assert index["name"] == ["muller", "zoe", "ann marie"]
     assert index["address-city"] == ["sao paulo"]
-    assert index["birthdate"] == [{"start": datetime(1974, 12, 1), "end": datetime(1975, 1, 1)}]
+    assert index["birthdate"] == {"start": datetime(1974, 12, 1), "end": datetime(1975, 1, 1)}
     assert index["deceased"] == [True]
-    assert index["_lastUpdated"] == [
-        {"start": datetime(2026, 1, 2, 3, 4, 5), "end": datetime(2026, 1, 2, 3, 4, 5, 1000)}
-    ]
+    assert index["_lastUpdated"] == {
+        "start": datetime(2026, 1, 2, 3, 4, 5),
+        "end": datetime(2026, 1, 2, 3, 4, 5, 1000),
+    }
     assert result["sort"] == {"name": "muller zoe ann marie", "given": "zoe ann marie"}
 
 
@@ -42,7 +43,7 @@ def test_open_period_ends_become_sentinels() -> None:
         "period": {"start": "2020-05-01T10:00:00+02:00"},
         "location": [{"location": {"reference": "Location/l1"}, "period": {"end": "2020-05-02"}}],
     })["index"]  # fmt: skip
-    assert index["date"] == [{"start": datetime(2020, 5, 1, 8, 0), "end": LATEST}]
+    assert index["date"] == {"start": datetime(2020, 5, 1, 8, 0), "end": LATEST}
     assert index["location-period"] == [{"start": EARLIEST, "end": datetime(2020, 5, 3)}]
     assert index["location"] == ["Location/l1"]
 
@@ -56,10 +57,10 @@ def test_relative_references_are_type_slash_id_and_absolute_ones_stay_as_written
         "performer": [{"reference": "Practitioner/pr1"}, {"display": "lab"}],
     })["index"]  # fmt: skip
     assert "device" not in index
-    assert index["patient"] == ["https://ehr.example/fhir/Patient/p1/_history/3"]
+    assert index["patient"] == "https://ehr.example/fhir/Patient/p1/_history/3"
     assert index["subject"] == index["patient"]
     assert index["focus"] == ["Patient/p2", "Group/g1"]
-    assert index["encounter"] == ["urn:uuid:0b6a5e64-9d3a-4c41-9a14-5b3a6d1e2f00"]
+    assert index["encounter"] == "urn:uuid:0b6a5e64-9d3a-4c41-9a14-5b3a6d1e2f00"
     assert index["performer"] == ["Practitioner/pr1"]
 
 
@@ -77,5 +78,42 @@ def test_a_reference_parameter_keeps_only_its_target_types() -> None:
         "resourceType": "Observation", "status": "final", "code": {"text": "x"},
         "subject": {"reference": "Group/g1"},
     })["index"]  # fmt: skip
-    assert index["subject"] == ["Group/g1"]
+    assert index["subject"] == "Group/g1"
     assert "patient" not in index
+
+
+def test_single_valued_parameters_store_scalars_so_compound_indexes_stay_legal() -> None:
+    """MongoDB refuses a compound index over two array fields of one document."""
+    index = indexed({
+        "resourceType": "Observation", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+        "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2020-05-01",
+    })["index"]  # fmt: skip
+    assert index["patient"] == "Patient/p1"
+    assert index["date"] == {"start": datetime(2020, 5, 1), "end": datetime(2020, 5, 2)}
+
+
+ARRAY_PATHS = (
+    "code.coding",
+    "categories.coding",
+    "identifiers",
+    "telecom",
+    "medication_concept.coding",
+)
+
+
+def test_declared_compound_indexes_combine_at_most_one_array_field() -> None:
+    from gateway.domain.documents import DOCUMENTS
+    from gateway.search.parameters import parameters_of
+
+    for resource_type, document in DOCUMENTS.items():
+        singles = {f"index.{c}" for c, p in parameters_of(resource_type).items() if p.single}
+
+        def is_array(key: str) -> bool:
+            if key.startswith("index."):
+                return key.removesuffix(".start").removesuffix(".end") not in singles
+            return key.startswith(ARRAY_PATHS)
+
+        for model in document.Settings.indexes:  # type: ignore[attr-defined]
+            keys = list(model.document["key"])
+            assert sum(map(is_array, keys)) <= 1, (resource_type, keys)

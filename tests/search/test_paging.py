@@ -119,7 +119,7 @@ def test_backwards_from_a_row_gives_the_rows_before_it_nearest_first() -> None:
 
 def test_sort_spec_maps_codes_to_fields_and_ends_with_id() -> None:
     assert sort_spec("Observation", (("date", True), ("code", False))) == [
-        ("effective.start", -1),
+        ("index.date.start", -1),
         ("sort.code", 1),
         ("_id", 1),
     ]
