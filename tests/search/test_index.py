@@ -102,18 +102,18 @@ ARRAY_PATHS = (
 )
 
 
+def _is_array(key: str, singles: set[str]) -> bool:
+    if key.startswith("index."):
+        return key.removesuffix(".start").removesuffix(".end") not in singles
+    return key.startswith(ARRAY_PATHS)
+
+
 def test_declared_compound_indexes_combine_at_most_one_array_field() -> None:
     from gateway.domain.documents import DOCUMENTS
     from gateway.search.parameters import parameters_of
 
     for resource_type, document in DOCUMENTS.items():
         singles = {f"index.{c}" for c, p in parameters_of(resource_type).items() if p.single}
-
-        def is_array(key: str) -> bool:
-            if key.startswith("index."):
-                return key.removesuffix(".start").removesuffix(".end") not in singles
-            return key.startswith(ARRAY_PATHS)
-
         for model in document.Settings.indexes:  # type: ignore[attr-defined]
             keys = list(model.document["key"])
-            assert sum(map(is_array, keys)) <= 1, (resource_type, keys)
+            assert sum(_is_array(key, singles) for key in keys) <= 1, (resource_type, keys)
