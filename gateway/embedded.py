@@ -5,13 +5,16 @@ value, in pure Python. A gateway on it spent most of a read and a third of a wri
 replacement below returns exactly what mongomock's own function returns (tests compare them);
 it only skips work whose result is known: a key lookup instead of a scan for `_id` equality
 (MongoDB answers those from its `_id` index too), no per-value copy or conversion of values
-that are immutable and already in MongoDB's form, and no second walk of an inserted document for
-NUL bytes in keys, which the BSON encoding of the same insert rejects right after.
+that are immutable and already in MongoDB's form, no second walk of an inserted document for
+NUL bytes in keys, which the BSON encoding of the same insert rejects right after, and for a
+sorted query with a limit, only the first `skip + limit` rows in order instead of sorting and
+copying every match (MongoDB walks an index the same way).
 """
 
 from __future__ import annotations
 
 import copy
+import heapq
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -20,14 +23,15 @@ from typing import Any
 from bson.errors import InvalidDocument
 from mongomock import collection as mongomock_collection
 from mongomock import helpers as mongomock_helpers
-from mongomock.collection import Collection
-from mongomock.filtering import filter_applies
+from mongomock.collection import Collection, Cursor
+from mongomock.filtering import filter_applies, resolve_sort_key
 from mongomock_motor import AsyncMongoMockClient
 
 _IMMUTABLE = (str, int, float, bool, type(None), bytes)
 _LEAF_TYPES = frozenset((*_IMMUTABLE, datetime))
 _IMMUTABLE_TYPES = frozenset(_IMMUTABLE)
 _scan = Collection._iter_documents
+_all_results = Cursor._compute_results
 _patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
 _mongomock_copy_field = mongomock_collection._copy_field
 _installed = False
@@ -46,6 +50,7 @@ def _install() -> None:
         mongomock_collection._copy_field = copy_field
         mongomock_helpers.patch_datetime_awareness_in_document = normalise_datetimes
         mongomock_collection._validate_data_fields = validate_top_level_fields
+        Cursor._compute_results = _compute_results  # type: ignore[method-assign]
         _installed = True
 
 
@@ -116,3 +121,56 @@ def validate_top_level_fields(data: Mapping[str, Any]) -> None:
             raise InvalidDocument(
                 f'Top-level field names cannot start with the "$" sign (found: {key})'
             )
+
+
+def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
+    """mongomock's Cursor results; a sorted, limited cursor picks its top rows with a heap."""
+    limit = self._limit
+    sort = list(self._sort.items()) if isinstance(self._sort, dict) else list(self._sort or [])
+    plain = sort and all(not field.startswith("$") for field, _ in sort)
+    if not (with_limit_and_skip and plain and limit and limit > 0) or (
+        self.collection.codec_options.tz_aware
+    ):
+        return _all_results(self, with_limit_and_skip)  # type: ignore[no-any-return,no-untyped-call]
+    if getattr(self, "_top_factory", None) is not self._factory:
+        self._top = top_rows(
+            self.collection, self._spec, self._sort, self._projection, self._skip + limit
+        )
+        self._top_factory = self._factory
+    rows: list[Any] = self._top[self._skip :][:limit]
+    return rows
+
+
+class _SortKey:
+    """mongomock's order (resolve_sort_key per field, then the scan position for full ties)."""
+
+    __slots__ = ("directions", "position", "values")
+
+    def __init__(self, values: list[Any], directions: list[int], position: int) -> None:
+        self.values, self.directions, self.position = values, directions, position
+
+    def __lt__(self, other: _SortKey) -> bool:
+        for mine, theirs, direction in zip(self.values, other.values, self.directions, strict=True):
+            before, after = (mine, theirs) if direction > 0 else (theirs, mine)
+            if before < after:
+                return True
+            if after < before:
+                return False
+        return self.position < other.position
+
+
+def top_rows(
+    collection: Any, spec: Any, fields: list[tuple[str, int]], projection: Any, count: int
+) -> list[Any]:
+    """The first `count` matches of `spec` in `fields` order, copied as mongomock would."""
+    directions = [direction for _, direction in fields]
+    keyed = (
+        (_SortKey([_sort_value(field, doc) for field, _ in fields], directions, i), doc)
+        for i, doc in enumerate(collection._iter_documents(spec))
+    )
+    best = heapq.nsmallest(count, keyed, key=lambda pair: pair[0])
+    return [collection._copy_only_fields(doc, projection, dict) for _, doc in best]
+
+
+def _sort_value(field: str, document: Any) -> Any:
+    return resolve_sort_key(field, document)  # type: ignore[no-untyped-call]

@@ -6,8 +6,10 @@ from collections import OrderedDict
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import mongomock
 import pytest
 from bson.errors import InvalidDocument
+from mongomock.collection import Cursor
 from mongomock.filtering import filter_applies
 
 from gateway import embedded
@@ -86,3 +88,46 @@ async def test_id_lookup_finds_what_a_scan_finds(
     found = sorted(d["_id"] for d in await collection.find(query).to_list(length=None))
     scanned = sorted(d["_id"] for d in documents if filter_applies(query, d))
     assert found == scanned == expected
+
+
+def _rows(count: int) -> list[dict[str, Any]]:
+    """Rows with ties, missing fields, nulls, mixed types, arrays and dates."""
+    import random
+
+    rng = random.Random(5)
+    rows = []
+    for i in range(count):
+        row: dict[str, Any] = {"_id": f"r{i:03d}", "group": rng.choice(["a", "b", "c"])}
+        if rng.random() < 0.8:
+            row["score"] = rng.choice([1, 2, 2.5, 3, None, "x", [2, 1]])
+        if rng.random() < 0.7:
+            row["when"] = {"start": datetime(2020, 1, rng.randint(1, 5))}
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        pytest.param([("score", 1)], id="score"),
+        pytest.param([("score", -1)], id="-score"),
+        pytest.param([("group", 1), ("when.start", -1)], id="group,-when"),
+        pytest.param([("when.start", -1), ("score", 1), ("_id", 1)], id="-when,score,_id"),
+    ],
+)
+@pytest.mark.parametrize(("skip", "limit"), [(0, 1), (0, 7), (5, 10), (0, 500)])
+async def test_a_limited_sorted_query_returns_what_mongomock_returns(
+    sort: list[tuple[str, int]], skip: int, limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = _rows(120)
+    collection = embedded.embedded_client()["db"]["rows"]
+    await collection.insert_many([dict(r) for r in rows])
+    query = {"group": {"$in": ["a", "b"]}}
+    projection = {"score": 1, "when": 1}
+    ours = await collection.find(query, projection).sort(sort).skip(skip).limit(limit).to_list(None)
+    monkeypatch.setattr(Cursor, "_compute_results", embedded._all_results)  # mongomock's own
+    reference = mongomock.MongoClient().db.rows
+    reference.insert_many([dict(r) for r in rows])
+    theirs = list(reference.find(query, projection).sort(sort).skip(skip).limit(limit))
+    assert [r["_id"] for r in ours] == [r["_id"] for r in theirs]
+    assert ours == theirs
