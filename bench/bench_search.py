@@ -38,7 +38,7 @@ from gateway.search.filters import build_filter
 from gateway.search.paging import sort_spec
 from gateway.search.request import parse
 from gateway.services.context import Services, open_services
-from gateway.services.search import StoreResolver
+from gateway.services.search import KEYSCAN_LIMIT, StoreResolver
 from gateway.settings import Settings
 
 Query = list[tuple[str, str]]
@@ -215,7 +215,8 @@ async def paging(gateway: Gateway, items: Query) -> None:
     print(f"paging: Observation?{urlencode(items)}")
     print(f"        total {total}, {len(pages)} pages, {len(ids)} resources read ({complete})")
     print(
-        f"{'first page:':16}{pages[0] * 1e3:8.1f} ms (reads the sort keys of up to 10,001 matches)"
+        f"{'first page:':16}{pages[0] * 1e3:8.1f} ms "
+        f"(reads the sort keys of up to {KEYSCAN_LIMIT + 1:,} matches, for the total)"
     )
     print(f"{'pages 1-10:':16}{first * 1e3:8.1f} ms/page (mean)")
     if middle > 10:
