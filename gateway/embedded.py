@@ -27,6 +27,8 @@ from mongomock.collection import Collection, Cursor
 from mongomock.filtering import filter_applies, resolve_sort_key
 from mongomock_motor import AsyncMongoMockClient
 
+from gateway.db import OwnedDocument
+
 _IMMUTABLE = (str, int, float, bool, type(None), bytes)
 _LEAF_TYPES = frozenset((*_IMMUTABLE, datetime))
 _IMMUTABLE_TYPES = frozenset(_IMMUTABLE)
@@ -95,8 +97,13 @@ def copy_field(value: Any, container: Any) -> Any:
 
 
 def normalise_datetimes(value: Any) -> Any:
-    """mongomock's insert-time copy: naive UTC datetimes at millisecond precision."""
+    """mongomock's insert-time copy: naive UTC datetimes at millisecond precision.
+
+    An OwnedDocument already is that, and no one else holds its parts: it is kept as it is.
+    """
     kind = type(value)
+    if kind is OwnedDocument:
+        return dict(value)
     if kind is dict:
         return {
             k: v if type(v) in _IMMUTABLE_TYPES else normalise_datetimes(v)

@@ -183,24 +183,38 @@ def _leaves(document: Any, parts: tuple[str, ...]) -> list[Any]:
 
 
 def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
-    """The function computing `index` and `sort` of one type's stored documents."""
-    indexed = [
-        (p.code, _extractor(p), [tuple(dotted(path).split(".")) for path in p.paths], p.single)
-        for p in parameters_of(resource_type).values()
-        if _indexed(p)
-    ]
+    """The function computing `index` and `sort` of one type's stored documents.
+
+    Parameters reading the same path the same way (`patient` and `subject` read `subject`)
+    share one extraction; a path whose first field the document lacks costs one lookup.
+    """
+    indexed = [p for p in parameters_of(resource_type).values() if _indexed(p)]
+    groups: dict[tuple[Extractor, tuple[str, ...]], int] = {}
+    plan: list[tuple[str, bool, list[int]]] = []
+    for parameter in indexed:
+        extract = _extractor(parameter)
+        members = [
+            groups.setdefault((extract, tuple(dotted(path).split("."))), len(groups))
+            for path in parameter.paths
+        ]
+        plan.append((parameter.code, parameter.single, members))
+    extractions = list(groups)
     special = [code for code in _SPECIAL_INDEX if code in parameters_of(resource_type)]
     sort_keys = _SORT_KEYS.get(resource_type, {})
 
     def indexer(document: Document) -> dict[str, Any]:
-        index: dict[str, list[Any]] = {}
-        for code, extract, paths, single in indexed:
-            found = [
-                item
-                for parts in paths
-                for value in _leaves(document, parts)
-                for item in extract(value)
-            ]
+        rest = document.get("fhir_rest") or {}
+        values = [
+            [item for value in _leaves(document, parts) for item in extract(value)]
+            if parts[0] in document and (parts[0] != "fhir_rest" or parts[1] in rest)
+            else []
+            for extract, parts in extractions
+        ]
+        index: dict[str, Any] = {}
+        for code, single, members in plan:
+            found = (
+                values[members[0]] if len(members) == 1 else [v for m in members for v in values[m]]
+            )
             if found:
                 index[code] = found[0] if single else _unique(found)
         for code in special:
@@ -208,14 +222,15 @@ def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
         sort = {
             name: key for name, make in sort_keys.items() if (key := make(document)) is not None
         }
-        return {"index": index, "sort": sort}
+        return {"index": index, "sort": sort} if sort else {"index": index}
 
     return indexer
 
 
 def _unique(items: list[Any]) -> list[Any]:
-    if not items or isinstance(items[0], dict):
-        return items
+    """A new list (parameters sharing an extraction must not share the list stored)."""
+    if isinstance(items[0], dict):
+        return list(items)
     return list(dict.fromkeys(items))
 
 

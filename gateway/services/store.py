@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from pymongo.errors import DuplicateKeyError
 
+from gateway.db import OwnedDocument
 from gateway.domain.base import FhirRecord
 from gateway.domain.time import format_instant
 from gateway.errors import VersionConflict
@@ -44,9 +45,10 @@ class Version:
 
 def with_meta(resource: FhirJson, resource_id: str, version_id: int, updated: datetime) -> FhirJson:
     """`resource` with the service's id and meta first, the client's other meta kept."""
-    meta = {"versionId": str(version_id), "lastUpdated": format_instant(updated)}
+    version, instant = str(version_id), format_instant(updated)
+    meta = {"versionId": version, "lastUpdated": instant}
     meta.update(resource.get("meta", {}))
-    meta["versionId"], meta["lastUpdated"] = str(version_id), format_instant(updated)
+    meta["versionId"], meta["lastUpdated"] = version, instant
     body = {k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}
     return {"resourceType": resource["resourceType"], "id": resource_id, "meta": meta, **body}
 
@@ -132,13 +134,15 @@ class ResourceStore:
         The answer is `resource` with the new id and meta: the mapper returns exactly what it
         was given (tested over the corpus), so mapping the record back would give the same JSON.
         """
-        document = {
-            "_id": resource_id,
-            "version_id": version_id,
-            "last_updated": updated,
-            "written_by": method,
+        # model_dump builds every container afresh and the index adds only new ones, so the
+        # document shares nothing and may be handed over without a defensive copy.
+        document = OwnedDocument(
+            _id=resource_id,
+            version_id=version_id,
+            last_updated=updated,
+            written_by=method,
             **record.model_dump(exclude_none=True),
-        }
+        )
         document.update(self.indexer(document))
         if previous is None:
             try:
