@@ -29,13 +29,14 @@ class TimeRange(BaseModel):
 
     @classmethod
     def of(cls, moment: FhirDateTime | Period | None) -> TimeRange | None:
+        """Built without validation: the bounds come from already validated values."""
         if moment is None:
             return None
         if isinstance(moment, FhirDateTime):
-            return cls(start=moment.start, end=moment.end)
+            return cls.model_construct(start=moment.start, end=moment.end)
         if moment.start is None and moment.end is None:
             return None
-        return cls(
+        return cls.model_construct(
             start=moment.start.start if moment.start else None,
             end=moment.end.end if moment.end else None,
         )
