@@ -24,6 +24,7 @@ _PATTERN = re.compile(
 
 # The last instant MongoDB stores exactly: datetime.max truncated to milliseconds.
 _LATEST = datetime.max.replace(microsecond=999000)
+_SECOND = timedelta(seconds=1)
 
 
 def parse_range(text: str, *, allow_minutes: bool = False) -> tuple[datetime, datetime, Precision]:
@@ -42,6 +43,9 @@ def parse_range(text: str, *, allow_minutes: bool = False) -> tuple[datetime, da
       minute, so the range [23:59:59, 00:00:00) ends, like the leap second, when the next minute
       starts, and `23:59` contains it. A `datetime` has no second 60 to start at.
     """
+    fast = _seconds_range(text)
+    if fast is not None:
+        return fast
     match = _PATTERN.fullmatch(text)
     if match is None:
         raise ValueError(f"`{text}` is not a FHIR date or dateTime")
@@ -52,6 +56,18 @@ def parse_range(text: str, *, allow_minutes: bool = False) -> tuple[datetime, da
     if match["second"] is None and not allow_minutes:
         raise ValueError(f"`{text}` has a time without seconds")
     return _time_range(match)
+
+
+def _seconds_range(text: str) -> tuple[datetime, datetime, Precision] | None:
+    """The common `YYYY-MM-DDThh:mm:ss` + zone form, by the C parser; None for anything else
+    (fractions, leap seconds, bounds to clamp), which the general path handles."""
+    if len(text) not in (20, 25) or text[10] != "T" or text[19] not in "Z+-" or text[17] == "6":
+        return None
+    try:
+        moment = datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
+        return moment, moment + _SECOND, "second"
+    except (ValueError, OverflowError):
+        return None
 
 
 def _date_range(match: re.Match[str]) -> tuple[datetime, datetime, Precision]:

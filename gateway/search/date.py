@@ -45,9 +45,24 @@ def clause(param: SearchParameter, value: str, *, now: datetime | None = None) -
     if prefix == "ap":
         start, end = _widened(start, end, now=utc_now() if now is None else now)
     condition = _CONDITIONS[prefix](start, end)
+    if param.point:  # an instant t, the range [t, t + 1 ms) at millisecond precision
+        return _on_point(condition, param.paths[0])
     if param.single:  # one range, stored as {start, end} itself
         return _on_field(condition, param.index_field)
     return {param.index_field: {"$elemMatch": condition}}
+
+
+def _on_point(condition: Condition, field: str) -> Clause:
+    """A range condition on an instant t: `start` is t, `end OP x` is `t OP x - 1 ms`."""
+    parts: list[Clause] = []
+    for key, value in condition.items():
+        if key in ("$or", "$and"):
+            parts.append({key: [_on_point(part, field) for part in value]})
+        elif key == "start":
+            parts.append({field: value})
+        else:
+            parts.append({field: {op: bound - _MILLISECOND for op, bound in value.items()}})
+    return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 def _on_field(condition: Condition, field: str) -> Clause:

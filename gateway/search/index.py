@@ -156,7 +156,7 @@ def _cached_typed(targets: tuple[str, ...]) -> Extractor:
 
 
 def _indexed(parameter: SearchParameter) -> bool:
-    return parameter.type in _EXTRACTORS and bool(parameter.paths)
+    return parameter.type in _EXTRACTORS and bool(parameter.paths) and not parameter.point
 
 
 def _leaves(document: Any, parts: tuple[str, ...]) -> list[Any]:

@@ -43,6 +43,7 @@ class SearchParameter:
     also_resource: bool = False  # composite: the resource itself may match too (combo-*)
     sort_path: str | None = None  # where the scalar to sort by is computed from
     single: bool = False  # the element is 0..1: its index value is a scalar, not a list
+    point: bool = False  # date: an instant kept at `paths[0]` itself, not indexed as a range
     description: str = ""
 
     @property

@@ -40,7 +40,7 @@ def _ref(
 
 _COMMON = [
     _token("_id", ALL, "id", "_id", sort_path="_id"),
-    _p("_lastUpdated", "date", ALL, "last_updated", sort_path="last_updated", single=True),
+    _p("_lastUpdated", "date", ALL, "last_updated", sort_path="last_updated", point=True),
     _token("_tag", ALL, "coding", "fhir_rest.meta.tag[]"),
     _token("_security", ALL, "coding", "fhir_rest.meta.security[]"),
     _p("_profile", "uri", ALL, "fhir_rest.meta.profile"),

@@ -283,3 +283,54 @@ def test_invalid_value(value: str) -> None:
         date.clause(BIRTHDATE, value, now=NOW)
     message = f"Invalid date `{value}` for parameter `birthdate`."
     assert caught.value.issues == [Issue(message, code="invalid", expression="birthdate")]
+
+
+LAST_UPDATED = SearchParameter("_lastUpdated", "date", ("Patient",), ("last_updated",), point=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(
+            "2020-05-01",
+            {"$and": [
+                {"last_updated": {"$gte": datetime(2020, 5, 1)}},
+                {"last_updated": {"$lte": datetime(2020, 5, 1, 23, 59, 59, 999000)}},
+            ]},
+            id="eq-a-day",
+        ),
+        pytest.param(
+            "gt2020-05-01", {"last_updated": {"$gt": datetime(2020, 5, 1, 23, 59, 59, 999000)}},
+            id="gt-a-day",
+        ),
+        pytest.param("lt2020-05-01", {"last_updated": {"$lt": datetime(2020, 5, 1)}}, id="lt-a-day"),
+    ],
+)  # fmt: skip
+def test_an_instant_is_searched_in_place(value: str, expected: dict[str, Any]) -> None:
+    assert date.clause(LAST_UPDATED, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("2020-05-01", ["day-start", "day-end"], id="eq"),
+        pytest.param("ne2020-05-01", ["before", "after"], id="ne"),
+        pytest.param("gt2020-05-01", ["after"], id="gt"),
+        pytest.param("ge2020-05-01", ["after", "day-end", "day-start"], id="ge"),
+        pytest.param("lt2020-05-01", ["before"], id="lt"),
+        pytest.param("le2020-05-01", ["before", "day-end", "day-start"], id="le"),
+        pytest.param("sa2020-05-01", ["after"], id="sa"),
+        pytest.param("eb2020-05-01", ["before"], id="eb"),
+        pytest.param("eq2020-05-01T23:59:59Z", ["day-end"], id="eq-a-second"),
+    ],
+)
+def test_instants_match_as_their_millisecond(value: str, expected: list[str]) -> None:
+    collection = mongomock.MongoClient().db.c
+    collection.insert_many([
+        {"_id": "before", "last_updated": datetime(2020, 4, 30, 23, 59, 59, 999000)},
+        {"_id": "day-start", "last_updated": datetime(2020, 5, 1)},
+        {"_id": "day-end", "last_updated": datetime(2020, 5, 1, 23, 59, 59, 999000)},
+        {"_id": "after", "last_updated": datetime(2020, 5, 2)},
+    ])  # fmt: skip
+    found = sorted(d["_id"] for d in collection.find(date.clause(LAST_UPDATED, value)))
+    assert found == sorted(expected)
