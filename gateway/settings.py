@@ -18,6 +18,8 @@ class Settings(BaseSettings):
         default=None, description="Public base URL for fullUrl/Location; default: from the request."
     )
     max_body_bytes: int = Field(default=10 * 1024 * 1024, description="Largest request body.")
+    max_bundle_bytes: int = Field(default=100 * 1024 * 1024, description="Largest Bundle body.")
+    max_bundle_entries: int = Field(default=10_000, ge=1, description="Most entries per Bundle.")
     default_page_size: int = Field(default=20, ge=1, description="Search page size without _count.")
     max_page_size: int = Field(default=1000, ge=1, description="Largest _count honoured.")
     demo_data: bool = Field(default=False, description="Load the demo records at start-up.")

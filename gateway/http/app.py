@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.http.outcomes import install_error_handlers
-from gateway.http.routes import metadata, resources, search
+from gateway.http.routes import bundles, metadata, resources, search
 from gateway.services.context import open_services
 from gateway.services.demo_load import load_demo
 from gateway.settings import Settings
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     base = settings.fhir_base_path.rstrip("/")
     app.include_router(metadata.router, prefix=base)
-    app.router.routes.extend([*search.routes(base), *resources.routes(base)])
+    app.router.routes.extend([*bundles.routes(base), *search.routes(base), *resources.routes(base)])
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

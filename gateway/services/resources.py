@@ -21,6 +21,7 @@ from gateway.errors import (
     UnprocessableResource,
 )
 from gateway.services.store import ResourceStore, Version
+from gateway.services.unit import Unit
 from mappers.base import FhirJson
 from mappers.invariants import invariant_issues
 from mappers.r4 import validate
@@ -58,16 +59,28 @@ def accept(store: ResourceStore, resource: FhirJson) -> Any:
     return store.mapper.from_fhir(resource)
 
 
-async def create(store: ResourceStore, resource: FhirJson) -> Written:
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def create(
+    store: ResourceStore,
+    resource: FhirJson,
+    *,
+    resource_id: str | None = None,
+    unit: Unit | None = None,
+) -> Written:
+    """POST: a new resource under a new server id (`resource_id` when a Bundle chose it)."""
     record = accept(store, resource)
     version = await store.write(
         record,
         resource,
-        resource_id=str(uuid.uuid4()),
+        resource_id=resource_id or new_id(),
         version_id=1,
         updated=utc_now(),
         previous=None,
         method="POST",
+        unit=unit,
     )
     return Written(version, created=True)
 
@@ -97,7 +110,12 @@ async def vread(store: ResourceStore, resource_id: str, version_id: str) -> Vers
 
 
 async def update(
-    store: ResourceStore, resource_id: str, resource: FhirJson, *, if_match: int | None = None
+    store: ResourceStore,
+    resource_id: str,
+    resource: FhirJson,
+    *,
+    if_match: int | None = None,
+    unit: Unit | None = None,
 ) -> Written:
     """PUT: replace, or create with the client's id (http.html#upsert)."""
     check_id(resource_id)
@@ -108,10 +126,10 @@ async def update(
             code="MSG_RESOURCE_ID_MISMATCH",
         )
     record = accept(store, resource)
-    current = await store.current_document(resource_id)
+    current = await store.current_document(resource_id, unit)
     _check_precondition(store, resource_id, current, if_match)
     if current is None:
-        latest = await store.latest_archived(resource_id)
+        latest = await store.latest_archived(resource_id, unit)
         next_version = latest.version_id + 1 if latest else 1
     else:
         next_version = current["version_id"] + 1
@@ -123,20 +141,27 @@ async def update(
         updated=utc_now(),
         previous=current,
         method="PUT",
+        unit=unit,
     )
     return Written(version, created=current is None)
 
 
-async def delete(store: ResourceStore, resource_id: str, *, if_match: int | None = None) -> Version:
+async def delete(
+    store: ResourceStore,
+    resource_id: str,
+    *,
+    if_match: int | None = None,
+    unit: Unit | None = None,
+) -> Version:
     """DELETE; deleting what is already deleted changes nothing (http.html#delete)."""
-    current = await store.current_document(check_id(resource_id))
+    current = await store.current_document(check_id(resource_id), unit)
     if current is None:
-        latest = await store.latest_archived(resource_id)
+        latest = await store.latest_archived(resource_id, unit)
         if latest is not None and latest.deleted:
             return latest
         raise NotFound(f"`{store.resource_type}/{resource_id}` is not known.", code="MSG_NO_EXIST")
     _check_precondition(store, resource_id, current, if_match)
-    return await store.delete(current, updated=utc_now())
+    return await store.delete(current, updated=utc_now(), unit=unit)
 
 
 async def history(store: ResourceStore, resource_id: str, *, count: int) -> list[Version]:

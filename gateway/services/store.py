@@ -11,7 +11,6 @@ concurrent updates cannot both win: the loser sees no match and gets VersionConf
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from gateway.db import OwnedDocument
 from gateway.domain.base import FhirRecord
 from gateway.domain.time import format_instant
 from gateway.errors import VersionConflict
+from gateway.services.unit import Unit, on_failure, options
 from mappers.base import FhirJson, ResourceMapper
 
 
@@ -82,17 +82,21 @@ class ResourceStore:
         method = document.get("written_by", "PUT")
         return Version(self.resource_type, resource_id, version_id, updated, resource, method)
 
-    async def current_document(self, resource_id: str) -> dict[str, Any] | None:
-        document: dict[str, Any] | None = await self.collection.find_one({"_id": resource_id})
+    async def current_document(
+        self, resource_id: str, unit: Unit | None = None
+    ) -> dict[str, Any] | None:
+        document: dict[str, Any] | None = await self.collection.find_one(
+            {"_id": resource_id}, **options(unit)
+        )
         return document
 
     async def current(self, resource_id: str) -> Version | None:
         document = await self.current_document(resource_id)
         return self.to_version(document) if document else None
 
-    async def latest_archived(self, resource_id: str) -> Version | None:
+    async def latest_archived(self, resource_id: str, unit: Unit | None = None) -> Version | None:
         """The newest superseded version or deletion, if any."""
-        archived = await self._archived(resource_id, limit=1)
+        archived = await self._archived(resource_id, limit=1, unit=unit)
         return archived[0] if archived else None
 
     async def version(self, resource_id: str, version_id: int) -> Version | None:
@@ -110,12 +114,11 @@ class ResourceStore:
         versions = [current, *archived] if current else archived
         return versions[:limit]
 
-    async def _archived(self, resource_id: str, *, limit: int) -> list[Version]:
-        cursor = (
-            self.history.find({"resource_type": self.resource_type, "resource_id": resource_id})
-            .sort("version_id", -1)
-            .limit(limit)
-        )
+    async def _archived(
+        self, resource_id: str, *, limit: int, unit: Unit | None = None
+    ) -> list[Version]:
+        query = {"resource_type": self.resource_type, "resource_id": resource_id}
+        cursor = self.history.find(query, **options(unit)).sort("version_id", -1).limit(limit)
         return [_history_version(d) for d in await cursor.to_list(length=limit)]
 
     async def write(
@@ -128,6 +131,7 @@ class ResourceStore:
         updated: datetime,
         previous: dict[str, Any] | None,
         method: str,
+        unit: Unit | None = None,
     ) -> Version:
         """Store `record` (mapped from `resource`) as `version_id`, replacing `previous`.
 
@@ -144,39 +148,48 @@ class ResourceStore:
             **record.model_dump(exclude_none=True),
         )
         document.update(self.indexer(document))
+        collection, key = self.collection, {"_id": resource_id}
         if previous is None:
             try:
-                await self.collection.insert_one(document)
+                await collection.insert_one(document, **options(unit))
             except DuplicateKeyError as error:
                 raise VersionConflict(
                     f"`{self.resource_type}/{resource_id}` was created concurrently."
                 ) from error
+            on_failure(unit, lambda: collection.delete_one(key))
         else:
-            await self._archive(self.to_version(previous))
-            result = await self.collection.replace_one(
-                {"_id": resource_id, "version_id": previous["version_id"]}, document
+            await self._archive(self.to_version(previous), unit)
+            result = await collection.replace_one(
+                {**key, "version_id": previous["version_id"]}, document, **options(unit)
             )
             if result.matched_count != 1:
                 raise VersionConflict(
                     f"`{self.resource_type}/{resource_id}` changed while it was being updated."
                 )
+            on_failure(unit, lambda: collection.replace_one(key, previous))
         served = with_meta(resource, resource_id, version_id, updated)
         return Version(self.resource_type, resource_id, version_id, updated, served, method)
 
-    async def delete(self, previous: dict[str, Any], *, updated: datetime) -> Version:
+    async def delete(
+        self, previous: dict[str, Any], *, updated: datetime, unit: Unit | None = None
+    ) -> Version:
         """Archive the current version, remove it, and record the deletion as the next version."""
         resource_id, replaces = previous["_id"], previous["version_id"]
-        await self._archive(self.to_version(previous))
-        result = await self.collection.delete_one({"_id": resource_id, "version_id": replaces})
+        collection = self.collection
+        await self._archive(self.to_version(previous), unit)
+        result = await collection.delete_one(
+            {"_id": resource_id, "version_id": replaces}, **options(unit)
+        )
         if result.deleted_count != 1:
             raise VersionConflict(
                 f"`{self.resource_type}/{resource_id}` changed while it was being deleted."
             )
+        on_failure(unit, lambda: collection.insert_one(dict(previous)))
         version = Version(self.resource_type, resource_id, replaces + 1, updated, None, "DELETE")
-        await self._archive(version)
+        await self._archive(version, unit)
         return version
 
-    async def _archive(self, version: Version) -> None:
+    async def _archive(self, version: Version, unit: Unit | None = None) -> None:
         """Keep `version` in history. Archiving the same version twice (a writer that lost a
         race archived it too) is harmless: the entry is identical."""
         entry: dict[str, Any] = {
@@ -189,8 +202,12 @@ class ResourceStore:
         }
         if version.resource is not None:
             entry["resource"] = orjson.dumps(version.resource)
-        with contextlib.suppress(DuplicateKeyError):
-            await self.history.insert_one(entry)
+        history = self.history
+        try:
+            await history.insert_one(entry, **options(unit))
+        except DuplicateKeyError:
+            return
+        on_failure(unit, lambda: history.delete_one({"_id": entry["_id"]}))
 
 
 def _history_version(document: dict[str, Any]) -> Version:

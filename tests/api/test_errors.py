@@ -185,7 +185,9 @@ async def test_concurrent_update_loses_with_409(
     url = f"/Patient/{created['id']}"
     original = ResourceStore.current_document
 
-    async def read_then_race(self: ResourceStore, resource_id: str) -> dict[str, Any] | None:
+    async def read_then_race(
+        self: ResourceStore, resource_id: str, unit: object = None
+    ) -> dict[str, Any] | None:
         seen = await original(self, resource_id)
         monkeypatch.setattr(ResourceStore, "current_document", original)
         racing = await api.put(url, json={**PATIENT, "id": created["id"], "active": True})

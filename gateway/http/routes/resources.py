@@ -19,6 +19,7 @@ from gateway.http.negotiation import if_match, pretty, return_preference
 from gateway.http.responses import FHIRResponse, etag, version_headers
 from gateway.services import resources
 from gateway.services.bundles import history_bundle
+from gateway.services.conditional import conditional_create, conditional_delete, conditional_update
 from gateway.services.context import Services
 from gateway.services.store import ResourceStore, Version
 from mappers.outcome import information
@@ -53,10 +54,36 @@ def _write_response(request: Request, version: Version, *, status: int) -> Respo
 
 
 async def create(request: Request) -> Response:
+    """POST; with `If-None-Exist` a conditional create (http.html#ccreate)."""
     services, store = _store(request)
     body = await read_json_body(request, limit=services.settings.max_body_bytes)
-    written = await resources.create(store, body)
-    return _write_response(request, written.version, status=201)
+    criteria = request.headers.get("if-none-exist")
+    if criteria is None:
+        written = await resources.create(store, body)
+    else:
+        bases = (base_url(request),)
+        written = await conditional_create(services, store, body, criteria, base_urls=bases)
+    return _write_response(request, written.version, status=201 if written.created else 200)
+
+
+async def conditional_update_route(request: Request) -> Response:
+    """PUT [type]?criteria (http.html#cond-update)."""
+    services, store = _store(request)
+    body = await read_json_body(request, limit=services.settings.max_body_bytes)
+    criteria = str(request.query_params)
+    written = await conditional_update(
+        services, store, body, criteria, base_urls=(base_url(request),)
+    )
+    return _write_response(request, written.version, status=201 if written.created else 200)
+
+
+async def conditional_delete_route(request: Request) -> Response:
+    """DELETE [type]?criteria (http.html#cdelete)."""
+    _, store = _store(request)
+    services = services_for(request)
+    criteria = str(request.query_params)
+    version = await conditional_delete(services, store, criteria, base_urls=(base_url(request),))
+    return Response(status_code=204, headers={"ETag": etag(version.version_id)})
 
 
 async def read(request: Request) -> Response:
@@ -109,6 +136,8 @@ def _count(text: str | None) -> int:
 def routes(base: str) -> list[Route]:
     return [
         Route(f"{base}/{{resource_type}}", create, methods=["POST"]),
+        Route(f"{base}/{{resource_type}}", conditional_update_route, methods=["PUT"]),
+        Route(f"{base}/{{resource_type}}", conditional_delete_route, methods=["DELETE"]),
         Route(f"{base}/{{resource_type}}/{{resource_id}}", read, methods=["GET"]),
         Route(f"{base}/{{resource_type}}/{{resource_id}}", update, methods=["PUT"]),
         Route(f"{base}/{{resource_type}}/{{resource_id}}", delete, methods=["DELETE"]),

@@ -14,12 +14,9 @@ from gateway.http.deps import base_url, services_for
 from gateway.http.negotiation import pretty
 from gateway.http.responses import FHIRResponse
 from gateway.search.request import SearchRequest, format_query, parse
-from gateway.services.bundles import searchset_bundle
 from gateway.services.context import Services
 from gateway.services.lastn import lastn
-from gateway.services.search import SearchResult, search_type, unknown_parameters_warning
-from gateway.services.subsetting import subset
-from mappers.outcome import operation_outcome
+from gateway.services.searchset import bundle_of, searchset
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -74,39 +71,12 @@ async def observation_lastn(request: Request) -> Response:
     result = await lastn(services, searched, max_per_code=int(maximum), base_urls=(base,))
     query = format_query(searched)
     links = {"self": f"{base}/Observation/$lastn?max={maximum}&{query}"}
-    return _bundle(request, searched, result, links)
+    bundle = bundle_of(searched, result, links, base=base)
+    return FHIRResponse(bundle, pretty=pretty(request))
 
 
 async def _answer(request: Request, services: Services, searched: SearchRequest) -> Response:
-    base = base_url(request)
-    result = await search_type(services, searched, base_urls=(base,))
-    result.warnings.extend(unknown_parameters_warning(searched))
-    link = f"{base}/{searched.resource_type}?"
-    links = {
-        "self": link + format_query(searched, cursor=searched.cursor),
-        "first": link + format_query(searched),
-    }
-    if result.previous_cursor:
-        links["previous"] = link + format_query(searched, cursor=result.previous_cursor)
-    if result.next_cursor:
-        links["next"] = link + format_query(searched, cursor=result.next_cursor)
-    return _bundle(request, searched, result, links)
-
-
-def _bundle(
-    request: Request, searched: SearchRequest, result: SearchResult, links: dict[str, str]
-) -> Response:
-    def shaped(resources: list[dict[str, object]]) -> list[dict[str, object]]:
-        return [subset(r, summary=searched.summary, elements=searched.elements) for r in resources]
-
-    bundle = searchset_bundle(
-        matches=shaped([v.resource for v in result.matches if v.resource is not None]),
-        included=shaped([v.resource for v in result.included if v.resource is not None]),
-        total=result.total,
-        links=links,
-        base=base_url(request),
-        outcome=operation_outcome(result.warnings) if result.warnings else None,
-    )
+    bundle = await searchset(services, searched, base=base_url(request))
     return FHIRResponse(bundle, pretty=pretty(request))
 
 

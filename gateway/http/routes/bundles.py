@@ -1,0 +1,33 @@
+"""`POST [base]` with a transaction or batch Bundle (http.html#transaction)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.http.body import read_json_body
+from gateway.http.deps import base_url, services_for
+from gateway.http.negotiation import pretty, return_preference
+from gateway.http.responses import FHIRResponse
+from gateway.services.transaction import process
+
+
+async def transaction(request: Request) -> Response:
+    services = services_for(request)
+    bundle = await read_json_body(request, limit=services.settings.max_bundle_bytes)
+    answer = await process(
+        services,
+        bundle,
+        base_urls=(base_url(request),),
+        representation=return_preference(request) == "representation"
+        and "return=" in request.headers.get("prefer", ""),
+    )
+    return FHIRResponse(answer, pretty=pretty(request))
+
+
+def routes(base: str) -> list[Route]:
+    return [
+        Route(base or "/", transaction, methods=["POST"]),
+        Route(f"{base}/", transaction, methods=["POST"]),
+    ]

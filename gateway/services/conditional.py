@@ -1,0 +1,190 @@
+"""Conditional create, update and delete, and conditional references (http.html#ccreate,
+#cond-update, #cdelete, #trules).
+
+Conditional create is race-safe: the creator of a match first claims a key named after the
+criteria (`Patient?identifier=…`) in `conditional_keys`, whose `_id` is unique. Of two requests
+creating the same resource at once, the second finds the key held and waits for the first's
+resource, instead of creating a duplicate (a long-standing fault of several FHIR servers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from pymongo.errors import DuplicateKeyError
+
+from gateway.domain.time import utc_now
+from gateway.errors import (
+    InvalidRequest,
+    InvalidResource,
+    NotFound,
+    PreconditionFailed,
+    VersionConflict,
+)
+from gateway.search.filters import build_filter
+from gateway.search.request import parse
+from gateway.services import resources
+from gateway.services.context import Services
+from gateway.services.resources import Written
+from gateway.services.search import StoreResolver
+from gateway.services.store import ResourceStore, Version
+from gateway.services.unit import Unit, on_failure, options
+from mappers.base import FhirJson
+
+KEYS = "conditional_keys"
+# A claim older than this whose resource does not match is left over (a failed or deleted
+# creation) and may be taken over; a younger one belongs to a creation still under way.
+CLAIM_GRACE = timedelta(seconds=30)
+WAIT_ROUNDS = 200
+WAIT_SECONDS = 0.01
+
+
+async def matching_ids(
+    services: Services,
+    resource_type: str,
+    criteria: str,
+    *,
+    base_urls: tuple[str, ...] = (),
+    unit: Unit | None = None,
+) -> list[str]:
+    """Ids of up to two resources matching `criteria` (a search query string)."""
+    items = parse_qsl(criteria, keep_blank_values=True)
+    if not any(value for _, value in items):
+        raise InvalidRequest(
+            f"A conditional interaction on {resource_type} needs search criteria.",
+            expression="criteria",
+        )
+    request = parse(resource_type, items, default_count=2, max_count=2, strict=True)
+    resolver = StoreResolver(services, base_urls)
+    query = await build_filter(resource_type, request.parameters, resolver, base_urls=base_urls)
+    store = services.store(resource_type)
+    cursor = store.collection.find(query, {"_id": 1}, **options(unit)).sort("_id", 1).limit(2)
+    return [document["_id"] for document in await cursor.to_list(2)]
+
+
+def _too_many(resource_type: str, criteria: str) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"More than one {resource_type} matches `{criteria}`; the criteria must select one.",
+        code="MSG_CONDITIONAL_MULTIPLE",
+    )
+
+
+async def conditional_create(
+    services: Services,
+    store: ResourceStore,
+    resource: FhirJson,
+    criteria: str,
+    *,
+    base_urls: tuple[str, ...] = (),
+    resource_id: str | None = None,
+    unit: Unit | None = None,
+) -> Written:
+    """Create unless `criteria` match: 0 matches create, 1 returns it (200), more are 412."""
+    resources.accept(store, resource)  # a bad body is a 400 whether or not it matches
+    keys = services.client[services.settings.mongodb_database][KEYS]
+    key = f"{store.resource_type}?{_canonical(criteria)}"
+    for _ in range(WAIT_ROUNDS):
+        found = await matching_ids(
+            services, store.resource_type, criteria, base_urls=base_urls, unit=unit
+        )
+        if len(found) > 1:
+            raise _too_many(store.resource_type, criteria)
+        if found:
+            return Written(await resources.read(store, found[0]), created=False)
+        new_id = resource_id or resources.new_id()
+        if await _claim(keys, key, new_id, unit):
+            return await resources.create(store, resource, resource_id=new_id, unit=unit)
+        await asyncio.sleep(WAIT_SECONDS)  # another creation of the same resource is under way
+    raise VersionConflict(
+        f"A concurrent conditional create of `{key}` has not finished; retry the request."
+    )
+
+
+async def _claim(keys: Any, key: str, resource_id: str, unit: Unit | None) -> bool:
+    """Take the key for our resource; take over a left-over claim (see CLAIM_GRACE)."""
+    claim = {"_id": key, "resource_id": resource_id, "claimed": utc_now()}
+    try:
+        await keys.insert_one(claim, **options(unit))
+    except DuplicateKeyError:
+        held = await keys.find_one({"_id": key}, **options(unit))
+        if held is None or held["claimed"] > utc_now() - CLAIM_GRACE:
+            return False
+        result = await keys.replace_one(
+            {"_id": key, "resource_id": held["resource_id"]}, claim, **options(unit)
+        )
+        if result.matched_count != 1:
+            return False
+        on_failure(unit, lambda: keys.replace_one({"_id": key}, held))
+        return True
+    on_failure(unit, lambda: keys.delete_one({"_id": key}))
+    return True
+
+
+def _canonical(criteria: str) -> str:
+    return urlencode(sorted(parse_qsl(criteria, keep_blank_values=True)))
+
+
+async def conditional_update(
+    services: Services,
+    store: ResourceStore,
+    resource: FhirJson,
+    criteria: str,
+    *,
+    base_urls: tuple[str, ...] = (),
+    unit: Unit | None = None,
+) -> Written:
+    """PUT [type]?criteria: update the one match, create when none, 412 for several."""
+    found = await matching_ids(
+        services, store.resource_type, criteria, base_urls=base_urls, unit=unit
+    )
+    if len(found) > 1:
+        raise _too_many(store.resource_type, criteria)
+    body_id = resource.get("id")
+    if found:
+        if body_id is not None and body_id != found[0]:
+            raise InvalidResource(
+                f"The body's id `{body_id}` is not the matching resource's `{found[0]}`.",
+                expression=f"{store.resource_type}.id",
+                code="MSG_RESOURCE_ID_MISMATCH",
+            )
+        return await resources.update(store, found[0], {**resource, "id": found[0]}, unit=unit)
+    if body_id is not None:
+        return await resources.update(store, body_id, resource, unit=unit)
+    return await resources.create(store, resource, unit=unit)
+
+
+async def conditional_delete(
+    services: Services,
+    store: ResourceStore,
+    criteria: str,
+    *,
+    base_urls: tuple[str, ...] = (),
+    unit: Unit | None = None,
+) -> Version:
+    """DELETE [type]?criteria: delete the one match; none is 404, several 412."""
+    found = await matching_ids(
+        services, store.resource_type, criteria, base_urls=base_urls, unit=unit
+    )
+    if len(found) > 1:
+        raise _too_many(store.resource_type, criteria)
+    if not found:
+        raise NotFound(f"No {store.resource_type} matches `{criteria}`.", code="MSG_NO_MATCH")
+    return await resources.delete(store, found[0], unit=unit)
+
+
+async def resolve_reference(
+    services: Services, reference: str, *, base_urls: tuple[str, ...] = (), unit: Unit | None = None
+) -> str:
+    """`Patient?identifier=x|1` -> `Patient/<id>` of the one match (http.html#trules)."""
+    resource_type, _, criteria = reference.partition("?")
+    found = await matching_ids(services, resource_type, criteria, base_urls=base_urls, unit=unit)
+    if len(found) != 1:
+        raise InvalidResource(
+            f"Conditional reference `{reference}` matches {len(found) or 'no'} resources; "
+            "it must match exactly one.",
+            code="MSG_CONDITIONAL_REFERENCE",
+        )
+    return f"{resource_type}/{found[0]}"
