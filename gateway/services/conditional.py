@@ -83,7 +83,7 @@ async def conditional_create(
     unit: Unit | None = None,
 ) -> Written:
     """Create unless `criteria` match: 0 matches create, 1 returns it (200), more are 412."""
-    resources.accept(store, resource)  # a bad body is a 400 whether or not it matches
+    record = resources.accept(store, resource)  # a bad body is a 400 whether or not it matches
     keys = services.client[services.settings.mongodb_database][KEYS]
     key = f"{store.resource_type}?{_canonical(criteria)}"
     for _ in range(WAIT_ROUNDS):
@@ -96,7 +96,9 @@ async def conditional_create(
             return Written(await resources.read(store, found[0]), created=False)
         new_id = resource_id or resources.new_id()
         if await _claim(keys, key, new_id, unit):
-            return await resources.create(store, resource, resource_id=new_id, unit=unit)
+            return await resources.create(
+                store, resource, resource_id=new_id, unit=unit, record=record
+            )
         await asyncio.sleep(WAIT_SECONDS)  # another creation of the same resource is under way
     raise VersionConflict(
         f"A concurrent conditional create of `{key}` has not finished; retry the request."

@@ -69,9 +69,11 @@ async def create(
     *,
     resource_id: str | None = None,
     unit: Unit | None = None,
+    record: Any = None,
 ) -> Written:
-    """POST: a new resource under a new server id (`resource_id` when a Bundle chose it)."""
-    record = accept(store, resource)
+    """POST: a new resource under a new server id (`resource_id` when a Bundle chose it);
+    `record` when the caller has already accepted the resource."""
+    record = record if record is not None else accept(store, resource)
     version = await store.write(
         record,
         resource,

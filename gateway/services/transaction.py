@@ -8,6 +8,7 @@ every write (gateway.services.unit). A batch runs each entry on its own and repo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -221,26 +222,31 @@ async def _post_target(services: Services, entry: Entry, base_urls: tuple[str, .
 
 
 async def _rewrite_references(
-    services: Services, value: Any, ids: dict[str, str], base_urls: tuple[str, ...]
+    services: Services, resource: FhirJson, ids: dict[str, str], base_urls: tuple[str, ...]
 ) -> None:
     """Every `reference` to a fullUrl of the Bundle, or conditional, becomes `Type/id`."""
-    if isinstance(value, list):
-        for item in value:
-            await _rewrite_references(services, item, ids, base_urls)
-        return
-    if not isinstance(value, dict):
-        return
-    reference = value.get("reference")
-    if isinstance(reference, str):
+    for holder in _references(resource):
+        reference = holder["reference"]
         if reference in ids:
-            value["reference"] = ids[reference]
+            holder["reference"] = ids[reference]
         elif "?" in reference and not reference.startswith(("#", *LOCAL_PREFIXES)):
-            value["reference"] = await conditional.resolve_reference(
+            holder["reference"] = await conditional.resolve_reference(
                 services, _local(reference, base_urls), base_urls=base_urls
             )
-    for key, child in value.items():
-        if key != "reference" and isinstance(child, dict | list):
-            await _rewrite_references(services, child, ids, base_urls)
+
+
+def _references(value: Any) -> Iterator[dict[str, Any]]:
+    """Every object with a string `reference`, anywhere (extensions and contained included)."""
+    if isinstance(value, dict):
+        if isinstance(value.get("reference"), str):
+            yield value
+        for child in value.values():
+            if isinstance(child, dict | list):
+                yield from _references(child)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict | list):
+                yield from _references(item)
 
 
 async def _execute(
