@@ -20,6 +20,16 @@ def elements() -> dict[str, dict[str, list[Any]]]:
     return result
 
 
+def resource_types() -> frozenset[str]:
+    """The concrete R4 resource types (`elements()` also holds datatypes and backbones)."""
+    return _resource_types()
+
+
+@cache
+def _resource_types() -> frozenset[str]:
+    return frozenset(load("structure-definitions/resource-types.json"))
+
+
 def required_value_sets() -> dict[str, frozenset[str]]:
     return _required_value_sets()
 

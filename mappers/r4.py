@@ -34,6 +34,14 @@ def is_resource_type(name: str) -> bool:
     return bool(getattr(model, "get_resource_type", None)) and model.get_resource_type() == name
 
 
+def has_model(name: str) -> bool:
+    """Whether fhir.resources has a model `name`, without importing it (importing every
+    resource model takes over a second). For an R4 resource type name, this says R4B kept it."""
+    from fhir.resources.R4B import fhirtypes  # as get_fhir_model_class does: on first use
+
+    return hasattr(fhirtypes, f"{name}Type")
+
+
 def validate(resource: dict[str, Any]) -> list[Issue]:
     """Raise InvalidResource with one issue per problem (path in `expression`) unless valid.
 

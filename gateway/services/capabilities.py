@@ -1,17 +1,19 @@
 """The CapabilityStatement, generated from what is implemented (capabilitystatement.html):
-the mapper registry gives the types, the search registry their parameters and includes."""
+the kept types (our four and every other R4 type fhir.resources validates) with the search
+registry's parameters and includes for each."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import fhir_profiles
 from gateway import __doc__ as gateway_doc
 from gateway.search.model import SearchParameter
 from gateway.search.parameters import parameters_of
+from gateway.services.generic import kept_types
 from mappers.base import FhirJson
 from mappers.r4 import FHIR_VERSION
-from mappers.registry import MAPPERS
 
 SOFTWARE_VERSION = "0.1.0"
 INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create", "search-type")
@@ -28,8 +30,14 @@ def capability_statement(*, base_url: str, date: str) -> FhirJson:
         "implementation": {"description": (gateway_doc or "").strip(), "url": base_url},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
-        "rest": [{"mode": "server", "resource": [_resource(t) for t in sorted(MAPPERS)]}],
+        "rest": [{"mode": "server", "resource": _resources()}],
     }
+
+
+@cache
+def _resources() -> list[dict[str, Any]]:
+    """The same for every request: built once (about 130 types, each with its includes)."""
+    return [_resource(t) for t in kept_types()]
 
 
 def _resource(resource_type: str) -> dict[str, Any]:
@@ -37,7 +45,7 @@ def _resource(resource_type: str) -> dict[str, Any]:
     references = sorted(code for code, p in parameters.items() if p.type == "reference")
     referring = sorted(
         f"{source}:{code}"
-        for source in MAPPERS
+        for source in kept_types()
         for code, p in parameters_of(source).items()
         if p.type == "reference" and resource_type in p.targets
     )

@@ -10,9 +10,10 @@ resource, instead of creating a duplicate (a long-standing fault of several FHIR
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from pymongo.errors import DuplicateKeyError
 
@@ -65,9 +66,10 @@ async def matching_ids(
     return [document["_id"] for document in await cursor.to_list(2)]
 
 
-def _too_many(resource_type: str, criteria: str) -> PreconditionFailed:
+def too_many(resource_type: str, criteria: str) -> PreconditionFailed:
     return PreconditionFailed(
-        f"More than one {resource_type} matches `{criteria}`; the criteria must select one.",
+        f"More than one {resource_type} matches `{unquote(criteria)}`; the criteria must "
+        "select one.",
         code="MSG_CONDITIONAL_MULTIPLE",
     )
 
@@ -86,33 +88,46 @@ async def conditional_create(
     record = resources.accept(store, resource)  # a bad body is a 400 whether or not it matches
     keys = services.client[services.settings.mongodb_database][KEYS]
     key = f"{store.resource_type}?{_canonical(criteria)}"
-    for _ in range(WAIT_ROUNDS):
-        found = await matching_ids(
+
+    async def matches() -> list[str]:
+        return await matching_ids(
             services, store.resource_type, criteria, base_urls=base_urls, unit=unit
         )
+
+    for _ in range(WAIT_ROUNDS):
+        found = await matches()
         if len(found) > 1:
-            raise _too_many(store.resource_type, criteria)
+            raise too_many(store.resource_type, criteria)
         if found:
             return Written(await resources.read(store, found[0]), created=False)
         new_id = resource_id or resources.new_id()
-        if await _claim(keys, key, new_id, unit):
+        if await _claim(store, keys, key, new_id, matches, unit):
             return await resources.create(
                 store, resource, resource_id=new_id, unit=unit, record=record
             )
+        if unit is not None:  # never wait inside a transaction: others would see its writes
+            break
         await asyncio.sleep(WAIT_SECONDS)  # another creation of the same resource is under way
     raise VersionConflict(
-        f"A concurrent conditional create of `{key}` has not finished; retry the request."
+        f"A concurrent conditional create of `{unquote(key)}` has not finished; retry the request."
     )
 
 
-async def _claim(keys: Any, key: str, resource_id: str, unit: Unit | None) -> bool:
-    """Take the key for our resource; take over a left-over claim (see CLAIM_GRACE)."""
+async def _claim(
+    store: ResourceStore,
+    keys: Any,
+    key: str,
+    resource_id: str,
+    matches: Callable[[], Awaitable[list[str]]],
+    unit: Unit | None,
+) -> bool:
+    """Take the key for our resource, or take over a claim whose creation is over."""
     claim = {"_id": key, "resource_id": resource_id, "claimed": utc_now()}
     try:
         await keys.insert_one(claim, **options(unit))
     except DuplicateKeyError:
         held = await keys.find_one({"_id": key}, **options(unit))
-        if held is None or held["claimed"] > utc_now() - CLAIM_GRACE:
+        if held is None or not await _left_over(store, held, matches, unit):
             return False
         result = await keys.replace_one(
             {"_id": key, "resource_id": held["resource_id"]}, claim, **options(unit)
@@ -123,6 +138,23 @@ async def _claim(keys: Any, key: str, resource_id: str, unit: Unit | None) -> bo
         return True
     on_failure(unit, lambda: keys.delete_one({"_id": key}))
     return True
+
+
+async def _left_over(
+    store: ResourceStore,
+    held: dict[str, Any],
+    matches: Callable[[], Awaitable[list[str]]],
+    unit: Unit | None,
+) -> bool:
+    """A claim is over once its resource exists, or existed, and nothing matches any more (it
+    was changed or deleted), or when it is older than CLAIM_GRACE without a resource (a
+    creation that died). A young claim without a resource is a creation under way."""
+    holder = held["resource_id"]
+    exists = await store.current_document(holder, unit) is not None
+    existed = exists or await store.latest_archived(holder, unit) is not None
+    if existed:
+        return not await matches()
+    return bool(held["claimed"] < utc_now() - CLAIM_GRACE)
 
 
 def _canonical(criteria: str) -> str:
@@ -137,13 +169,15 @@ async def conditional_update(
     *,
     base_urls: tuple[str, ...] = (),
     unit: Unit | None = None,
+    new_id: str | None = None,
 ) -> Written:
-    """PUT [type]?criteria: update the one match, create when none, 412 for several."""
+    """PUT [type]?criteria: update the one match, create when none (under `new_id` when a
+    Bundle chose it), 412 for several."""
     found = await matching_ids(
         services, store.resource_type, criteria, base_urls=base_urls, unit=unit
     )
     if len(found) > 1:
-        raise _too_many(store.resource_type, criteria)
+        raise too_many(store.resource_type, criteria)
     body_id = resource.get("id")
     if found:
         if body_id is not None and body_id != found[0]:
@@ -155,7 +189,7 @@ async def conditional_update(
         return await resources.update(store, found[0], {**resource, "id": found[0]}, unit=unit)
     if body_id is not None:
         return await resources.update(store, body_id, resource, unit=unit)
-    return await resources.create(store, resource, unit=unit)
+    return await resources.create(store, resource, resource_id=new_id, unit=unit)
 
 
 async def conditional_delete(
@@ -171,7 +205,7 @@ async def conditional_delete(
         services, store.resource_type, criteria, base_urls=base_urls, unit=unit
     )
     if len(found) > 1:
-        raise _too_many(store.resource_type, criteria)
+        raise too_many(store.resource_type, criteria)
     if not found:
         raise NotFound(f"No {store.resource_type} matches `{criteria}`.", code="MSG_NO_MATCH")
     return await resources.delete(store, found[0], unit=unit)

@@ -1,4 +1,8 @@
-"""Opening the store: the database handle and one ResourceStore per resource type."""
+"""Opening the store: the database handle and one ResourceStore per resource type.
+
+Our four types' stores open with the services; a type kept whole opens on its first use
+(gateway.services.generic), so `Services.store` answers for every kept type.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from gateway.db import make_client
 from gateway.domain.documents import ALL_DOCUMENTS, DOCUMENTS, HistoryDocument
 from gateway.errors import NotFound
 from gateway.search.index import build_indexer
+from gateway.services.generic import GenericStore, generic_types
 from gateway.services.store import ResourceStore
 from gateway.settings import Settings
 from mappers.registry import MAPPERS
@@ -22,16 +27,25 @@ class Services:
 
     settings: Settings
     client: Any
-    stores: dict[str, ResourceStore]
+    stores: dict[str, ResourceStore]  # the stores opened so far
+    database: Any
+    history: Any
 
     def store(self, resource_type: str) -> ResourceStore:
         store = self.stores.get(resource_type)
         if store is None:
-            raise NotFound(
-                f"Resource type `{resource_type}` is not supported by this server.",
-                code="MSG_UNKNOWN_TYPE",
-            )
+            if resource_type not in generic_types():
+                raise NotFound(
+                    f"Resource type `{resource_type}` is not supported by this server.",
+                    code="MSG_UNKNOWN_TYPE",
+                )
+            store = GenericStore(resource_type, self.database, self.history)
+            self.stores[resource_type] = store
         return store
+
+    def keeps(self, resource_type: str) -> bool:
+        """Whether `resource_type` is stored here (its store may not be open yet)."""
+        return resource_type in self.stores or resource_type in generic_types()
 
     def close(self) -> None:
         self.client.close()
@@ -51,4 +65,6 @@ async def open_services(settings: Settings) -> Services:
         )
         for resource_type in MAPPERS
     }
-    return Services(settings=settings, client=client, stores=stores)
+    return Services(
+        settings=settings, client=client, stores=stores, database=database, history=history
+    )

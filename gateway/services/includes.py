@@ -87,7 +87,7 @@ async def _forward(
                     target_type, _, target_id = local_form(ref, base_urls).partition("/")
                     if include.target and target_type != include.target:
                         continue
-                    if target_type in services.stores and (target_type, target_id) not in seen:
+                    if services.keeps(target_type) and (target_type, target_id) not in seen:
                         wanted.setdefault(target_type, set()).add(target_id)
     return await _fetch(services, wanted, seen)
 
@@ -112,7 +112,7 @@ async def _reverse(
 ) -> list[tuple[str, Document]]:
     batch: list[tuple[str, Document]] = []
     for include in revincludes:
-        if (iterate_only and not include.iterate) or include.source not in services.stores:
+        if (iterate_only and not include.iterate) or not services.keeps(include.source):
             continue
         codes = _parameters(include, include.source)
         targets = [

@@ -60,7 +60,7 @@ class StoreResolver:
         )
 
     def keeps(self, resource_type: str) -> bool:
-        return resource_type in self.services.stores
+        return self.services.keeps(resource_type)
 
     def _store(self, resource_type: str) -> ResourceStore:
         return self.services.store(resource_type)

@@ -82,12 +82,18 @@ class EntryFailed(GatewayError):
 
 
 def _entry_path(index: int, expression: str | None) -> str:
+    """An issue's element path, as a path within the Bundle."""
+    entry = f"Bundle.entry[{index}]"
     if not expression:
-        return f"Bundle.entry[{index}]"
+        return entry
+    if expression.startswith(("request.", "resource.", "Bundle.")):
+        return expression if expression.startswith("Bundle.") else f"{entry}.{expression}"
     head, _, rest = expression.partition(".")
     if head[:1].isupper():  # `Observation.status` -> `Bundle.entry[3].resource.status`
-        return f"Bundle.entry[{index}].resource" + (f".{rest}" if rest else "")
-    return f"Bundle.entry[{index}].request.{expression}"
+        return f"{entry}.resource" + (f".{rest}" if rest else "")
+    if expression == "resourceType":
+        return f"{entry}.resource.resourceType"
+    return f"{entry}.request.url"
 
 
 def parse_bundle(
@@ -170,7 +176,7 @@ async def process(
 async def _transaction(
     services: Services, entries: list[Entry], base_urls: tuple[str, ...]
 ) -> list[Outcome]:
-    ids = await _assign_ids(services, entries, base_urls)
+    ids = await _plan(services, entries, base_urls)
     for entry in entries:
         if entry.resource is not None:
             try:
@@ -187,44 +193,117 @@ async def _transaction(
     return [outcomes[entry.index] for entry in entries]
 
 
-async def _assign_ids(
+async def _plan(
     services: Services, entries: list[Entry], base_urls: tuple[str, ...]
 ) -> dict[str, str]:
-    """fullUrl -> `Type/id` for every entry that creates or names a resource (http.html#trules)."""
-    ids: dict[str, str] = {}
+    """Decide every entry's target before any write; fullUrl -> `Type/id` (http.html#trules).
+
+    Deletions are resolved first, so a conditional create whose only match this Bundle deletes
+    creates anew; two creates with the same criteria name the same resource; a resource written
+    by two entries makes the transaction fail, as the spec requires.
+    """
+    deleted: set[str] = set()
     for entry in entries:
-        try:
-            if entry.method == "POST":
-                entry.target_id = await _post_target(services, entry, base_urls)
-            elif entry.method == "PUT" and entry.criteria:
-                found = await conditional.matching_ids(
-                    services, entry.resource_type, entry.criteria, base_urls=base_urls
-                )
-                entry.target_id = found[0] if len(found) == 1 else None
-        except GatewayError as error:
-            raise EntryFailed(entry.index, error) from error
-        identity = entry.target_id or entry.resource_id
-        if entry.full_url and identity and entry.method in ("POST", "PUT"):
-            ids[entry.full_url] = f"{entry.resource_type}/{identity}"
+        if entry.method == "DELETE":
+            entry.target_id = entry.resource_id or await _single_match(
+                services, entry, base_urls, "url"
+            )
+            if entry.target_id:
+                deleted.add(f"{entry.resource_type}/{entry.target_id}")
+    ids: dict[str, str] = {}
+    chosen: dict[str, str] = {}  # criteria -> target, for repeated conditional creates
+    written: dict[str, int] = {}
+    for entry in entries:
+        if entry.method not in ("POST", "PUT"):
+            continue
+        entry.target_id = await _target(services, entry, base_urls, deleted, chosen)
+        identity = f"{entry.resource_type}/{entry.target_id}"
+        repeated = entry.if_none_exist and chosen.get(
+            f"{entry.resource_type}?{entry.if_none_exist}"
+        )
+        if (identity in written and not repeated) or (
+            identity in deleted and not entry.if_none_exist
+        ):
+            raise EntryFailed(entry.index, InvalidRequest(
+                f"`{identity}` is written by more than one entry of this transaction.",
+                expression="request.url",
+            ))  # fmt: skip
+        written[identity] = entry.index
+        if entry.full_url:
+            ids[entry.full_url] = identity
     return ids
 
 
-async def _post_target(services: Services, entry: Entry, base_urls: tuple[str, ...]) -> str:
-    if entry.if_none_exist:
-        found = await conditional.matching_ids(
-            services, entry.resource_type, entry.if_none_exist, base_urls=base_urls
+async def _target(
+    services: Services,
+    entry: Entry,
+    base_urls: tuple[str, ...],
+    deleted: set[str],
+    chosen: dict[str, str],
+) -> str:
+    """The id a POST or PUT entry will write."""
+    if entry.method == "PUT" and not entry.criteria:
+        if not entry.resource_id:
+            raise EntryFailed(entry.index, InvalidRequest(
+                "PUT needs `Type/id` or `Type?criteria` as its url.", expression="request.url"
+            ))  # fmt: skip
+        return entry.resource_id
+    criteria = entry.if_none_exist if entry.method == "POST" else entry.criteria
+    if not criteria:
+        return resources.new_id()
+    key = f"{entry.resource_type}?{criteria}"
+    if key in chosen:
+        return chosen[key]
+    found = [
+        i for i in await _matches(services, entry, criteria, base_urls)
+        if f"{entry.resource_type}/{i}" not in deleted
+    ]  # fmt: skip
+    if len(found) > 1:
+        raise EntryFailed(entry.index, conditional.too_many(entry.resource_type, criteria))
+    body_id = (entry.resource or {}).get("id") if entry.method == "PUT" else None
+    chosen[key] = found[0] if found else (body_id or resources.new_id())
+    return chosen[key]
+
+
+async def _matches(
+    services: Services, entry: Entry, criteria: str, base_urls: tuple[str, ...]
+) -> list[str]:
+    """Matches of an entry's criteria; a bad criterion names the request element it is in."""
+    field = "request.ifNoneExist" if entry.method == "POST" else "request.url"
+    try:
+        return await conditional.matching_ids(
+            services, entry.resource_type, criteria, base_urls=base_urls
         )
-        if len(found) > 1:
-            raise conditional._too_many(entry.resource_type, entry.if_none_exist)
-        if found:
-            return found[0]
-    return resources.new_id()
+    except GatewayError as error:
+        raise EntryFailed(entry.index, _located(error, field)) from error
+
+
+async def _single_match(
+    services: Services, entry: Entry, base_urls: tuple[str, ...], _field: str
+) -> str | None:
+    found = await _matches(services, entry, entry.criteria or "", base_urls)
+    if len(found) > 1:
+        raise EntryFailed(
+            entry.index, conditional.too_many(entry.resource_type, entry.criteria or "")
+        )
+    return found[0] if found else None
+
+
+def _located(error: GatewayError, field: str) -> GatewayError:
+    located = InvalidRequest(error.diagnostics, issues=[
+        Issue(i.diagnostics, code=i.code, severity=i.severity, expression=field,
+              details_code=i.details_code)
+        for i in error.issues
+    ])  # fmt: skip
+    located.status = error.status  # type: ignore[misc]
+    return located
 
 
 async def _rewrite_references(
     services: Services, resource: FhirJson, ids: dict[str, str], base_urls: tuple[str, ...]
 ) -> None:
-    """Every `reference` to a fullUrl of the Bundle, or conditional, becomes `Type/id`."""
+    """Every reference to a fullUrl of the Bundle becomes `Type/id`, and so does any uri or
+    narrative link naming one; conditional references are resolved (http.html#trules)."""
     for holder in _references(resource):
         reference = holder["reference"]
         if reference in ids:
@@ -233,6 +312,23 @@ async def _rewrite_references(
             holder["reference"] = await conditional.resolve_reference(
                 services, _local(reference, base_urls), base_urls=base_urls
             )
+    if ids:
+        _replace_other_mentions(resource, ids)
+
+
+def _replace_other_mentions(value: Any, ids: dict[str, str]) -> None:
+    """uri-valued elements equal to a fullUrl, and links to one in the narrative."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in items:
+        if isinstance(child, str):
+            if child in ids:
+                value[key] = ids[child]
+            elif key == "div" and "urn:" in child:
+                for full_url, identity in ids.items():
+                    child = child.replace(f'"{full_url}"', f'"{identity}"')
+                value[key] = child
+        elif isinstance(child, dict | list):
+            _replace_other_mentions(child, ids)
 
 
 def _references(value: Any) -> Iterator[dict[str, Any]]:
@@ -285,14 +381,17 @@ async def _put(
     store = services.store(entry.resource_type)
     if entry.criteria:
         written = await conditional.conditional_update(
-            services, store, entry.resource, entry.criteria, base_urls=base_urls, unit=unit
-        )
+            services, store, entry.resource, entry.criteria,
+            base_urls=base_urls, unit=unit, new_id=entry.target_id,
+        )  # fmt: skip
     elif entry.resource_id:
         written = await resources.update(
             store, entry.resource_id, entry.resource, if_match=entry.if_match, unit=unit
         )
     else:
-        raise InvalidRequest("PUT needs `Type/id` or `Type?criteria` as its url.", expression="url")
+        raise InvalidRequest(
+            "PUT needs `Type/id` or `Type?criteria` as its url.", expression="request.url"
+        )
     return Outcome("201 Created" if written.created else "200 OK", written.version)
 
 
@@ -300,27 +399,29 @@ async def _delete(
     services: Services, entry: Entry, base_urls: tuple[str, ...], unit: Unit | None
 ) -> Outcome:
     store = services.store(entry.resource_type)
-    if entry.criteria:
+    target = entry.target_id or entry.resource_id
+    if target:
+        version = await resources.delete(store, target, if_match=entry.if_match, unit=unit)
+    elif entry.criteria:
         version = await conditional.conditional_delete(
             services, store, entry.criteria, base_urls=base_urls, unit=unit
         )
-    elif entry.resource_id:
-        version = await resources.delete(
-            store, entry.resource_id, if_match=entry.if_match, unit=unit
-        )
     else:
         raise InvalidRequest(
-            "DELETE needs `Type/id` or `Type?criteria` as its url.", expression="url"
+            "DELETE needs `Type/id` or `Type?criteria` as its url.", expression="request.url"
         )
     return Outcome("204 No Content", extra={"etag": f'W/"{version.version_id}"'})
 
 
 async def _get(services: Services, entry: Entry, base_urls: tuple[str, ...]) -> Outcome:
+    """A read, vread or search entry: its answer is the entry's resource, always."""
     store = services.store(entry.resource_type)
     if entry.resource_id and entry.version_id:
-        return Outcome("200 OK", await resources.vread(store, entry.resource_id, entry.version_id))
+        version = await resources.vread(store, entry.resource_id, entry.version_id)
+        return Outcome("200 OK", version, resource=version.resource)
     if entry.resource_id:
-        return Outcome("200 OK", await resources.read(store, entry.resource_id))
+        version = await resources.read(store, entry.resource_id)
+        return Outcome("200 OK", version, resource=version.resource)
     settings = services.settings
     searched = parse(
         entry.resource_type,

@@ -1,0 +1,14 @@
+"""Any other R4 resource type <-> `GenericRecord`: the whole resource kept in `fhir_rest`."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from gateway.domain.generic import GenericRecord
+from mappers.base import ResourceMapper, domain_mapper
+
+
+@cache
+def generic_mapper(resource_type: str) -> ResourceMapper[GenericRecord]:
+    """The mapper of `resource_type` (one per type: its element order is the type's own)."""
+    return domain_mapper(resource_type, GenericRecord)
