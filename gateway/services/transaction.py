@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
+import fhir_profiles
 from gateway.domain.time import format_instant
 from gateway.errors import (
     GatewayError,
@@ -34,6 +35,7 @@ from mappers.outcome import operation_outcome
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 LOCAL_PREFIXES = ("urn:uuid:", "urn:oid:")
+_URI_TYPES = {"uri", "url", "oid", "uuid", "canonical"}
 
 
 @dataclass(slots=True)
@@ -303,32 +305,45 @@ async def _rewrite_references(
     services: Services, resource: FhirJson, ids: dict[str, str], base_urls: tuple[str, ...]
 ) -> None:
     """Every reference to a fullUrl of the Bundle becomes `Type/id`, and so does any uri or
-    narrative link naming one; conditional references are resolved (http.html#trules)."""
+    narrative link naming one; conditional references are resolved (http.html#trules) and
+    remembered in `ids`, so a Bundle naming one practitioner a hundred times searches once."""
     for holder in _references(resource):
         reference = holder["reference"]
         if reference in ids:
             holder["reference"] = ids[reference]
         elif "?" in reference and not reference.startswith(("#", *LOCAL_PREFIXES)):
-            holder["reference"] = await conditional.resolve_reference(
+            resolved = await conditional.resolve_reference(
                 services, _local(reference, base_urls), base_urls=base_urls
             )
+            ids[reference] = holder["reference"] = resolved
     if ids:
-        _replace_other_mentions(resource, ids)
+        _replace_other_mentions(resource, resource.get("resourceType", ""), ids)
 
 
-def _replace_other_mentions(value: Any, ids: dict[str, str]) -> None:
-    """uri-valued elements equal to a fullUrl, and links to one in the narrative."""
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    for key, child in items:
-        if isinstance(child, str):
-            if child in ids:
-                value[key] = ids[child]
-            elif key == "div" and "urn:" in child:
-                for full_url, identity in ids.items():
-                    child = child.replace(f'"{full_url}"', f'"{identity}"')
-                value[key] = child
-        elif isinstance(child, dict | list):
-            _replace_other_mentions(child, ids)
+def _replace_other_mentions(value: Any, type_name: str, ids: dict[str, str]) -> None:
+    """Elements of type uri, url, oid, uuid or canonical equal to a fullUrl, and narrative
+    links to one (`<a href>`, `<img src>`); other strings (an Identifier.value) are data."""
+    specs = fhir_profiles.elements().get(type_name, {})
+    for key, child in value.items():
+        spec = specs.get(key)
+        if spec is None:
+            continue
+        element_type = spec[0]
+        if element_type in _URI_TYPES:
+            value[key] = (
+                [ids.get(v, v) for v in child] if isinstance(child, list) else ids.get(child, child)
+            )
+        elif element_type == "xhtml" and isinstance(child, str) and "urn:" in child:
+            for full_url, identity in ids.items():
+                child = child.replace(f'"{full_url}"', f'"{identity}"')
+            value[key] = child
+        else:
+            for item in child if isinstance(child, list) else [child]:
+                if isinstance(item, dict):
+                    inner = (
+                        item.get("resourceType", "") if element_type == "Resource" else element_type
+                    )
+                    _replace_other_mentions(item, inner, ids)
 
 
 def _references(value: Any) -> Iterator[dict[str, Any]]:
