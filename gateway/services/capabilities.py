@@ -30,7 +30,13 @@ def capability_statement(*, base_url: str, date: str) -> FhirJson:
         "implementation": {"description": (gateway_doc or "").strip(), "url": base_url},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
-        "rest": [{"mode": "server", "resource": _resources()}],
+        "rest": [
+            {
+                "mode": "server",
+                "resource": _resources(),
+                "interaction": [{"code": "transaction"}, {"code": "batch"}],
+            }
+        ],
     }
 
 
@@ -56,9 +62,9 @@ def _resource(resource_type: str) -> dict[str, Any]:
         "versioning": "versioned-update",
         "readHistory": True,
         "updateCreate": True,
-        "conditionalCreate": False,
-        "conditionalUpdate": False,
-        "conditionalDelete": "not-supported",
+        "conditionalCreate": True,
+        "conditionalUpdate": True,
+        "conditionalDelete": "single",
         "searchInclude": ["*", *(f"{resource_type}:{code}" for code in references)],
         "searchRevInclude": referring,
         "searchParam": [_search_param(resource_type, p) for _, p in sorted(parameters.items())],

@@ -1062,3 +1062,17 @@ async def test_a_transaction_meeting_a_held_claim_fails_at_once_and_stays_isolat
         assert concurrent.status_code == 200, concurrent.text
         versions = [e["response"]["etag"] for e in history["entry"]]
         assert versions == ['W/"2"', 'W/"1"']
+
+
+async def test_capability_statement_announces_bundles_and_conditional_interactions(
+    api: AsyncClient,
+) -> None:
+    statement = (await api.get("/metadata")).json()
+    rest = statement["rest"][0]
+    assert rest["interaction"] == [{"code": "transaction"}, {"code": "batch"}]
+    patient = next(r for r in rest["resource"] if r["type"] == "Patient")
+    assert (
+        patient["conditionalCreate"],
+        patient["conditionalUpdate"],
+        patient["conditionalDelete"],
+    ) == (True, True, "single")
