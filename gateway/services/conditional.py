@@ -83,10 +83,14 @@ async def conditional_create(
     base_urls: tuple[str, ...] = (),
     resource_id: str | None = None,
     unit: Unit | None = None,
+    known: list[str] | None = None,
 ) -> Written:
-    """Create unless `criteria` match: 0 matches create, 1 returns it (200), more are 412."""
+    """Create unless `criteria` match: 0 matches create, 1 returns it (200), more are 412.
+
+    `known`: the matches a caller found just before (a transaction plans its entries first),
+    used instead of searching again on the first round; the claim still guards the create."""
     record = resources.accept(store, resource)  # a bad body is a 400 whether or not it matches
-    keys = services.client[services.settings.mongodb_database][KEYS]
+    keys = services.collection(KEYS)
     key = f"{store.resource_type}?{_canonical(criteria)}"
 
     async def matches() -> list[str]:
@@ -94,8 +98,8 @@ async def conditional_create(
             services, store.resource_type, criteria, base_urls=base_urls, unit=unit
         )
 
-    for _ in range(WAIT_ROUNDS):
-        found = await matches()
+    for attempt in range(WAIT_ROUNDS):
+        found = known if attempt == 0 and known is not None else await matches()
         if len(found) > 1:
             raise too_many(store.resource_type, criteria)
         if found:

@@ -6,7 +6,7 @@ Our four types' stores open with the services; a type kept whole opens on its fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from beanie import init_beanie
@@ -30,6 +30,13 @@ class Services:
     stores: dict[str, ResourceStore]  # the stores opened so far
     database: Any
     history: Any
+    collections: dict[str, Any] = field(default_factory=dict)
+
+    def collection(self, name: str) -> Any:
+        """A collection of the database, opened once (opening one costs more than a lookup)."""
+        if name not in self.collections:
+            self.collections[name] = self.database[name]
+        return self.collections[name]
 
     def store(self, resource_type: str) -> ResourceStore:
         store = self.stores.get(resource_type)

@@ -8,7 +8,6 @@ every write (gateway.services.unit). A batch runs each entry on its own and repo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -53,6 +52,7 @@ class Entry:
     if_none_exist: str | None = None
     if_match: int | None = None
     target_id: str | None = None  # the id a POST will create, chosen before any write
+    known: list[str] | None = None  # matches of its ifNoneExist when the Bundle was planned
     url: str = ""
 
 
@@ -263,6 +263,7 @@ async def _target(
     if len(found) > 1:
         raise EntryFailed(entry.index, conditional.too_many(entry.resource_type, criteria))
     body_id = (entry.resource or {}).get("id") if entry.method == "PUT" else None
+    entry.known = found if entry.method == "POST" else None
     chosen[key] = found[0] if found else (body_id or resources.new_id())
     return chosen[key]
 
@@ -307,7 +308,8 @@ async def _rewrite_references(
     """Every reference to a fullUrl of the Bundle becomes `Type/id`, and so does any uri or
     narrative link naming one; conditional references are resolved (http.html#trules) and
     remembered in `ids`, so a Bundle naming one practitioner a hundred times searches once."""
-    for holder in _references(resource):
+    holders, mentions = _references(resource, ids)
+    for holder in holders:
         reference = holder["reference"]
         if reference in ids:
             holder["reference"] = ids[reference]
@@ -316,7 +318,7 @@ async def _rewrite_references(
                 services, _local(reference, base_urls), base_urls=base_urls
             )
             ids[reference] = holder["reference"] = resolved
-    if ids:
+    if mentions:
         _replace_other_mentions(resource, resource.get("resourceType", ""), ids)
 
 
@@ -346,18 +348,30 @@ def _replace_other_mentions(value: Any, type_name: str, ids: dict[str, str]) -> 
                     _replace_other_mentions(item, inner, ids)
 
 
-def _references(value: Any) -> Iterator[dict[str, Any]]:
-    """Every object with a string `reference`, anywhere (extensions and contained included)."""
-    if isinstance(value, dict):
-        if isinstance(value.get("reference"), str):
-            yield value
-        for child in value.values():
-            if isinstance(child, dict | list):
-                yield from _references(child)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict | list):
-                yield from _references(item)
+def _references(resource: Any, ids: dict[str, str]) -> tuple[list[dict[str, Any]], bool]:
+    """Every object with a string `reference`, anywhere (extensions and contained included),
+    and whether any other string names a fullUrl of `ids` (then a typed walk follows)."""
+    found: list[dict[str, Any]] = []
+    return found, _collect(resource, found, ids)
+
+
+def _collect(value: dict[str, Any], found: list[dict[str, Any]], ids: dict[str, str]) -> bool:
+    mentions = False
+    if type(value.get("reference")) is str:
+        found.append(value)
+    for key, child in value.items():
+        kind = type(child)
+        if kind is dict:
+            mentions = _collect(child, found, ids) or mentions
+        elif kind is list:
+            for item in child:
+                if type(item) is dict:
+                    mentions = _collect(item, found, ids) or mentions
+                elif type(item) is str and item in ids:
+                    mentions = True
+        elif kind is str and key != "reference" and ids:
+            mentions = mentions or child in ids or (key == "div" and "urn:" in child)
+    return mentions
 
 
 async def _execute(
@@ -371,7 +385,7 @@ async def _execute(
         if entry.if_none_exist:
             written = await conditional.conditional_create(
                 services, store, entry.resource, entry.if_none_exist,
-                base_urls=base_urls, resource_id=entry.target_id, unit=unit,
+                base_urls=base_urls, resource_id=entry.target_id, unit=unit, known=entry.known,
             )  # fmt: skip
             if entry.target_id is not None and written.version.id != entry.target_id:
                 raise VersionConflict(
