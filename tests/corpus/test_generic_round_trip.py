@@ -10,32 +10,18 @@ corpus (about 9,800 such resources, all of which pass) takes.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from httpx import AsyncClient
 
 from gateway.services.generic import generic_types
-from tests.conftest import samples_dir
-from tests.corpus.test_round_trip import _resources, comparable
+from tests.corpus.test_round_trip import _resources, comparable, corpus_files
 
 pytestmark = pytest.mark.corpus
 PER_TYPE = 5
 
 
-def _corpus_files() -> list[Any]:
-    directory = samples_dir()
-    if directory is None:
-        return [pytest.param(None, id="samples-absent")]
-    files = sorted(p for p in directory.rglob("*") if p.name.endswith((".json", ".ndjson.gz")))
-    return [
-        pytest.param(p, id=str(p.relative_to(directory)))
-        for p in files
-        if any(r.get("resourceType") in generic_types() for r in _resources(p))
-    ]
-
-
-@pytest.mark.parametrize("path", _corpus_files())
+@pytest.mark.parametrize("path", corpus_files(generic_types()))
 async def test_corpus_resources_of_other_types_round_trip_through_the_api(
     api: AsyncClient, fhir_samples: Path, path: Path
 ) -> None:

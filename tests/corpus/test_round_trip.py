@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ def _resources(path: Path) -> Iterator[dict[str, Any]]:
         yield document
 
 
-def _corpus_files() -> list[Any]:
+def corpus_files(types: Collection[str]) -> list[Any]:
+    """Sample files holding resources of `types`, one parameter each (or one that skips)."""
     directory = samples_dir()
     if directory is None:
         return [pytest.param(None, id="samples-absent")]
@@ -38,7 +39,7 @@ def _corpus_files() -> list[Any]:
     return [
         pytest.param(p, id=str(p.relative_to(directory)))
         for p in files
-        if any(r.get("resourceType") in MAPPERS for r in _resources(p))
+        if any(r.get("resourceType") in types for r in _resources(p))
     ]
 
 
@@ -53,7 +54,7 @@ def comparable(resource: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@pytest.mark.parametrize("path", _corpus_files())
+@pytest.mark.parametrize("path", corpus_files(MAPPERS))
 async def test_corpus_resources_round_trip_through_the_api(
     api: AsyncClient, fhir_samples: Path, path: Path
 ) -> None:
