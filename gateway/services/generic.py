@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 import fhir_profiles
+from gateway.db import OwnedDocument
 from gateway.search.index import build_indexer
 from gateway.search.parameters import parameters_of
 from gateway.search.paths import dotted
@@ -58,6 +59,11 @@ class GenericStore(ResourceStore):
         if not self.indexed:
             await self.create_indexes()
         return await super().write(*args, **kwargs)
+
+    async def insert_many(self, documents: list[OwnedDocument]) -> set[str]:
+        if not self.indexed:
+            await self.create_indexes()
+        return await super().insert_many(documents)
 
     async def create_indexes(self) -> None:
         """Indexes for what searches of every type read: `_lastUpdated`, `identifier` (system

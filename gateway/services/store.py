@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from gateway.db import OwnedDocument
 from gateway.domain.base import FhirRecord
@@ -138,16 +138,7 @@ class ResourceStore:
         The answer is `resource` with the new id and meta: the mapper returns exactly what it
         was given (tested over the corpus), so mapping the record back would give the same JSON.
         """
-        # model_dump builds every container afresh and the index adds only new ones, so the
-        # document shares nothing and may be handed over without a defensive copy.
-        document = OwnedDocument(
-            _id=resource_id,
-            version_id=version_id,
-            last_updated=updated,
-            written_by=method,
-            **record.model_dump(exclude_none=True),
-        )
-        document.update(self.indexer(document))
+        document = self.document(record, resource_id, version_id, updated, method)
         collection, key = self.collection, {"_id": resource_id}
         if previous is None:
             try:
@@ -169,6 +160,33 @@ class ResourceStore:
             on_failure(unit, lambda: collection.replace_one(key, previous))
         served = with_meta(resource, resource_id, version_id, updated)
         return Version(self.resource_type, resource_id, version_id, updated, served, method)
+
+    def document(
+        self, record: FhirRecord, resource_id: str, version_id: int, updated: datetime, method: str
+    ) -> OwnedDocument:
+        """The stored form of a record: domain fields, service fields, search index."""
+        # model_dump builds every container afresh and the index adds only new ones, so the
+        # document shares nothing and may be handed over without a defensive copy.
+        document = OwnedDocument(
+            _id=resource_id,
+            version_id=version_id,
+            last_updated=updated,
+            written_by=method,
+            **record.model_dump(exclude_none=True),
+        )
+        document.update(self.indexer(document))
+        return document
+
+    async def insert_many(self, documents: list[OwnedDocument]) -> set[str]:
+        """Bulk create (unordered): the ids stored; one that already exists is skipped."""
+        if not documents:
+            return set()
+        try:
+            await self.collection.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            refused = {documents[e["index"]]["_id"] for e in error.details.get("writeErrors", [])}
+            return {d["_id"] for d in documents} - refused
+        return {d["_id"] for d in documents}
 
     async def delete(
         self, previous: dict[str, Any], *, updated: datetime, unit: Unit | None = None

@@ -1,0 +1,1 @@
+"""Bulk import behind `fhir-gateway import`: reading files, importing their resources."""
