@@ -204,7 +204,8 @@ class Importer:
         if creates:
             stored = len(creates) if self.dry_run else len(await store.insert_many(creates))
             self.report.count(resource_type, "created", stored)
-            self.report.count(resource_type, "unchanged", len(creates) - stored)
+            if stored < len(creates):  # written meanwhile by another run: the same content
+                self.report.count(resource_type, "unchanged", len(creates) - stored)
 
     def _fail(self, item: Item, resource_type: str, *issues: Issue) -> None:
         self.report.count(resource_type, "failed")

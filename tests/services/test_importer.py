@@ -1,0 +1,149 @@
+"""The importer on the embedded store: counts, references, idempotent re-runs, error reports."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gateway.services.context import open_services
+from gateway.services.imports.importer import Failure, Importer, derived_id
+from gateway.services.imports.readers import expand, read
+from tests.conftest import make_settings
+
+MRN = "http://clinic.example/mrn"
+
+
+def patient(source_id: str | None, mrn: str) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "identifier": [{"system": MRN, "value": mrn}],
+    }
+    if source_id:
+        resource["id"] = source_id
+    return resource
+
+
+def glucose(subject: str, value: float) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
+        "subject": {"reference": subject},
+        "valueQuantity": {"value": value, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"},
+    }  # fmt: skip
+
+
+def lab_bundle(mrn: str, values: list[float]) -> dict[str, Any]:
+    urn = f"urn:uuid:00000000-0000-4000-8000-{abs(hash(mrn)) % 10**12:012d}"
+    return {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": urn, "resource": patient(None, mrn),
+         "request": {"method": "POST", "url": "Patient", "ifNoneExist": f"identifier={MRN}|{mrn}"}},
+        *({"resource": glucose(urn, v), "request": {"method": "POST", "url": "Observation"}} for v in values),
+    ]}  # fmt: skip
+
+
+async def run(paths: list[Path], **options: Any) -> tuple[Any, list[Failure], Any]:
+    services = await open_services(make_settings())
+    failures: list[Failure] = []
+    importer = Importer(services, on_failure=failures.append, batch_size=3, **options)
+    report = await importer.run(item for path in expand(paths) for item in read(path))
+    return report, failures, services
+
+
+async def rerun(services: Any, paths: list[Path]) -> Any:
+    importer = Importer(services, batch_size=3)
+    return await importer.run(item for path in expand(paths) for item in read(path))
+
+
+async def test_bundles_and_ndjson_import_with_references_resolved(tmp_path: Path) -> None:
+    (tmp_path / "labs1.json").write_text(json.dumps(lab_bundle("A-1", [90, 200])))
+    (tmp_path / "labs2.json.gz").write_bytes(
+        gzip.compress(json.dumps(lab_bundle("A-1", [95])).encode())
+    )
+    ndjson = [patient("src-p", "B-2"), glucose("Patient/src-p", 110)]
+    (tmp_path / "export.ndjson").write_bytes(b"\n".join(orjson.dumps(r) for r in ndjson))
+    report, failures, services = await run([tmp_path])
+    assert failures == []
+    assert {t: dict(c) for t, c in report.counts.items()} == {
+        "Patient": {"created": 2, "unchanged": 1},  # A-1 arrives in two files: one record
+        "Observation": {"created": 4},
+    }
+    observations = await services.store("Observation").collection.find({}).to_list(None)
+    subjects = sorted(d["subject"]["reference"] for d in observations)
+    patients = {d["identifiers"][0]["value"]: d["_id"] for d in
+                await services.store("Patient").collection.find({}).to_list(None)}  # fmt: skip
+    assert subjects == sorted([f"Patient/{patients['A-1']}"] * 3 + [f"Patient/{patients['B-2']}"])
+    assert patients["B-2"] == derived_id("Patient", "id", "src-p")
+
+
+async def test_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "labs.json").write_text(json.dumps(lab_bundle("C-3", [70, 80, 90])))
+    _, _, services = await run([tmp_path])
+    again = await rerun(services, [tmp_path])
+    assert {t: dict(c) for t, c in again.counts.items()} == {
+        "Patient": {"unchanged": 1}, "Observation": {"unchanged": 3},
+    }  # fmt: skip
+    assert await services.store("Observation").collection.count_documents({}) == 3
+
+
+async def test_bad_lines_are_reported_with_their_position_and_the_rest_lands(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        orjson.dumps(patient("p1", "D-4")).decode(),
+        "{not json",
+        json.dumps({**glucose("Patient/p1", 99), "status": "bogus"}),
+        json.dumps(glucose("Patient/p1", 101)),
+    ]
+    (tmp_path / "mixed.ndjson").write_text("\n".join(lines))
+    report, failures, services = await run([tmp_path])
+    assert not report.ok
+    assert [(Path(f.source).name, f.position) for f in failures] == [
+        ("mixed.ndjson", "line 2"), ("mixed.ndjson", "line 3"),
+    ]  # fmt: skip
+    assert failures[1].outcome["issue"][0]["expression"] == ["Observation.status"]
+    assert await services.store("Observation").collection.count_documents({}) == 1
+
+
+async def test_keep_ids_keeps_the_source_ids(tmp_path: Path) -> None:
+    ndjson = [patient("keep-me", "E-5"), glucose("Patient/keep-me", 120)]
+    (tmp_path / "e.ndjson").write_bytes(b"\n".join(orjson.dumps(r) for r in ndjson))
+    report, failures, services = await run([tmp_path], keep_ids=True)
+    assert failures == []
+    assert report.ok
+    stored = await services.store("Observation").collection.find({}).to_list(None)
+    assert stored[0]["subject"]["reference"] == "Patient/keep-me"
+    assert await services.store("Patient").collection.find_one({"_id": "keep-me"}) is not None
+
+
+async def test_dry_run_validates_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "labs.json").write_text(json.dumps(lab_bundle("F-6", [60])))
+    report, failures, services = await run([tmp_path], dry_run=True)
+    assert failures == []
+    assert report.counts["Observation"]["created"] == 1
+    assert await services.store("Observation").collection.count_documents({}) == 0
+
+
+async def test_conditional_references_to_a_later_file_are_resolved_at_the_end(
+    tmp_path: Path,
+) -> None:
+    encounter = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+                 "participant": [{"individual": {"reference": "Practitioner?identifier=http://npi|1"}}]}  # fmt: skip
+    practitioner = {
+        "resourceType": "Practitioner",
+        "identifier": [{"system": "http://npi", "value": "1"}],
+    }
+    (tmp_path / "a_encounters.ndjson").write_text(json.dumps(encounter))
+    (tmp_path / "b_practitioners.ndjson").write_text(json.dumps(practitioner))
+    report, failures, services = await run([tmp_path])
+    assert failures == []
+    assert report.ok
+    stored = await services.store("Encounter").collection.find_one({})
+    practitioner_doc = await services.store("Practitioner").collection.find_one({})
+    assert (
+        stored["participants"][0]["individual"]["reference"]
+        == f"Practitioner/{practitioner_doc['_id']}"
+    )
