@@ -52,8 +52,11 @@ def import_over_http(
         sink = errors.open("wb") if errors else None
         try:
             deferred: list[Item] = []
+            urls: dict[str, str] = {}  # fullUrl -> Type/id, kept across a file's batches
             for batch in _batches(files, batch_size):
-                deferred += _send(client, base, batch, report, sink, keep_ids, retry=True)
+                if batch[0].position in ("entry 0", "line 1", "resource"):
+                    urls = {}
+                deferred += _send(client, base, batch, report, sink, keep_ids, urls, retry=True)
             for start in range(0, len(deferred), batch_size):  # references to later files
                 _send(
                     client,
@@ -62,6 +65,7 @@ def import_over_http(
                     report,
                     sink,
                     keep_ids,
+                    {},
                     retry=False,
                 )
         finally:
@@ -89,12 +93,12 @@ def _send(
     report: Report,
     sink: IO[bytes] | None,
     keep_ids: bool,
+    urls: dict[str, str],
     *,
     retry: bool,
 ) -> list[Item]:
     """Send one batch; answer the items to retry at the end (unresolved conditional references)."""
     entries: list[tuple[Item, str, FhirJson]] = []
-    urls: dict[str, str] = {}
     for item in items:
         if item.resource is None:
             _fail(report, sink, item, "unknown", item.error or "Unreadable item.")

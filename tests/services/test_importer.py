@@ -147,3 +147,26 @@ async def test_conditional_references_to_a_later_file_are_resolved_at_the_end(
         stored["participants"][0]["individual"]["reference"]
         == f"Practitioner/{practitioner_doc['_id']}"
     )
+
+
+async def test_forward_references_within_a_bundle_wait_for_the_end_of_the_file(
+    tmp_path: Path,
+) -> None:
+    """A report listing its results before them, across batch boundaries (batch size 3)."""
+    urns = [f"urn:uuid:00000000-0000-4000-8000-00000000000{i}" for i in range(4)]
+    report_resource = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "panel"},
+                       "result": [{"reference": u} for u in urns]}  # fmt: skip
+    entries = [{"resource": report_resource}] + [
+        {"fullUrl": u, "resource": glucose("Patient/x", 90 + i)} for i, u in enumerate(urns)
+    ]
+    entries.append({"resource": {**report_resource, "result": [{"reference": "urn:uuid:nowhere"}]}})
+    (tmp_path / "labs.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                                    "entry": entries}))  # fmt: skip
+    report, failures, services = await run([tmp_path])
+    assert [f.position for f in failures] == ["entry 5"]
+    assert report.counts["DiagnosticReport"]["created"] == 1
+    stored = await services.store("DiagnosticReport").collection.find_one({})
+    observation_ids = {
+        d["_id"] for d in await services.store("Observation").collection.find({}).to_list(None)
+    }
+    assert {r["reference"].split("/")[1] for r in stored["fhir_rest"]["result"]} == observation_ids

@@ -89,22 +89,41 @@ class Importer:
         self.on_progress = on_progress or (lambda count: None)
         self.report = Report()
         self.resolved: dict[str, str] = {}  # conditional reference -> Type/id
+        self.urls: dict[str, str] = {}  # fullUrl -> Type/target, for the file being read
+        self.source: object = None
+        self.waiting: list[Item] = []  # items of this file naming a fullUrl not yet seen
+        self.file_done = False
         self.deferred: list[Item] = []  # items whose conditional references did not resolve yet
         self.retrying = False
 
     async def run(self, items: Iterable[Item]) -> Report:
-        """Import everything; items whose conditional references name resources that only a
-        later file brings (Encounters before Practitioners) are retried once at the end."""
-        for batch in _chunks(items, self.batch_size):
+        """Import everything, a file's items in batches that never mix files. An item naming a
+        `urn:` fullUrl that comes later in its Bundle waits for the end of that file; one whose
+        conditional references name resources a later file brings (Encounters before
+        Practitioners) is retried once at the end of the run."""
+        for batch in _file_chunks(items, self.batch_size):
+            if batch[0].source != self.source:
+                await self._finish_file()
+                self.source, self.urls = batch[0].source, {}  # fullUrls are local to a file
             await self._batch(batch)
+        await self._finish_file()
         self.retrying, deferred, self.deferred = True, self.deferred, []
-        for batch in _chunks(deferred, self.batch_size):
+        self.file_done = True  # a fullUrl not known by now is not coming
+        for batch in _file_chunks(deferred, self.batch_size):
+            if batch[0].source != self.source:
+                self.source, self.urls = batch[0].source, {}
             await self._batch(batch)
         return self.report
 
+    async def _finish_file(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        self.file_done = True
+        for batch in _chunks(waiting, self.batch_size):
+            await self._batch(batch)
+        self.file_done = False
+
     async def _batch(self, items: list[Item]) -> None:
         pending: list[_Pending] = []
-        urls: dict[str, str] = {}  # fullUrl -> Type/target, within this batch's files
         for item in items:
             if item.resource is None:
                 self._fail(
@@ -119,9 +138,9 @@ class Importer:
                 self._fail(item, resource_type, *error.issues)
                 continue
             if item.full_url:
-                urls[item.full_url] = f"{resource_type}/{entry.target}"
+                self.urls[item.full_url] = f"{resource_type}/{entry.target}"
             pending.append(entry)
-        accepted = [e for e in pending if await self._accept(e, urls)]
+        accepted = [e for e in pending if await self._accept(e, self.urls)]
         await self._write(accepted)
         self.on_progress(len(items))
 
@@ -150,6 +169,15 @@ class Importer:
 
     async def _accept(self, entry: _Pending, urls: dict[str, str]) -> bool:
         resource = {**rewritten(entry.resource, urls, self.keep_ids), "id": entry.target}
+        unknown = [h["reference"] for h in _holders(resource) if h["reference"].startswith("urn:")]
+        if unknown and not self.file_done:
+            self.waiting.append(entry.item)
+            return False
+        if unknown:
+            issue = Issue(f"Reference `{unknown[0]}` names no entry of its Bundle.",
+                          code="not-found", expression=f"{entry.resource_type}")  # fmt: skip
+            self._fail(entry.item, entry.resource_type, issue)
+            return False
         try:
             await self._resolve_conditional(resource)
             entry.record = resources.accept(self.services.store(entry.resource_type), resource)
@@ -227,6 +255,18 @@ def local_target(
     if criteria:
         return derived_id(resource_type, "identifier", criteria)
     return derived_id(resource_type, "content", _fingerprint(resource))
+
+
+def _file_chunks(items: Iterable[Item], size: int) -> Iterable[list[Item]]:
+    """Batches of at most `size` items, never spanning two files."""
+    batch: list[Item] = []
+    for item in items:
+        if batch and (len(batch) >= size or item.source != batch[-1].source):
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
 
 
 def _chunks(items: Iterable[Item], size: int) -> Iterable[list[Item]]:
