@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,6 +25,9 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, description="Search page size without _count.")
     max_page_size: int = Field(default=1000, ge=1, description="Largest _count honoured.")
     demo_data: bool = Field(default=False, description="Load the demo records at start-up.")
+    export_dir: Path | None = Field(
+        default=None, description="Where $export jobs write their files; unset: a temp directory."
+    )
     log_level: str = Field(default="info")
 
     @property

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from typing import Annotated
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+if TYPE_CHECKING:
+    from gateway.settings import Settings
+
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console(stderr=True)
+
+
+from gateway.cli.importing import import_command  # noqa: E402 (the command registry)
+
+cli.command("import")(import_command)
 
 
 @cli.callback()
@@ -53,3 +65,96 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
     )
+
+
+@cli.command()
+def export(
+    outdir: Annotated[
+        Path, typer.Argument(help="Directory for the NDJSON files (made if missing).")
+    ],
+    *,
+    type_: Annotated[
+        list[str] | None, typer.Option("--type", help="Only this resource type (repeatable).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only resources updated after this FHIR instant.")
+    ] = None,
+    patient: Annotated[
+        list[str] | None, typer.Option(help="Only this Patient id's compartment (repeatable).")
+    ] = None,
+    gzip: Annotated[bool, typer.Option(help="Write gzip-compressed .ndjson.gz files.")] = False,
+    mongodb_uri: Annotated[
+        str | None, typer.Option(help="MongoDB to export from (default: MONGODB_URI).")
+    ] = None,
+) -> None:
+    """Export the current resources as Bulk Data NDJSON, one file per type (Type.ndjson)."""
+    from gateway.domain.time import parse_range
+    from gateway.errors import GatewayError
+    from gateway.settings import Settings
+
+    settings = Settings(mongodb_uri=mongodb_uri) if mongodb_uri else Settings()
+    if settings.embedded:
+        console.print(
+            "[red]Set MONGODB_URI or --mongodb-uri. Without them the gateway uses its embedded "
+            "store, which lives inside one process: a new process starts it empty, so there "
+            "would be nothing to export. (A running gateway exports over HTTP: GET "
+            "\\[base]/$export.)[/red]"
+        )
+        raise typer.Exit(code=2)
+    try:
+        since_at = parse_range(since)[0] if since else None
+    except ValueError as error:
+        raise typer.BadParameter(
+            f"`{since}` is not a FHIR instant.", param_hint="--since"
+        ) from error
+    started = time.perf_counter()
+    try:
+        counts = asyncio.run(
+            _export(settings, outdir, types=type_, since=since_at, patient_ids=patient, gzip=gzip)
+        )
+    except GatewayError as error:
+        console.print(f"[red]{error.diagnostics}[/red]")
+        raise typer.Exit(code=2) from error
+    _render_export(counts, time.perf_counter() - started, outdir)
+
+
+async def _export(
+    settings: Settings,
+    outdir: Path,
+    *,
+    types: list[str] | None,
+    since: datetime | None,
+    patient_ids: list[str] | None,
+    gzip: bool,
+) -> dict[str, int]:
+    from gateway.services.context import open_services
+    from gateway.services.exports import NdjsonSink, export
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    services = await open_services(settings)
+    sink = NdjsonSink(outdir, gzip=gzip)
+    base_urls = (settings.fhir_base_url,) if settings.fhir_base_url else ()
+    try:
+        with console.status("Exporting...") as status:
+            return await export(services, types=types, since=since, patient_ids=patient_ids,
+                                 sink=sink, base_urls=base_urls,
+                                 progress=lambda p: status.update(p.describe()))  # fmt: skip
+    finally:
+        sink.close()
+        services.close()
+
+
+def _render_export(counts: dict[str, int], seconds: float, outdir: Path) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Exported to {outdir}")
+    table.add_column("type")
+    table.add_column("resources", justify="right")
+    for resource_type, count in counts.items():
+        table.add_row(resource_type, f"{count:,}")
+    total = sum(counts.values())
+    table.add_section()
+    table.add_row("total", f"{total:,}")
+    Console().print(table)
+    rate = total / seconds if seconds > 0 else 0.0
+    console.print(f"{total:,} resources in {seconds:.2f} s ({rate:,.0f} resources/s)")

@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.http.outcomes import install_error_handlers
-from gateway.http.routes import bundles, metadata, resources, search
+from gateway.http.routes import bulk_export, bundles, metadata, resources, search
+from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
 from gateway.services.demo_load import load_demo
 from gateway.settings import Settings
@@ -24,12 +25,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await open_services(settings)
         app.state.services = services
+        app.state.export_jobs = ExportJobs(settings.export_dir)
         if settings.demo_data:
             counts = await load_demo(services)
             log.info("Demo data loaded: %s", counts)
         try:
             yield
         finally:
+            await app.state.export_jobs.close()
             services.close()
 
     app = FastAPI(
@@ -43,7 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     base = settings.fhir_base_path.rstrip("/")
     app.include_router(metadata.router, prefix=base)
-    app.router.routes.extend([*bundles.routes(base), *search.routes(base), *resources.routes(base)])
+    app.router.routes.extend(
+        [
+            *bulk_export.routes(base),
+            *bundles.routes(base),
+            *search.routes(base),
+            *resources.routes(base),
+        ]
+    )
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -18,6 +18,8 @@ from mappers.r4 import FHIR_VERSION
 SOFTWARE_VERSION = "0.1.0"
 INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create", "search-type")
 LASTN = "http://hl7.org/fhir/OperationDefinition/Observation-lastn"
+BULK_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
+PATIENT_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
 
 
 def capability_statement(*, base_url: str, date: str) -> FhirJson:
@@ -35,6 +37,7 @@ def capability_statement(*, base_url: str, date: str) -> FhirJson:
                 "mode": "server",
                 "resource": _resources(),
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                "operation": [{"name": "export", "definition": BULK_EXPORT}],
             }
         ],
     }
@@ -71,6 +74,8 @@ def _resource(resource_type: str) -> dict[str, Any]:
     }
     if resource_type == "Observation":
         entry["operation"] = [{"name": "lastn", "definition": LASTN}]
+    if resource_type == "Patient":
+        entry["operation"] = [{"name": "export", "definition": PATIENT_EXPORT}]
     return entry
 
 

@@ -1,0 +1,96 @@
+"""Bulk Data export over HTTP: kick-off, status, delete and file download.
+
+https://hl7.org/fhir/uv/bulkdata/export.html — `GET [base]/$export` and `[base]/Patient/$export`
+answer 202 with `Content-Location` naming the status URL; that answers 202 with `X-Progress`
+while the job runs, 200 with the JSON manifest when it is done, 500 with an OperationOutcome
+when it failed; DELETE on it cancels the job; the manifest's URLs serve the NDJSON files.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from gateway.errors import InvalidRequest
+from gateway.http.deps import base_url, services_for
+from gateway.http.negotiation import pretty
+from gateway.http.responses import FHIRResponse
+from gateway.services.bulk_jobs import ExportJobs, ExportRequest, failure, kickoff_parameters
+from gateway.services.exports import NDJSON
+from mappers.outcome import information
+
+RETRY_AFTER = "1"  # seconds; a status request is one dictionary lookup
+
+
+def _jobs(request: Request) -> ExportJobs:
+    jobs: ExportJobs = request.app.state.export_jobs
+    return jobs
+
+
+def _prefer_tokens(request: Request) -> set[str]:
+    header = request.headers.get("prefer", "")
+    return {token.strip() for token in header.replace(";", ",").split(",")}
+
+
+async def system_export(request: Request) -> Response:
+    return _kick_off(request, compartment=False)
+
+
+async def patient_export(request: Request) -> Response:
+    return _kick_off(request, compartment=True)
+
+
+def _kick_off(request: Request, *, compartment: bool) -> Response:
+    """export.html#bulk-data-kick-off-request; the async pattern needs `Prefer: respond-async`."""
+    services = services_for(request)
+    prefer = _prefer_tokens(request)
+    if "respond-async" not in prefer:
+        raise InvalidRequest("$export needs the header `Prefer: respond-async`.")
+    items = list(request.query_params.multi_items())
+    types, since = kickoff_parameters(items, lenient="handling=lenient" in prefer)
+    export_request = ExportRequest(str(request.url), types, since, compartment)
+    base = base_url(request)
+    job = _jobs(request).start(services, export_request, base_urls=(base,))
+    return Response(status_code=202, headers={"Content-Location": _status_url(base, job.id)})
+
+
+async def status(request: Request) -> Response:
+    """export.html#bulk-data-status-request."""
+    job = _jobs(request).get(request.path_params["job_id"])
+    if job.state == "in-progress":
+        headers = {"X-Progress": job.progress, "Retry-After": RETRY_AFTER}
+        return Response(status_code=202, headers=headers)
+    if job.state == "failed":
+        raise failure(job)
+    manifest = job.manifest(f"{base_url(request)}/$export-file/{job.id}")
+    return FHIRResponse(manifest, media_type="application/json", pretty=pretty(request))
+
+
+async def delete(request: Request) -> Response:
+    """export.html#bulk-data-delete-request: later status requests answer 404."""
+    job_id = request.path_params["job_id"]
+    await _jobs(request).delete(job_id)
+    return FHIRResponse(information(f"Export job `{job_id}` deleted."), status_code=202)
+
+
+async def download(request: Request) -> Response:
+    """export.html#bulk-data-output-file-request: NDJSON as `application/fhir+ndjson`."""
+    params = request.path_params
+    path = _jobs(request).file(params["job_id"], params["file_name"])
+    return FileResponse(path, media_type=NDJSON)
+
+
+def _status_url(base: str, job_id: str) -> str:
+    return f"{base}/$export-poll-status/{job_id}"
+
+
+def routes(base: str) -> list[Route]:
+    """Before the search and instance routes, which would read `$export` as a type or id."""
+    return [
+        Route(f"{base}/$export", system_export, methods=["GET"]),
+        Route(f"{base}/Patient/$export", patient_export, methods=["GET"]),
+        Route(f"{base}/$export-poll-status/{{job_id}}", status, methods=["GET"]),
+        Route(f"{base}/$export-poll-status/{{job_id}}", delete, methods=["DELETE"]),
+        Route(f"{base}/$export-file/{{job_id}}/{{file_name}}", download, methods=["GET"]),
+    ]

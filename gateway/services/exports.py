@@ -1,0 +1,285 @@
+"""Bulk export: the current version of every stored resource as NDJSON, one file per type.
+
+https://hl7.org/fhir/uv/bulkdata/export.html — `_type` picks the types, `_since` keeps the
+resources "whose state has changed after the supplied time" (`meta.lastUpdated` later than it),
+and a Patient-level export keeps the Patient compartment. Deleted resources are not in the
+current collections, so they are never exported. Documents are read with a cursor in batches
+and written as they come, so an export holds one batch in memory whatever the store's size.
+
+The Patient compartment is approximated by what search indexes: the Patient resources, and
+resources whose `patient` or `subject` search parameter points at a Patient
+(compartmentdefinition-patient.html lists more elements, e.g. `performer`; those are not
+followed). Only types whose collection exists are read, so an export does not open the stores
+of the 120-odd types nobody wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from gzip import GzipFile
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from gateway.errors import InvalidRequest
+from gateway.search.model import Clause, SearchParameter
+from gateway.search.parameters import parameters_of
+from gateway.search.paths import all_of, any_of
+from gateway.search.reference import ids_clause
+from gateway.services.context import Services
+from gateway.services.generic import COLLECTION_PREFIX, kept_types
+from gateway.services.store import ResourceStore
+from mappers.base import FhirJson
+
+BATCH_SIZE = 1000
+NDJSON = "application/fhir+ndjson"
+
+
+class ExportSink(Protocol):
+    """Where exported resources go, type by type: every batch of a type, then `finish`."""
+
+    async def write(self, resource_type: str, resources: list[FhirJson]) -> None: ...
+
+    async def finish(self, resource_type: str) -> None: ...
+
+
+class _Output(Protocol):
+    """An open binary file, plain or gzip."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far an export is: reported after every batch."""
+
+    resource_type: str
+    types_done: int
+    types_total: int
+    exported: int  # resources written so far, all types together
+
+    def describe(self) -> str:
+        """A line for Bulk Data's `X-Progress` (which must stay under 100 characters)."""
+        return (
+            f"{self.exported} resources exported; at {self.resource_type} "
+            f"({self.types_done + 1} of {self.types_total} types)"
+        )
+
+
+class NdjsonSink:
+    """`<Type>.ndjson` (`.ndjson.gz` with `gzip`) per type in `directory`, the Bulk Data file
+    layout. A type's file is made on its first resource, so types with none get no file."""
+
+    def __init__(self, directory: Path, *, gzip: bool = False) -> None:
+        self.directory, self.gzip = directory, gzip
+        self.files: dict[str, Path] = {}
+        self._handles: dict[str, _Output] = {}
+
+    def file_name(self, resource_type: str) -> str:
+        return f"{resource_type}.ndjson{'.gz' if self.gzip else ''}"
+
+    async def write(self, resource_type: str, resources: list[FhirJson]) -> None:
+        data = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in resources)
+        handle = self._handles.get(resource_type) or self._open(resource_type)
+        await asyncio.to_thread(handle.write, data)  # compressing and disk I/O off the loop
+
+    async def finish(self, resource_type: str) -> None:
+        handle = self._handles.pop(resource_type, None)
+        if handle is not None:
+            await asyncio.to_thread(handle.close)
+
+    def close(self) -> None:
+        """Close what is still open (an export that failed part-way)."""
+        for handle in self._handles.values():
+            handle.close()
+        self._handles.clear()
+
+    def _open(self, resource_type: str) -> _Output:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / self.file_name(resource_type)
+        handle: _Output = (
+            GzipFile(filename=path, mode="wb", compresslevel=6) if self.gzip else path.open("wb")
+        )
+        self.files[resource_type] = path
+        self._handles[resource_type] = handle
+        return handle
+
+
+async def export(
+    services: Services,
+    *,
+    types: Sequence[str] | None,
+    since: datetime | None,
+    patient_ids: Sequence[str] | None,
+    sink: ExportSink,
+    compartment: bool = False,
+    base_urls: tuple[str, ...] = (),
+    progress: Callable[[Progress], None] | None = None,
+) -> dict[str, int]:
+    """Stream the current resources of `types` (default: every type stored) into `sink`.
+
+    Args:
+        since: only resources last updated after this instant (naive means UTC).
+        patient_ids: only these patients' compartments (implies `compartment`).
+        compartment: only the Patient compartment, of every patient (`Patient/$export`).
+        base_urls: this server's bases, under which absolute references count as local.
+
+    Returns:
+        The number of resources exported per type, for the types that had any.
+    """
+    in_compartment = compartment or patient_ids is not None
+    selected = await exported_types(services, types, compartment=in_compartment)
+    counts: dict[str, int] = {}
+    exported = 0
+    for done, resource_type in enumerate(selected):
+        store = services.store(resource_type)
+        query = export_filter(
+            resource_type,
+            since=since,
+            patient_ids=patient_ids,
+            compartment=in_compartment,
+            base_urls=base_urls,
+        )
+        async for batch in _batches(store, query):
+            await sink.write(resource_type, [_served(store, document) for document in batch])
+            counts[resource_type] = counts.get(resource_type, 0) + len(batch)
+            exported += len(batch)
+            if progress is not None:
+                progress(Progress(resource_type, done, len(selected), exported))
+            await asyncio.sleep(0)  # the embedded store never yields: let requests in between
+        await sink.finish(resource_type)
+    return counts
+
+
+def check_types(
+    services: Services, types: Sequence[str] | None, *, compartment: bool
+) -> list[str] | None:
+    """The requested types, once each; InvalidRequest for a type this server does not keep or,
+    in a Patient-level export, one outside the Patient compartment (export.html: the server
+    SHOULD answer an OperationOutcome rather than leave them out silently)."""
+    if types is None:
+        return None
+    unknown = [t for t in types if not services.keeps(t)]
+    if unknown:
+        raise InvalidRequest(
+            f"`_type` names resource types this server does not keep: {_listed(unknown)}.",
+            expression="_type",
+            code="MSG_UNKNOWN_TYPE",
+        )
+    outside = [t for t in types if compartment and not in_patient_compartment(t)]
+    if outside:
+        raise InvalidRequest(
+            f"`_type` names resource types outside the Patient compartment: {_listed(outside)}.",
+            expression="_type",
+        )
+    return list(dict.fromkeys(types))
+
+
+async def exported_types(
+    services: Services, types: Sequence[str] | None, *, compartment: bool
+) -> list[str]:
+    """The types to read: those asked for (or all kept, sorted) whose collection holds any
+    document. Both checks read metadata only (MongoDB's estimated count reads no document)."""
+    wanted = check_types(services, types, compartment=compartment)
+    present = set(await services.database.list_collection_names())
+    found = []
+    for resource_type in wanted if wanted is not None else kept_types():
+        name = _collection_name(services, resource_type)
+        if name not in present or (compartment and not in_patient_compartment(resource_type)):
+            continue
+        if await services.collection(name).estimated_document_count():
+            found.append(resource_type)
+    return found
+
+
+def export_filter(
+    resource_type: str,
+    *,
+    since: datetime | None,
+    patient_ids: Sequence[str] | None = None,
+    compartment: bool = False,
+    base_urls: tuple[str, ...] = (),
+) -> Clause:
+    """The MongoDB filter selecting one type's exported documents."""
+    clauses: list[Clause] = []
+    if since is not None:
+        clauses.append({"last_updated": {"$gt": naive_utc(since)}})
+    if compartment or patient_ids is not None:
+        clauses.append(_compartment_clause(resource_type, patient_ids, base_urls))
+    return all_of(clauses)
+
+
+def in_patient_compartment(resource_type: str) -> bool:
+    return resource_type == "Patient" or bool(_patient_parameters(resource_type))
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """`moment` as stored: naive UTC (a naive `moment` is taken as UTC already)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _compartment_clause(
+    resource_type: str, patient_ids: Sequence[str] | None, base_urls: tuple[str, ...]
+) -> Clause:
+    if resource_type == "Patient":
+        return {} if patient_ids is None else {"_id": {"$in": list(patient_ids)}}
+    parameters = _patient_parameters(resource_type)
+    if patient_ids is not None:
+        ids = list(patient_ids)
+        return any_of([ids_clause(p, "Patient", ids, base_urls=base_urls) for p in parameters])
+    # Stored references are `Patient/id`, or absolute under one of this server's bases.
+    bases = "".join(f"|{re.escape(base.rstrip('/'))}/" for base in base_urls)
+    pattern = f"^(?:{bases[1:]})?Patient/" if bases else "^Patient/"
+    return any_of([{p.index_field: {"$regex": pattern}} for p in parameters])
+
+
+def _patient_parameters(resource_type: str) -> list[SearchParameter]:
+    """The type's `patient` parameter, and its `subject` where that reads other elements: both
+    may point at a Patient (Observation's `patient` is its `subject` narrowed to Patients)."""
+    parameters = parameters_of(resource_type)
+    found: list[SearchParameter] = []
+    for code in ("patient", "subject"):
+        parameter = parameters.get(code)
+        if parameter is None or "Patient" not in parameter.targets:
+            continue
+        if all(parameter.paths != other.paths for other in found):
+            found.append(parameter)
+    return found
+
+
+def _collection_name(services: Services, resource_type: str) -> str:
+    store = services.stores.get(resource_type)
+    return str(store.collection.name) if store is not None else COLLECTION_PREFIX + resource_type
+
+
+async def _batches(store: ResourceStore, query: Clause) -> AsyncIterator[list[dict[str, Any]]]:
+    """The matching documents in `_id` order, BATCH_SIZE at a time (the cursor fetches the same
+    number per round trip)."""
+    cursor = store.collection.find(query).sort("_id", 1).batch_size(BATCH_SIZE)
+    batch: list[dict[str, Any]] = []
+    async for document in cursor:
+        batch.append(document)
+        if len(batch) == BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _served(store: ResourceStore, document: dict[str, Any]) -> FhirJson:
+    resource = store.to_version(document).resource
+    assert resource is not None  # current documents are never deletions
+    return resource
+
+
+def _listed(types: list[str]) -> str:
+    return ", ".join(f"`{t}`" for t in types)
