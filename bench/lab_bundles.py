@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import orjson
 
 from gateway import demo
-from gateway.demo import LOINC, Measure
+from gateway.demo import LOINC, Measure, lab_measure
 
 Json = dict[str, Any]
 
@@ -41,40 +41,26 @@ LAB_SECTION = "http://terminology.hl7.org/CodeSystem/v2-0074"
 LABORATORY = {"system": demo.CATEGORY, "code": "laboratory", "display": "Laboratory"}
 
 
-def _lab(
-    loinc: str,
-    display: str,
-    text: str,
-    unit: str,
-    usual: tuple[float, float],
-    decimals: int,
-    low: float,
-    high: float,
-    abnormal: tuple[float, float],
-) -> Measure:
-    return Measure(loinc, display, text, unit, unit, usual, decimals, 0.0, low, high, abnormal)
-
-
 # fmt: off
 # What a full CBC and CMP report holds besides gateway.demo's analytes; adult reference ranges.
 # LOINC, display, short name, UCUM unit, usual span, decimals, low, high, an abnormal span
 MORE_ANALYTES: dict[str, tuple[Measure, ...]] = {
     "cbc": (
-        _lab("789-8", "Erythrocytes [#/volume] in Blood by Automated count", "RBC", "10*6/uL", (4.3, 5.6), 2, 4.2, 5.9, (3.6, 4.1)),
-        _lab("4544-3", "Hematocrit [Volume Fraction] of Blood by Automated count", "Hematocrit", "%", (38.5, 48.5), 1, 36.0, 52.0, (31.0, 35.4)),
-        _lab("787-2", "MCV [Entitic volume] by Automated count", "MCV", "fL", (82, 96), 0, 80, 100, (102, 109)),
+        lab_measure("789-8", "Erythrocytes [#/volume] in Blood by Automated count", "RBC", "10*6/uL", (4.3, 5.6), 2, 4.2, 5.9, (3.6, 4.1)),
+        lab_measure("4544-3", "Hematocrit [Volume Fraction] of Blood by Automated count", "Hematocrit", "%", (38.5, 48.5), 1, 36.0, 52.0, (31.0, 35.4)),
+        lab_measure("787-2", "MCV [Entitic volume] by Automated count", "MCV", "fL", (82, 96), 0, 80, 100, (102, 109)),
     ),
     "cmp": (
-        _lab("3094-0", "Urea nitrogen [Mass/volume] in Serum or Plasma", "BUN", "mg/dL", (9, 18), 0, 7, 20, (24, 38)),
-        _lab("17861-6", "Calcium [Mass/volume] in Serum or Plasma", "Calcium", "mg/dL", (8.9, 10.0), 1, 8.6, 10.3, (10.6, 11.4)),
-        _lab("2075-0", "Chloride [Moles/volume] in Serum or Plasma", "Chloride", "mmol/L", (100, 105), 0, 98, 107, (109, 113)),
-        _lab("2028-9", "Carbon dioxide, total [Moles/volume] in Serum or Plasma", "CO2", "mmol/L", (23, 28), 0, 22, 29, (17, 21)),
-        _lab("1751-7", "Albumin [Mass/volume] in Serum or Plasma", "Albumin", "g/dL", (3.8, 4.8), 1, 3.5, 5.0, (2.8, 3.3)),
-        _lab("2885-2", "Protein [Mass/volume] in Serum or Plasma", "Total protein", "g/dL", (6.4, 7.9), 1, 6.0, 8.3, (5.2, 5.8)),
-        _lab("1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "ALT", "U/L", (12, 40), 0, 7, 56, (68, 140)),
-        _lab("1920-8", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "AST", "U/L", (14, 32), 0, 10, 40, (52, 118)),
-        _lab("6768-6", "Alkaline phosphatase [Enzymatic activity/volume] in Serum or Plasma", "Alkaline phosphatase", "U/L", (50, 120), 0, 44, 147, (160, 240)),
-        _lab("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", "Total bilirubin", "mg/dL", (0.3, 1.0), 1, 0.1, 1.2, (1.5, 2.6)),
+        lab_measure("3094-0", "Urea nitrogen [Mass/volume] in Serum or Plasma", "BUN", "mg/dL", (9, 18), 0, 7, 20, (24, 38)),
+        lab_measure("17861-6", "Calcium [Mass/volume] in Serum or Plasma", "Calcium", "mg/dL", (8.9, 10.0), 1, 8.6, 10.3, (10.6, 11.4)),
+        lab_measure("2075-0", "Chloride [Moles/volume] in Serum or Plasma", "Chloride", "mmol/L", (100, 105), 0, 98, 107, (109, 113)),
+        lab_measure("2028-9", "Carbon dioxide, total [Moles/volume] in Serum or Plasma", "CO2", "mmol/L", (23, 28), 0, 22, 29, (17, 21)),
+        lab_measure("1751-7", "Albumin [Mass/volume] in Serum or Plasma", "Albumin", "g/dL", (3.8, 4.8), 1, 3.5, 5.0, (2.8, 3.3)),
+        lab_measure("2885-2", "Protein [Mass/volume] in Serum or Plasma", "Total protein", "g/dL", (6.4, 7.9), 1, 6.0, 8.3, (5.2, 5.8)),
+        lab_measure("1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "ALT", "U/L", (12, 40), 0, 7, 56, (68, 140)),
+        lab_measure("1920-8", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "AST", "U/L", (14, 32), 0, 10, 40, (52, 118)),
+        lab_measure("6768-6", "Alkaline phosphatase [Enzymatic activity/volume] in Serum or Plasma", "Alkaline phosphatase", "U/L", (50, 120), 0, 44, 147, (160, 240)),
+        lab_measure("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", "Total bilirubin", "mg/dL", (0.3, 1.0), 1, 0.1, 1.2, (1.5, 2.6)),
     ),
 }
 # The report's code: the panel's LOINC (HbA1c is reported under its one test's code).

@@ -100,7 +100,7 @@ class Town:
     dst: bool = True
 
 
-def _lab(
+def lab_measure(
     loinc: str,
     display: str,
     text: str,
@@ -111,7 +111,7 @@ def _lab(
     high: float | None,
     abnormal: tuple[float, float],
 ) -> Measure:
-    """A table row of PANELS; labs print the UCUM code as the unit."""
+    """A lab table row; labs print the UCUM code as the unit."""
     return Measure(loinc, display, text, unit, unit, usual, decimals, 0.0, low, high, abnormal)
 
 
@@ -122,24 +122,24 @@ def _lab(
 # LOINC, display, short name, UCUM unit, usual span, decimals, low, high, a finding's span
 PANELS: dict[str, tuple[Measure, ...]] = {
     "cbc": (
-        _lab("718-7", "Hemoglobin [Mass/volume] in Blood", "Hemoglobin", "g/dL", (12.8, 16.4), 1, 12.0, 17.5, (10.1, 11.6)),
-        _lab("6690-2", "Leukocytes [#/volume] in Blood by Automated count", "WBC", "10*3/uL", (4.9, 9.6), 1, 4.5, 11.0, (11.8, 14.6)),
-        _lab("777-3", "Platelets [#/volume] in Blood by Automated count", "Platelets", "10*3/uL", (175, 360), 0, 150, 400, (104, 141)),
+        lab_measure("718-7", "Hemoglobin [Mass/volume] in Blood", "Hemoglobin", "g/dL", (12.8, 16.4), 1, 12.0, 17.5, (10.1, 11.6)),
+        lab_measure("6690-2", "Leukocytes [#/volume] in Blood by Automated count", "WBC", "10*3/uL", (4.9, 9.6), 1, 4.5, 11.0, (11.8, 14.6)),
+        lab_measure("777-3", "Platelets [#/volume] in Blood by Automated count", "Platelets", "10*3/uL", (175, 360), 0, 150, 400, (104, 141)),
     ),
     "cmp": (
-        _lab("2345-7", "Glucose [Mass/volume] in Serum or Plasma", "Glucose", "mg/dL", (76, 96), 0, 70, 99, (104, 131)),
-        _lab("2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "Creatinine", "mg/dL", (0.68, 1.12), 2, 0.6, 1.3, (1.42, 1.96)),
-        _lab("2823-3", "Potassium [Moles/volume] in Serum or Plasma", "Potassium", "mmol/L", (3.8, 4.8), 1, 3.5, 5.1, (3.0, 3.4)),
-        _lab("2951-2", "Sodium [Moles/volume] in Serum or Plasma", "Sodium", "mmol/L", (137, 143), 0, 135, 145, (129, 134)),
+        lab_measure("2345-7", "Glucose [Mass/volume] in Serum or Plasma", "Glucose", "mg/dL", (76, 96), 0, 70, 99, (104, 131)),
+        lab_measure("2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "Creatinine", "mg/dL", (0.68, 1.12), 2, 0.6, 1.3, (1.42, 1.96)),
+        lab_measure("2823-3", "Potassium [Moles/volume] in Serum or Plasma", "Potassium", "mmol/L", (3.8, 4.8), 1, 3.5, 5.1, (3.0, 3.4)),
+        lab_measure("2951-2", "Sodium [Moles/volume] in Serum or Plasma", "Sodium", "mmol/L", (137, 143), 0, 135, 145, (129, 134)),
     ),
     "lipids": (
-        _lab("2093-3", "Cholesterol [Mass/volume] in Serum or Plasma", "Total cholesterol", "mg/dL", (148, 196), 0, None, 200, (214, 268)),
-        _lab("18262-6", "Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay", "LDL cholesterol", "mg/dL", (61, 97), 0, None, 100, (131, 182)),
-        _lab("2085-9", "Cholesterol in HDL [Mass/volume] in Serum or Plasma", "HDL cholesterol", "mg/dL", (44, 74), 0, 40, None, (28, 38)),
-        _lab("2571-8", "Triglyceride [Mass/volume] in Serum or Plasma", "Triglycerides", "mg/dL", (68, 142), 0, None, 150, (166, 264)),
+        lab_measure("2093-3", "Cholesterol [Mass/volume] in Serum or Plasma", "Total cholesterol", "mg/dL", (148, 196), 0, None, 200, (214, 268)),
+        lab_measure("18262-6", "Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay", "LDL cholesterol", "mg/dL", (61, 97), 0, None, 100, (131, 182)),
+        lab_measure("2085-9", "Cholesterol in HDL [Mass/volume] in Serum or Plasma", "HDL cholesterol", "mg/dL", (44, 74), 0, 40, None, (28, 38)),
+        lab_measure("2571-8", "Triglyceride [Mass/volume] in Serum or Plasma", "Triglycerides", "mg/dL", (68, 142), 0, None, 150, (166, 264)),
     ),
     "hba1c": (
-        _lab("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "Hemoglobin A1c", "%", (4.8, 5.5), 1, 4.0, 5.6, (5.9, 6.9)),
+        lab_measure("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "Hemoglobin A1c", "%", (4.8, 5.5), 1, 4.0, 5.6, (5.9, 6.9)),
     ),
 }
 REPEAT_PANELS = ("lipids", "hba1c")  # what the follow-up visit re-checks
