@@ -6,9 +6,12 @@ replacement below returns exactly what mongomock's own function returns (tests c
 it only skips work whose result is known: a key lookup instead of a scan for `_id` equality
 (MongoDB answers those from its `_id` index too), no per-value copy or conversion of values
 that are immutable and already in MongoDB's form, no second walk of an inserted document for
-NUL bytes in keys, which the BSON encoding of the same insert rejects right after, and for a
-sorted query with a limit, only the first `skip + limit` rows in order instead of sorting and
-copying every match (MongoDB walks an index the same way).
+NUL bytes in keys, which the BSON encoding of the same insert rejects right after, no full
+evaluation of a document that surely fails an `$elemMatch` of plain strings (a token search on
+an identifier: MongoDB answers it from an index), no copy of the remaining rows for every row
+a cursor yields, and for a sorted query with a limit, only
+the first `skip + limit` rows in order instead of sorting and copying every match (MongoDB
+walks an index the same way).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ _LEAF_TYPES = frozenset((*_IMMUTABLE, datetime))
 _IMMUTABLE_TYPES = frozenset(_IMMUTABLE)
 _scan = Collection._iter_documents
 _all_results = Cursor._compute_results
+_mongomock_next = Cursor.__next__
 _patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
 _mongomock_copy_field = mongomock_collection._copy_field
 _installed = False
@@ -53,16 +57,25 @@ def _install() -> None:
         mongomock_helpers.patch_datetime_awareness_in_document = normalise_datetimes
         mongomock_collection._validate_data_fields = validate_top_level_fields
         Cursor._compute_results = _compute_results  # type: ignore[method-assign]
+        Cursor.__next__ = Cursor.next = _next  # type: ignore[method-assign]
         _installed = True
 
 
 def _iter_documents(self: Any, filter: Any) -> Iterator[Mapping[str, Any]]:
     keys = id_keys(filter)
     if keys is None:
-        return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
-    documents = self._store._documents
-    found = [documents[k] for k in keys if k in documents]
-    return (doc for doc in found if filter_applies(filter, doc))  # type: ignore[no-untyped-call]
+        needs = element_equalities(filter)
+        if not needs:
+            return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
+        if self._store.is_empty:
+            return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
+        candidates: Iterator[Any] = (
+            doc for doc in list(self._store.documents) if may_match(needs, doc)
+        )
+    else:
+        documents = self._store._documents
+        candidates = iter([documents[k] for k in keys if k in documents])
+    return (doc for doc in candidates if filter_applies(filter, doc))  # type: ignore[no-untyped-call]
 
 
 def id_keys(filter: Any) -> list[str] | None:
@@ -77,6 +90,56 @@ def id_keys(filter: Any) -> list[str] | None:
         if isinstance(values, list) and all(isinstance(v, str) for v in values):
             return list(dict.fromkeys(values))
     return None
+
+
+Equalities = list[tuple[str, dict[str, str]]]
+
+
+def element_equalities(filter: Any) -> Equalities:
+    """The `field: {$elemMatch: {key: "string", …}}` conditions every match must meet (at the
+    top level or in a top-level `$and`): what a token search on an identifier or coding asks."""
+    if not isinstance(filter, Mapping):
+        return []
+    found: Equalities = []
+    for field, condition in filter.items():
+        if field == "$and" and isinstance(condition, list):
+            found += [need for part in condition for need in element_equalities(part)]
+        elif not field.startswith("$") and "." not in field and isinstance(condition, Mapping):
+            wanted = condition.get("$elemMatch") if list(condition) == ["$elemMatch"] else None
+            if isinstance(wanted, Mapping) and wanted and all(
+                isinstance(k, str) and not k.startswith("$") and "." not in k
+                and type(v) is str for k, v in wanted.items()
+            ):  # fmt: skip
+                found.append((field, dict(wanted)))
+    return found
+
+
+def may_match(needs: Equalities, document: Mapping[str, Any]) -> bool:
+    """False only where the document surely fails a need: its field is absent, or a list of
+    objects none of which has every wanted string (a list or other non-string value under a
+    wanted key may still match, as arrays do in MongoDB, so such a document is kept)."""
+    for field, wanted in needs:
+        value = document.get(field)
+        if value is None:
+            return False
+        if type(value) is not list:
+            continue
+        if not any(_element_may_match(element, wanted) for element in value):
+            return False
+    return True
+
+
+def _element_may_match(element: Any, wanted: dict[str, str]) -> bool:
+    if type(element) is not dict:
+        return True
+    for key, expected in wanted.items():
+        actual = element.get(key)
+        if type(actual) is str or actual is None:
+            if actual != expected:
+                return False
+        elif type(actual) is not list and not isinstance(actual, Mapping):
+            return False  # a number, boolean or date never equals a string
+    return True
 
 
 def copy_field(value: Any, container: Any) -> Any:
@@ -128,6 +191,18 @@ def validate_top_level_fields(data: Mapping[str, Any]) -> None:
             raise InvalidDocument(
                 f'Top-level field names cannot start with the "$" sign (found: {key})'
             )
+
+
+def _next(self: Any) -> Any:
+    """mongomock's Cursor.__next__, without its copy of every remaining row per row (which made
+    reading a whole collection quadratic): with no skip and no limit the rows are the results."""
+    plain = not self._skip and not self._limit
+    try:
+        document = self._compute_results(with_limit_and_skip=not plain)[self._emitted]
+    except IndexError as error:
+        raise StopIteration from error
+    self._emitted += 1
+    return document
 
 
 def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:

@@ -9,6 +9,8 @@ from typing import Any
 import mongomock
 import pytest
 from bson.errors import InvalidDocument
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mongomock.collection import Cursor
 from mongomock.filtering import filter_applies
 
@@ -131,3 +133,84 @@ async def test_a_limited_sorted_query_returns_what_mongomock_returns(
     theirs = list(reference.find(query, projection).sort(sort).skip(skip).limit(limit))
     assert [r["_id"] for r in ours] == [r["_id"] for r in theirs]
     assert ours == theirs
+
+
+_ELEMENT_VALUES = st.one_of(
+    st.sampled_from(["s", "v", "V"]),
+    st.none(),
+    st.integers(-1, 1),
+    st.booleans(),
+    st.lists(st.sampled_from(["s", "v", 1]), min_size=1, max_size=2),
+    st.fixed_dictionaries({"v": st.sampled_from(["s", "v"])}),
+)
+_ELEMENT = st.dictionaries(st.sampled_from(["system", "value", "use"]), _ELEMENT_VALUES)
+_FIELD = st.one_of(
+    st.lists(st.one_of(_ELEMENT, _ELEMENT_VALUES), min_size=1, max_size=3),
+    _ELEMENT,
+    _ELEMENT_VALUES,
+)
+_DOCUMENTS = st.fixed_dictionaries(
+    {"identifiers": _FIELD}, optional={"codes": _FIELD, "other": _ELEMENT_VALUES}
+)
+_FILTERS = (
+    [
+        {"identifiers": {"$elemMatch": {"value": "v"}}},
+        {"identifiers": {"$elemMatch": {"system": "s", "value": "v"}}},
+        {"identifiers": {"$elemMatch": {"value": "v"}}, "other": "s"},
+        {"$and": [{"identifiers": {"$elemMatch": {"system": "s"}}},
+                  {"codes": {"$elemMatch": {"value": "V"}}}]},
+        {"$or": [{"identifiers": {"$elemMatch": {"system": "s"}}}, {"other": "v"}]},
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents=st.lists(_DOCUMENTS, max_size=6))
+def test_the_elem_match_prescreen_drops_only_documents_mongomock_rejects(
+    documents: list[dict[str, Any]],
+) -> None:
+    for query in _FILTERS:
+        needs = embedded.element_equalities(query)
+        for document in documents:
+            if filter_applies(query, document):
+                assert embedded.may_match(needs, document), (query, document)
+
+
+async def test_an_identifier_search_finds_what_a_scan_finds() -> None:
+    documents = [
+        {"_id": "p1", "identifiers": [{"system": "s", "value": "v"}]},
+        {
+            "_id": "p2",
+            "identifiers": [{"system": "s", "value": "w"}, {"system": "t", "value": "v"}],
+        },
+        {"_id": "p3", "identifiers": [{"system": "s", "value": ["v", "x"]}]},  # arrays match
+        {"_id": "p4", "identifiers": {"system": "s", "value": "v"}},  # not a list
+        {"_id": "p5"},
+        {"_id": "p6", "identifiers": [{"system": "s", "value": "v", "use": "old"}]},
+    ]
+    query = {"identifiers": {"$elemMatch": {"system": "s", "value": "v"}}}
+    assert embedded.element_equalities(query)
+    collection = embedded.embedded_client()["db"]["patients"]
+    await collection.insert_many([dict(d) for d in documents])
+    found = [d["_id"] for d in await collection.find(query).to_list(length=None)]
+    scanned = [d["_id"] for d in documents if filter_applies(query, d)]
+    assert found == scanned
+    assert found == ["p1", "p3", "p6"]
+
+
+@pytest.mark.parametrize(("skip", "limit"), [(0, 0), (3, 0), (0, 4), (2, 5)])
+async def test_iterating_a_cursor_yields_what_mongomock_yields(
+    skip: int, limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = _rows(60)
+    collection = embedded.embedded_client()["db"]["rows"]
+    await collection.insert_many([dict(r) for r in rows])
+    query = {"group": {"$in": ["a", "c"]}}
+    ours = [r async for r in collection.find(query).sort("_id", -1).skip(skip).limit(limit)]
+    monkeypatch.setattr(Cursor, "__next__", embedded._mongomock_next)
+    monkeypatch.setattr(Cursor, "_compute_results", embedded._all_results)
+    reference = mongomock.MongoClient().db.rows
+    reference.insert_many([dict(r) for r in rows])
+    theirs = list(reference.find(query).sort("_id", -1).skip(skip).limit(limit))
+    assert ours == theirs
+    assert len(ours) == (limit or len(theirs))

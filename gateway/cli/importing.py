@@ -25,6 +25,7 @@ from rich.table import Table
 from gateway.services.context import open_services
 from gateway.services.imports.importer import OUTCOMES, Failure, Importer, Report
 from gateway.services.imports.readers import Item, expand, read
+from gateway.services.imports.validation import Validator
 from gateway.settings import Settings
 
 DEFAULT_URL = "http://127.0.0.1:8080/fhir"
@@ -42,6 +43,14 @@ def import_command(
     dry_run: Annotated[bool, typer.Option(help="Validate and map; write nothing.")] = False,
     keep_ids: Annotated[bool, typer.Option(help="Keep the source files' ids.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Resources per write batch.")] = 500,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Processes validating batches beside the one writing "
+            "(direct import; 1 is about 10 % faster on 2 cores).",
+        ),
+    ] = 0,
 ) -> None:
     """Import Bundles and NDJSON; a bad line or entry is reported, never fatal."""
     try:
@@ -63,10 +72,9 @@ def import_command(
         where = "nowhere (dry run)" if dry_run and not uri else "MongoDB at " + _redacted(uri or "")
         console.print(f"Importing {len(files)} file(s) into {where}.")
         report, seconds = asyncio.run(
-            _direct(
-                files, uri, errors=errors, dry_run=dry_run, keep_ids=keep_ids, batch_size=batch_size
-            )
-        )
+            _direct(files, uri, errors=errors, dry_run=dry_run, keep_ids=keep_ids,
+                    batch_size=batch_size, workers=workers)
+        )  # fmt: skip
     render_summary(report, seconds)
     raise typer.Exit(code=0 if report.ok else 1)
 
@@ -79,14 +87,17 @@ async def _direct(
     dry_run: bool,
     keep_ids: bool,
     batch_size: int,
+    workers: int,
 ) -> tuple[Report, float]:
     services = await open_services(Settings(mongodb_uri=uri))
     started = time.perf_counter()
     with ExitStack() as stack:
         sink = stack.enter_context(errors.open("wb")) if errors else None
         progress = stack.enter_context(_progress(len(files)))
+        validator = stack.enter_context(Validator(workers))
         importer = Importer(services, keep_ids=keep_ids, dry_run=dry_run, batch_size=batch_size,
-                            on_failure=lambda f: _record(sink, f), on_progress=progress.advance)  # fmt: skip
+                            on_failure=lambda f: _record(sink, f), on_progress=progress.advance,
+                            validator=validator)  # fmt: skip
         report = await importer.run(_items(files, progress))
     services.close()
     return report, time.perf_counter() - started

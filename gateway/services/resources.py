@@ -16,6 +16,7 @@ from gateway.errors import (
     Gone,
     InvalidRequest,
     InvalidResource,
+    Issue,
     NotFound,
     PreconditionFailed,
     UnprocessableResource,
@@ -46,17 +47,27 @@ def check_id(resource_id: str) -> str:
     return resource_id
 
 
-def accept(store: ResourceStore, resource: FhirJson) -> Any:
-    """Validate an incoming resource and map it to its record; raises 400/422 errors."""
+def accept(store: ResourceStore, resource: FhirJson, *, checked: bool = False) -> Any:
+    """Validate an incoming resource and map it to its record; raises 400/422 errors.
+    `checked`: `validation_issues` already found none (the bulk import validates in workers)."""
     if resource.get("resourceType") != store.resource_type:
         raise InvalidResource(
             f"resourceType `{resource.get('resourceType')}` does not match `{store.resource_type}`.",
             expression="resourceType",
         )
-    issues = validate(resource) + invariant_issues(resource)
-    if issues:
-        raise UnprocessableResource(issues[0].diagnostics, issues=issues)
+    if not checked:
+        issues = validate(resource) + invariant_issues(resource)
+        if issues:
+            raise UnprocessableResource(issues[0].diagnostics, issues=issues)
     return store.mapper.from_fhir(resource)
+
+
+def validation_issues(resource: FhirJson) -> list[Issue]:
+    """What `accept` would reject `resource` for, as issues; empty when it is valid."""
+    try:
+        return validate(resource) + invariant_issues(resource)
+    except InvalidResource as error:
+        return error.issues
 
 
 def new_id() -> str:

@@ -12,6 +12,7 @@ import orjson
 from gateway.services.context import open_services
 from gateway.services.imports.importer import Failure, Importer, derived_id
 from gateway.services.imports.readers import expand, read
+from gateway.services.imports.validation import Validator
 from tests.conftest import make_settings
 
 MRN = "http://clinic.example/mrn"
@@ -197,3 +198,35 @@ async def test_importing_an_export_reproduces_the_data_set(tmp_path: Path) -> No
         return found
 
     assert await everything(target) == await everything(source)
+
+
+async def test_one_patient_arriving_under_two_source_ids_in_one_run_is_one_record(
+    tmp_path: Path,
+) -> None:
+    ndjson = [patient("src-a", "G-7"), patient("src-b", "G-7"), glucose("Patient/src-b", 88)]
+    (tmp_path / "twice.ndjson").write_bytes(b"\n".join(orjson.dumps(r) for r in ndjson))
+    report, failures, services = await run([tmp_path])
+    assert failures == []
+    assert dict(report.counts["Patient"]) == {"created": 1, "unchanged": 1}
+    assert await services.store("Patient").collection.count_documents({}) == 1
+
+
+async def test_validation_in_a_worker_process_imports_and_reports_the_same(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        orjson.dumps(patient("p1", "H-8")).decode(),
+        json.dumps({**glucose("Patient/p1", 99), "status": "bogus"}),
+        json.dumps({**glucose("Patient/p1", 98), "valueQuantity": {"value": "high"}}),
+        json.dumps(glucose("Patient/p1", 101)),
+    ]
+    (tmp_path / "mixed.ndjson").write_text("\n".join(lines))
+    inline, inline_failures, _ = await run([tmp_path])
+    with Validator(workers=1) as validator:
+        pooled, pooled_failures, services = await run([tmp_path], validator=validator)
+    assert pooled.counts == inline.counts
+    assert [(f.position, f.outcome) for f in pooled_failures] == [
+        (f.position, f.outcome) for f in inline_failures
+    ]
+    assert [f.position for f in pooled_failures] == ["line 2", "line 3"]
+    assert await services.store("Observation").collection.count_documents({}) == 1

@@ -11,10 +11,13 @@ files), so they point at the ids the referenced resources get.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import hashlib
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +28,13 @@ from gateway.errors import GatewayError, Issue
 from gateway.services import conditional, resources
 from gateway.services.context import Services
 from gateway.services.imports.readers import Item
+from gateway.services.imports.validation import Validator, Verdicts
 from mappers.base import FhirJson
 from mappers.outcome import operation_outcome
 
 NAMESPACE = uuid.UUID("6f0bd2a3-43a3-4bd2-9d56-0a5a6d2f7c11")  # fhir-gateway import ids
 OUTCOMES = ("created", "updated", "unchanged", "failed")
+AHEAD = 2  # batches in validation while one is mapped and written
 
 
 @dataclass(slots=True)
@@ -66,6 +71,7 @@ class _Pending:
     item: Item
     resource: FhirJson
     resource_type: str
+    issues: list[Issue]
     target: str = ""
     record: Any = None
 
@@ -82,13 +88,16 @@ class Importer:
         batch_size: int = 500,
         on_failure: Callable[[Failure], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
+        validator: Validator | None = None,
     ) -> None:
         self.services, self.keep_ids, self.dry_run = services, keep_ids, dry_run
+        self.validator = validator or Validator()
         self.batch_size = batch_size
         self.on_failure = on_failure or (lambda failure: None)
         self.on_progress = on_progress or (lambda count: None)
         self.report = Report()
         self.resolved: dict[str, str] = {}  # conditional reference -> Type/id
+        self.matched: dict[tuple[str, str], str] = {}  # (type, identity criteria) -> target
         self.urls: dict[str, str] = {}  # fullUrl -> Type/target, for the file being read
         self.source: object = None
         self.waiting: list[Item] = []  # items of this file naming a fullUrl not yet seen
@@ -100,12 +109,23 @@ class Importer:
         """Import everything, a file's items in batches that never mix files. An item naming a
         `urn:` fullUrl that comes later in its Bundle waits for the end of that file; one whose
         conditional references name resources a later file brings (Encounters before
-        Practitioners) is retried once at the end of the run."""
-        for batch in _file_chunks(items, self.batch_size):
-            if batch[0].source != self.source:
-                await self._finish_file()
-                self.source, self.urls = batch[0].source, {}  # fullUrls are local to a file
-            await self._batch(batch)
+        Practitioners) is retried once at the end of the run. The next batches are validated
+        (by the validator's workers, if it has any) while one is mapped and written."""
+        with _collect_rarely():
+            return await self._run(items)
+
+    async def _run(self, items: Iterable[Item]) -> Report:
+        ahead: deque[tuple[list[Item], asyncio.Future[Verdicts]]] = deque()
+        try:
+            for batch in _file_chunks(items, self.batch_size):
+                ahead.append((batch, self.validator.submit(batch)))
+                if len(ahead) > AHEAD:
+                    await self._next_batch(*ahead.popleft())
+            while ahead:
+                await self._next_batch(*ahead.popleft())
+        finally:
+            for _, verdicts in ahead:
+                verdicts.cancel()
         await self._finish_file()
         self.retrying, deferred, self.deferred = True, self.deferred, []
         self.file_done = True  # a fullUrl not known by now is not coming
@@ -115,6 +135,12 @@ class Importer:
             await self._batch(batch)
         return self.report
 
+    async def _next_batch(self, batch: list[Item], verdicts: asyncio.Future[Verdicts]) -> None:
+        if batch[0].source != self.source:
+            await self._finish_file()
+            self.source, self.urls = batch[0].source, {}  # fullUrls are local to a file
+        await self._batch(batch, await verdicts)
+
     async def _finish_file(self) -> None:
         waiting, self.waiting = self.waiting, []
         self.file_done = True
@@ -122,16 +148,18 @@ class Importer:
             await self._batch(batch)
         self.file_done = False
 
-    async def _batch(self, items: list[Item]) -> None:
+    async def _batch(self, items: list[Item], verdicts: Verdicts | None = None) -> None:
+        if verdicts is None:
+            verdicts = await self.validator.submit(items)
         pending: list[_Pending] = []
-        for item in items:
+        for item, issues in zip(items, verdicts, strict=True):
             if item.resource is None:
                 self._fail(
                     item, "unknown", Issue(item.error or "Unreadable item.", code="structure")
                 )
                 continue
             resource_type = str(item.resource.get("resourceType", "unknown"))
-            entry = _Pending(item, item.resource, resource_type)
+            entry = _Pending(item, item.resource, resource_type, issues)
             try:
                 entry.target = await self._target(entry)
             except GatewayError as error:
@@ -158,18 +186,26 @@ class Importer:
         if criteria and (
             resource_type == "Patient" or (entry.item.request or {}).get("ifNoneExist")
         ):
-            found = await conditional.matching_ids(self.services, resource_type, criteria)
-            if len(found) == 1:
-                return found[0]
+            key = (resource_type, criteria)
+            if key not in self.matched:  # the same patient in many files: one look-up
+                found = await conditional.matching_ids(self.services, resource_type, criteria)
+                self.matched[key] = found[0] if len(found) == 1 else self._own_id(entry, criteria)
+            return self.matched[key]
+        return self._own_id(entry, criteria)
+
+    def _own_id(self, entry: _Pending, criteria: str | None) -> str:
+        """The id derived from the source: its `Type/id`, identifier or content."""
+        source_id = entry.resource.get("id")
         if isinstance(source_id, str):
-            return derived_id(resource_type, "id", source_id)
+            return derived_id(entry.resource_type, "id", source_id)
         if criteria:
-            return derived_id(resource_type, "identifier", criteria)
-        return derived_id(resource_type, "content", _fingerprint(resource))
+            return derived_id(entry.resource_type, "identifier", criteria)
+        return derived_id(entry.resource_type, "content", _fingerprint(entry.resource))
 
     async def _accept(self, entry: _Pending, urls: dict[str, str]) -> bool:
-        resource = {**rewritten(entry.resource, urls, self.keep_ids), "id": entry.target}
-        unknown = [h["reference"] for h in _holders(resource) if h["reference"].startswith("urn:")]
+        copy, holders = _rewrite(entry.resource, urls, self.keep_ids)
+        resource = {**copy, "id": entry.target}
+        unknown = [h["reference"] for h in holders if h["reference"].startswith("urn:")]
         if unknown and not self.file_done:
             self.waiting.append(entry.item)
             return False
@@ -178,9 +214,13 @@ class Importer:
                           code="not-found", expression=f"{entry.resource_type}")  # fmt: skip
             self._fail(entry.item, entry.resource_type, issue)
             return False
+        if entry.issues:
+            self._fail(entry.item, entry.resource_type, *entry.issues)
+            return False
         try:
-            await self._resolve_conditional(resource)
-            entry.record = resources.accept(self.services.store(entry.resource_type), resource)
+            await self._resolve_conditional(holders)
+            store = self.services.store(entry.resource_type)
+            entry.record = resources.accept(store, resource, checked=True)
         except GatewayError as error:
             if not self.retrying and _unresolved(error):
                 self.deferred.append(entry.item)
@@ -190,8 +230,8 @@ class Importer:
         entry.resource = resource
         return True
 
-    async def _resolve_conditional(self, resource: FhirJson) -> None:
-        for holder in _holders(resource):
+    async def _resolve_conditional(self, holders: list[dict[str, Any]]) -> None:
+        for holder in holders:
             reference = holder["reference"]
             if "?" in reference and not reference.startswith(("#", "urn:")):
                 if reference not in self.resolved:
@@ -257,6 +297,20 @@ def local_target(
     return derived_id(resource_type, "content", _fingerprint(resource))
 
 
+@contextmanager
+def _collect_rarely() -> Iterator[None]:
+    """Fewer cyclic garbage collections while importing. Validation and mapping allocate
+    millions of short-lived objects, each young collection also walks what the embedded store
+    keeps, and the default thresholds made that a quarter of an import's time
+    (bench/bench_import.py). Reference counting still frees everything acyclic at once."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def _file_chunks(items: Iterable[Item], size: int) -> Iterable[list[Item]]:
     """Batches of at most `size` items, never spanning two files."""
     batch: list[Item] = []
@@ -305,8 +359,16 @@ def _fingerprint(resource: FhirJson) -> str:
 def rewritten(resource: FhirJson, urls: dict[str, str], keep_ids: bool) -> FhirJson:
     """References to fullUrls of the same batch, and `Type/id` source references, as the ids
     those resources get; a copy, the item stays as read."""
+    return _rewrite(resource, urls, keep_ids)[0]
+
+
+def _rewrite(
+    resource: FhirJson, urls: dict[str, str], keep_ids: bool
+) -> tuple[FhirJson, list[dict[str, Any]]]:
+    """`rewritten`, and the copy's objects holding a `reference`."""
     copy: FhirJson = orjson.loads(orjson.dumps(resource))
-    for holder in _holders(copy):
+    holders = _holders(copy)
+    for holder in holders:
         reference = holder["reference"]
         if reference in urls:
             holder["reference"] = urls[reference]
@@ -314,20 +376,25 @@ def rewritten(resource: FhirJson, urls: dict[str, str], keep_ids: bool) -> FhirJ
             parts = reference.split("/")
             if len(parts) in (2, 4) and parts[0][:1].isupper():
                 holder["reference"] = f"{parts[0]}/{derived_id(parts[0], 'id', parts[1])}"
-    return copy
+    return copy, holders
 
 
 def _holders(value: Any) -> list[dict[str, Any]]:
+    """The objects holding a string `reference`, at any depth (JSON as orjson parses it)."""
     found: list[dict[str, Any]] = []
     pending = [value]
     while pending:
         current = pending.pop()
-        if isinstance(current, dict):
-            if isinstance(current.get("reference"), str):
+        if type(current) is dict:
+            if type(current.get("reference")) is str:
                 found.append(current)
-            pending.extend(v for v in current.values() if isinstance(v, dict | list))
-        elif isinstance(current, list):
-            pending.extend(v for v in current if isinstance(v, dict | list))
+            for item in current.values():
+                if type(item) is dict or type(item) is list:
+                    pending.append(item)
+        else:
+            for item in current:
+                if type(item) is dict or type(item) is list:
+                    pending.append(item)
     return found
 
 
