@@ -9,9 +9,8 @@ that are immutable and already in MongoDB's form, no second walk of an inserted 
 NUL bytes in keys, which the BSON encoding of the same insert rejects right after, no full
 evaluation of a document that surely fails an `$elemMatch` of plain strings (a token search on
 an identifier: MongoDB answers it from an index), no copy of the remaining rows for every row
-a cursor yields, and for a sorted query with a limit, only
-the first `skip + limit` rows in order instead of sorting and copying every match (MongoDB
-walks an index the same way).
+a cursor yields, and for a sorted query with a limit, only the first `skip + limit` rows in
+order instead of sorting and copying every match (MongoDB walks an index the same way).
 """
 
 from __future__ import annotations
@@ -65,9 +64,7 @@ def _iter_documents(self: Any, filter: Any) -> Iterator[Mapping[str, Any]]:
     keys = id_keys(filter)
     if keys is None:
         needs = element_equalities(filter)
-        if not needs:
-            return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
-        if self._store.is_empty:
+        if not needs or self._store.is_empty:  # mongomock validates the filter on an empty store
             return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
         candidates: Iterator[Any] = (
             doc for doc in list(self._store.documents) if may_match(needs, doc)

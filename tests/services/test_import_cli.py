@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from bench.common import free_port
 from gateway.cli import importing
 from gateway.cli.main import cli
 from gateway.embedded import embedded_client
@@ -38,16 +38,10 @@ def mongodb(monkeypatch: pytest.MonkeyPatch) -> Any:
     return client
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def gateway_url() -> Iterator[str]:
     """A gateway on the embedded store, served by uvicorn in a thread."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(make_settings()), port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -149,7 +143,7 @@ def test_without_a_target_it_names_the_default_gateway_and_fails_clearly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MONGODB_URI", raising=False)
-    nobody = f"http://127.0.0.1:{_free_port()}/fhir"
+    nobody = f"http://127.0.0.1:{free_port()}/fhir"
     monkeypatch.setattr(importing, "DEFAULT_URL", nobody)
     (tmp_path / "labs.json").write_text(json.dumps(lab_bundle("N-1", [70])))
     result = CliRunner().invoke(cli, ["import", str(tmp_path)])

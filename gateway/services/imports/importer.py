@@ -179,28 +179,20 @@ class Importer:
             raise GatewayError(f"`{resource_type}` is not a resource type this server keeps.",
                                issues=[Issue(f"Unknown resource type `{resource_type}`.",
                                              code="not-supported", expression="resourceType")])  # fmt: skip
-        source_id = resource.get("id")
-        if self.keep_ids and isinstance(source_id, str):
-            return resources.check_id(source_id)
-        criteria = (entry.item.request or {}).get("ifNoneExist") or _identity_criteria(resource)
-        if criteria and (
-            resource_type == "Patient" or (entry.item.request or {}).get("ifNoneExist")
-        ):
-            key = (resource_type, criteria)
-            if key not in self.matched:  # the same patient in many files: one look-up
-                found = await conditional.matching_ids(self.services, resource_type, criteria)
-                self.matched[key] = found[0] if len(found) == 1 else self._own_id(entry, criteria)
-            return self.matched[key]
-        return self._own_id(entry, criteria)
-
-    def _own_id(self, entry: _Pending, criteria: str | None) -> str:
-        """The id derived from the source: its `Type/id`, identifier or content."""
-        source_id = entry.resource.get("id")
-        if isinstance(source_id, str):
-            return derived_id(entry.resource_type, "id", source_id)
-        if criteria:
-            return derived_id(entry.resource_type, "identifier", criteria)
-        return derived_id(entry.resource_type, "content", _fingerprint(entry.resource))
+        request = entry.item.request or {}
+        if not (self.keep_ids and isinstance(resource.get("id"), str)):
+            criteria = request.get("ifNoneExist") or _identity_criteria(resource)
+            if criteria and (resource_type == "Patient" or request.get("ifNoneExist")):
+                key = (resource_type, criteria)
+                if key not in self.matched:  # the same patient in many files: one look-up
+                    found = await conditional.matching_ids(self.services, resource_type, criteria)
+                    self.matched[key] = (
+                        found[0]
+                        if len(found) == 1
+                        else local_target(resource_type, resource, request, keep_ids=False)
+                    )
+                return self.matched[key]
+        return local_target(resource_type, resource, request, keep_ids=self.keep_ids)
 
     async def _accept(self, entry: _Pending, urls: dict[str, str]) -> bool:
         copy, holders = _rewrite(entry.resource, urls, self.keep_ids)
