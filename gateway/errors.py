@@ -20,6 +20,7 @@ class Issue:
     severity: Severity = "error"
     expression: str | None = None
     details_code: str | None = None
+    details_system: str | None = None  # None: the R4 operation-outcome code system
 
 
 class GatewayError(Exception):

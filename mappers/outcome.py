@@ -20,7 +20,12 @@ def operation_outcome(issues: Iterable[Issue]) -> FhirJson:
         }
         if issue.details_code:
             entry["details"] = {
-                "coding": [{"system": OPERATION_OUTCOME_CODES, "code": issue.details_code}]
+                "coding": [
+                    {
+                        "system": issue.details_system or OPERATION_OUTCOME_CODES,
+                        "code": issue.details_code,
+                    }
+                ]
             }
         if issue.expression:
             entry["expression"] = [issue.expression]

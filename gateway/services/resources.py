@@ -28,6 +28,16 @@ from mappers.invariants import invariant_issues
 from mappers.r4 import validate
 
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+GATEWAY_OUTCOMES = "http://fhir-gateway.org/fhir/CodeSystem/outcome"
+# R4's operation-outcome codes have none for an update that changed nothing (HAPI FHIR says
+# SUCCESSFUL_UPDATE_NO_CHANGE in its own system); clients such as the HTTP import read this one.
+NO_CHANGE = Issue(
+    "No changes were detected; the current version was kept.",
+    code="informational",
+    severity="information",
+    details_code="no-change",
+    details_system=GATEWAY_OUTCOMES,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,7 @@ class Written:
 
     version: Version
     created: bool
+    changed: bool = True  # False: an update that said what the current version says
 
 
 def check_id(resource_id: str) -> str:
@@ -130,7 +141,9 @@ async def update(
     if_match: int | None = None,
     unit: Unit | None = None,
 ) -> Written:
-    """PUT: replace, or create with the client's id (http.html#upsert)."""
+    """PUT: replace, or create with the client's id (http.html#upsert). A body that says
+    exactly what the current version says (meta versions aside) is a no-op: no new version,
+    as HAPI FHIR does, so re-sending data (a re-run import) leaves the history as it was."""
     check_id(resource_id)
     if resource.get("id") != resource_id:
         raise InvalidResource(
@@ -141,6 +154,8 @@ async def update(
     record = accept(store, resource)
     current = await store.current_document(resource_id, unit)
     _check_precondition(store, resource_id, current, if_match)
+    if current is not None and store.says(current, resource):
+        return Written(store.to_version(current), created=False, changed=False)
     if current is None:
         latest = await store.latest_archived(resource_id, unit)
         next_version = latest.version_id + 1 if latest else 1

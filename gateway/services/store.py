@@ -53,6 +53,44 @@ def with_meta(resource: FhirJson, resource_id: str, version_id: int, updated: da
     return {"resourceType": resource["resourceType"], "id": resource_id, "meta": meta, **body}
 
 
+def same_content(one: FhirJson, other: FhirJson) -> bool:
+    """Whether two versions of a resource say the same, the server's meta aside."""
+    return _comparable(one) == _comparable(other)
+
+
+def _comparable(resource: FhirJson) -> FhirJson:
+    result = dict(resource)
+    meta = {
+        k: v for k, v in result.pop("meta", {}).items() if k not in ("versionId", "lastUpdated")
+    }
+    if meta:
+        result["meta"] = meta
+    return result
+
+
+def stored_document(
+    record: FhirRecord,
+    indexer: Callable[[dict[str, Any]], dict[str, Any]],
+    resource_id: str,
+    version_id: int,
+    updated: datetime,
+    method: str,
+) -> OwnedDocument:
+    """The stored form of a record: domain fields, service fields, search index. A free
+    function, so that import workers build documents without a store (no database there)."""
+    # model_dump builds every container afresh and the index adds only new ones, so the
+    # document shares nothing and may be handed over without a defensive copy.
+    document = OwnedDocument(
+        _id=resource_id,
+        version_id=version_id,
+        last_updated=updated,
+        written_by=method,
+        **record.model_dump(exclude_none=True),
+    )
+    document.update(indexer(document))
+    return document
+
+
 def history_key(resource_type: str, resource_id: str, version_id: int) -> str:
     return f"{resource_type}/{resource_id}/_history/{version_id}"
 
@@ -81,6 +119,10 @@ class ResourceStore:
         resource = with_meta(self.mapper.to_fhir(record), resource_id, version_id, updated)
         method = document.get("written_by", "PUT")
         return Version(self.resource_type, resource_id, version_id, updated, resource, method)
+
+    def says(self, document: dict[str, Any], resource: FhirJson) -> bool:
+        """Whether the stored `document` already says exactly `resource` (meta versions aside)."""
+        return same_content(self.to_version(document).resource or {}, resource)
 
     async def current_document(
         self, resource_id: str, unit: Unit | None = None
@@ -165,17 +207,7 @@ class ResourceStore:
         self, record: FhirRecord, resource_id: str, version_id: int, updated: datetime, method: str
     ) -> OwnedDocument:
         """The stored form of a record: domain fields, service fields, search index."""
-        # model_dump builds every container afresh and the index adds only new ones, so the
-        # document shares nothing and may be handed over without a defensive copy.
-        document = OwnedDocument(
-            _id=resource_id,
-            version_id=version_id,
-            last_updated=updated,
-            written_by=method,
-            **record.model_dump(exclude_none=True),
-        )
-        document.update(self.indexer(document))
-        return document
+        return stored_document(record, self.indexer, resource_id, version_id, updated, method)
 
     async def insert_many(self, documents: list[OwnedDocument]) -> set[str]:
         """Bulk create (unordered): the ids stored; one that already exists is skipped."""

@@ -421,6 +421,8 @@ async def _put(
         raise InvalidRequest(
             "PUT needs `Type/id` or `Type?criteria` as its url.", expression="request.url"
         )
+    if not written.changed:
+        return Outcome("200 OK", written.version, outcome=operation_outcome([resources.NO_CHANGE]))
     return Outcome("201 Created" if written.created else "200 OK", written.version)
 
 

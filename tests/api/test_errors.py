@@ -151,7 +151,12 @@ async def test_unsupported_method_is_405(api: AsyncClient) -> None:
 
 async def test_stale_if_match_on_update_is_412_and_changes_nothing(api: AsyncClient) -> None:
     created = await create(api, PATIENT)
-    await api.put(f"/Patient/{created['id']}", json={**PATIENT, "id": created["id"]})
+    changed = {
+        **PATIENT,
+        "id": created["id"],
+        "active": True,
+    }  # a PUT changing nothing is no version
+    await api.put(f"/Patient/{created['id']}", json=changed)
     response = await api.put(
         f"/Patient/{created['id']}",
         json={**PATIENT, "id": created["id"], "gender": "male"},

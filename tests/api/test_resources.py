@@ -215,3 +215,32 @@ async def test_metadata_lists_the_implemented_types_and_interactions(api: AsyncC
     assert {i["code"] for i in resources["Observation"]["interaction"]} == {
         "read", "vread", "update", "delete", "history-instance", "create", "search-type",
     }  # fmt: skip
+
+
+async def test_a_put_that_changes_nothing_keeps_the_current_version(api: AsyncClient) -> None:
+    """No-op updates make no version (as HAPI FHIR does), so re-sent data leaves history be."""
+    created = await create(api, PATIENT)
+    same = {**PATIENT, "id": created["id"], "meta": {"versionId": "7"}}
+    response = await api.put(f"/Patient/{created['id']}", json=same)
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == 'W/"1"'
+    assert response.json()["meta"]["lastUpdated"] == created["meta"]["lastUpdated"]
+    history = (await api.get(f"/Patient/{created['id']}/_history")).json()
+    assert history["total"] == 1
+    changed = await api.put(f"/Patient/{created['id']}", json={**same, "gender": "other"})
+    assert changed.headers["ETag"] == 'W/"2"'
+
+
+async def test_a_batch_put_that_changes_nothing_says_so_in_its_outcome(api: AsyncClient) -> None:
+    created = await create(api, PATIENT)
+    entry = {"resource": {**PATIENT, "id": created["id"]},
+             "request": {"method": "PUT", "url": f"Patient/{created['id']}"}}  # fmt: skip
+    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [entry]}
+    response = (await api.post("", json=bundle)).json()["entry"][0]["response"]
+    assert response["status"] == "200 OK"
+    assert response["etag"] == 'W/"1"'
+    coding = response["outcome"]["issue"][0]["details"]["coding"][0]
+    assert coding == {
+        "system": "http://fhir-gateway.org/fhir/CodeSystem/outcome",
+        "code": "no-change",
+    }
