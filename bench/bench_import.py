@@ -11,7 +11,8 @@ machines are shared and noisy:
   through the same readers, every resource through fhir.resources `model_validate` and nothing
   else. Target: >= 50 % of the floor.
 - **Peak memory**: the import's peak RSS in a fresh process at 10 % and 100 % of the data set,
-  with `--dry-run` (everything but the writes), because the embedded store keeps the database in
+  with `--workers` 0 and 2 (then each worker's peak too), with `--dry-run` (everything but the
+  writes), because the embedded store keeps the database in
   the same process and would measure the data, not the import; with MongoDB the data lives in
   mongod. Target: flat as the input grows, under 300 MB. The full embedded import's peak is
   printed too, for what it is.
@@ -40,11 +41,11 @@ from bench.lab_bundles import write_files
 from gateway.services.context import Services, open_services
 from gateway.services.exports import NdjsonSink, export
 from gateway.services.imports.importer import Importer, Report
+from gateway.services.imports.preparation import Preparer
 from gateway.services.imports.readers import read
-from gateway.services.imports.validation import Validator
 from gateway.settings import Settings
 
-WORKERS = (0, 1, 2)  # validation processes beside the writing one
+WORKERS = (0, 1, 2)  # preparing processes beside the writing one
 
 
 def validate_only(files: list[Path]) -> float:
@@ -62,12 +63,13 @@ async def import_files(
 ) -> tuple[Services, Report, float]:
     """A fresh embedded store, `files` imported into it; the seconds the import took."""
     services = await open_services(Settings(mongodb_uri=None))
-    with Validator(workers) as validator:
+    with Preparer(workers) as preparer:
         started = time.perf_counter()
-        report = await Importer(services, dry_run=dry_run, validator=validator).run(
+        report = await Importer(services, dry_run=dry_run, preparer=preparer).run(
             item for path in files for item in read(path)
         )
         seconds = time.perf_counter() - started
+        WORKER_PEAKS_MB[:] = [_peak_mb(pid) for pid in _worker_pids(preparer)]
     if not report.ok:
         raise SystemExit(f"{report.failures} resources failed to import")
     return services, report, seconds
@@ -92,19 +94,32 @@ async def export_rate(services: Services, directory: Path) -> tuple[float, float
     return service_rate, raw_rate
 
 
-def peak_rss_mb(files: list[Path], *, dry_run: bool) -> float:
-    """Peak RSS of an import of `files` in a fresh process."""
-    command = [sys.executable, "-m", "bench.bench_import", "--measure-rss",
+WORKER_PEAKS_MB: list[float] = []  # of the last import_files' worker processes
+
+
+def _worker_pids(preparer: Preparer) -> list[int]:
+    pool = preparer._pool  # a measurement's peek at the pool's processes
+    return list(pool._processes) if pool is not None else []  # type: ignore[attr-defined]
+
+
+def _peak_mb(pid: int | str) -> float:
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the parent at fork.
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
+
+
+def peak_rss_mb(files: list[Path], *, dry_run: bool, workers: int = 0) -> tuple[float, float]:
+    """Peak RSS of an import of `files` in a fresh process, and the largest of its workers'."""
+    command = [sys.executable, "-m", "bench.bench_import", "--measure-rss", f"--workers={workers}",
                *(["--dry-run"] if dry_run else []), *map(str, files)]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return float(output.strip().splitlines()[-1])
+    main, worker = output.strip().splitlines()[-1].split()
+    return float(main), float(worker)
 
 
-def _measure_rss(files: list[Path], dry_run: bool) -> None:
-    asyncio.run(import_files(files, dry_run=dry_run))
-    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the parent at fork.
-    status = Path("/proc/self/status").read_text()
-    print(int(status.split("VmHWM:")[1].split()[0]) / 1024)
+def _measure_rss(files: list[Path], dry_run: bool, workers: int) -> None:
+    asyncio.run(import_files(files, dry_run=dry_run, workers=workers))
+    print(_peak_mb("self"), max(WORKER_PEAKS_MB, default=0.0))
 
 
 def main() -> None:
@@ -116,10 +131,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--measure-rss", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("files", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_rss:
-        _measure_rss(args.files, args.dry_run)
+        _measure_rss(args.files, args.dry_run, args.workers)
         return
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
@@ -147,20 +163,24 @@ def main() -> None:
             print(f"import --workers {workers}: {rate:5.0f} resources/s = {rate / floor:.0%} of "
                   "the floor (target >= 50 %)")  # fmt: skip
 
+        best_import = max(max(rates) for rates in imports.values())
         service_rate, raw_rate = asyncio.run(export_rate(services, directory))
         print(f"export:              {service_rate:8.0f} resources/s = "
               f"{service_rate / raw_rate:.0%} of the raw floor ({raw_rate:.0f}/s), "
-              f"{service_rate / max(imports[0]):.1f}x the import rate")  # fmt: skip
+              f"{service_rate / best_import:.1f}x the best import rate")  # fmt: skip
 
         small_total = sum(small.counts.values())
-        small_rss = peak_rss_mb(small.files, dry_run=True)
-        full_rss = peak_rss_mb(data.files, dry_run=True)
-        print(
-            f"peak RSS, import --dry-run: {small_rss:.0f} MB at {small_total} resources, "
-            f"{full_rss:.0f} MB at {total} ({full_rss / small_rss:.2f}x for "
-            f"{total / small_total:.0f}x the input; target flat, < 300 MB)"
-        )
-        embedded_rss = peak_rss_mb(data.files, dry_run=False)
+        for workers in (0, 2):
+            small_main, small_worker = peak_rss_mb(small.files, dry_run=True, workers=workers)
+            full_main, full_worker = peak_rss_mb(data.files, dry_run=True, workers=workers)
+            print(
+                f"peak RSS, import --dry-run --workers {workers}: {small_main:.0f} MB at "
+                f"{small_total} resources, {full_main:.0f} MB at {total} ({full_main / small_main:.2f}x "
+                f"for {total / small_total:.0f}x the input; target flat, < 300 MB)"
+                + (f"; each worker {small_worker:.0f} / {full_worker:.0f} MB, all "
+                   f"{full_main + workers * full_worker:.0f} MB" if workers else "")
+            )  # fmt: skip
+        embedded_rss, _ = peak_rss_mb(data.files, dry_run=False)
         print(f"peak RSS, import into the embedded store (holds the data): {embedded_rss:.0f} MB")
 
 

@@ -17,8 +17,15 @@ import orjson
 from rich.console import Console
 
 from gateway.errors import Issue
-from gateway.services.imports.importer import Failure, Report, local_target, rewritten
+from gateway.services.imports.importer import (
+    Failure,
+    Report,
+    local_target,
+    rewritten,
+    skipped_type,
+)
 from gateway.services.imports.readers import Item, read
+from gateway.services.resources import GATEWAY_OUTCOMES, NO_CHANGE
 from mappers.base import FhirJson
 from mappers.outcome import operation_outcome
 
@@ -101,7 +108,11 @@ def _send(
     entries: list[tuple[Item, str, FhirJson]] = []
     for item in items:
         if item.resource is None:
-            _fail(report, sink, item, "unknown", item.error or "Unreadable item.")
+            skipped = skipped_type(item)
+            if skipped is not None:
+                report.count(skipped, "skipped")
+            else:
+                _fail(report, sink, item, "unknown", item.error or "Unreadable item.")
             continue
         resource_type = str(item.resource.get("resourceType", "unknown"))
         target = local_target(resource_type, item.resource, item.request or {}, keep_ids=keep_ids)
@@ -113,6 +124,8 @@ def _send(
          "request": {"method": "PUT", "url": f"{resource['resourceType']}/{target}"}}
         for _, target, resource in entries
     ]}  # fmt: skip
+    if not entries:
+        return []
     response = client.post(base, content=orjson.dumps(bundle))
     if response.status_code != 200:
         for item, _, resource in entries:
@@ -123,7 +136,7 @@ def _send(
         status = answer["response"]["status"][:3]
         resource_type = str(resource.get("resourceType"))
         if status in OUTCOME_OF:
-            report.count(resource_type, OUTCOME_OF[status])
+            report.count(resource_type, _outcome_of(status, answer["response"]))
         elif retry and "MSG_CONDITIONAL_REFERENCE" in orjson.dumps(answer["response"]).decode():
             later.append(item)
         else:
@@ -135,6 +148,19 @@ def _send(
                 )
                 sink.write(orjson.dumps(failure.as_json()) + b"\n")
     return later
+
+
+def _outcome_of(status: str, response: FhirJson) -> str:
+    """created, updated, or unchanged: a PUT that said what was stored (resources.NO_CHANGE)."""
+    codings = [
+        coding
+        for issue in (response.get("outcome") or {}).get("issue", [])
+        for coding in (issue.get("details") or {}).get("coding", [])
+    ]
+    if any(c.get("system") == GATEWAY_OUTCOMES and c.get("code") == NO_CHANGE.details_code
+           for c in codings):  # fmt: skip
+        return "unchanged"
+    return OUTCOME_OF[status]
 
 
 def _fail(

@@ -67,11 +67,11 @@ def _files(directory: Path) -> None:
 
 
 def _rows(output: str) -> dict[str, list[str]]:
-    """The summary table's rows: type -> created, updated, unchanged, failed."""
+    """The summary table's rows: type -> created, updated, unchanged, skipped, failed."""
     rows = {}
     for line in output.splitlines():
         cells = [c.strip() for c in line.strip("│┃|").split("│")]
-        if len(cells) == 5 and cells[1].isdigit():
+        if len(cells) == 6 and cells[1].isdigit():
             rows[cells[0]] = cells[1:]
     return rows
 
@@ -86,9 +86,9 @@ def test_a_direct_import_reports_each_failure_and_exits_1(tmp_path: Path, mongod
     assert "MongoDB at mongodb://mongo.example:27017" in result.output
     assert f"reading {tmp_path / 'labs.json'}" in result.output  # plain lines: not a terminal
     assert _rows(result.output) == {
-        "Observation": ["3", "0", "0", "1"],
-        "Patient": ["2", "0", "0", "0"],
-        "unknown": ["0", "0", "0", "1"],
+        "Observation": ["3", "0", "0", "0", "1"],
+        "Patient": ["2", "0", "0", "0", "0"],
+        "unknown": ["0", "0", "0", "0", "1"],
     }
     reported = [orjson.loads(line) for line in errors.read_bytes().splitlines()]
     assert [(Path(r["file"]).name, r["position"]) for r in reported] == [
@@ -111,8 +111,8 @@ def test_a_clean_rerun_changes_nothing_and_exits_0(tmp_path: Path, mongodb: Any)
     again = CliRunner().invoke(cli, command)
     assert again.exit_code == 0, again.output
     assert _rows(again.output) == {
-        "Observation": ["0", "0", "2", "0"],
-        "Patient": ["0", "0", "1", "0"],
+        "Observation": ["0", "0", "2", "0", "0"],
+        "Patient": ["0", "0", "1", "0", "0"],
     }
 
 
@@ -122,7 +122,7 @@ def test_a_dry_run_needs_no_database(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = CliRunner().invoke(cli, ["import", str(tmp_path), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "nowhere (dry run)" in result.output
-    assert _rows(result.output)["Observation"] == ["1", "0", "0", "0"]
+    assert _rows(result.output)["Observation"] == ["1", "0", "0", "0", "0"]
 
 
 def test_over_http_into_a_running_gateway(
@@ -133,10 +133,13 @@ def test_over_http_into_a_running_gateway(
     result = CliRunner().invoke(cli, ["import", str(tmp_path), "--url", gateway_url])
     assert result.exit_code == 1, result.output
     assert f"importing into the gateway at {gateway_url}" in result.output
-    assert _rows(result.output)["Observation"] == ["3", "0", "0", "1"]
+    assert _rows(result.output)["Observation"] == ["3", "0", "0", "0", "1"]
     again = CliRunner().invoke(cli, ["import", str(tmp_path / "labs.json"), "--url", gateway_url])
     assert again.exit_code == 0, again.output
-    assert _rows(again.output)["Patient"][3] == "0"
+    rows = _rows(again.output)  # PUTs that change nothing make no version: unchanged
+    assert set(rows) == {"Observation", "Patient"}
+    assert all(row[:2] == ["0", "0"] and row[4] == "0" for row in rows.values()), rows
+    assert rows["Observation"][2] != "0"
 
 
 def test_without_a_target_it_names_the_default_gateway_and_fails_clearly(

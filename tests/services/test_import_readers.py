@@ -167,7 +167,7 @@ def test_transaction_entries_keep_request_and_full_url(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("bundle_type", ["collection", "searchset", "batch", "history", "document"])
+@pytest.mark.parametrize("bundle_type", ["collection", "searchset", "batch", "history"])
 @pytest.mark.parametrize("indent", [None, 2], ids=["minified", "pretty"])
 def test_bundle_of_any_type_yields_its_entries(
     tmp_path: Path, bundle_type: str, indent: int | None
@@ -180,6 +180,14 @@ def test_bundle_of_any_type_yields_its_entries(
         Item(path, "entry 0", resource=PATIENT, bundle_type=bundle_type),
         Item(path, "entry 1", resource=OBSERVATION, bundle_type=bundle_type),
     ]
+
+
+@pytest.mark.parametrize("bundle_type", ["document", "message"])
+def test_a_document_or_message_bundle_is_one_resource(tmp_path: Path, bundle_type: str) -> None:
+    whole = bundle(bundle_type, [{"resource": PATIENT}, {"resource": OBSERVATION}])
+    path = tmp_path / "document.json"
+    path.write_text(json.dumps(whole))
+    assert list(read(path)) == [Item(path, "resource", resource=whole)]
 
 
 def test_bundle_type_is_found_after_the_entries(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ import orjson
 
 from gateway.services.context import open_services
 from gateway.services.imports.importer import Failure, Importer, derived_id
+from gateway.services.imports.preparation import Preparer
 from gateway.services.imports.readers import expand, read
-from gateway.services.imports.validation import Validator
 from tests.conftest import make_settings
 
 MRN = "http://clinic.example/mrn"
@@ -222,11 +222,130 @@ async def test_validation_in_a_worker_process_imports_and_reports_the_same(
     ]
     (tmp_path / "mixed.ndjson").write_text("\n".join(lines))
     inline, inline_failures, _ = await run([tmp_path])
-    with Validator(workers=1) as validator:
-        pooled, pooled_failures, services = await run([tmp_path], validator=validator)
+    with Preparer(workers=1) as preparer:
+        pooled, pooled_failures, services = await run([tmp_path], preparer=preparer)
     assert pooled.counts == inline.counts
     assert [(f.position, f.outcome) for f in pooled_failures] == [
         (f.position, f.outcome) for f in inline_failures
     ]
     assert [f.position for f in pooled_failures] == ["line 2", "line 3"]
     assert await services.store("Observation").collection.count_documents({}) == 1
+
+
+async def test_worker_processes_store_the_same_documents_as_inline_preparation(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "labs.json").write_text(json.dumps(lab_bundle("W-1", [70, 80, 90, 100])))
+
+    async def stored(preparer: Preparer | None) -> dict[str, Any]:
+        _, failures, services = await run([tmp_path], preparer=preparer)
+        assert failures == []
+        documents = {}
+        for resource_type in ("Patient", "Observation"):
+            for document in await services.store(resource_type).collection.find({}).to_list(None):
+                documents[document["_id"]] = {
+                    k: v for k, v in document.items() if k != "last_updated"
+                }
+        return documents
+
+    with Preparer(workers=1) as preparer:
+        pooled = await stored(preparer)
+    assert pooled == await stored(None)
+    assert len(pooled) == 5
+
+
+def request_only_bundle() -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "DELETE", "url": "Observation/old-1"}},
+        {"request": {"method": "GET", "url": "Patient?identifier=x|1"}},
+        {"fullUrl": "urn:uuid:10000000-0000-4000-8000-000000000001", "resource": patient(None, "S-1"),
+         "request": {"method": "POST", "url": "Patient"}},
+        {"request": {"method": "POST", "url": "Observation"}},  # a POST without its resource
+    ]}  # fmt: skip
+
+
+async def test_entries_that_only_request_are_skipped_and_a_missing_resource_fails(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "requests.json").write_text(json.dumps(request_only_bundle()))
+    response = {"resourceType": "Bundle", "type": "transaction-response",
+                "entry": [{"response": {"status": "204 No Content"}}]}  # fmt: skip
+    (tmp_path / "response.json").write_text(json.dumps(response))
+    report, failures, _ = await run([tmp_path])
+    assert {t: dict(c) for t, c in report.counts.items()} == {
+        "Observation": {"skipped": 1},
+        "Patient": {"created": 1, "skipped": 1},
+        "unknown": {"failed": 1, "skipped": 1},
+    }
+    assert [(Path(f.source).name, f.position) for f in failures] == [("requests.json", "entry 3")]
+
+
+async def test_a_data_set_carrying_two_versions_of_a_resource_is_stable_on_rerun(
+    tmp_path: Path,
+) -> None:
+    """A preliminary result in one file, its correction in a later one: the correction wins,
+    and neither a re-run nor re-sending the older file alone moves the resource back."""
+    preliminary = {**glucose("Patient/p1", 99), "id": "g1", "status": "preliminary"}
+    final = {**preliminary, "status": "final", "valueQuantity": {**preliminary["valueQuantity"], "value": 98}}  # fmt: skip
+    (tmp_path / "a.ndjson").write_text(json.dumps(preliminary))
+    (tmp_path / "b.ndjson").write_text(json.dumps(final))
+    first, failures, services = await run([tmp_path])
+    assert failures == []
+    assert dict(first.counts["Observation"]) == {"created": 1, "updated": 1}
+    store = services.store("Observation")
+    target = derived_id("Observation", "id", "g1")
+    assert (await store.current_document(target))["version_id"] == 2
+    again = await rerun(services, [tmp_path])
+    assert dict(again.counts["Observation"]) == {"unchanged": 2}
+    older_alone = await rerun(services, [tmp_path / "a.ndjson"])
+    assert dict(older_alone.counts["Observation"]) == {"unchanged": 1}
+    current = await store.current_document(target)
+    assert (current["version_id"], current["status"]) == (2, "final")
+
+
+async def test_one_resource_twice_in_one_batch_keeps_the_later_content(tmp_path: Path) -> None:
+    one = {**glucose("Patient/p1", 99), "id": "g2"}
+    lines = [json.dumps(one), json.dumps({**one, "status": "amended"})]
+    (tmp_path / "twice.ndjson").write_text("\n".join(lines))
+    dry, _, _ = await run([tmp_path], dry_run=True)
+    assert dict(dry.counts["Observation"]) == {"created": 1, "updated": 1}
+    report, failures, services = await run([tmp_path])
+    assert failures == []
+    assert dict(report.counts["Observation"]) == {"created": 1, "updated": 1}
+    stored = await services.store("Observation").collection.find_one({})
+    assert (stored["status"], stored["version_id"]) == ("amended", 2)
+
+
+async def test_a_patient_named_by_its_second_identifier_in_a_later_batch_is_the_same_record(
+    tmp_path: Path,
+) -> None:
+    """Batches get their ids ahead of their writing; every identifier of a patient seen in this
+    run names it, so a file that lists them in another order does not make a second one."""
+    both = [{"system": MRN, "value": "T-1"}, {"system": "http://national.example/id", "value": "N-1"}]  # fmt: skip
+    first = {"resourceType": "Patient", "identifier": both}
+    second = {"resourceType": "Patient", "identifier": both[::-1], "gender": "female"}
+    (tmp_path / "a.ndjson").write_text(json.dumps(first))
+    (tmp_path / "b.ndjson").write_text(json.dumps(second))
+    report, failures, services = await run([tmp_path])
+    assert failures == []
+    assert await services.store("Patient").collection.count_documents({}) == 1
+    assert dict(report.counts["Patient"]) == {"created": 1, "updated": 1}
+
+
+async def test_a_deferred_entry_keeps_the_references_of_its_own_bundle(tmp_path: Path) -> None:
+    """Retried at the end for its conditional reference, an Encounter still points at the
+    patient of its own Bundle (rewritten when it was first read)."""
+    urn = "urn:uuid:20000000-0000-4000-8000-000000000002"
+    encounter = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+                 "subject": {"reference": urn},
+                 "participant": [{"individual": {"reference": "Practitioner?identifier=http://npi|2"}}]}  # fmt: skip
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": urn, "resource": patient(None, "U-1")}, {"resource": encounter}]}  # fmt: skip
+    practitioner = {"resourceType": "Practitioner", "identifier": [{"system": "http://npi", "value": "2"}]}  # fmt: skip
+    (tmp_path / "a_bundle.json").write_text(json.dumps(bundle))
+    (tmp_path / "b_practitioners.ndjson").write_text(json.dumps(practitioner))
+    _, failures, services = await run([tmp_path])
+    assert failures == []
+    stored = await services.store("Encounter").collection.find_one({})
+    patient_doc = await services.store("Patient").collection.find_one({})
+    assert stored["subject"]["reference"] == f"Patient/{patient_doc['_id']}"

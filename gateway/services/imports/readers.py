@@ -36,6 +36,10 @@ GLOB_CHARACTERS = frozenset("*?[")
 _GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _CHUNK = 64 * 1024
+NO_RESOURCE = "Bundle entry has no resource."
+# A document or a message is a resource in its own right (bundle.html#document), kept whole;
+# the other Bundle types carry resources to import one by one.
+WHOLE_BUNDLES = frozenset({"document", "message"})
 # I/O failures, including a truncated or corrupt gzip stream, end the file with one error item.
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 
@@ -58,14 +62,16 @@ class Item:
 
     `position` is `"line 12"` (1-based physical line), `"entry 3"` (index into `Bundle.entry`),
     `"resource"` (a file holding one resource) or `"file"` (the file as a whole failed).
-    Exactly one of `resource` and `error` is set. `request` and `fullUrl` come from a Bundle
-    entry, set on error items too when the entry has them; `bundle_type` is `Bundle.type`.
+    Exactly one of `resource` and `error` is set. `request`, `response` and `fullUrl` come from
+    a Bundle entry, set on error items too when the entry has them; `bundle_type` is
+    `Bundle.type` (a document or message Bundle is one resource, not a container).
     """
 
     source: Path
     position: str
     resource: dict[str, Any] | None = None
     request: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None  # kept only on an entry without a resource
     full_url: str | None = None
     error: str | None = None
     bundle_type: str | None = None
@@ -264,7 +270,7 @@ def _document(path: Path) -> Iterator[Item]:
         return
     if header.not_object:
         yield Item(path, "file", error=f"File holds {header.not_object}, not a resource.")
-    elif header.resource_type == "Bundle":
+    elif header.resource_type == "Bundle" and header.bundle_type not in WHOLE_BUNDLES:
         yield from _bundle(path, header.bundle_type)
     else:
         yield from _resource(path)
@@ -302,6 +308,7 @@ def _entry_item(path: Path, index: int, entry: Any, bundle_type: str | None) -> 
         error = f"Bundle entry holds {_kind(entry)}, not an object."
         return Item(path, position, error=error, bundle_type=bundle_type)
     request = entry.get("request")
+    response = entry.get("response")
     full_url = entry.get("fullUrl")
     resource = entry.get("resource")
     return Item(
@@ -309,6 +316,7 @@ def _entry_item(path: Path, index: int, entry: Any, bundle_type: str | None) -> 
         position,
         resource=resource if isinstance(resource, dict) else None,
         request=request if isinstance(request, dict) else None,
+        response=response if isinstance(response, dict) and resource is None else None,
         full_url=full_url if isinstance(full_url, str) else None,
         error=None if isinstance(resource, dict) else _missing_resource(resource),
         bundle_type=bundle_type,
@@ -317,7 +325,7 @@ def _entry_item(path: Path, index: int, entry: Any, bundle_type: str | None) -> 
 
 def _missing_resource(resource: Any) -> str:
     if resource is None:
-        return "Bundle entry has no resource."
+        return NO_RESOURCE
     return f"Bundle entry resource is {_kind(resource)}, not an object."
 
 
