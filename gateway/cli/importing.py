@@ -9,6 +9,7 @@ so `fhir-gateway serve` in one terminal and `fhir-gateway import labs/` in anoth
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import time
 from collections.abc import Iterator
@@ -174,7 +175,10 @@ def render_summary(report: Report, seconds: float) -> None:
 
 def default_workers() -> int:
     """2 where there are 2 cores or more: measured best on 2 cores (bench/bench_import.py),
-    where the writing process and two preparing ones share the cores."""
+    where the writing process and two preparing ones share the cores. None where the platform
+    has no forkserver (Windows), which the workers start from."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return 0
     return 2 if (os.cpu_count() or 1) >= 2 else 0
 
 
