@@ -21,7 +21,7 @@ from gateway.errors import (
     PreconditionFailed,
     UnprocessableResource,
 )
-from gateway.services.store import ResourceStore, Version
+from gateway.services.store import ResourceStore, Version, same_content
 from gateway.services.unit import Unit
 from mappers.base import FhirJson
 from mappers.invariants import invariant_issues
@@ -154,8 +154,9 @@ async def update(
     record = accept(store, resource)
     current = await store.current_document(resource_id, unit)
     _check_precondition(store, resource_id, current, if_match)
-    if current is not None and store.says(current, resource):
-        return Written(store.to_version(current), created=False, changed=False)
+    served = store.to_version(current) if current is not None else None
+    if served is not None and same_content(served.resource or {}, resource):
+        return Written(served, created=False, changed=False)
     if current is None:
         latest = await store.latest_archived(resource_id, unit)
         next_version = latest.version_id + 1 if latest else 1
@@ -170,6 +171,7 @@ async def update(
         previous=current,
         method="PUT",
         unit=unit,
+        previous_version=served,
     )
     return Written(version, created=current is None)
 

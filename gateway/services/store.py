@@ -120,10 +120,6 @@ class ResourceStore:
         method = document.get("written_by", "PUT")
         return Version(self.resource_type, resource_id, version_id, updated, resource, method)
 
-    def says(self, document: dict[str, Any], resource: FhirJson) -> bool:
-        """Whether the stored `document` already says exactly `resource` (meta versions aside)."""
-        return same_content(self.to_version(document).resource or {}, resource)
-
     async def current_document(
         self, resource_id: str, unit: Unit | None = None
     ) -> dict[str, Any] | None:
@@ -138,7 +134,7 @@ class ResourceStore:
 
     async def latest_archived(self, resource_id: str, unit: Unit | None = None) -> Version | None:
         """The newest superseded version or deletion, if any."""
-        archived = await self._archived(resource_id, limit=1, unit=unit)
+        archived = await self.archived(resource_id, limit=1, unit=unit)
         return archived[0] if archived else None
 
     async def version(self, resource_id: str, version_id: int) -> Version | None:
@@ -152,11 +148,11 @@ class ResourceStore:
     async def versions(self, resource_id: str, *, limit: int) -> list[Version]:
         """Every version, newest first: the current one, then the archived ones."""
         current = await self.current(resource_id)
-        archived = await self._archived(resource_id, limit=limit)
+        archived = await self.archived(resource_id, limit=limit)
         versions = [current, *archived] if current else archived
         return versions[:limit]
 
-    async def _archived(
+    async def archived(
         self, resource_id: str, *, limit: int, unit: Unit | None = None
     ) -> list[Version]:
         query = {"resource_type": self.resource_type, "resource_id": resource_id}
@@ -174,8 +170,10 @@ class ResourceStore:
         previous: dict[str, Any] | None,
         method: str,
         unit: Unit | None = None,
+        previous_version: Version | None = None,
     ) -> Version:
-        """Store `record` (mapped from `resource`) as `version_id`, replacing `previous`.
+        """Store `record` (mapped from `resource`) as `version_id`, replacing `previous`
+        (`previous_version`: its served form, when the caller has made it already).
 
         The answer is `resource` with the new id and meta: the mapper returns exactly what it
         was given (tested over the corpus), so mapping the record back would give the same JSON.
@@ -191,7 +189,7 @@ class ResourceStore:
                 ) from error
             on_failure(unit, lambda: collection.delete_one(key))
         else:
-            await self._archive(self.to_version(previous), unit)
+            await self._archive(previous_version or self.to_version(previous), unit)
             result = await collection.replace_one(
                 {**key, "version_id": previous["version_id"]}, document, **options(unit)
             )

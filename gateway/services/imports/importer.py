@@ -317,7 +317,8 @@ class Importer:
         that carry two versions of one resource (a preliminary and a final result) changes
         nothing, and re-sending an old file does not undo a correction."""
         resource_type = entry.resource_type
-        if store.says(current, entry.resource) or await _held_before(store, entry):
+        stored = store.to_version(current).resource or {}
+        if same_content(stored, entry.resource) or await _held_before(store, entry):
             self.report.count(resource_type, "unchanged")
             return
         if not self.dry_run:
@@ -444,10 +445,8 @@ def _is_conditional(reference: str) -> bool:
 
 async def _held_before(store: Any, entry: _Pending) -> bool:
     """Whether a superseded version of the resource said exactly this."""
-    versions = await store.versions(entry.target, limit=PAST_VERSIONS)
-    return any(
-        same_content(v.resource, entry.resource) for v in versions[1:] if v.resource is not None
-    )
+    archived = await store.archived(entry.target, limit=PAST_VERSIONS)
+    return any(same_content(v.resource, entry.resource) for v in archived if v.resource is not None)
 
 
 def _fingerprint(resource: FhirJson) -> str:
