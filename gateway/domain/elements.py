@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from gateway.domain.time import FhirDateTime
+from gateway.jsonio import ExactNumber
 
 Json = dict[str, Any]
 CLINICIANS = ("Practitioner", "PractitionerRole")  # the resource types that name a clinician
@@ -65,7 +66,7 @@ class CodeableConcept(Element):
 
 
 class Quantity(Element):
-    value: float | int | None = None
+    value: ExactNumber | None = None
     comparator: str | None = None
     unit: str | None = None
     system: str | None = None

@@ -22,13 +22,14 @@ from gateway.domain.elements import (
     Reference,
 )
 from gateway.domain.time import FhirDateTime
+from gateway.jsonio import ExactNumber
 
 SIDE_EFFECT_URL = "http://fhir-gateway.org/fhir/StructureDefinition/medication-side-effect"
 
 
 class TimingRepeat(Element):
     frequency: int | None = None
-    period: float | int | None = None
+    period: ExactNumber | None = None
     periodUnit: str | None = None
 
 
@@ -60,7 +61,7 @@ class Dosage(Element):
 
 
 class Dose(BaseModel):
-    value: float | int | None = None
+    value: ExactNumber | None = None
     unit: str | None = None
 
 

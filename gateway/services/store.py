@@ -2,8 +2,9 @@
 collection per type), and every superseded version and deletion in one `history` collection.
 
 A create is one insert; an update or delete first archives the version it replaces. History
-entries keep the FHIR JSON as one compact blob (orjson bytes): it is only read back whole, and a
-blob costs neither MongoDB nor the embedded store a document walk.
+entries keep the FHIR JSON as one compact blob (orjson bytes, numbers as sent: gateway.jsonio):
+it is only read back whole, and a blob costs neither MongoDB nor the embedded store a document
+walk.
 
 Writes are guarded by the version they replace (`{_id, version_id}` in the filter), so two
 concurrent updates cannot both win: the loser sees no match and gets VersionConflict.
@@ -16,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from gateway.db import OwnedDocument
 from gateway.domain.base import FhirRecord
 from gateway.domain.time import format_instant
 from gateway.errors import VersionConflict
+from gateway.jsonio import dumps, loads
 from gateway.services.unit import Unit, on_failure, options
 from mappers.base import FhirJson, ResourceMapper
 
@@ -54,8 +55,9 @@ def with_meta(resource: FhirJson, resource_id: str, version_id: int, updated: da
 
 
 def same_content(one: FhirJson, other: FhirJson) -> bool:
-    """Whether two versions of a resource say the same, the server's meta aside."""
-    return _comparable(one) == _comparable(other)
+    """Whether two versions of a resource say the same, the server's meta aside. Numbers are
+    compared as written: `1.50` says more than `1.5` (datatypes.html#decimal)."""
+    return dumps(_comparable(one), sort_keys=True) == dumps(_comparable(other), sort_keys=True)
 
 
 def _comparable(resource: FhirJson) -> FhirJson:
@@ -249,7 +251,7 @@ class ResourceStore:
             "method": version.method,
         }
         if version.resource is not None:
-            entry["resource"] = orjson.dumps(version.resource)
+            entry["resource"] = dumps(version.resource)
         history = self.history
         try:
             await history.insert_one(entry, **options(unit))
@@ -265,6 +267,6 @@ def _history_version(document: dict[str, Any]) -> Version:
         document["resource_id"],
         document["version_id"],
         document["last_updated"],
-        orjson.loads(stored) if stored is not None else None,
+        loads(stored) if stored is not None else None,
         document["method"],
     )
