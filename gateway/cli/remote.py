@@ -17,6 +17,7 @@ import orjson
 from rich.console import Console
 
 from gateway.errors import Issue
+from gateway.jsonio import dumps
 from gateway.services.imports.importer import (
     Failure,
     Report,
@@ -126,7 +127,7 @@ def _send(
     ]}  # fmt: skip
     if not entries:
         return []
-    response = client.post(base, content=orjson.dumps(bundle))
+    response = client.post(base, content=dumps(bundle))
     if response.status_code != 200:
         for item, _, resource in entries:
             _fail(report, sink, item, str(resource.get("resourceType")), response.text[:500])

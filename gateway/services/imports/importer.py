@@ -21,11 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import orjson
-
 from gateway.db import OwnedDocument
 from gateway.domain.time import utc_now
 from gateway.errors import GatewayError, Issue
+from gateway.jsonio import deep_copy, dumps
 from gateway.services import conditional, resources
 from gateway.services.context import Services
 from gateway.services.imports.preparation import Prepared, Preparer
@@ -451,13 +450,13 @@ async def _held_before(store: Any, entry: _Pending) -> bool:
 
 def _fingerprint(resource: FhirJson) -> str:
     body = {k: v for k, v in resource.items() if k not in ("id", "meta")}
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(dumps(body, sort_keys=True)).hexdigest()
 
 
 def rewritten(resource: FhirJson, urls: dict[str, str], keep_ids: bool) -> FhirJson:
     """References to fullUrls of the same batch, and `Type/id` source references, as the ids
     those resources get; a copy, the item stays as read."""
-    copy: FhirJson = orjson.loads(orjson.dumps(resource))
+    copy: FhirJson = deep_copy(resource)
     _rewrite_references(_own_holders(copy), urls, keep_ids)
     return copy
 
