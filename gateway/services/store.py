@@ -19,7 +19,7 @@ from typing import Any
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from gateway.db import OwnedDocument
+from gateway.db import OwnedDocument, bson_numbers, reads_exact_decimals
 from gateway.domain.base import FhirRecord
 from gateway.domain.time import format_instant
 from gateway.errors import VersionConflict
@@ -112,6 +112,7 @@ class ResourceStore:
         self.collection = collection
         self.history = history
         self.indexer = indexer or (lambda document: {})
+        self.decimal128 = reads_exact_decimals(collection)  # MongoDB: see gateway.db
 
     def to_version(self, document: dict[str, Any]) -> Version:
         """The served form of a stored document."""
@@ -180,7 +181,7 @@ class ResourceStore:
         The answer is `resource` with the new id and meta: the mapper returns exactly what it
         was given (tested over the corpus), so mapping the record back would give the same JSON.
         """
-        document = self.document(record, resource_id, version_id, updated, method)
+        document = self.storable(self.document(record, resource_id, version_id, updated, method))
         collection, key = self.collection, {"_id": resource_id}
         if previous is None:
             try:
@@ -209,10 +210,15 @@ class ResourceStore:
         """The stored form of a record: domain fields, service fields, search index."""
         return stored_document(record, self.indexer, resource_id, version_id, updated, method)
 
+    def storable(self, document: OwnedDocument) -> OwnedDocument:
+        """`document` as the collection takes it: on MongoDB, ExactDecimals as Decimal128."""
+        return bson_numbers(document) if self.decimal128 else document
+
     async def insert_many(self, documents: list[OwnedDocument]) -> set[str]:
         """Bulk create (unordered): the ids stored; one that already exists is skipped."""
         if not documents:
             return set()
+        documents = [self.storable(document) for document in documents]
         try:
             await self.collection.insert_many(documents, ordered=False)
         except BulkWriteError as error:
