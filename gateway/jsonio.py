@@ -67,8 +67,8 @@ def _keep_exact(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     return value if type(value) is ExactDecimal else handler(value)
 
 
-# The type of every numeric field of the domain models (FHIR decimal, and integers where R4
-# allows either): a float, an int, or an ExactDecimal kept as it is.
+# The type of every decimal field of the domain models: an int or a float as JSON gave it, or
+# an ExactDecimal kept as it is.
 ExactNumber = Annotated[float | int, WrapValidator(_keep_exact)]
 
 
@@ -167,10 +167,11 @@ def _where_orjson_refused(raw: bytes, refused: orjson.JSONDecodeError) -> Any:
 
 
 def _exact(text: str) -> Any:
+    """The value of `text`, each number as `loads` makes it: the slower parse."""
     try:
         return json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_reject_constant)
     except RecursionError:
-        raise ValueError("JSON nested too deeply.") from None
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _float(text: str) -> float:
