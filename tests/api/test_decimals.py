@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 
+from tests.api.test_bulk_export import kick_off, manifest_of
 from tests.api.test_errors import issue, outcome
 
 NUMBERS = [
@@ -129,6 +130,26 @@ async def test_bundle_responses_and_what_they_stored_keep_the_number(
 
     assert (answer.status_code, numbers(answer)) == (200, [number] * 9)
     assert [numbers(r) for r in stored] == [[number] * 6, [number] * 3]
+
+
+async def test_bulk_export_files_hold_every_number_as_sent(api: AsyncClient) -> None:
+    for number in NUMBERS:
+        await create(api, text(OBSERVATION, number))
+        await create(api, text(INVOICE, number))
+
+    manifest = await manifest_of(api, await kick_off(api, _type="Observation,Invoice"))
+    files = {
+        item["type"]: await api.get(item["url"].removeprefix("http://test/fhir"))
+        for item in manifest["output"]
+    }
+
+    assert sorted(files) == ["Invoice", "Observation"]
+    for kind, response in files.items():
+        per_line = [
+            [found.decode() for found in _NUMBER_AT.findall(line)]
+            for line in response.content.splitlines()
+        ]
+        assert sorted(per_line) == sorted([number] * PLACES[kind] for number in NUMBERS)
 
 
 @pytest.mark.parametrize(
