@@ -2,14 +2,18 @@
 
 A transaction runs its planned entries DELETE, POST, PUT, GET in one unit of work
 (gateway.services.unit): the first failure undoes every write and fails the Bundle. A batch
-runs each entry alone, as the interaction it names, and reports each.
+runs each entry alone, as the interaction it names, and whatever happens to one entry is that
+entry's answer: a client error its 4xx, anything unexpected a logged 500 for it alone, so the
+batch-response always says exactly which entries were stored.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from urllib.parse import parse_qsl
 
-from gateway.errors import GatewayError, InvalidRequest, MethodNotAllowed, VersionConflict
+from gateway.errors import GatewayError, InvalidRequest, Issue, MethodNotAllowed, VersionConflict
 from gateway.search.request import parse
 from gateway.services import conditional, resources
 from gateway.services.context import Services
@@ -18,6 +22,8 @@ from gateway.services.transaction.entries import ORDER, Entry, EntryFailed, Outc
 from gateway.services.transaction.plan import resolve_references
 from gateway.services.unit import Unit, atomic
 from mappers.outcome import operation_outcome
+
+log = logging.getLogger(__name__)
 
 
 async def run_transaction(
@@ -48,6 +54,11 @@ async def _batch_entry(services: Services, entry: Entry, base_urls: tuple[str, .
         return await _execute(services, entry, base_urls, None)
     except GatewayError as error:
         return Outcome.failed(error.status, error.issues)
+    except Exception:  # a fault of ours: this entry's 500, never the whole batch's
+        incident = uuid.uuid4().hex[:12]
+        log.exception("Unexpected error %s in batch entry %d", incident, entry.index)
+        text = f"Internal error (incident `{incident}`); it has been logged."
+        return Outcome.failed(500, [Issue(text, code="exception", severity="fatal")])
 
 
 async def _execute(

@@ -1,7 +1,7 @@
 """A transaction or batch Bundle as its entries (https://hl7.org/fhir/R4/bundle.html).
 
 Everything that makes the Bundle unprocessable is found here, before any entry runs: the
-Bundle's type and each entry's request.
+Bundle's type, each entry's request, and invariant bdl-7.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def parse_bundle(
     if len(raw) > max_entries:
         raise PayloadTooLarge(f"The Bundle has {len(raw)} entries; the limit is {max_entries}.")
     entries = [_entry(i, e, base_urls) for i, e in enumerate(raw)]
+    _check_unique_full_urls(entries)
     return kind, entries
 
 
@@ -81,3 +82,24 @@ def _check_strings(where: str, elements: dict[str, Any]) -> None:
     for name, value in elements.items():
         if value is not None and not isinstance(value, str):
             raise InvalidRequest(f"{where}.{name} must be a string.", expression=f"{where}.{name}")
+
+
+def _check_unique_full_urls(entries: list[Entry]) -> None:
+    """bdl-7: "FullUrl must be unique in a bundle, or else entries with the same fullUrl must
+    have different meta.versionId (except in history bundles)" (bundle.html#invariants).
+    Two entries claiming one fullUrl would make every reference to it ambiguous."""
+    seen: dict[tuple[str, Any], int] = {}
+    for entry in entries:
+        if entry.full_url is None:
+            continue
+        meta = (entry.resource or {}).get("meta")
+        version = meta.get("versionId") if isinstance(meta, dict) else None
+        key = (entry.full_url, version if isinstance(version, str) else None)
+        first = seen.setdefault(key, entry.index)
+        if first != entry.index:
+            where = f"Bundle.entry[{entry.index}].fullUrl"
+            raise InvalidRequest(
+                f"{where} `{entry.full_url}` is also the fullUrl of Bundle.entry[{first}]; "
+                "fullUrls must be unique in a Bundle unless their meta.versionId differ (bdl-7).",
+                expression=where,
+            )
