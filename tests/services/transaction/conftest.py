@@ -10,11 +10,11 @@ import pytest
 from gateway.services.context import Services, open_services
 from gateway.services.transaction.entries import Entry
 from gateway.services.transaction.parse import parse_bundle
+from mappers.base import FhirJson
 from tests.conftest import make_settings
 
 BASE = "http://test/fhir"
 MRN = "http://clinic.example/mrn"
-Json = dict[str, Any]
 
 
 @pytest.fixture
@@ -25,11 +25,11 @@ async def services() -> AsyncIterator[Services]:
     opened.close()
 
 
-def patient(mrn: str, **fields: Any) -> Json:
+def patient(mrn: str, **fields: Any) -> FhirJson:
     return {"resourceType": "Patient", "identifier": [{"system": MRN, "value": mrn}], **fields}
 
 
-def weight(subject: str) -> Json:
+def weight(subject: str) -> FhirJson:
     return {
         "resourceType": "Observation",
         "status": "final",
@@ -38,9 +38,9 @@ def weight(subject: str) -> Json:
     }
 
 
-def entry(method: str, url: str, resource: Json | None = None, *, full_url: str | None = None,
-          **request: str) -> Json:  # fmt: skip
-    result: Json = {"request": {"method": method, "url": url, **request}}
+def entry(method: str, url: str, resource: FhirJson | None = None, *, full_url: str | None = None,
+          **request: str) -> FhirJson:  # fmt: skip
+    result: FhirJson = {"request": {"method": method, "url": url, **request}}
     if resource is not None:
         result["resource"] = resource
     if full_url is not None:
@@ -48,6 +48,6 @@ def entry(method: str, url: str, resource: Json | None = None, *, full_url: str 
     return result
 
 
-def parsed(*entries: Json, kind: str = "transaction") -> list[Entry]:
+def parsed(*entries: FhirJson, kind: str = "transaction") -> list[Entry]:
     bundle = {"resourceType": "Bundle", "type": kind, "entry": list(entries)}
     return parse_bundle(bundle, max_entries=100, base_urls=(BASE,))[1]
