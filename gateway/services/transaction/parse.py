@@ -88,7 +88,7 @@ def _check_unique_full_urls(entries: list[Entry]) -> None:
     """bdl-7: "FullUrl must be unique in a bundle, or else entries with the same fullUrl must
     have different meta.versionId (except in history bundles)" (bundle.html#invariants).
     Two entries claiming one fullUrl would make every reference to it ambiguous."""
-    seen: dict[tuple[str, Any], int] = {}
+    seen: dict[tuple[str, str | None], int] = {}
     for entry in entries:
         if entry.full_url is None:
             continue
