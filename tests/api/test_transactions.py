@@ -782,6 +782,74 @@ async def test_batch_entries_succeed_or_fail_each_on_their_own(api: AsyncClient)
     assert await total(api, "Patient", f"identifier={MRN}|B-2") == 0
 
 
+async def test_a_failure_of_ours_in_one_batch_entry_is_that_entrys_500_alone(
+    api: AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The entries before and after the failing one are stored and say so; the failing one
+    stored nothing, answers 500 with an incident id, and the incident is logged."""
+    original = ResourceStore.write
+
+    async def failing_write(self: ResourceStore, *args: Any, **kwargs: Any) -> Any:
+        if kwargs["resource_id"] == "p-fault":
+            raise RuntimeError("injected failure")
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ResourceStore, "write", failing_write)
+    answer = await transact(
+        api,
+        bundle(
+            entry("PUT", "Patient/p-before", patient("F-1", id="p-before")),
+            entry("PUT", "Patient/p-fault", patient("F-2", id="p-fault")),
+            entry("PUT", "Patient/p-after", patient("F-3", id="p-after")),
+            kind="batch",
+        ),
+    )
+    before, after = await read(api, "Patient/p-before"), await read(api, "Patient/p-after")
+    failed = answer["entry"][1]["response"]
+    [fatal] = failed["outcome"]["issue"]
+    incident = fatal["diagnostics"].split("`")[1]
+    assert answer["entry"] == [
+        answered(before, "201 Created"),
+        {
+            "response": {
+                "status": "500 Internal Server Error",
+                "outcome": outcome(
+                    issue(
+                        "exception",
+                        f"Internal error (incident `{incident}`); it has been logged.",
+                        severity="fatal",
+                    )
+                ),
+            }
+        },
+        answered(after, "201 Created"),
+    ]
+    assert (await api.get("/Patient/p-fault")).status_code == 404
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert incident in logged.getMessage()
+    assert "injected failure" in (logged.exc_text or "")
+
+
+async def test_batch_entries_may_share_a_full_url_with_different_versions(
+    api: AsyncClient,
+) -> None:
+    """bdl-7 allows one fullUrl twice when the entries' meta.versionId differ."""
+    url = f"{BASE}/Patient/p-v"
+    answer = await transact(
+        api,
+        bundle(
+            entry("PUT", "Patient/p-v", patient("V-1", id="p-v", meta={"versionId": "1"}),
+                  full_url=url),
+            entry("PUT", "Patient/p-v", patient("V-1", id="p-v", active=True,
+                                                meta={"versionId": "2"}), full_url=url),
+            kind="batch",
+        ),
+    )  # fmt: skip
+    current = await read(api, "Patient/p-v")
+    assert [e["response"]["status"] for e in answer["entry"]] == ["201 Created", "200 OK"]
+    assert (current["meta"]["versionId"], current["active"]) == ("2", True)
+
+
 # --- Prefer ----------------------------------------------------------------------------------------
 
 
@@ -869,6 +937,51 @@ def _refused(diagnostics: str, expression: str | None = None, code: str = "inval
             400,
             _refused("Bundle.entry[1] (POST) needs a resource.", "Bundle.entry[1].resource"),
             id="post-without-resource",
+        ),
+        pytest.param(
+            bundle(entry("GET", "Patient"), {**entry("GET", "Patient/p-1"), "resource": "x"}),
+            400,
+            _refused("Bundle.entry[1].resource must be a JSON object.", "Bundle.entry[1].resource"),
+            id="resource-not-an-object",
+        ),
+        pytest.param(
+            bundle({**entry("POST", "Patient", PATIENT), "fullUrl": {"urn": "x"}}),
+            400,
+            _refused("Bundle.entry[0].fullUrl must be a string.", "Bundle.entry[0].fullUrl"),
+            id="full-url-not-a-string",
+        ),
+        pytest.param(
+            bundle(
+                {
+                    **entry("POST", "Patient", PATIENT),
+                    "request": {"method": "POST", "url": "Patient", "ifNoneExist": 7},
+                }
+            ),
+            400,
+            _refused(
+                "Bundle.entry[0].request.ifNoneExist must be a string.",
+                "Bundle.entry[0].request.ifNoneExist",
+            ),
+            id="if-none-exist-not-a-string",
+        ),
+        *(
+            pytest.param(
+                bundle(
+                    entry("POST", "Patient", patient("U-1"), full_url="urn:uuid:same"),
+                    entry("POST", "Observation", WEIGHT),
+                    entry("POST", "Patient", patient("U-2"), full_url="urn:uuid:same"),
+                    kind=kind,
+                ),
+                400,
+                _refused(
+                    "Bundle.entry[2].fullUrl `urn:uuid:same` is also the fullUrl of "
+                    "Bundle.entry[0]; fullUrls must be unique in a Bundle unless their "
+                    "meta.versionId differ (bdl-7).",
+                    "Bundle.entry[2].fullUrl",
+                ),
+                id=f"{kind}-full-url-twice",
+            )
+            for kind in ("transaction", "batch")
         ),
         pytest.param(
             bundle(entry("PATCH", "Patient/p-1", {"resourceType": "Parameters"})),
