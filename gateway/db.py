@@ -10,18 +10,13 @@ import logging
 from typing import Any
 
 from gateway.settings import Settings
+from gateway.store.collection import OwnedDocument
+
+# Transitional: the importer (being split on another branch) imports OwnedDocument from here;
+# once it imports gateway.store.collection, drop this re-export.
+__all__ = ["OwnedDocument", "make_client"]
 
 log = logging.getLogger(__name__)
-
-
-class OwnedDocument(dict[str, Any]):
-    """A document built for one insert and not touched by its writer afterwards, sharing no
-    container with anything else, its datetimes naive UTC at millisecond precision.
-
-    The embedded store keeps such a document as it is instead of deep-copying it, as mongomock
-    does with every insert to protect callers that go on mutating; MongoDB stores bytes and
-    needs no such promise.
-    """
 
 
 def make_client(settings: Settings) -> Any:

@@ -1,56 +1,9 @@
-"""Units of work: a group of writes that all happen or none do (http.html#transaction).
+"""Transitional: units of work moved to `gateway.store.unit`, beside the writes they group.
 
-On MongoDB a unit is a multi-document transaction (the compose file runs a replica set for it).
-The embedded store has no transactions: a unit there records how to undo each write and, if
-the group fails, undoes them newest first. Nothing else runs in between, because the embedded
-store's calls never yield to the event loop.
+Kept only so that `gateway.services.transaction` (being split on another branch) imports
+unchanged; once it imports `gateway.store.unit`, delete this module.
 """
 
-from __future__ import annotations
+from gateway.store.unit import Unit, atomic
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
-
-Undo = Callable[[], Awaitable[Any]]
-
-
-@dataclass(slots=True)
-class Unit:
-    session: Any | None = None  # a Motor session inside a transaction, on MongoDB
-    undo: list[Undo] | None = None  # how to take back each write, on the embedded store
-
-    @property
-    def options(self) -> dict[str, Any]:
-        """Keyword arguments for every Motor call made within the unit."""
-        return {"session": self.session} if self.session is not None else {}
-
-    def on_failure(self, undo: Undo) -> None:
-        if self.undo is not None:
-            self.undo.append(undo)
-
-
-def options(unit: Unit | None) -> dict[str, Any]:
-    return unit.options if unit is not None else {}
-
-
-def on_failure(unit: Unit | None, undo: Undo) -> None:
-    if unit is not None:
-        unit.on_failure(undo)
-
-
-@asynccontextmanager
-async def atomic(client: Any, *, embedded: bool) -> AsyncIterator[Unit]:
-    """All writes made with the yielded unit persist together, or none does."""
-    if embedded:
-        unit = Unit(undo=[])
-        try:
-            yield unit
-        except BaseException:
-            for undo in reversed(unit.undo or []):
-                await undo()
-            raise
-        return
-    async with await client.start_session() as session, session.start_transaction():
-        yield Unit(session=session)
+__all__ = ["Unit", "atomic"]

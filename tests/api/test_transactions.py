@@ -17,7 +17,8 @@ from httpx import AsyncClient
 from gateway.domain.time import utc_now
 from gateway.errors import VersionConflict
 from gateway.services import conditional
-from gateway.services.store import ResourceStore
+from gateway.store.claims import Claim
+from gateway.store.repository import ResourceStore
 from tests.api.test_errors import issue, outcome
 from tests.api.test_resources import PATIENT, WEIGHT
 from tests.conftest import api_client, make_settings
@@ -656,8 +657,8 @@ async def test_a_failure_in_the_middle_of_the_writes_undoes_every_write(
     async def failing_write(self: ResourceStore, *args: Any, **kwargs: Any) -> Any:
         writes.append(f"{self.resource_type}/{kwargs['resource_id']}")
         if len(writes) == 4:
-            patients = services.store("Patient").collection
-            gone_at_failure.append(await patients.find_one({"_id": "p-gone"}))
+            patients = services.store("Patient")
+            gone_at_failure.append(await patients.current_document("p-gone"))
             raise error("injected failure")
         return await original(self, *args, **kwargs)
 
@@ -1147,14 +1148,9 @@ async def test_a_transaction_meeting_a_held_claim_fails_at_once_and_stays_isolat
     async with client as api:
         services = client.app.state.services
         criteria = f"identifier={MRN}|I-1"
-        keys = services.client[services.settings.mongodb_database][conditional.KEYS]
-        await keys.insert_one(  # a conditional create of the same patient is under way elsewhere
-            {
-                "_id": f"Patient?{conditional._canonical(criteria)}",
-                "resource_id": "elsewhere",
-                "claimed": utc_now(),
-            }
-        )
+        key = f"Patient?{conditional._canonical(criteria)}"
+        # a conditional create of the same patient is under way elsewhere
+        assert await services.claims.take(Claim(key, "elsewhere", utc_now()))
         original = await put(api, "p-iso", patient("I-0"))
         waiting = asyncio.create_task(
             api.post(
