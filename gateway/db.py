@@ -10,11 +10,6 @@ import logging
 from typing import Any
 
 from gateway.settings import Settings
-from gateway.store.collection import OwnedDocument
-
-# Transitional: the importer (being split on another branch) imports OwnedDocument from here;
-# once it imports gateway.store.collection, drop this re-export.
-__all__ = ["OwnedDocument", "make_client"]
 
 log = logging.getLogger(__name__)
 

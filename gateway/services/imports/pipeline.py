@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.db import OwnedDocument
 from gateway.domain.time import utc_now
 from gateway.errors import GatewayError, Issue
 from gateway.services import conditional, resources
@@ -29,7 +28,9 @@ from gateway.services.imports.identity import Identities, kept_type, reported_ty
 from gateway.services.imports.preparation import Prepared, Preparer
 from gateway.services.imports.readers import Item
 from gateway.services.imports.report import Failure, Report
-from gateway.services.store import same_content
+from gateway.store.collection import OwnedDocument
+from gateway.store.repository import ResourceStore
+from gateway.store.versions import same_content
 from mappers.base import FhirJson
 from mappers.references import is_conditional
 
@@ -226,10 +227,7 @@ class Importer:
         for entry in entries:
             if first.setdefault(entry.target, entry) is not entry:
                 repeated.append(entry)
-        existing = {
-            d["_id"]: d
-            for d in await store.collection.find({"_id": {"$in": list(first)}}).to_list(None)
-        }
+        existing = {d["_id"]: d for d in await store.current_documents(list(first))}
         creates = []
         for target, entry in first.items():
             if target in existing:
@@ -249,7 +247,9 @@ class Importer:
                 same = same_content(first[entry.target].resource, entry.resource)
                 self.report.count(resource_type, "unchanged" if same else "updated")
 
-    async def _write_existing(self, store: Any, entry: _Pending, current: dict[str, Any]) -> None:
+    async def _write_existing(
+        self, store: ResourceStore, entry: _Pending, current: dict[str, Any]
+    ) -> None:
         """Update a stored resource, unless it holds this content now or held it before: an
         import never moves a resource back to a version it superseded, so re-running files
         that carry two versions of one resource (a preliminary and a final result) changes
@@ -282,7 +282,7 @@ def _unresolved(error: GatewayError) -> bool:
     return any(issue.details_code == "MSG_CONDITIONAL_REFERENCE" for issue in error.issues)
 
 
-async def _held_before(store: Any, entry: _Pending) -> bool:
+async def _held_before(store: ResourceStore, entry: _Pending) -> bool:
     """Whether a superseded version of the resource said exactly this."""
     archived = await store.archived(entry.target, limit=PAST_VERSIONS)
     return any(same_content(v.resource, entry.resource) for v in archived if v.resource is not None)

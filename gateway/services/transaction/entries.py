@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from gateway.errors import GatewayError, Issue
-from gateway.services.store import Version
+from gateway.store.versions import Version
 from mappers.base import FhirJson
 from mappers.outcome import operation_outcome
 

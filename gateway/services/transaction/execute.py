@@ -1,7 +1,7 @@
 """Running a Bundle's entries (https://hl7.org/fhir/R4/http.html#transaction).
 
 A transaction runs its planned entries DELETE, POST, PUT, GET in one unit of work
-(gateway.services.unit): the first failure undoes every write and fails the Bundle. A batch
+(gateway.store.unit): the first failure undoes every write and fails the Bundle. A batch
 runs each entry alone, as the interaction it names, and whatever happens to one entry is that
 entry's answer: a client error its 4xx, anything unexpected a logged 500 for it alone, so the
 batch-response always says exactly which entries were stored.
@@ -20,7 +20,7 @@ from gateway.services.context import Services
 from gateway.services.searchset import searchset
 from gateway.services.transaction.entries import ORDER, Entry, EntryFailed, Outcome
 from gateway.services.transaction.plan import resolve_references
-from gateway.services.unit import Unit, atomic
+from gateway.store.unit import Unit, atomic
 from mappers.outcome import operation_outcome
 
 log = logging.getLogger(__name__)

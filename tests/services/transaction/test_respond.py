@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gateway.errors import Issue
-from gateway.services.store import Version
 from gateway.services.transaction.entries import Outcome
 from gateway.services.transaction.respond import response
+from gateway.store.versions import Version
 from mappers.outcome import operation_outcome
 from tests.services.transaction.conftest import BASE, patient
 
