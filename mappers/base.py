@@ -1,38 +1,36 @@
-"""One mapper interface for every resource type: FHIR JSON <-> record.
+"""One mapper mechanism for every resource type: FHIR JSON <-> domain record.
 
-A record's typed fields carry the FHIR element name as alias; `from_fhir` takes those elements
-into the typed fields and keeps every other element verbatim in `fhir_rest`; `to_fhir` puts
-both back, so `to_fhir(from_fhir(r)) == r` for any valid `r` without `id` and version meta.
-The service layer owns `id`, `meta.versionId` and `meta.lastUpdated`.
+A mapper module declares its record's FHIR names (`FhirNames` per model, mappers/schema.py) and
+a function computing the record's derived views; `record_mapper` makes the `ResourceMapper`.
+`from_fhir` validates the named elements into the record's typed fields, keeps every other
+element verbatim in `fhir_rest` and derives the views; `to_fhir` writes the typed fields back
+under their FHIR names beside `fhir_rest`, views left out, in StructureDefinition element
+order. So `to_fhir(from_fhir(r)) == r` for any valid `r` without `id` and version meta: the
+service layer owns `id`, `meta.versionId` and `meta.lastUpdated`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import ValidationError
+from pydantic_core import ValidationError
 
 import fhir_profiles
 from gateway.domain.base import FhirRecord
 from gateway.errors import InvalidResource, Issue
+from mappers.schema import NameTable, TextTable, fhir_serializer, fhir_validator
 
 FhirJson = dict[str, Any]
 SERVICE_META = ("versionId", "lastUpdated")
-FHIR_CONTEXT = {"fhir": True}
-
-
-class Derivable(Protocol):
-    def derive(self) -> None: ...
-
 
 R = TypeVar("R", bound=FhirRecord)
 
 
 @dataclass(frozen=True, slots=True)
 class ResourceMapper(Generic[R]):
-    """The translation of one resource type; build it with `domain_mapper`."""
+    """The translation of one resource type; build it with `record_mapper`."""
 
     resource_type: str
     record_type: type[R]
@@ -40,15 +38,19 @@ class ResourceMapper(Generic[R]):
     from_fhir: Callable[[FhirJson], R]
 
 
-def domain_mapper(resource_type: str, record_type: type[R]) -> ResourceMapper[R]:
-    """The mapper of a record type whose typed fields are aliased by FHIR element name."""
-    derived = record_type.derived_fields
-    modelled = {
-        field.alias or name
-        for name, field in record_type.model_fields.items()
-        if name != "fhir_rest" and name not in derived
-    }
-    excluded = {"fhir_rest", *derived}
+def record_mapper(
+    resource_type: str,
+    record_type: type[R],
+    *,
+    names: NameTable,
+    texts: TextTable,
+    derive: Callable[[R], None] | None = None,
+) -> ResourceMapper[R]:
+    """The mapper of `record_type`, whose models `names` and `texts` cover (checked here);
+    `derive` sets the record's derived views from its other fields."""
+    validator = fhir_validator(record_type, names, texts)
+    serializer = fhir_serializer(record_type, names, texts)
+    modelled = frozenset(names[record_type].fields.values())
     order = _element_order(resource_type)
 
     def from_fhir(resource: FhirJson) -> R:
@@ -61,8 +63,9 @@ def domain_mapper(resource_type: str, record_type: type[R]) -> ResourceMapper[R]
         meta = {k: v for k, v in rest.pop("meta", {}).items() if k not in SERVICE_META}
         if meta:
             rest["meta"] = meta
+        typed["fhir_rest"] = rest
         try:
-            record = record_type.model_validate({**typed, "fhir_rest": rest})
+            record: R = validator.validate_python(typed)
         except ValidationError as error:
             raise InvalidResource(
                 f"{resource_type} could not be mapped.",
@@ -71,15 +74,12 @@ def domain_mapper(resource_type: str, record_type: type[R]) -> ResourceMapper[R]
                     for e in error.errors(include_url=False)
                 ],
             ) from error
-        derive: Callable[[], None] | None = getattr(record, "derive", None)
         if derive is not None:
-            derive()
+            derive(record)
         return record
 
     def to_fhir(record: R) -> FhirJson:
-        typed = record.model_dump(
-            by_alias=True, exclude_none=True, exclude=excluded, context=FHIR_CONTEXT
-        )
+        typed = serializer.to_python(record, by_alias=True, exclude_none=True)
         merged = {**record.fhir_rest, **typed}
         ordered = sorted(merged, key=lambda key: order.get(key.lstrip("_"), len(order)))
         return {"resourceType": resource_type, **{key: merged[key] for key in ordered}}

@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fhir_profiles
-from gateway.domain.observation import INTERPRETATION, ObservationRecord
+from gateway.domain.observation import ObservationRecord
 from gateway.domain.patient import PatientRecord
+from mappers.observation import INTERPRETATION
 from mappers.observation import MAPPER as OBSERVATION
 from mappers.patient import MAPPER as PATIENT
 from mappers.r4 import validate
