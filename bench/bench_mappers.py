@@ -1,8 +1,9 @@
 """Mapper cost per resource on the demo data: the create path and the read path, per type.
 
 - `from_fhir + to_fhir`: FHIR JSON -> record (derived views included) -> FHIR JSON.
-- `document -> FHIR`: the read path of `ResourceStore.to_version`, a stored document (domain
-  fields, service fields, search index) validated as the record type and mapped to FHIR.
+- `doc->FHIR`: the read path of `ResourceStore.to_version`, a stored document (domain fields,
+  service fields, search index) validated as the record type and mapped to FHIR.
+- `direct`: the same document to the same FHIR by `document_to_fhir`, without the record.
 
 Prints microseconds per resource (the best of several rounds) for each of the four types; run
 it on two branches to compare them. Run: `.venv/bin/python -m bench.bench_mappers [--rounds N]`.
@@ -50,8 +51,9 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=5)
     rounds = parser.parse_args().rounds
     resources = generate(patients=parser.parse_args().patients)
-    print(f"{'type':<22}{'count':>6}{'from+to µs':>12}{'doc->FHIR µs':>14}")
-    totals = [0.0, 0.0, 0]
+    print(f"{'type':<22}{'count':>6}{'from+to µs':>12}{'doc->FHIR µs':>14}{'direct µs':>11}")
+    totals = [0.0, 0.0, 0.0]
+    count = 0
     for resource_type, mapper in MAPPERS.items():
         batch = [r for r in resources if r["resourceType"] == resource_type]
         documents = [stored(resource_type, r) for r in batch]
@@ -64,14 +66,22 @@ def main() -> None:
             for document in documents:
                 mapper.to_fhir(mapper.record_type.model_validate(document))
 
-        create_us = per_resource(create, len(batch), rounds=rounds)
-        read_us = per_resource(read, len(documents), rounds=rounds)
-        totals[0] += create_us * len(batch)
-        totals[1] += read_us * len(batch)
-        totals[2] += len(batch)
-        print(f"{resource_type:<22}{len(batch):>6}{create_us:>12.1f}{read_us:>14.1f}")
-    count = int(totals[2])
-    print(f"{'all (weighted)':<22}{count:>6}{totals[0] / count:>12.1f}{totals[1] / count:>14.1f}")
+        def direct(documents: list[Json] = documents, mapper: Any = mapper) -> None:
+            for document in documents:
+                mapper.document_to_fhir(document)
+
+        figures = [per_resource(run, len(batch), rounds=rounds) for run in (create, read, direct)]
+        totals = [
+            total + figure * len(batch) for total, figure in zip(totals, figures, strict=True)
+        ]
+        count += len(batch)
+        print(f"{resource_type:<22}{len(batch):>6}" + _columns(figures))
+    print(f"{'all (weighted)':<22}{count:>6}" + _columns([total / count for total in totals]))
+
+
+def _columns(figures: list[float]) -> str:
+    create, read, direct = figures
+    return f"{create:>12.1f}{read:>14.1f}{direct:>11.1f}"
 
 
 if __name__ == "__main__":

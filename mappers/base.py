@@ -20,7 +20,8 @@ from pydantic_core import ValidationError
 import fhir_profiles
 from gateway.domain.base import FhirRecord
 from gateway.errors import InvalidResource, Issue
-from mappers.schema import NameTable, TextTable, fhir_serializer, fhir_validator
+from mappers.names import NameTable, TextTable
+from mappers.schema import document_reader, fhir_serializer, fhir_validator
 
 FhirJson = dict[str, Any]
 SERVICE_META = ("versionId", "lastUpdated")
@@ -30,12 +31,18 @@ R = TypeVar("R", bound=FhirRecord)
 
 @dataclass(frozen=True, slots=True)
 class ResourceMapper(Generic[R]):
-    """The translation of one resource type; build it with `record_mapper`."""
+    """The translation of one resource type; build it with `record_mapper`.
+
+    `document_to_fhir(document)` equals `to_fhir(record_type.model_validate(document))` for a
+    stored document (the record's `model_dump(exclude_none=True)` beside service fields and
+    index), without building the record: the read path's shortcut, about three times faster.
+    """
 
     resource_type: str
     record_type: type[R]
     to_fhir: Callable[[R], FhirJson]
     from_fhir: Callable[[FhirJson], R]
+    document_to_fhir: Callable[[dict[str, Any]], FhirJson]
 
 
 def record_mapper(
@@ -50,6 +57,7 @@ def record_mapper(
     `derive` sets the record's derived views from its other fields."""
     validator = fhir_validator(record_type, names, texts)
     serializer = fhir_serializer(record_type, names, texts)
+    reader = document_reader(record_type, names, texts)
     modelled = frozenset(names[record_type].fields.values())
     order = _element_order(resource_type)
 
@@ -78,13 +86,29 @@ def record_mapper(
             derive(record)
         return record
 
-    def to_fhir(record: R) -> FhirJson:
-        typed = serializer.to_python(record, by_alias=True, exclude_none=True)
-        merged = {**record.fhir_rest, **typed}
+    def resource(typed: FhirJson, rest: FhirJson) -> FhirJson:
+        merged = {**rest, **typed}
         ordered = sorted(merged, key=lambda key: order.get(key.lstrip("_"), len(order)))
         return {"resourceType": resource_type, **{key: merged[key] for key in ordered}}
 
-    return ResourceMapper(resource_type, record_type, to_fhir=to_fhir, from_fhir=from_fhir)
+    def to_fhir(record: R) -> FhirJson:
+        typed = serializer.to_python(record, by_alias=True, exclude_none=True)
+        return resource(typed, record.fhir_rest)
+
+    def document_to_fhir(document: dict[str, Any]) -> FhirJson:
+        try:
+            typed = reader.validate_python(document)
+        except ValidationError:  # not the shape the store writes (a null): the record decides
+            return to_fhir(record_type.model_validate(document))
+        return resource(typed, document.get("fhir_rest") or {})
+
+    return ResourceMapper(
+        resource_type,
+        record_type,
+        to_fhir=to_fhir,
+        from_fhir=from_fhir,
+        document_to_fhir=document_to_fhir,
+    )
 
 
 def _path(resource_type: str, location: tuple[Any, ...]) -> str:

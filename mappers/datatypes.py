@@ -23,7 +23,8 @@ from gateway.domain.elements import (
     Reference,
 )
 from gateway.domain.time import FhirDateTime, fields_of
-from mappers.schema import FhirNames, NameTable, TextTable, TextValue, fhir_validator
+from mappers.names import FhirNames, NameTable, TextTable, TextValue
+from mappers.schema import fhir_validator
 
 CLINICIANS = ("Practitioner", "PractitionerRole")  # the resource types that name a clinician
 

@@ -8,7 +8,7 @@ from gateway.domain.encounter import EncounterLocation, EncounterParticipant, En
 from mappers import datatypes
 from mappers.base import ResourceMapper, record_mapper
 from mappers.datatypes import CLINICIANS, points_to, reference_label, target_id
-from mappers.schema import FhirNames, NameTable
+from mappers.names import FhirNames, NameTable
 
 NAMES: NameTable = {
     **datatypes.NAMES,

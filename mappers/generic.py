@@ -6,7 +6,7 @@ from functools import cache
 
 from gateway.domain.generic import GenericRecord
 from mappers.base import ResourceMapper, record_mapper
-from mappers.schema import FhirNames, NameTable
+from mappers.names import FhirNames, NameTable
 
 
 @cache

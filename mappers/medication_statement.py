@@ -20,7 +20,7 @@ from gateway.domain.medication_statement import (
 from mappers import datatypes
 from mappers.base import ResourceMapper, record_mapper
 from mappers.datatypes import CLINICIANS, concept, label, points_to, reference_label, target_id
-from mappers.schema import FhirNames, NameTable
+from mappers.names import FhirNames, NameTable
 
 SIDE_EFFECT_URL = "http://fhir-gateway.org/fhir/StructureDefinition/medication-side-effect"
 

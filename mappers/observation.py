@@ -19,7 +19,7 @@ from gateway.domain.observation import (
 from mappers import datatypes
 from mappers.base import ResourceMapper, record_mapper
 from mappers.datatypes import codes, target_id
-from mappers.schema import FhirNames, NameTable
+from mappers.names import FhirNames, NameTable
 
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 _FLAGS: dict[str, Flag] = {

@@ -8,7 +8,7 @@ from gateway.domain.patient import EmergencyContact, Insurance, PatientContact, 
 from mappers import datatypes
 from mappers.base import ResourceMapper, record_mapper
 from mappers.datatypes import has_code, label, name_text, without
-from mappers.schema import FhirNames, NameTable
+from mappers.names import FhirNames, NameTable
 
 CONTACT_ROLE = "http://terminology.hl7.org/CodeSystem/v2-0131"
 

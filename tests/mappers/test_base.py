@@ -15,8 +15,8 @@ from gateway.domain.patient import PatientRecord
 from gateway.errors import InvalidResource, Issue
 from mappers import datatypes
 from mappers.base import ResourceMapper, record_mapper
+from mappers.names import FhirNames, NameTable, check_tables
 from mappers.patient import MAPPER as PATIENT
-from mappers.schema import FhirNames, NameTable, check_tables
 
 
 class Toy(FhirRecord):
