@@ -1,12 +1,13 @@
 """One mapper mechanism for every resource type: FHIR JSON <-> domain record.
 
-A mapper module declares its record's FHIR names (`FhirNames` per model, mappers/schema.py) and
-a function computing the record's derived views; `record_mapper` makes the `ResourceMapper`.
-`from_fhir` validates the named elements into the record's typed fields, keeps every other
-element verbatim in `fhir_rest` and derives the views; `to_fhir` writes the typed fields back
-under their FHIR names beside `fhir_rest`, views left out, in StructureDefinition element
-order. So `to_fhir(from_fhir(r)) == r` for any valid `r` without `id` and version meta: the
-service layer owns `id`, `meta.versionId` and `meta.lastUpdated`.
+A mapper module (mappers/patient.py, ...) declares the FHIR name of every field of its record
+and of the values it holds (`FhirNames`, mappers/names.py) and a function computing the
+record's derived views; `record_mapper` makes its `ResourceMapper` from them. `from_fhir`
+validates the named elements into the record's fields, keeps every other element verbatim in
+`fhir_rest` and derives the views; `to_fhir` writes the fields back under their FHIR names
+beside `fhir_rest`, views left out, in StructureDefinition element order. So
+`to_fhir(from_fhir(r)) == r` for any valid `r` without `id` and version meta: the service layer
+owns `id`, `meta.versionId` and `meta.lastUpdated`.
 """
 
 from __future__ import annotations

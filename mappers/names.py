@@ -73,8 +73,9 @@ def _models(model: type[BaseModel], texts: TextTable) -> Iterator[type[BaseModel
             continue
         seen.add(current)
         yield current
+        views = derived_fields(current)
         for name, field in current.model_fields.items():
-            if name not in derived_fields(current):
+            if name not in views:
                 pending.extend(_held(field.annotation))
 
 
