@@ -22,7 +22,7 @@ import fhir_profiles
 from gateway.domain.base import FhirRecord
 from gateway.errors import InvalidResource, Issue
 from mappers.names import NameTable, TextTable
-from mappers.schema import document_reader, fhir_serializer, fhir_validator
+from mappers.schema import document_serializer, fhir_serializer, fhir_validator
 
 FhirJson = dict[str, Any]
 SERVICE_META = ("versionId", "lastUpdated")
@@ -58,7 +58,7 @@ def record_mapper(
     `derive` sets the record's derived views from its other fields."""
     validator = fhir_validator(record_type, names, texts)
     serializer = fhir_serializer(record_type, names, texts)
-    reader = document_reader(record_type, names, texts)
+    document_fhir = document_serializer(record_type, names, texts)
     modelled = frozenset(names[record_type].fields.values())
     order = _element_order(resource_type)
 
@@ -97,10 +97,7 @@ def record_mapper(
         return resource(typed, record.fhir_rest)
 
     def document_to_fhir(document: dict[str, Any]) -> FhirJson:
-        try:
-            typed = reader.validate_python(document)
-        except ValidationError:  # not the shape the store writes (a null): the record decides
-            return to_fhir(record_type.model_validate(document))
+        typed = document_fhir.to_python(document, by_alias=True, exclude_none=True)
         return resource(typed, document.get("fhir_rest") or {})
 
     return ResourceMapper(

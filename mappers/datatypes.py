@@ -6,7 +6,7 @@ https://hl7.org/fhir/R4/datatypes.html, references.html#Reference
 
 from __future__ import annotations
 
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from gateway.domain.elements import (
@@ -57,7 +57,11 @@ NAMES: NameTable = {
         postal_code="postalCode",
     ),
 }
-TEXTS: TextTable = {FhirDateTime: TextValue(parse=fields_of, text=attrgetter("value"))}
+TEXTS: TextTable = {
+    FhirDateTime: TextValue(
+        parse=fields_of, text=attrgetter("value"), stored_text=itemgetter("value")
+    )
+}
 _CONCEPT = fhir_validator(CodeableConcept, NAMES, TEXTS)
 
 

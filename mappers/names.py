@@ -37,10 +37,12 @@ class FhirNames:
 @dataclass(frozen=True, slots=True)
 class TextValue:
     """A model read from and written as one FHIR primitive string (a dateTime and its range):
-    `parse` gives the model's fields from the text (raising ValueError), `text` the reverse."""
+    `parse` gives the model's fields from the text (raising ValueError), `text` the text of a
+    model, `stored_text` the text of its stored form (its `model_dump()`)."""
 
     parse: Callable[[str], Any]
     text: Callable[[Any], str]
+    stored_text: Callable[[Any], str]
 
 
 NameTable = Mapping[type[BaseModel], FhirNames]

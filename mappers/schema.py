@@ -3,9 +3,9 @@
 The domain models carry no FHIR names. From a mapper's tables (mappers/names.py) these copy a
 record model's pydantic-core schema with the FHIR names as aliases, derived views and
 `fhir_rest` left out of output, and dates read from and written as their FHIR text. Validating
-FHIR JSON, serialising back and reading a stored document as FHIR then all run in pydantic-core
-(Rust) and build the domain classes themselves: no FHIR-shaped twin classes, no renaming of
-keys in Python.
+FHIR JSON, serialising back and serialising a stored document as FHIR then all run in
+pydantic-core (Rust) on the domain classes themselves: no FHIR-shaped twin classes, no renaming
+of keys in Python.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import CoreSchema, SchemaSerializer, SchemaValidator
+from pydantic_core import SchemaSerializer, SchemaValidator
 
 from mappers.names import NameTable, TextTable, TextValue, check_tables
 
@@ -36,13 +36,15 @@ def fhir_serializer(model: type[BaseModel], names: NameTable, texts: TextTable) 
         return SchemaSerializer(_fhir_facing(model.__pydantic_core_schema__, names, texts))
 
 
-def document_reader(model: type[BaseModel], names: NameTable, texts: TextTable) -> SchemaValidator:
-    """Validates a stored document of `model` straight into FHIR elements: a dict keyed by FHIR
-    names, views, `fhir_rest` and anything else unnamed left out, no record built. A field
-    stored as null fails validation; the record's own path (which drops it) takes over."""
+def document_serializer(
+    model: type[BaseModel], names: NameTable, texts: TextTable
+) -> SchemaSerializer:
+    """Serialises a stored document of `model` (a dict) straight into FHIR elements when called
+    with `by_alias=True, exclude_none=True`: keys renamed, dates as their text, views, `fhir_rest`
+    and the top level's other keys left out, what nested values do not model kept as stored.
+    No record is built."""
     check_tables(model, names, texts)
-    schema: CoreSchema = _stored_to_fhir(model.__pydantic_core_schema__, names, texts)
-    return SchemaValidator(schema)
+    return SchemaSerializer(_stored_to_fhir(model.__pydantic_core_schema__, names, texts))
 
 
 @contextmanager
@@ -98,54 +100,44 @@ def _text_model(node: Node, value: TextValue) -> Node:
     def from_text(data: Any) -> Any:
         return parse(data) if isinstance(data, str) else data
 
-    return _wrapped(
+    return _with_ref(
         node,
-        type="function-before",
-        function={"type": "no-info", "function": from_text},
-        serialization={"type": "function-plain", "function": value.text},
+        {
+            "type": "function-before",
+            "function": {"type": "no-info", "function": from_text},
+            "schema": {key: item for key, item in node.items() if key != "ref"},
+            "serialization": {"type": "function-plain", "function": value.text},
+        },
     )
 
 
 def _stored_to_fhir(node: Any, names: NameTable, texts: TextTable) -> Any:
-    """A copy of a core schema whose models of the tables validate into FHIR-named dicts."""
+    """A copy of a core schema whose models of the tables are typed dicts, for serialising the
+    documents those models dump to."""
     if isinstance(node, list):
         return [_stored_to_fhir(item, names, texts) for item in node]
     if not isinstance(node, dict):
         return node
     if node.get("type") == "model" and node["cls"] in texts:
-        text = texts[node["cls"]].text
-        return _wrapped(node, type="function-after", function={"type": "no-info", "function": text})
+        text = {"type": "function-plain", "function": texts[node["cls"]].stored_text}
+        return _with_ref(node, {"type": "any", "serialization": text})
     if node.get("type") == "model" and node["cls"] in names:
         table = names[node["cls"]].fields
         fields = {
-            table[name]: {
+            name: {
                 "type": "typed-dict-field",
-                "schema": _stored_to_fhir(_not_null(field["schema"]), names, texts),
+                "schema": _stored_to_fhir(field["schema"], names, texts),
                 "required": False,
-                "validation_alias": name,
+                "serialization_alias": table[name],
             }
             for name, field in node["schema"]["fields"].items()
             if name in table
         }
-        typed_dict: Node = {
-            "type": "typed-dict",
-            "fields": fields,
-            "extra_behavior": node.get("config", {}).get("extra_fields_behavior", "ignore"),
-        }
-        return {**typed_dict, "ref": node["ref"]} if "ref" in node else typed_dict
+        extra = node.get("config", {}).get("extra_fields_behavior", "ignore")
+        return _with_ref(node, {"type": "typed-dict", "fields": fields, "extra_behavior": extra})
     return {key: _stored_to_fhir(value, names, texts) for key, value in node.items()}
 
 
-def _not_null(schema: Node) -> Node:
-    """A field's schema without its default and its null: a stored document omits empty
-    fields, so a key is there with a value."""
-    if schema["type"] == "default":
-        schema = schema["schema"]
-    return schema["schema"] if schema["type"] == "nullable" else schema
-
-
-def _wrapped(node: Node, **wrapper: Any) -> Node:
-    """`node` inside a function schema; its `ref` moves to the wrapper, where `definition-ref`s
-    look for it."""
-    inner = {key: value for key, value in node.items() if key != "ref"}
-    return {**wrapper, "schema": inner, **({"ref": node["ref"]} if "ref" in node else {})}
+def _with_ref(node: Node, replacement: Node) -> Node:
+    """`replacement` carrying `node`'s `ref`, where `definition-ref`s look for it."""
+    return {**replacement, "ref": node["ref"]} if "ref" in node else replacement

@@ -124,6 +124,23 @@ def test_stored_document_with_a_null_reads_as_its_record_does() -> None:
     }
 
 
+def test_a_document_stored_before_a_nested_key_was_renamed_reads_as_sent() -> None:
+    """Nested keys were FHIR names before docs/storage.md's rule; kept as unmodelled elements,
+    they come back out under those names."""
+    mapper = MAPPERS["MedicationStatement"]
+    dosage = {"asNeededBoolean": True, "doseAndRate": [{"doseQuantity": {"value": 1}}]}
+    document = {"status": "active", "subject": {"reference": "Patient/p"}, "dosages": [dosage]}
+    expected = {
+        "resourceType": "MedicationStatement",
+        "status": "active",
+        "subject": {"reference": "Patient/p"},
+        "dosage": [dosage],
+    }
+
+    assert mapper.document_to_fhir(document) == expected
+    assert mapper.to_fhir(mapper.record_type.model_validate(document)) == expected
+
+
 @pytest.mark.parametrize("name", GOLDEN_FILES)
 def test_mapping_leaves_the_input_unchanged(name: str) -> None:
     resource = load(name)
