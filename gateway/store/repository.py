@@ -92,10 +92,10 @@ class ResourceStore:
 
     def to_version(self, document: Document) -> Version:
         """The served form of a stored document."""
-        record = self.mapper.record_type.model_validate(document)
         resource_id, version_id = document["_id"], document["version_id"]
         updated = document["last_updated"]
-        resource = with_meta(self.mapper.to_fhir(record), resource_id, version_id, updated)
+        fhir = self.mapper.document_to_fhir(document)  # no record built: tested equal
+        resource = with_meta(fhir, resource_id, version_id, updated)
         method = document.get("written_by", "PUT")
         return Version(self.resource_type, resource_id, version_id, updated, resource, method)
 
