@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from gateway.jsonio import dumps
-from gateway.services.store import Version
+from gateway.store.versions import Version
 
 FHIR_JSON = "application/fhir+json"
 

@@ -19,13 +19,13 @@ from functools import cache
 from types import TracebackType
 from typing import Any
 
-from gateway.db import OwnedDocument
 from gateway.domain.time import utc_now
 from gateway.errors import Issue
 from gateway.jsonio import dumps, loads
 from gateway.search.index import build_indexer
 from gateway.services import resources
-from gateway.services.store import stored_document
+from gateway.store.collection import OwnedDocument
+from gateway.store.repository import stored_document
 from mappers.base import FhirJson, ResourceMapper
 from mappers.generic import generic_mapper
 from mappers.registry import MAPPERS

@@ -1,4 +1,5 @@
-"""gateway.db: on MongoDB, ExactDecimals travel as Decimal128 and come back as ExactDecimals."""
+"""gateway.store.decimals and gateway.db: on MongoDB, ExactDecimals travel as Decimal128 and
+come back as ExactDecimals."""
 
 from __future__ import annotations
 
@@ -11,16 +12,13 @@ import pytest
 from bson.codec_options import CodecOptions
 from bson.decimal128 import Decimal128
 
-from gateway.db import (
-    EXACT_DECIMALS,
-    OwnedDocument,
-    bson_numbers,
-    make_client,
-    reads_exact_decimals,
-)
+from gateway.db import EXACT_DECIMALS, make_client
 from gateway.embedded import embedded_client
 from gateway.jsonio import ExactDecimal, dumps
-from gateway.services.store import ResourceStore
+from gateway.store.collection import OwnedDocument
+from gateway.store.decimals import bson_numbers, reads_exact_decimals
+from gateway.store.history import HistoryStore
+from gateway.store.repository import ResourceStore
 from mappers.registry import MAPPERS
 from tests.conftest import make_settings
 
@@ -120,7 +118,7 @@ class Collection:
 
 async def test_a_store_on_mongodb_writes_exact_decimals_as_decimal128() -> None:
     mapper, collection = MAPPERS["Observation"], Collection()
-    store = ResourceStore(mapper, collection, Collection())
+    store = ResourceStore(mapper, collection, HistoryStore(Collection()))
     resource = {
         "resourceType": "Observation",
         "status": "final",
