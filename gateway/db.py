@@ -9,6 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bson.codec_options import TypeDecoder, TypeRegistry
+from bson.decimal128 import Decimal128
+
+from gateway.jsonio import ExactDecimal
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -20,7 +24,10 @@ def make_client(settings: Settings) -> Any:
         from motor.motor_asyncio import AsyncIOMotorClient
 
         return AsyncIOMotorClient(
-            settings.mongodb_uri, tz_aware=False, uuidRepresentation="standard"
+            settings.mongodb_uri,
+            tz_aware=False,
+            uuidRepresentation="standard",
+            type_registry=EXACT_DECIMALS,
         )
     from gateway.embedded import embedded_client
 
@@ -29,3 +36,17 @@ def make_client(settings: Settings) -> Any:
         "It is ephemeral (lost at exit) and meant for trying the gateway and for tests."
     )
     return embedded_client()
+
+
+# MongoDB holds an ExactDecimal as a Decimal128 (gateway.store.decimals): read back as one.
+
+
+class _ExactDecimalDecoder(TypeDecoder):
+    bson_type = Decimal128
+
+    def transform_bson(self, value: Any) -> Any:
+        number = value.to_decimal()
+        return ExactDecimal(str(number)) if number.is_finite() else float(number)
+
+
+EXACT_DECIMALS = TypeRegistry([_ExactDecimalDecoder()])

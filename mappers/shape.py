@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import fhir_profiles
 from gateway.domain.time import parse_range
 from gateway.errors import Issue
+from gateway.jsonio import ExactDecimal
 
 _BOOLEAN = {"boolean"}
 _INTEGER = {"integer", "positiveInt", "unsignedInt"}
@@ -202,7 +203,11 @@ def _primitive_problem(value: Any, spec: _Spec) -> Problem | None:
         return None if type(value) is bool else ("invalid", "Expected a JSON boolean.")
     if kind is int:
         return None if type(value) is int else ("invalid", "Expected a JSON integer.")
-    return None if type(value) in (int, float) else ("invalid", "Expected a JSON number.")
+    return (
+        None
+        if type(value) in (int, float, ExactDecimal)
+        else ("invalid", "Expected a JSON number.")
+    )
 
 
 def _primitive_issue(problem: Problem, path: str) -> Issue:

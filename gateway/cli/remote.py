@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import orjson
 from rich.console import Console
 
 from gateway.errors import GatewayError, Issue
+from gateway.jsonio import dumps
 from gateway.services.batching import chunks
 from gateway.services.generic import kept_types
 from gateway.services.imports.identity import kept_type, local_target, reported_type
@@ -107,7 +107,7 @@ def _send(
          "request": {"method": "PUT", "url": f"{put.resource_type}/{put.target}"}}
         for put in puts
     ]}  # fmt: skip
-    response = client.post(base, content=orjson.dumps(bundle))
+    response = client.post(base, content=dumps(bundle))
     if response.status_code != 200:
         for put in puts:
             report.fail(put.item, put.resource_type, Issue(response.text[:500], code="structure"))

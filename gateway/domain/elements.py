@@ -11,9 +11,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from gateway.domain.time import FhirDateTime
+from gateway.jsonio import ExactNumber
 
-Number = float | int
-"""A decimal value (a measurement, a dose, a period length)."""
+Number = ExactNumber
+"""A decimal value (a measurement, a dose, a period length): a float or an int, or an
+ExactDecimal keeping the text it was sent as (`1.50`)."""
 
 
 class Element(BaseModel):

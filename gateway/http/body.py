@@ -1,14 +1,15 @@
-"""Reading a resource body: size limit, JSON, an object with a resourceType."""
+"""Reading a resource body: size limit, JSON (numbers exact, `gateway.jsonio`), an object with
+a resourceType."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 
 from gateway.errors import InvalidRequest, PayloadTooLarge
 from gateway.http.negotiation import check_body_type
+from gateway.jsonio import loads
 
 
 async def read_json_body(request: Request, *, limit: int) -> dict[str, Any]:
@@ -27,8 +28,8 @@ async def read_json_body(request: Request, *, limit: int) -> dict[str, Any]:
     if not raw.strip():
         raise InvalidRequest("The request has no body; a FHIR resource was expected.")
     try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+        body = loads(raw)
+    except ValueError as error:
         raise InvalidRequest(
             f"The body is not valid JSON: {error}.", code="MSG_JSON_OBJECT"
         ) from error

@@ -1,4 +1,5 @@
-"""FHIR JSON responses, serialised by orjson from plain dicts, and the version headers."""
+"""FHIR JSON responses, serialised by orjson from plain dicts (numbers as they were sent,
+`gateway.jsonio`), and the version headers."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from datetime import UTC
 from email.utils import format_datetime
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
+from gateway.jsonio import dumps
 from gateway.store.versions import Version
 
 FHIR_JSON = "application/fhir+json"
@@ -24,7 +25,7 @@ class FHIRResponse(Response):
     def render(self, content: Any) -> bytes:
         if content is None:
             return b""
-        return orjson.dumps(content, option=orjson.OPT_INDENT_2 if self.pretty else 0)
+        return dumps(content, pretty=self.pretty)
 
     def init_headers(self, headers: Any = None) -> None:
         super().init_headers(headers)

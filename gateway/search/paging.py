@@ -116,7 +116,9 @@ def decode_cursor(token: str, *, fields: int) -> Cursor:
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"d": value.isoformat()}
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, float):
+        return float(value)  # an ExactDecimal (gateway.jsonio) compares as its float
+    if value is None or isinstance(value, str | int | bool):
         return value
     return str(value)
 

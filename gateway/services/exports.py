@@ -24,9 +24,8 @@ from gzip import GzipFile
 from pathlib import Path
 from typing import Any, Protocol
 
-import orjson
-
 from gateway.errors import InvalidRequest
+from gateway.jsonio import dumps
 from gateway.search.model import Clause, SearchParameter
 from gateway.search.parameters import parameters_of
 from gateway.search.paths import all_of, any_of
@@ -86,7 +85,7 @@ class NdjsonSink:
         return f"{resource_type}.ndjson{'.gz' if self.gzip else ''}"
 
     async def write(self, resource_type: str, resources: list[FhirJson]) -> None:
-        data = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in resources)
+        data = b"".join(dumps(r, newline=True) for r in resources)
         handle = self._handles.get(resource_type) or self._open(resource_type)
         await asyncio.to_thread(handle.write, data)  # compressing and disk I/O off the loop
 

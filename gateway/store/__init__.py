@@ -6,5 +6,6 @@ documents.py   Beanie documents declaring the domain collections and `history`
 repository.py  ResourceStore: one resource type's current versions; queries, writes, paging
 history.py     archived versions           versions.py  the served form of a version
 claims.py      conditional-create claims   unit.py      units of work (session or undo log)
+decimals.py    decimals as MongoDB stores them (Decimal128)
 storage.py     the opened database: the stores of every type
 """

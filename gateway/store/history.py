@@ -1,17 +1,17 @@
 """Every superseded version and deletion of every resource, in one `history` collection.
 
-An entry keeps the FHIR JSON as one compact blob (orjson bytes): it is only read back whole, and
-a blob costs neither MongoDB nor the embedded store a document walk. Its `_id` is
-`Type/id/_history/vid`, so a version is read by key.
+An entry keeps the FHIR JSON as one compact blob (orjson bytes, numbers as sent: gateway.jsonio):
+it is only read back whole, and a blob costs neither MongoDB nor the embedded store a document
+walk. Its `_id` is `Type/id/_history/vid`, so a version is read by key.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from pymongo.errors import DuplicateKeyError
 
+from gateway.jsonio import dumps, loads
 from gateway.store.collection import Collection, Document
 from gateway.store.unit import Unit, on_failure, options
 from gateway.store.versions import Version
@@ -54,7 +54,7 @@ class HistoryStore:
             "method": version.method,
         }
         if version.resource is not None:
-            entry["resource"] = orjson.dumps(version.resource)
+            entry["resource"] = dumps(version.resource)
         collection = self.collection
         try:
             await collection.insert_one(entry, **options(unit))
@@ -70,6 +70,6 @@ def _version(document: Document) -> Version:
         document["resource_id"],
         document["version_id"],
         document["last_updated"],
-        orjson.loads(stored) if stored is not None else None,
+        loads(stored) if stored is not None else None,
         document["method"],
     )

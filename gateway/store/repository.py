@@ -27,6 +27,7 @@ from gateway.errors import VersionConflict
 from gateway.search.paging import after as after_clause
 from gateway.search.paths import all_of
 from gateway.store.collection import Collection, Document, Filter, OwnedDocument, SortSpec
+from gateway.store.decimals import bson_numbers, reads_exact_decimals
 from gateway.store.history import HistoryStore
 from gateway.store.indexes import index_models
 from gateway.store.unit import Unit, on_failure, options
@@ -84,6 +85,7 @@ class ResourceStore:
         self.history = history
         self.indexer = indexer or (lambda document: {})
         self.indexed = indexed
+        self.decimal128 = reads_exact_decimals(collection)  # MongoDB: gateway.store.decimals
 
     @property
     def name(self) -> str:
@@ -163,7 +165,7 @@ class ResourceStore:
         """
         if not self.indexed:
             await self.create_indexes()
-        document = self.document(record, resource_id, version_id, updated, method)
+        document = self.storable(self.document(record, resource_id, version_id, updated, method))
         collection, key = self.collection, {"_id": resource_id}
         if previous is None:
             try:
@@ -192,10 +194,15 @@ class ResourceStore:
         """The stored form of a record: domain fields, service fields, search index."""
         return stored_document(record, self.indexer, resource_id, version_id, updated, method)
 
+    def storable(self, document: OwnedDocument) -> OwnedDocument:
+        """`document` as the collection takes it: on MongoDB, ExactDecimals as Decimal128."""
+        return bson_numbers(document) if self.decimal128 else document
+
     async def insert_many(self, documents: list[OwnedDocument]) -> set[str]:
         """Bulk create (unordered): the ids stored; one that already exists is skipped."""
         if not documents:
             return set()
+        documents = [self.storable(document) for document in documents]
         if not self.indexed:
             await self.create_indexes()
         try:

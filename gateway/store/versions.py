@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.domain.time import format_instant
+from gateway.jsonio import dumps
 from mappers.base import FhirJson
 
 
@@ -40,8 +41,9 @@ def with_meta(resource: FhirJson, resource_id: str, version_id: int, updated: da
 
 
 def same_content(one: FhirJson, other: FhirJson) -> bool:
-    """Whether two versions of a resource say the same, the server's meta aside."""
-    return _comparable(one) == _comparable(other)
+    """Whether two versions of a resource say the same, the server's meta aside. Numbers are
+    compared as written: `1.50` says more than `1.5` (datatypes.html#decimal)."""
+    return dumps(_comparable(one), sort_keys=True) == dumps(_comparable(other), sort_keys=True)
 
 
 def _comparable(resource: FhirJson) -> FhirJson:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from gateway.jsonio import dumps
 from gateway.services.imports.readers import Item, expand, read
 
 PATIENT = {"resourceType": "Patient", "id": "p1", "active": True, "name": [{"family": "Ng"}]}
@@ -40,6 +41,11 @@ def write_ndjson(path: Path, resources: list[dict[str, Any]], *, compress: bool 
 
 def bundle(bundle_type: str, entries: list[Any]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "id": "b1", "type": bundle_type, "entry": entries}
+
+
+def compact(text: str) -> bytes:
+    """JSON text without the spaces json.dumps puts after `,` and `:` (none are in strings)."""
+    return text.replace(", ", ",").replace(": ", ":").encode()
 
 
 def summary(items: list[Item]) -> list[tuple[str, str]]:
@@ -307,7 +313,7 @@ def test_a_file_that_holds_no_resource_is_one_error(
     assert str(item.error).startswith(error)
 
 
-# Values come out as json.loads makes them
+# Values come out as json.loads makes them, every number with its text
 
 
 def test_values_equal_json_loads_in_every_format(tmp_path: Path) -> None:
@@ -321,8 +327,11 @@ def test_values_equal_json_loads_in_every_format(tmp_path: Path) -> None:
     resources = [item.resource for path in (ndjson, single, bundled) for item in read(path)]
 
     assert resources == [json.loads(text)] * 4
-    assert [type(value) for value in resources[3]["numbers"]] == [
-        type(v) for v in VALUES["numbers"]
+    # json.dumps wrote `1e-07` and `1.7976931348623157e+308`: they come back as written.
+    written = compact(json.dumps(VALUES, ensure_ascii=False))
+    assert [dumps(resource) for resource in resources] == [written] * 4
+    assert [isinstance(value, int) for value in resources[3]["numbers"]] == [
+        isinstance(v, int) for v in VALUES["numbers"]
     ]
 
 
@@ -336,8 +345,44 @@ def test_integers_beyond_64_bits_are_read_exactly(tmp_path: Path) -> None:
     bundled.write_text(json.dumps(bundle("collection", entries)))
     lines = write_ndjson(tmp_path / "big.json", [big, PATIENT])
 
-    assert [item.resource for item in read(bundled)] == [PATIENT, big, OBSERVATION]
-    assert [item.resource for item in read(lines)] == [big, PATIENT]
+    written = [compact(json.dumps(r)) for r in (PATIENT, big, OBSERVATION)]
+    assert [dumps(item.resource) for item in read(bundled)] == written
+    assert [dumps(item.resource) for item in read(lines)] == written[:2][::-1]
+
+
+def test_decimals_keep_their_text_in_every_format(tmp_path: Path) -> None:
+    resource = (
+        '{"resourceType": "Basic", "n": [1.50, 0.10, 1E+5, 1e-400, 2.5, 10000000000000000000000]}'
+    )
+    (tmp_path / "one.json").write_text(resource)
+    (tmp_path / "lines.ndjson").write_text(f"{resource}\n{resource}\n")
+    (tmp_path / "bundle.json").write_text(
+        f'{{"resourceType": "Bundle", "type": "collection", "entry": [{{"resource": {resource}}}]}}'
+    )
+
+    items = [item for path in expand([tmp_path]) for item in read(path)]
+
+    assert [dumps(item.resource) for item in items] == [compact(resource)] * 4
+
+
+def test_a_lone_surrogate_is_a_bad_line_or_entry(tmp_path: Path) -> None:
+    lone = '{"resourceType": "Patient", "name": [{"text": "\\ud800"}]}'
+    lines = tmp_path / "lines.ndjson"
+    lines.write_text(f"{lone}\n{json.dumps(PATIENT)}\n")
+    bundled = tmp_path / "bundle.json"
+    bundled.write_text(
+        f'{{"resourceType": "Bundle", "type": "batch", "entry": [{{"resource": {lone}}}, '
+        f'{{"resource": {json.dumps(PATIENT)}}}]}}'
+    )
+
+    assert summary(list(read(lines))) == [
+        ("line 1", "Line is not JSON: no low surrogate in string at column 48."),
+        ("line 2", "Patient"),
+    ]
+    assert summary(list(read(bundled))) == [
+        ("entry 0", "Bundle entry holds a lone UTF-16 surrogate, which is not text."),
+        ("entry 1", "Patient"),
+    ]
 
 
 def test_an_item_carries_a_resource_or_an_error(tmp_path: Path) -> None:

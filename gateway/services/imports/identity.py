@@ -13,9 +13,8 @@ import hashlib
 import uuid
 from collections.abc import Callable
 
-import orjson
-
 from gateway.errors import InvalidResource, Issue
+from gateway.jsonio import dumps
 from gateway.services import conditional, resources
 from gateway.services.context import Services
 from gateway.services.imports.report import UNKNOWN
@@ -87,7 +86,7 @@ def all_identity_criteria(resource: FhirJson) -> list[str]:
 
 def _fingerprint(resource: FhirJson) -> str:
     body = {k: v for k, v in resource.items() if k not in ("id", "meta")}
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(dumps(body, sort_keys=True)).hexdigest()
 
 
 class Identities:

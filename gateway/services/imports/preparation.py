@@ -19,10 +19,9 @@ from functools import cache
 from types import TracebackType
 from typing import Any
 
-import orjson
-
 from gateway.domain.time import utc_now
 from gateway.errors import Issue
+from gateway.jsonio import dumps, loads
 from gateway.search.index import build_indexer
 from gateway.services import resources
 from gateway.store.collection import OwnedDocument
@@ -56,7 +55,7 @@ def prepare(resource: FhirJson, build: bool) -> Prepared:
 
 
 def _in_worker(payload: bytes) -> list[Prepared]:
-    return [prepare(resource, build) for resource, build in orjson.loads(payload)]
+    return [prepare(resource, build) for resource, build in loads(payload)]
 
 
 @cache
@@ -99,4 +98,4 @@ class Preparer:
             done: asyncio.Future[list[Prepared]] = asyncio.get_running_loop().create_future()
             done.set_result([prepare(resource, build) for resource, build in tasks])
             return done
-        return asyncio.wrap_future(self._pool.submit(_in_worker, orjson.dumps(tasks)))
+        return asyncio.wrap_future(self._pool.submit(_in_worker, dumps(tasks)))

@@ -1,10 +1,12 @@
 """Import files as a stream of items: NDJSON, Bundles or single resources, gzipped or not.
 
 `fhir-gateway import` reads Bulk Data exports that run to gigabytes
-(https://hl7.org/fhir/uv/bulkdata/export.html#file-format), so no file is ever held whole:
-NDJSON goes line by line, a Bundle (https://hl7.org/fhir/R4/bundle.html) entry by entry through
-ijson's incremental parser. Each line or entry becomes one `Item`; one that cannot be read
-carries an `error` instead of a resource, so the importer reports it and goes on.
+(https://hl7.org/fhir/uv/bulkdata/export.html#file-format), so no NDJSON file or Bundle is ever
+held whole: NDJSON goes line by line, a Bundle (https://hl7.org/fhir/R4/bundle.html) entry by
+entry through a window sliding over its text (a file holding one resource is read whole, as its
+resource must be). Each line or entry becomes one `Item`; one that cannot be read
+carries an `error` instead of a resource, so the importer reports it and goes on. Numbers keep
+their text (`gateway.jsonio`): `1.50` is imported as `1.50`.
 
 The format is told by content, not by name: gzip by its magic bytes (RFC 1952 §2.3.1), NDJSON by
 a first non-empty line that is a whole JSON object with more lines after it (or a `.ndjson` or
@@ -25,6 +27,9 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import ijson
+
+from gateway.jsonio import loads
+from gateway.services.imports.entries import Unreadable, entries
 
 T = TypeVar("T")
 Stream = gzip.GzipFile | io.BufferedReader
@@ -220,7 +225,7 @@ def _ndjson(path: Path) -> Iterator[Item]:
 def _line_item(path: Path, position: str, line: bytes) -> Item:
     try:
         # Without its line break, a cut-off string reads "Unterminated", not "control character".
-        value = json.loads(line.rstrip(b"\r\n"), parse_constant=_reject_constant)
+        value = loads(line.rstrip(b"\r\n"))
     except json.JSONDecodeError as exc:
         reason = f"{exc.msg.removesuffix(' at')} at column {exc.colno}"  # "…character at"
         return Item(path, position, error=f"Line is not JSON: {reason}.")
@@ -229,11 +234,6 @@ def _line_item(path: Path, position: str, line: bytes) -> Item:
     if not isinstance(value, dict):
         return Item(path, position, error=f"Line holds {_kind(value)}, not a resource.")
     return Item(path, position, resource=value)
-
-
-def _reject_constant(name: str) -> Any:
-    """`json.loads` takes NaN and Infinity; JSON (RFC 8259 §6) and ijson do not."""
-    raise ValueError(f"`{name}` is not a JSON number")
 
 
 def _kind(value: Any) -> str:
@@ -293,17 +293,19 @@ def _header(path: Path) -> _Header:
 
 def _bundle(path: Path, bundle_type: str | None) -> Iterator[Item]:
     count = 0
-    entries = _parsed(path, _entries)
-    try:
-        for count, entry in enumerate(entries, start=1):
-            yield _entry_item(path, count - 1, entry, bundle_type)
-    except (ijson.JSONError, ValueError) as exc:
-        reason = f"Bundle is not JSON after {count} entries: {_reason(exc)}."
-        yield Item(path, "file", error=reason, bundle_type=bundle_type)
+    with _open(path) as stream:
+        try:
+            for count, entry in enumerate(entries(stream), start=1):
+                yield _entry_item(path, count - 1, entry, bundle_type)
+        except ValueError as exc:
+            reason = f"Bundle is not JSON after {count} entries: {_reason(exc)}."
+            yield Item(path, "file", error=reason, bundle_type=bundle_type)
 
 
 def _entry_item(path: Path, index: int, entry: Any, bundle_type: str | None) -> Item:
     position = f"entry {index}"
+    if isinstance(entry, Unreadable):
+        return Item(path, position, error=entry.reason, bundle_type=bundle_type)
     if not isinstance(entry, dict):
         error = f"Bundle entry holds {_kind(entry)}, not an object."
         return Item(path, position, error=error, bundle_type=bundle_type)
@@ -330,11 +332,14 @@ def _missing_resource(resource: Any) -> str:
 
 
 def _resource(path: Path) -> Iterator[Item]:
-    try:
-        for resource in _parsed(path, _whole):
-            yield Item(path, "resource", resource=resource)
-    except (ijson.JSONError, ValueError) as exc:
-        yield Item(path, "file", error=f"File is not JSON: {_reason(exc)}.")
+    """A file holding one resource (a document Bundle, say) is read whole: so is its resource."""
+    with _open(path) as stream:
+        try:
+            resource = loads(stream.read())
+        except ValueError as exc:
+            yield Item(path, "file", error=f"File is not JSON: {_reason(exc)}.")
+            return
+    yield Item(path, "resource", resource=resource)
 
 
 def _parsed(path: Path, parse: Callable[[Any, Stream], Iterator[T]]) -> Generator[T, None, None]:
@@ -358,15 +363,6 @@ def _parsed(path: Path, parse: Callable[[Any, Stream], Iterator[T]]) -> Generato
 
 def _events(backend: Any, stream: Stream) -> Iterator[tuple[str, str, Any]]:
     return backend.parse(stream)  # type: ignore[no-any-return]
-
-
-def _entries(backend: Any, stream: Stream) -> Iterator[Any]:
-    # use_float: floats as `json.loads` makes them, not Decimal
-    return backend.items(stream, "entry.item", use_float=True)  # type: ignore[no-any-return]
-
-
-def _whole(backend: Any, stream: Stream) -> Iterator[Any]:
-    return backend.items(stream, "", use_float=True)  # type: ignore[no-any-return]
 
 
 def _reason(exc: Exception) -> str:

@@ -7,8 +7,7 @@ source reference becomes `Type/<derived id>`, as its target's own id is derived 
 
 from __future__ import annotations
 
-import orjson
-
+from gateway.jsonio import deep_copy
 from gateway.services.imports.identity import derived_id
 from mappers import references
 from mappers.base import FhirJson
@@ -37,6 +36,6 @@ def rewrite(holders: list[FhirJson], urls: dict[str, str], *, keep_ids: bool) ->
 
 def rewritten(resource: FhirJson, urls: dict[str, str], *, keep_ids: bool) -> FhirJson:
     """A copy of `resource` with its references rewritten; the resource itself stays as read."""
-    copy: FhirJson = orjson.loads(orjson.dumps(resource))
+    copy: FhirJson = deep_copy(resource)
     rewrite(own_holders(copy), urls, keep_ids=keep_ids)
     return copy
