@@ -56,7 +56,9 @@ def _write_response(request: Request, version: Version, *, status: int) -> Respo
 async def create(request: Request) -> Response:
     """POST; with `If-None-Exist` a conditional create (http.html#ccreate)."""
     services, store = _store(request)
-    body = await read_json_body(request, limit=services.settings.max_body_bytes)
+    body = resources.without_id(
+        await read_json_body(request, limit=services.settings.max_body_bytes)
+    )
     criteria = request.headers.get("if-none-exist")
     if criteria is None:
         written = await resources.create(store, body)
