@@ -27,8 +27,8 @@ RESULT_PARAMETERS = {
 _ITERATING = {
     "_include:iterate", "_include:recurse", "_revinclude:iterate", "_revinclude:recurse"
 }  # fmt: skip
-_TOTALS = ("none", "estimate", "accurate")
-_SUMMARIES = ("true", "false", "text", "data", "count")
+TOTALS = ("none", "estimate", "accurate")
+SUMMARIES = ("true", "false", "text", "data", "count")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +106,8 @@ def parse(
         parameters=tuple(parameters),
         count=_count(results.get("_count"), default=default_count, maximum=max_count),
         sort=_sort(results.get("_sort")),
-        total=_choice("_total", results.get("_total"), _TOTALS),  # type: ignore[arg-type]
-        summary=_choice("_summary", results.get("_summary"), _SUMMARIES),  # type: ignore[arg-type]
+        total=_choice("_total", results.get("_total"), TOTALS),  # type: ignore[arg-type]
+        summary=_choice("_summary", results.get("_summary"), SUMMARIES),  # type: ignore[arg-type]
         elements=tuple(e for v in results.get("_elements", []) for e in v.split(",") if e),
         includes=tuple(_include(v, "_include") for v in results.get("_include", [])),
         revincludes=tuple(_include(v, "_revinclude") for v in results.get("_revinclude", [])),
