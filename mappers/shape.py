@@ -84,6 +84,7 @@ def _compile() -> dict[str, dict[str, _Spec]]:
 
 
 _SPECS = _compile()
+_RESOURCE_TYPES = fhir_profiles.resource_types()  # concrete: not Resource, nor a datatype
 # Real resources nest a few dozen levels at most; MongoDB refuses documents past 100, and
 # Python's recursion would fail first on a hostile body (nested extensions).
 MAX_DEPTH = 64
@@ -97,7 +98,7 @@ def shape_issues(resource: dict[str, Any], *, limit: int = 50) -> list[Issue]:
     """Every shape problem of `resource`, path first (`Patient.gender`), at most `limit`."""
     issues: list[Issue] = []
     resource_type = resource.get("resourceType")
-    if not isinstance(resource_type, str) or resource_type not in _SPECS:
+    if not isinstance(resource_type, str) or resource_type not in _RESOURCE_TYPES:
         return [Issue(f"Unknown resourceType `{resource_type}`.", code="invalid",
                       expression="resourceType")]  # fmt: skip
     _walk_resource(resource, resource_type, issues)
@@ -108,7 +109,7 @@ def _walk_resource(
     resource: dict[str, Any], path: str, issues: list[Issue], depth: int = 0
 ) -> None:
     resource_type = resource.get("resourceType")
-    if not isinstance(resource_type, str) or resource_type not in _SPECS:
+    if not isinstance(resource_type, str) or resource_type not in _RESOURCE_TYPES:
         issues.append(Issue(f"Unknown resourceType `{resource_type}`.", expression=path))
         return
     _walk_complex(resource, resource_type, path, issues, depth)
@@ -147,7 +148,11 @@ def _walk_complex(
                         child, base.is_array, f"{path}.{key}", issues, depth + 1
                     )
                     continue
-            if key != "resourceType" and not _ELEMENT_NAME.fullmatch(key):
+            if key == "resourceType":
+                if type_name not in _RESOURCE_TYPES:  # fhir.resources lets a datatype have one
+                    issues.append(Issue("Only a resource has a resourceType.", code="structure",
+                                        expression=f"{path}.resourceType"))  # fmt: skip
+            elif not _ELEMENT_NAME.fullmatch(key):
                 issues.append(_name_issue(key, path))
             continue  # resourceType, fhir_comments, or unknown: fhir.resources reports those
         if (

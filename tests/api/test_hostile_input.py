@@ -19,12 +19,20 @@ from hypothesis import strategies as st
 from mappers.primitives import MAX_STRING
 from tests.api.test_errors import issue, outcome
 from tests.api.test_resources import PATIENT, WEIGHT
-from tests.api.test_transactions import bundle, entry, location, read, transact
+from tests.api.test_transactions import (
+    ENCOUNTER,
+    MEDICATION,
+    bundle,
+    entry,
+    location,
+    read,
+    transact,
+)
 
 Json = dict[str, Any]
 MRN = "http://clinic.example/mrn"
 EMPTY_KEY = issue("structure", "`` is not a FHIR element name.", expression="Patient.``")
-FUZZED_TYPES = ("Patient", "Observation", "Basic")
+FUZZED_TYPES = ("Patient", "Observation", "Encounter", "MedicationStatement", "Basic")
 
 
 async def stored(api: AsyncClient, resource_type: str = "Patient") -> int:
@@ -130,6 +138,21 @@ async def test_a_key_mongodb_would_read_as_syntax_is_400(
             "structure",
             f"`{shown}` is not a FHIR element name.",
             expression=f"Patient.name[0].`{shown}`",
+        )
+    )
+    assert await stored(api) == 0
+
+
+async def test_a_resource_type_inside_a_datatype_is_400(api: AsyncClient) -> None:
+    """Found by the fuzzing below: accepted, answered as sent, then read back without it."""
+    name = {**PATIENT["name"][0], "resourceType": None}
+    response = await api.post("/Patient", json={**PATIENT, "name": [name]})
+    assert response.status_code == 400
+    assert response.json() == outcome(
+        issue(
+            "structure",
+            "Only a resource has a resourceType.",
+            expression="Patient.name[0].resourceType",
         )
     )
     assert await stored(api) == 0
@@ -300,6 +323,20 @@ def _slots(value: Any) -> list[tuple[Any, Any]]:
 BASES: dict[str, Json] = {
     "Patient": PATIENT,
     "Observation": WEIGHT,
+    "Encounter": {
+        **ENCOUNTER,
+        "subject": {"reference": "Patient/x"},
+        "period": {"start": "2026-05-01T09:00:00Z", "end": "2026-05-01T09:30:00Z"},
+    },
+    "MedicationStatement": {
+        **MEDICATION,
+        "dosage": [
+            {
+                "text": "1 tablet daily",
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+            }
+        ],
+    },
     "Basic": {
         "resourceType": "Basic",
         "code": {"text": "note"},

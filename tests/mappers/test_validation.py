@@ -245,6 +245,20 @@ def test_valid_resource_passes(resource: FhirJson) -> None:
         pytest.param(
             {"resourceType": "Patientt"}, [("resourceType", "invalid")], id="unknown-resource-type"
         ),
+        pytest.param(
+            {"resourceType": "DomainResource"}, [("resourceType", "invalid")], id="abstract-type"
+        ),
+        pytest.param(
+            patient(contained=[{"resourceType": "HumanName", "family": "x"}]),
+            [("Patient.contained[0]", "invalid")],
+            id="datatype-as-contained-resource",
+        ),
+        # fhir.resources lets a datatype carry `resourceType: null`; it was stored, then dropped
+        pytest.param(
+            patient(name=[{"family": "x", "resourceType": None}]),
+            [("Patient.name[0].resourceType", "structure")],
+            id="resource-type-in-a-datatype",
+        ),
         # keys no element has: reported here, never passed on to fhir.resources or MongoDB
         pytest.param(patient(**{"": 1}), [("Patient.``", "structure")], id="empty-key"),
         pytest.param(
