@@ -40,9 +40,10 @@ from fhir.resources.R4B import get_fhir_model_class
 from bench.lab_bundles import write_files
 from gateway.services.context import Services, open_services
 from gateway.services.exports import NdjsonSink, export
-from gateway.services.imports.importer import Importer, Report
+from gateway.services.imports.pipeline import Importer
 from gateway.services.imports.preparation import Preparer
 from gateway.services.imports.readers import read
+from gateway.services.imports.report import Report
 from gateway.settings import Settings
 
 WORKERS = (0, 1, 2)  # preparing processes beside the writing one

@@ -22,7 +22,7 @@ from gateway import demo
 from gateway.domain.time import utc_now
 from gateway.services import resources
 from gateway.services.context import Services
-from gateway.services.store import ResourceStore
+from gateway.store.repository import ResourceStore
 
 Json = dict[str, Any]
 

@@ -14,16 +14,6 @@ from gateway.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class OwnedDocument(dict[str, Any]):
-    """A document built for one insert and not touched by its writer afterwards, sharing no
-    container with anything else, its datetimes naive UTC at millisecond precision.
-
-    The embedded store keeps such a document as it is instead of deep-copying it, as mongomock
-    does with every insert to protect callers that go on mutating; MongoDB stores bytes and
-    needs no such promise.
-    """
-
-
 def make_client(settings: Settings) -> Any:
     """A Motor-compatible client. Without `MONGODB_URI` it is in-process and ephemeral."""
     if settings.mongodb_uri:

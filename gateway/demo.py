@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from gateway.domain.medication_statement import SIDE_EFFECT_URL
-from gateway.domain.observation import INTERPRETATION
-from gateway.domain.patient import CONTACT_ROLE
+from mappers.medication_statement import SIDE_EFFECT_URL
+from mappers.observation import INTERPRETATION
+from mappers.patient import CONTACT_ROLE
 
 __all__ = ["ANCHOR", "generate"]
 

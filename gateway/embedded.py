@@ -29,7 +29,7 @@ from mongomock.collection import Collection, Cursor
 from mongomock.filtering import filter_applies, resolve_sort_key
 from mongomock_motor import AsyncMongoMockClient
 
-from gateway.db import OwnedDocument
+from gateway.store.collection import OwnedDocument
 
 _IMMUTABLE = (str, int, float, bool, type(None), bytes)
 _LEAF_TYPES = frozenset((*_IMMUTABLE, datetime))

@@ -1,54 +1,65 @@
-"""One mapper interface for every resource type: FHIR JSON <-> record.
+"""One mapper mechanism for every resource type: FHIR JSON <-> domain record.
 
-A record's typed fields carry the FHIR element name as alias; `from_fhir` takes those elements
-into the typed fields and keeps every other element verbatim in `fhir_rest`; `to_fhir` puts
-both back, so `to_fhir(from_fhir(r)) == r` for any valid `r` without `id` and version meta.
-The service layer owns `id`, `meta.versionId` and `meta.lastUpdated`.
+A mapper module (mappers/patient.py, ...) declares the FHIR name of every field of its record
+and of the values it holds (`FhirNames`, mappers/names.py) and a function computing the
+record's derived views; `record_mapper` makes its `ResourceMapper` from them. `from_fhir`
+validates the named elements into the record's fields, keeps every other element verbatim in
+`fhir_rest` and derives the views; `to_fhir` writes the fields back under their FHIR names
+beside `fhir_rest`, views left out, in StructureDefinition element order. So
+`to_fhir(from_fhir(r)) == r` for any valid `r` without `id` and version meta: the service layer
+owns `id`, `meta.versionId` and `meta.lastUpdated`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import ValidationError
+from pydantic_core import ValidationError
 
 import fhir_profiles
 from gateway.domain.base import FhirRecord
 from gateway.errors import InvalidResource, Issue
+from mappers.names import NameTable, TextTable
+from mappers.schema import document_serializer, fhir_serializer, fhir_validator
 
 FhirJson = dict[str, Any]
 SERVICE_META = ("versionId", "lastUpdated")
-FHIR_CONTEXT = {"fhir": True}
-
-
-class Derivable(Protocol):
-    def derive(self) -> None: ...
-
 
 R = TypeVar("R", bound=FhirRecord)
 
 
 @dataclass(frozen=True, slots=True)
 class ResourceMapper(Generic[R]):
-    """The translation of one resource type; build it with `domain_mapper`."""
+    """The translation of one resource type; build it with `record_mapper`.
+
+    `document_to_fhir(document)` equals `to_fhir(record_type.model_validate(document))` for a
+    stored document (the record's `model_dump(exclude_none=True)` beside service fields and
+    index), without building the record: the read path's shortcut, about three times faster.
+    """
 
     resource_type: str
     record_type: type[R]
     to_fhir: Callable[[R], FhirJson]
     from_fhir: Callable[[FhirJson], R]
+    document_to_fhir: Callable[[dict[str, Any]], FhirJson]
 
 
-def domain_mapper(resource_type: str, record_type: type[R]) -> ResourceMapper[R]:
-    """The mapper of a record type whose typed fields are aliased by FHIR element name."""
-    derived = record_type.derived_fields
-    modelled = {
-        field.alias or name
-        for name, field in record_type.model_fields.items()
-        if name != "fhir_rest" and name not in derived
-    }
-    excluded = {"fhir_rest", *derived}
+def record_mapper(
+    resource_type: str,
+    record_type: type[R],
+    *,
+    names: NameTable,
+    texts: TextTable,
+    derive: Callable[[R], None] | None = None,
+) -> ResourceMapper[R]:
+    """The mapper of `record_type`, whose models `names` and `texts` cover (checked here);
+    `derive` sets the record's derived views from its other fields."""
+    validator = fhir_validator(record_type, names, texts)
+    serializer = fhir_serializer(record_type, names, texts)
+    document_fhir = document_serializer(record_type, names, texts)
+    modelled = frozenset(names[record_type].fields.values())
     order = _element_order(resource_type)
 
     def from_fhir(resource: FhirJson) -> R:
@@ -61,8 +72,9 @@ def domain_mapper(resource_type: str, record_type: type[R]) -> ResourceMapper[R]
         meta = {k: v for k, v in rest.pop("meta", {}).items() if k not in SERVICE_META}
         if meta:
             rest["meta"] = meta
+        typed["fhir_rest"] = rest
         try:
-            record = record_type.model_validate({**typed, "fhir_rest": rest})
+            record: R = validator.validate_python(typed)
         except ValidationError as error:
             raise InvalidResource(
                 f"{resource_type} could not be mapped.",
@@ -71,20 +83,30 @@ def domain_mapper(resource_type: str, record_type: type[R]) -> ResourceMapper[R]
                     for e in error.errors(include_url=False)
                 ],
             ) from error
-        derive: Callable[[], None] | None = getattr(record, "derive", None)
         if derive is not None:
-            derive()
+            derive(record)
         return record
 
-    def to_fhir(record: R) -> FhirJson:
-        typed = record.model_dump(
-            by_alias=True, exclude_none=True, exclude=excluded, context=FHIR_CONTEXT
-        )
-        merged = {**record.fhir_rest, **typed}
+    def resource(typed: FhirJson, rest: FhirJson) -> FhirJson:
+        merged = {**rest, **typed}
         ordered = sorted(merged, key=lambda key: order.get(key.lstrip("_"), len(order)))
         return {"resourceType": resource_type, **{key: merged[key] for key in ordered}}
 
-    return ResourceMapper(resource_type, record_type, to_fhir=to_fhir, from_fhir=from_fhir)
+    def to_fhir(record: R) -> FhirJson:
+        typed = serializer.to_python(record, by_alias=True, exclude_none=True)
+        return resource(typed, record.fhir_rest)
+
+    def document_to_fhir(document: dict[str, Any]) -> FhirJson:
+        typed = document_fhir.to_python(document, by_alias=True, exclude_none=True)
+        return resource(typed, document.get("fhir_rest") or {})
+
+    return ResourceMapper(
+        resource_type,
+        record_type,
+        to_fhir=to_fhir,
+        from_fhir=from_fhir,
+        document_to_fhir=document_to_fhir,
+    )
 
 
 def _path(resource_type: str, location: tuple[Any, ...]) -> str:

@@ -17,6 +17,7 @@ from gateway.domain.observation import ObservationRecord
 from gateway.domain.patient import PatientRecord
 from mappers import r4
 from mappers.base import ResourceMapper
+from mappers.datatypes import codes, has_code, label
 from mappers.generic import generic_mapper
 from mappers.invariants import invariant_issues
 from mappers.registry import MAPPERS
@@ -40,14 +41,14 @@ def _records(record_type: type[T]) -> list[T]:
 
 
 def _observations(loinc: str) -> list[ObservationRecord]:
-    return [r for r in _records(ObservationRecord) if loinc in r.code.codes("http://loinc.org")]
+    return [r for r in _records(ObservationRecord) if loinc in codes(r.code, "http://loinc.org")]
 
 
 def _labs() -> list[ObservationRecord]:
     return [
         r
         for r in _records(ObservationRecord)
-        if any(c.has_code(CATEGORY, "laboratory") for c in r.categories or [])
+        if any(has_code(c, CATEGORY, "laboratory") for c in r.categories or [])
     ]
 
 
@@ -184,7 +185,7 @@ def test_labs_are_flagged_from_value_against_reference_range() -> None:
         assert value is not None
         low = limits.low.value if limits.low else None
         high = limits.high.value if limits.high else None
-        assert lab.flag == _expected_flag(value, low, high), lab.code.label()
+        assert lab.flag == _expected_flag(value, low, high), label(lab.code)
         assert lab.value_quantity.system == UCUM
         assert lab.encounter_id is not None
     flags = Counter(lab.flag for lab in labs)
@@ -194,7 +195,7 @@ def test_labs_are_flagged_from_value_against_reference_range() -> None:
 
 
 def test_lab_panels_use_loinc_codes_and_ucum_units() -> None:
-    units = {lab.code.codes()[0]: lab.value_quantity.code for lab in _labs() if lab.value_quantity}
+    units = {codes(lab.code)[0]: lab.value_quantity.code for lab in _labs() if lab.value_quantity}
     assert units == {
         "718-7": "g/dL", "6690-2": "10*3/uL", "777-3": "10*3/uL",
         "2345-7": "mg/dL", "2160-0": "mg/dL", "2823-3": "mmol/L", "2951-2": "mmol/L",
@@ -231,8 +232,8 @@ def test_sleep_is_a_period_in_hours_with_a_local_sleep_category() -> None:
         assert sleep.effective_period is not None
         assert sleep.value_quantity is not None
         assert sleep.value_quantity.code == "h"
-        codes = [c for concept in sleep.categories or [] for c in concept.codes()]
-        assert codes == ["activity", "sleep"]
+        found = [c for concept in sleep.categories or [] for c in codes(concept)]
+        assert found == ["activity", "sleep"]
 
 
 def test_blood_pressure_panel_has_systolic_and_diastolic_in_mm_hg() -> None:
@@ -241,7 +242,7 @@ def test_blood_pressure_panel_has_systolic_and_diastolic_in_mm_hg() -> None:
     for panel in panels:
         assert panel.value_quantity is None
         assert panel.components is not None
-        assert [c.code.codes()[0] for c in panel.components] == ["8480-6", "8462-4"]
+        assert [codes(c.code)[0] for c in panel.components] == ["8480-6", "8462-4"]
         for component in panel.components:
             assert component.value_quantity is not None
             assert component.value_quantity.code == "mm[Hg]"
@@ -264,7 +265,9 @@ def test_survey_answers_use_a_concept_and_an_integer() -> None:
     pain = _observations("72514-3")
     assert smoking
     assert pain
-    assert all(r.value_concept and r.value_concept.codes("http://snomed.info/sct") for r in smoking)
+    assert all(
+        r.value_concept and codes(r.value_concept, "http://snomed.info/sct") for r in smoking
+    )
     assert all(r.value_integer is not None and 0 <= r.value_integer <= 10 for r in pain)
 
 
@@ -311,7 +314,7 @@ def test_encounters_use_the_clinic_appointment_types() -> None:
     kinds = {"new_patient", "follow_up", "routine_checkup", "sick_visit", "telehealth"}
     for encounter in _records(EncounterRecord):
         assert encounter.types
-        kind = encounter.types[0].codes()[0]
+        kind = codes(encounter.types[0])[0]
         assert kind in kinds
         assert encounter.encounter_class.code == ("VR" if kind == "telehealth" else "AMB")
         assert encounter.status in {"finished", "planned", "cancelled", "in-progress"}

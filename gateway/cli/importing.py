@@ -12,10 +12,10 @@ import asyncio
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO, Annotated
+from typing import Annotated
 
 import orjson
 import typer
@@ -24,9 +24,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gateway.services.context import open_services
-from gateway.services.imports.importer import OUTCOMES, Failure, Importer, Report
+from gateway.services.imports.pipeline import Importer
 from gateway.services.imports.preparation import Preparer
 from gateway.services.imports.readers import Item, expand, read
+from gateway.services.imports.report import OUTCOMES, Failure, Report
 from gateway.settings import Settings
 
 DEFAULT_URL = "http://127.0.0.1:8080/fhir"
@@ -63,19 +64,22 @@ def import_command(
     if url and uri:
         console.print("[red]Give either --url or a MongoDB URI, not both.[/red]")
         raise typer.Exit(code=2)
-    if not uri and not dry_run:
-        from gateway.cli.remote import import_over_http
+    with _failure_log(errors) as on_failure:
+        if not uri and not dry_run:
+            from gateway.cli.remote import import_over_http
 
-        report, seconds = import_over_http(files, url or DEFAULT_URL, errors=errors,
-                                           keep_ids=keep_ids, batch_size=batch_size,
-                                           announced=url is None)  # fmt: skip
-    else:
-        where = "nowhere (dry run)" if dry_run and not uri else "MongoDB at " + _redacted(uri or "")
-        console.print(f"Importing {len(files)} file(s) into {where}.")
-        report, seconds = asyncio.run(
-            _direct(files, uri, errors=errors, dry_run=dry_run, keep_ids=keep_ids,
-                    batch_size=batch_size, workers=default_workers() if workers is None else workers)
-        )  # fmt: skip
+            report, seconds = import_over_http(files, url or DEFAULT_URL, on_failure=on_failure,
+                                               keep_ids=keep_ids, batch_size=batch_size,
+                                               announced=url is None)  # fmt: skip
+        else:
+            where = (
+                "nowhere (dry run)" if dry_run and not uri else "MongoDB at " + _redacted(uri or "")
+            )
+            console.print(f"Importing {len(files)} file(s) into {where}.")
+            report, seconds = asyncio.run(
+                _direct(files, uri, on_failure=on_failure, dry_run=dry_run, keep_ids=keep_ids,
+                        batch_size=batch_size, workers=default_workers() if workers is None else workers)
+            )  # fmt: skip
     render_summary(report, seconds)
     raise typer.Exit(code=0 if report.ok else 1)
 
@@ -84,7 +88,7 @@ async def _direct(
     files: list[Path],
     uri: str | None,
     *,
-    errors: Path | None,
+    on_failure: Callable[[Failure], None],
     dry_run: bool,
     keep_ids: bool,
     batch_size: int,
@@ -93,11 +97,10 @@ async def _direct(
     services = await open_services(Settings(mongodb_uri=uri))
     started = time.perf_counter()
     with ExitStack() as stack:
-        sink = stack.enter_context(errors.open("wb")) if errors else None
         progress = stack.enter_context(_progress(len(files)))
         preparer = stack.enter_context(Preparer(workers))
         importer = Importer(services, keep_ids=keep_ids, dry_run=dry_run, batch_size=batch_size,
-                            on_failure=lambda f: _record(sink, f), on_progress=progress.advance,
+                            on_failure=on_failure, on_progress=progress.advance,
                             preparer=preparer)  # fmt: skip
         report = await importer.run(_items(files, progress))
     services.close()
@@ -110,9 +113,19 @@ def _items(files: list[Path], progress: _Reporter) -> Iterator[Item]:
         yield from read(path)
 
 
-def _record(sink: IO[bytes] | None, failure: Failure) -> None:
-    if sink is not None:
-        sink.write(orjson.dumps(failure.as_json()) + b"\n")
+@contextmanager
+def _failure_log(errors: Path | None) -> Iterator[Callable[[Failure], None]]:
+    """Where every target sends its failures: the `--errors` file as NDJSON, or nowhere
+    (they are counted in the report all the same)."""
+    if errors is None:
+        yield lambda failure: None
+        return
+    with errors.open("wb") as sink:
+
+        def record(failure: Failure) -> None:
+            sink.write(orjson.dumps(failure.as_json()) + b"\n")
+
+        yield record
 
 
 class _Reporter:

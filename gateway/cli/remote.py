@@ -1,43 +1,52 @@
 """The import's other target: a running gateway, fed batch Bundles over HTTP.
 
-Ids are decided here as the direct import decides them without its store look-ups (see
-gateway.services.imports.importer.local_target), and each resource is PUT under its id, so
-re-running an import writes to the same resources. Validation and mapping happen in the gateway.
+Ids are decided here as the direct import decides them without its store look-ups
+(gateway.services.imports.identity.local_target), references are pointed at them the same way
+(gateway.services.imports.references), and each resource is PUT under its id, so re-running an
+import writes to the same resources. Validation and mapping happen in the gateway; what fails,
+here or there, is recorded through the same Report as the direct import's failures.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import httpx
 import orjson
 from rich.console import Console
 
-from gateway.errors import Issue
-from gateway.services.imports.importer import (
-    Failure,
-    Report,
-    local_target,
-    rewritten,
-    skipped_type,
-)
+from gateway.errors import GatewayError, Issue
+from gateway.services.batching import chunks
+from gateway.services.generic import kept_types
+from gateway.services.imports.identity import kept_type, local_target, reported_type
 from gateway.services.imports.readers import Item, read
+from gateway.services.imports.references import rewritten
+from gateway.services.imports.report import Failure, Report
 from gateway.services.resources import GATEWAY_OUTCOMES, NO_CHANGE
 from mappers.base import FhirJson
-from mappers.outcome import operation_outcome
 
 console = Console(stderr=True)
 OUTCOME_OF = {"201": "created", "200": "updated"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Put:
+    """One item as the PUT that imports it: its id decided, its references rewritten."""
+
+    item: Item
+    resource_type: str
+    target: str
+    resource: FhirJson
 
 
 def import_over_http(
     files: list[Path],
     url: str,
     *,
-    errors: Path | None,
+    on_failure: Callable[[Failure], None],
     keep_ids: bool,
     batch_size: int,
     announced: bool,
@@ -47,7 +56,7 @@ def import_over_http(
         ("No --url or MONGODB_URI given: " if announced else "")
         + f"importing into the gateway at {base}."
     )
-    report = Report()
+    report = Report(on_failure)
     started = time.perf_counter()
     with httpx.Client(timeout=300, headers={"Content-Type": "application/fhir+json"}) as client:
         try:
@@ -56,120 +65,73 @@ def import_over_http(
             console.print(f"[red]No FHIR gateway answers at {base} ({error}). Start one with "
                           "`fhir-gateway serve`, or give --url or --mongodb-uri.[/red]")  # fmt: skip
             raise SystemExit(2) from error
-        sink = errors.open("wb") if errors else None
-        try:
-            deferred: list[Item] = []
-            urls: dict[str, str] = {}  # fullUrl -> Type/id, kept across a file's batches
-            for batch in _batches(files, batch_size):
-                if batch[0].position in ("entry 0", "line 1", "resource"):
-                    urls = {}
-                deferred += _send(client, base, batch, report, sink, keep_ids, urls, retry=True)
-            for start in range(0, len(deferred), batch_size):  # references to later files
-                _send(
-                    client,
-                    base,
-                    deferred[start : start + batch_size],
-                    report,
-                    sink,
-                    keep_ids,
-                    {},
-                    retry=False,
-                )
-        finally:
-            if sink:
-                sink.close()
+        later: list[_Put] = []
+        puts = _puts(files, report, keep_ids=keep_ids)
+        for batch in chunks(puts, batch_size, boundary=lambda put: put.item.source):
+            later += _send(client, base, batch, report)
+        for batch in chunks(later, batch_size):  # conditional references to later files
+            _send(client, base, batch, report, final=True)
     return report, time.perf_counter() - started
 
 
-def _batches(files: list[Path], size: int) -> Iterator[list[Item]]:
+def _puts(files: list[Path], report: Report, *, keep_ids: bool) -> Iterator[_Put]:
+    """Each readable item of a kept type as its PUT; the others are recorded in `report`."""
+    keeps = frozenset(kept_types()).__contains__
     for path in files:
-        batch: list[Item] = []
+        urls: dict[str, str] = {}  # fullUrl -> Type/id, local to a file
         for item in read(path):
-            batch.append(item)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+            if item.resource is None:
+                report.unreadable(item)
+                continue
+            try:
+                resource_type = kept_type(item.resource, keeps=keeps)
+                target = local_target(
+                    resource_type, item.resource, item.request or {}, keep_ids=keep_ids
+                )
+            except GatewayError as error:
+                report.fail(item, reported_type(item.resource), *error.issues)
+                continue
+            if item.full_url:
+                urls[item.full_url] = f"{resource_type}/{target}"
+            resource = {**rewritten(item.resource, urls, keep_ids=keep_ids), "id": target}
+            yield _Put(item, resource_type, target, resource)
 
 
 def _send(
-    client: httpx.Client,
-    base: str,
-    items: list[Item],
-    report: Report,
-    sink: IO[bytes] | None,
-    keep_ids: bool,
-    urls: dict[str, str],
-    *,
-    retry: bool,
-) -> list[Item]:
-    """Send one batch; answer the items to retry at the end (unresolved conditional references)."""
-    entries: list[tuple[Item, str, FhirJson]] = []
-    for item in items:
-        if item.resource is None:
-            skipped = skipped_type(item)
-            if skipped is not None:
-                report.count(skipped, "skipped")
-            else:
-                _fail(report, sink, item, "unknown", item.error or "Unreadable item.")
-            continue
-        resource_type = str(item.resource.get("resourceType", "unknown"))
-        target = local_target(resource_type, item.resource, item.request or {}, keep_ids=keep_ids)
-        if item.full_url:
-            urls[item.full_url] = f"{resource_type}/{target}"
-        entries.append((item, target, item.resource))
+    client: httpx.Client, base: str, puts: list[_Put], report: Report, *, final: bool = False
+) -> list[_Put]:
+    """Send one batch; answer the PUTs to retry at the end (unresolved conditional references)
+    unless this is the `final` try."""
     bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
-        {"resource": {**rewritten(resource, urls, keep_ids), "id": target},
-         "request": {"method": "PUT", "url": f"{resource['resourceType']}/{target}"}}
-        for _, target, resource in entries
+        {"resource": put.resource,
+         "request": {"method": "PUT", "url": f"{put.resource_type}/{put.target}"}}
+        for put in puts
     ]}  # fmt: skip
-    if not entries:
-        return []
     response = client.post(base, content=orjson.dumps(bundle))
     if response.status_code != 200:
-        for item, _, resource in entries:
-            _fail(report, sink, item, str(resource.get("resourceType")), response.text[:500])
+        for put in puts:
+            report.fail(put.item, put.resource_type, Issue(response.text[:500], code="structure"))
         return []
-    later: list[Item] = []
-    for (item, _, resource), answer in zip(entries, response.json()["entry"], strict=True):
-        status = answer["response"]["status"][:3]
-        resource_type = str(resource.get("resourceType"))
+    later: list[_Put] = []
+    for put, answer in zip(puts, response.json()["entry"], strict=True):
+        result = answer["response"]
+        status = result["status"][:3]
+        codes = _detail_codes(result)
         if status in OUTCOME_OF:
-            report.count(resource_type, _outcome_of(status, answer["response"]))
-        elif retry and "MSG_CONDITIONAL_REFERENCE" in orjson.dumps(answer["response"]).decode():
-            later.append(item)
+            unchanged = (GATEWAY_OUTCOMES, NO_CHANGE.details_code) in codes
+            report.count(put.resource_type, "unchanged" if unchanged else OUTCOME_OF[status])
+        elif not final and any(code == "MSG_CONDITIONAL_REFERENCE" for _, code in codes):
+            later.append(put)
         else:
-            report.count(resource_type, "failed")
-            report.failures += 1
-            if sink:
-                failure = Failure(
-                    str(item.source), item.position, answer["response"].get("outcome", {})
-                )
-                sink.write(orjson.dumps(failure.as_json()) + b"\n")
+            report.record(put.item, put.resource_type, result.get("outcome", {}))
     return later
 
 
-def _outcome_of(status: str, response: FhirJson) -> str:
-    """created, updated, or unchanged: a PUT that said what was stored (resources.NO_CHANGE)."""
-    codings = [
-        coding
+def _detail_codes(response: FhirJson) -> set[tuple[str | None, str | None]]:
+    """(system, code) of every issue detail in a response entry's outcome: a PUT that changed
+    nothing says so with resources.NO_CHANGE."""
+    return {
+        (coding.get("system"), coding.get("code"))
         for issue in (response.get("outcome") or {}).get("issue", [])
         for coding in (issue.get("details") or {}).get("coding", [])
-    ]
-    if any(c.get("system") == GATEWAY_OUTCOMES and c.get("code") == NO_CHANGE.details_code
-           for c in codings):  # fmt: skip
-        return "unchanged"
-    return OUTCOME_OF[status]
-
-
-def _fail(
-    report: Report, sink: IO[bytes] | None, item: Item, resource_type: str, text: str
-) -> None:
-    report.count(resource_type, "failed")
-    report.failures += 1
-    if sink:
-        outcome = operation_outcome([Issue(text, code="structure")])
-        sink.write(
-            orjson.dumps(Failure(str(item.source), item.position, outcome).as_json()) + b"\n"
-        )
+    }

@@ -1,22 +1,44 @@
-"""The shape every stored record shares.
+"""The shape every stored record shares, and the marker of derived views.
 
-A record holds the FHIR elements the domain models as typed fields under domain names (the FHIR
-name is the field's alias), everything else verbatim in `fhir_rest`, and derived views: domain
-facts computed from those elements at write time (a lab flag, a wearable's source), stored so the
-domain can query them, and never turned back into FHIR.
+A record holds what a health app records under the domain's own names (snake_case at every
+level), whatever of the resource the domain does not model verbatim in `fhir_rest`, and derived
+views: facts computed from the rest at write time (a lab flag, a wearable's source), stored so
+that the domain can query them. A view is marked by its type (`Derived[...]`), so that whoever
+reads or writes the record's other fields can tell the two apart without a list to keep.
+docs/storage.md describes the stored documents these records become.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.domain.elements import Period, Reference
+from gateway.domain.elements import Period
 from gateway.domain.time import FhirDateTime
 
 Json = dict[str, Any]
+T = TypeVar("T")
+
+
+class DerivedView:
+    """Field metadata: the field is computed from the record's other fields, never received."""
+
+    def __repr__(self) -> str:
+        return "DERIVED"
+
+
+DERIVED = DerivedView()
+Derived = Annotated[T, DERIVED]
+"""`flag: Derived[Flag | None] = None` declares a derived view."""
+
+
+def derived_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The names of `model`'s fields marked `Derived`."""
+    return frozenset(
+        name for name, field in model.model_fields.items() if DERIVED in field.metadata
+    )
 
 
 class TimeRange(BaseModel):
@@ -43,21 +65,9 @@ class TimeRange(BaseModel):
 
 
 class FhirRecord(BaseModel):
-    """Base of the stored shapes (see the module docstring)."""
+    """Base of the stored records (see the module docstring). Unknown keys are ignored, so a
+    stored document, with its service fields and search index beside, reads as its record."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    derived_fields: ClassVar[frozenset[str]] = frozenset()
+    model_config = ConfigDict(extra="ignore")
 
     fhir_rest: Json = Field(default_factory=dict)
-
-
-def patient_id_of(reference: Reference | None) -> str | None:
-    """The Patient id a subject reference points at, if it is a `Patient/id` reference."""
-    target = reference.target() if reference else None
-    return target[1] if target and target[0] == "Patient" else None
-
-
-def reference_id_of(reference: Reference | None, resource_type: str) -> str | None:
-    target = reference.target() if reference else None
-    return target[1] if target and target[0] == resource_type else None

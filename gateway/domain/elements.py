@@ -1,29 +1,25 @@
-"""FHIR datatypes as the domain keeps them: typed where we read them, the rest carried along.
+"""The structured values records are made of: codes, quantities, periods, names, references.
 
-Each model names the sub-elements the gateway uses and allows any other (`extra="allow"`), so an
-extension, an `_element` sibling or an element we don't model comes back unchanged.
-https://hl7.org/fhir/R4/datatypes.html
+Plain models, snake_case like the records. Each also keeps, verbatim, whatever else it was given
+(`extra="allow"`): the parts of a value the domain does not model (an extension on a code, the
+metadata of a given name) come back unchanged. `Number` is the one type of every decimal the
+domain holds.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from gateway.domain.time import FhirDateTime
 
-Json = dict[str, Any]
-CLINICIANS = ("Practitioner", "PractitionerRole")  # the resource types that name a clinician
+Number = float | int
+"""A decimal value (a measurement, a dose, a period length)."""
 
 
 class Element(BaseModel):
-    """Base of the datatypes: unknown sub-elements are kept verbatim."""
+    """Base of the structured values: what the model does not name is kept as given."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    def extras(self) -> Json:
-        return dict(self.__pydantic_extra__ or {})
+    model_config = ConfigDict(extra="allow")
 
 
 class Coding(Element):
@@ -31,41 +27,16 @@ class Coding(Element):
     version: str | None = None
     code: str | None = None
     display: str | None = None
-    userSelected: bool | None = None
+    user_selected: bool | None = None
 
 
 class CodeableConcept(Element):
     coding: list[Coding] | None = None
     text: str | None = None
 
-    def codes(self, system: str | None = None) -> list[str]:
-        return [
-            c.code
-            for c in self.coding or []
-            if c.code is not None and (system is None or c.system == system)
-        ]
-
-    def has_code(self, system: str, code: str) -> bool:
-        return any(c.system == system and c.code == code for c in self.coding or [])
-
-    def without(self, system: str, code: str) -> CodeableConcept:
-        """A copy without that coding, to read what else the concept says."""
-        kept = [c for c in self.coding or [] if not (c.system == system and c.code == code)]
-        return self.model_copy(update={"coding": kept})
-
-    def label(self) -> str | None:
-        """The text a person would read: `text`, else the first display, else the first code."""
-        if self.text:
-            return self.text
-        for coding in self.coding or []:
-            if coding.display:
-                return coding.display
-        codes = self.codes()
-        return codes[0] if codes else None
-
 
 class Quantity(Element):
-    value: float | int | None = None
+    value: Number | None = None
     comparator: str | None = None
     unit: str | None = None
     system: str | None = None
@@ -96,31 +67,13 @@ class Identifier(Element):
 
 
 class Reference(Element):
+    """Who or what something points at: `reference` (`Type/id`, a URL, `#local`), its type,
+    a business identifier, or only a name (`display`)."""
+
     reference: str | None = None
     type: str | None = None
     identifier: Identifier | None = None
     display: str | None = None
-
-    def target(self) -> tuple[str, str] | None:
-        """(type, id) of a relative or absolute `Type/id` reference; None for others."""
-        if not self.reference or self.reference.startswith(("#", "urn:")):
-            return None
-        parts = self.reference.split("/_history/")[0].rstrip("/").split("/")
-        if len(parts) < 2:
-            return None
-        return parts[-2], parts[-1]
-
-    def points_to(self, *resource_types: str) -> bool:
-        """Whether it refers to one of `resource_types`, by its URL, else by its `type` element.
-
-        Reads the URL with `target()`, so absolute and versioned references count too.
-        """
-        target = self.target()
-        return (target[0] if target else self.type) in resource_types
-
-    def label(self) -> str | None:
-        """What a person would read: `display`, else the `reference` itself."""
-        return self.display or self.reference
 
 
 class HumanName(Element):
@@ -149,10 +102,6 @@ class Address(Element):
     city: str | None = None
     district: str | None = None
     state: str | None = None
-    postalCode: str | None = None
+    postal_code: str | None = None
     country: str | None = None
     period: Period | None = None
-
-
-class Annotation(Element):
-    text: str | None = None

@@ -1,21 +1,16 @@
-"""A medication the patient takes or took: what, how much, how often, from when to when, why.
-
-https://hl7.org/fhir/R4/medicationstatement.html. Side effects have no element in R4; the gateway
-reads them from its `medication-side-effect` extension (fhir_profiles/structure-definitions).
-"""
+"""A medication the patient takes or took: what, how much, how often, from when to when, why,
+who prescribed it and the side effects noticed."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pydantic import BaseModel
 
-from pydantic import BaseModel, Field
-
-from gateway.domain.base import FhirRecord, TimeRange, patient_id_of, reference_id_of
+from gateway.domain.base import Derived, FhirRecord, TimeRange
 from gateway.domain.elements import (
-    CLINICIANS,
     CodeableConcept,
     Element,
     Identifier,
+    Number,
     Period,
     Quantity,
     Range,
@@ -23,13 +18,13 @@ from gateway.domain.elements import (
 )
 from gateway.domain.time import FhirDateTime
 
-SIDE_EFFECT_URL = "http://fhir-gateway.org/fhir/StructureDefinition/medication-side-effect"
-
 
 class TimingRepeat(Element):
+    """`frequency` times per `period` `period_unit` (2 per 1 d)."""
+
     frequency: int | None = None
-    period: float | int | None = None
-    periodUnit: str | None = None
+    period: Number | None = None
+    period_unit: str | None = None
 
 
 class Timing(Element):
@@ -39,90 +34,46 @@ class Timing(Element):
 
 class DoseAndRate(Element):
     type: CodeableConcept | None = None
-    doseQuantity: Quantity | None = None
-    doseRange: Range | None = None
+    dose_quantity: Quantity | None = None
+    dose_range: Range | None = None
 
 
 class Dosage(Element):
     sequence: int | None = None
     text: str | None = None
     timing: Timing | None = None
-    asNeededBoolean: bool | None = None
+    as_needed: bool | None = None
     route: CodeableConcept | None = None
-    doseAndRate: list[DoseAndRate] | None = None
-
-    def frequency_text(self) -> str | None:
-        """`2 per 1 d`, or the timing's code text: how the seed apps write frequency."""
-        repeat = self.timing.repeat if self.timing else None
-        if repeat and repeat.frequency is not None and repeat.period is not None:
-            return f"{repeat.frequency} per {repeat.period:g} {repeat.periodUnit or ''}".strip()
-        return self.timing.code.label() if self.timing and self.timing.code else None
+    dose_and_rate: list[DoseAndRate] | None = None
 
 
 class Dose(BaseModel):
-    value: float | int | None = None
+    value: Number | None = None
     unit: str | None = None
 
 
 class MedicationStatementRecord(FhirRecord):
-    derived_fields: ClassVar[frozenset[str]] = frozenset(
-        {"patient_id", "encounter_id", "medication", "dosage_text", "dose", "frequency",
-         "taken", "prescriber", "side_effects"}
-    )  # fmt: skip
-
-    identifiers: list[Identifier] | None = Field(default=None, alias="identifier")
+    identifiers: list[Identifier] | None = None
     status: str
     category: CodeableConcept | None = None
-    medication_concept: CodeableConcept | None = Field(
-        default=None, alias="medicationCodeableConcept"
-    )
-    medication_reference: Reference | None = Field(default=None, alias="medicationReference")
+    medication_concept: CodeableConcept | None = None
+    medication_reference: Reference | None = None
     subject: Reference
     context: Reference | None = None
-    effective_date_time: FhirDateTime | None = Field(default=None, alias="effectiveDateTime")
-    effective_period: Period | None = Field(default=None, alias="effectivePeriod")
-    date_asserted: FhirDateTime | None = Field(default=None, alias="dateAsserted")
-    information_source: Reference | None = Field(default=None, alias="informationSource")
-    reason_codes: list[CodeableConcept] | None = Field(default=None, alias="reasonCode")
-    reason_references: list[Reference] | None = Field(default=None, alias="reasonReference")
-    dosages: list[Dosage] | None = Field(default=None, alias="dosage")
+    effective_date_time: FhirDateTime | None = None
+    effective_period: Period | None = None
+    date_asserted: FhirDateTime | None = None
+    information_source: Reference | None = None
+    reason_codes: list[CodeableConcept] | None = None
+    reason_references: list[Reference] | None = None
+    dosages: list[Dosage] | None = None
 
-    patient_id: str | None = None
-    encounter_id: str | None = None
-    medication: str | None = None
-    dosage_text: str | None = None
-    dose: Dose | None = None
-    frequency: str | None = None
-    taken: TimeRange | None = None
-    prescriber: str | None = None
-    side_effects: list[str] | None = None
-
-    def derive(self) -> None:
-        self.patient_id = patient_id_of(self.subject)
-        self.encounter_id = reference_id_of(self.context, "Encounter")
-        self.medication = (
-            self.medication_concept.label()
-            if self.medication_concept
-            else (self.medication_reference.display if self.medication_reference else None)
-        )
-        first = self.dosages[0] if self.dosages else None
-        self.dosage_text = first.text if first else None
-        quantity = (
-            next((d.doseQuantity for d in (first.doseAndRate or []) if d.doseQuantity), None)
-            if first
-            else None
-        )
-        self.dose = (
-            Dose(value=quantity.value, unit=quantity.unit or quantity.code) if quantity else None
-        )
-        self.frequency = first.frequency_text() if first else None
-        self.taken = TimeRange.of(self.effective_period or self.effective_date_time)
-        source = self.information_source
-        self.prescriber = source.label() if source and source.points_to(*CLINICIANS) else None
-        self.side_effects = [
-            ext.get("valueString")
-            or CodeableConcept.model_validate(ext.get("valueCodeableConcept", {})).label()
-            or ""
-            for ext in self.fhir_rest.get("extension", [])
-            if ext.get("url") == SIDE_EFFECT_URL
-        ] or None
+    patient_id: Derived[str | None] = None
+    encounter_id: Derived[str | None] = None
+    medication: Derived[str | None] = None
+    dosage_text: Derived[str | None] = None
+    dose: Derived[Dose | None] = None
+    frequency: Derived[str | None] = None
+    taken: Derived[TimeRange | None] = None
+    prescriber: Derived[str | None] = None
+    side_effects: Derived[list[str] | None] = None

@@ -1,17 +1,15 @@
 """An observation: a lab biomarker, a vital sign, a wearable metric, a survey answer.
 
-https://hl7.org/fhir/R4/observation.html. The value keeps its unit as sent: `[lb_av]` stays
-pounds and `[degF]` stays Fahrenheit.
+The value keeps its unit as recorded: `[lb_av]` stays pounds and `[degF]` stays Fahrenheit.
 """
 
 from __future__ import annotations
 
-import re
-from typing import ClassVar, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from gateway.domain.base import FhirRecord, TimeRange, patient_id_of, reference_id_of
+from gateway.domain.base import Derived, FhirRecord, TimeRange
 from gateway.domain.elements import (
     CodeableConcept,
     Element,
@@ -24,106 +22,67 @@ from gateway.domain.elements import (
 )
 from gateway.domain.time import FhirDateTime
 
-INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 Flag = Literal["low", "normal", "high", "critical-low", "critical-high", "abnormal"]
-_FLAGS: dict[str, Flag] = {
-    "L": "low", "N": "normal", "H": "high", "LL": "critical-low", "HH": "critical-high",
-    "LU": "critical-low", "HU": "critical-high", "A": "abnormal", "AA": "abnormal",
-}  # fmt: skip
+"""How a result compares with its reference range, as a lab report flags it."""
 Source = Literal["whoop", "oura", "apple_health", "garmin", "fitbit", "withings", "manual"]
-_SOURCES: dict[str, Source] = {
-    "whoop": "whoop", "oura": "oura", "ouraring": "oura", "apple": "apple_health",
-    "healthkit": "apple_health", "garmin": "garmin", "fitbit": "fitbit", "withings": "withings",
-    "manual": "manual",
-}  # fmt: skip
-# Whole words only, so "Pineapple sensor" is not Apple; `_` separates words too (apple_health).
-_SOURCE_WORD = re.compile(rf"(?<![a-z0-9])({'|'.join(map(re.escape, _SOURCES))})(?![a-z0-9])")
+"""The wearable, app or person that took the measurement."""
 
 
 class ValueChoice(BaseModel):
-    """Observation.value[x] and component.value[x]: one of these is set."""
+    """The value of an observation or of one of its components: at most one of these is set."""
 
-    value_quantity: Quantity | None = Field(default=None, alias="valueQuantity")
-    value_concept: CodeableConcept | None = Field(default=None, alias="valueCodeableConcept")
-    value_string: str | None = Field(default=None, alias="valueString")
-    value_boolean: bool | None = Field(default=None, alias="valueBoolean")
-    value_integer: int | None = Field(default=None, alias="valueInteger")
-    value_range: Range | None = Field(default=None, alias="valueRange")
-    value_ratio: Ratio | None = Field(default=None, alias="valueRatio")
-    value_time: str | None = Field(default=None, alias="valueTime")
-    value_date_time: FhirDateTime | None = Field(default=None, alias="valueDateTime")
-    value_period: Period | None = Field(default=None, alias="valuePeriod")
+    value_quantity: Quantity | None = None
+    value_concept: CodeableConcept | None = None
+    value_string: str | None = None
+    value_boolean: bool | None = None
+    value_integer: int | None = None
+    value_range: Range | None = None
+    value_ratio: Ratio | None = None
+    value_time: str | None = None
+    value_date_time: FhirDateTime | None = None
+    value_period: Period | None = None
 
 
 class ReferenceRange(Element):
     low: Quantity | None = None
     high: Quantity | None = None
     type: CodeableConcept | None = None
-    appliesTo: list[CodeableConcept] | None = None
+    applies_to: list[CodeableConcept] | None = None
     age: Range | None = None
     text: str | None = None
 
 
 class ObservationComponent(ValueChoice, Element):
+    """One part of a panel measured together (systolic and diastolic of a blood pressure)."""
+
     code: CodeableConcept
-    dataAbsentReason: CodeableConcept | None = None
-    interpretation: list[CodeableConcept] | None = None
-    referenceRange: list[ReferenceRange] | None = None
+    data_absent_reason: CodeableConcept | None = None
+    interpretations: list[CodeableConcept] | None = None
+    reference_ranges: list[ReferenceRange] | None = None
 
 
 class ObservationRecord(ValueChoice, FhirRecord):
-    derived_fields: ClassVar[frozenset[str]] = frozenset(
-        {"patient_id", "encounter_id", "effective", "flag", "source"}
-    )
-
-    identifiers: list[Identifier] | None = Field(default=None, alias="identifier")
+    identifiers: list[Identifier] | None = None
     status: str
-    categories: list[CodeableConcept] | None = Field(default=None, alias="category")
+    categories: list[CodeableConcept] | None = None
     code: CodeableConcept
     subject: Reference | None = None
     encounter: Reference | None = None
-    effective_date_time: FhirDateTime | None = Field(default=None, alias="effectiveDateTime")
-    effective_period: Period | None = Field(default=None, alias="effectivePeriod")
-    effective_instant: FhirDateTime | None = Field(default=None, alias="effectiveInstant")
+    effective_date_time: FhirDateTime | None = None
+    effective_period: Period | None = None
+    effective_instant: FhirDateTime | None = None
     issued: FhirDateTime | None = None
-    performers: list[Reference] | None = Field(default=None, alias="performer")
-    data_absent_reason: CodeableConcept | None = Field(default=None, alias="dataAbsentReason")
-    interpretations: list[CodeableConcept] | None = Field(default=None, alias="interpretation")
+    performers: list[Reference] | None = None
+    data_absent_reason: CodeableConcept | None = None
+    interpretations: list[CodeableConcept] | None = None
     method: CodeableConcept | None = None
     device: Reference | None = None
-    reference_ranges: list[ReferenceRange] | None = Field(default=None, alias="referenceRange")
-    members: list[Reference] | None = Field(default=None, alias="hasMember")
-    components: list[ObservationComponent] | None = Field(default=None, alias="component")
+    reference_ranges: list[ReferenceRange] | None = None
+    members: list[Reference] | None = None
+    components: list[ObservationComponent] | None = None
 
-    patient_id: str | None = None
-    encounter_id: str | None = None
-    effective: TimeRange | None = None
-    flag: Flag | None = None
-    source: Source | None = None
-
-    def derive(self) -> None:
-        self.patient_id = patient_id_of(self.subject)
-        self.encounter_id = reference_id_of(self.encounter, "Encounter")
-        self.effective = TimeRange.of(
-            self.effective_date_time or self.effective_instant or self.effective_period
-        )
-        self.flag = next(
-            (
-                _FLAGS[code]
-                for concept in self.interpretations or []
-                for code in concept.codes(INTERPRETATION)
-                if code in _FLAGS
-            ),
-            None,
-        )
-        self.source = self._source()
-
-    def _source(self) -> Source | None:
-        """The wearable or app that measured it, from the device it names or `meta.source`."""
-        meta_source = str(self.fhir_rest.get("meta", {}).get("source", ""))
-        texts = [self.device.display or "", self.device.reference or ""] if self.device else []
-        for text in [*texts, meta_source]:
-            word = _SOURCE_WORD.search(text.lower())
-            if word:
-                return _SOURCES[word.group(1)]
-        return None
+    patient_id: Derived[str | None] = None
+    encounter_id: Derived[str | None] = None
+    effective: Derived[TimeRange | None] = None
+    flag: Derived[Flag | None] = None
+    source: Derived[Source | None] = None

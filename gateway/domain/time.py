@@ -11,7 +11,7 @@ import re
 from datetime import MAXYEAR, UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SerializationInfo, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict
 
 Precision = Literal["year", "month", "day", "minute", "second", "fraction"]
 
@@ -146,11 +146,8 @@ def format_instant(moment: datetime) -> str:
 
 
 class FhirDateTime(BaseModel):
-    """A FHIR date/dateTime/instant as stored: its text, and the UTC range for search and sorting.
-
-    Validates from the FHIR text or from its stored form; dumps to the text when serialised
-    with `context={"fhir": True}`, to the stored form otherwise.
-    """
+    """A date, dateTime or instant as recorded: its text (precision and zone as sent) and the
+    UTC range it covers, for search and sorting. `of` builds one from the text."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -159,25 +156,13 @@ class FhirDateTime(BaseModel):
     end: datetime
     precision: Precision
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_text(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            start, end, precision = parse_range(data)
-            return {"value": data, "start": start, "end": end, "precision": precision}
-        return data
-
-    @model_serializer(mode="plain")
-    def _to_text(self, info: SerializationInfo) -> Any:
-        if info.context and info.context.get("fhir"):
-            return self.value
-        return {
-            "value": self.value,
-            "start": self.start,
-            "end": self.end,
-            "precision": self.precision,
-        }
-
     @classmethod
     def of(cls, text: str) -> FhirDateTime:
-        return cls.model_validate(text)
+        """Raises ValueError for text that is not a date, dateTime or instant."""
+        return cls.model_validate(fields_of(text))
+
+
+def fields_of(text: str) -> dict[str, Any]:
+    """The fields of the `FhirDateTime` of `text`; raises ValueError as `parse_range` does."""
+    start, end, precision = parse_range(text)
+    return {"value": text, "start": start, "end": end, "precision": precision}

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from gateway.services.store import Version
+from gateway.store.versions import Version
 
 FHIR_JSON = "application/fhir+json"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from gateway.domain.time import format_instant, utc_now
-from gateway.services.store import Version
+from gateway.store.versions import Version
 from mappers.base import FhirJson
 
 

@@ -2,9 +2,10 @@
 #cond-update, #cdelete, #trules).
 
 Conditional create is race-safe: the creator of a match first claims a key named after the
-criteria (`Patient?identifier=…`) in `conditional_keys`, whose `_id` is unique. Of two requests
-creating the same resource at once, the second finds the key held and waits for the first's
-resource, instead of creating a duplicate (a long-standing fault of several FHIR servers).
+criteria (`Patient?identifier=…`; gateway.store.claims), which only one can hold. Of two
+requests creating the same resource at once, the second finds the key held and waits for the
+first's resource, instead of creating a duplicate (a long-standing fault of several FHIR
+servers).
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
-
-from pymongo.errors import DuplicateKeyError
 
 from gateway.domain.time import utc_now
 from gateway.errors import (
@@ -31,11 +29,12 @@ from gateway.services import resources
 from gateway.services.context import Services
 from gateway.services.resources import Written
 from gateway.services.search import StoreResolver
-from gateway.services.store import ResourceStore, Version
-from gateway.services.unit import Unit, on_failure, options
+from gateway.store.claims import Claim, ClaimStore
+from gateway.store.repository import ResourceStore
+from gateway.store.unit import Unit
+from gateway.store.versions import Version
 from mappers.base import FhirJson
 
-KEYS = "conditional_keys"
 # A claim older than this whose resource does not match is left over (a failed or deleted
 # creation) and may be taken over; a younger one belongs to a creation still under way.
 CLAIM_GRACE = timedelta(seconds=30)
@@ -62,8 +61,7 @@ async def matching_ids(
     resolver = StoreResolver(services, base_urls)
     query = await build_filter(resource_type, request.parameters, resolver, base_urls=base_urls)
     store = services.store(resource_type)
-    cursor = store.collection.find(query, {"_id": 1}, **options(unit)).sort("_id", 1).limit(2)
-    return [document["_id"] for document in await cursor.to_list(2)]
+    return await store.ids(query, sort=[("_id", 1)], limit=2, unit=unit)
 
 
 def too_many(resource_type: str, criteria: str) -> PreconditionFailed:
@@ -90,7 +88,6 @@ async def conditional_create(
     `known`: the matches a caller found just before (a transaction plans its entries first),
     used instead of searching again on the first round; the claim still guards the create."""
     record = resources.accept(store, resource)  # a bad body is a 400 whether or not it matches
-    keys = services.collection(KEYS)
     key = f"{store.resource_type}?{_canonical(criteria)}"
 
     async def matches() -> list[str]:
@@ -105,7 +102,7 @@ async def conditional_create(
         if found:
             return Written(await resources.read(store, found[0]), created=False)
         new_id = resource_id or resources.new_id()
-        if await _claim(store, keys, key, new_id, matches, unit):
+        if await _claim(services.claims, store, key, new_id, matches, unit):
             return await resources.create(
                 store, resource, resource_id=new_id, unit=unit, record=record
             )
@@ -118,47 +115,38 @@ async def conditional_create(
 
 
 async def _claim(
+    claims: ClaimStore,
     store: ResourceStore,
-    keys: Any,
     key: str,
     resource_id: str,
     matches: Callable[[], Awaitable[list[str]]],
     unit: Unit | None,
 ) -> bool:
     """Take the key for our resource, or take over a claim whose creation is over."""
-    claim = {"_id": key, "resource_id": resource_id, "claimed": utc_now()}
-    try:
-        await keys.insert_one(claim, **options(unit))
-    except DuplicateKeyError:
-        held = await keys.find_one({"_id": key}, **options(unit))
-        if held is None or not await _left_over(store, held, matches, unit):
-            return False
-        result = await keys.replace_one(
-            {"_id": key, "resource_id": held["resource_id"]}, claim, **options(unit)
-        )
-        if result.matched_count != 1:
-            return False
-        on_failure(unit, lambda: keys.replace_one({"_id": key}, held))
+    claim = Claim(key, resource_id, utc_now())
+    if await claims.take(claim, unit):
         return True
-    on_failure(unit, lambda: keys.delete_one({"_id": key}))
-    return True
+    held = await claims.held(key, unit)
+    if held is None or not await _left_over(store, held, matches, unit):
+        return False
+    return await claims.take_over(held, claim, unit)
 
 
 async def _left_over(
     store: ResourceStore,
-    held: dict[str, Any],
+    held: Claim,
     matches: Callable[[], Awaitable[list[str]]],
     unit: Unit | None,
 ) -> bool:
     """A claim is over once its resource exists, or existed, and nothing matches any more (it
     was changed or deleted), or when it is older than CLAIM_GRACE without a resource (a
     creation that died). A young claim without a resource is a creation under way."""
-    holder = held["resource_id"]
+    holder = held.resource_id
     exists = await store.current_document(holder, unit) is not None
     existed = exists or await store.latest_archived(holder, unit) is not None
     if existed:
         return not await matches()
-    return bool(held["claimed"] < utc_now() - CLAIM_GRACE)
+    return held.claimed < utc_now() - CLAIM_GRACE
 
 
 def _canonical(criteria: str) -> str:

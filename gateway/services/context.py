@@ -1,77 +1,58 @@
-"""Opening the store: the database handle and one ResourceStore per resource type.
+"""What every interaction needs: the settings and the opened store.
 
-Our four types' stores open with the services; a type kept whole opens on its first use
-(gateway.services.generic), so `Services.store` answers for every kept type.
+`Services.store` answers for every kept type (gateway.services.generic) and refuses the others;
+services read and write only through the stores it gives (gateway.store).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from beanie import init_beanie
-
 from gateway.db import make_client
-from gateway.domain.documents import ALL_DOCUMENTS, DOCUMENTS, HistoryDocument
 from gateway.errors import NotFound
-from gateway.search.index import build_indexer
-from gateway.services.generic import GenericStore, generic_types
-from gateway.services.store import ResourceStore
+from gateway.services.generic import generic_types
 from gateway.settings import Settings
-from mappers.registry import MAPPERS
+from gateway.store.claims import ClaimStore
+from gateway.store.repository import ResourceStore
+from gateway.store.storage import Storage
 
 
 @dataclass(slots=True)
 class Services:
-    """What every interaction needs; built once per app (or CLI run)."""
+    """Built once per app (or CLI run)."""
 
     settings: Settings
-    client: Any
-    stores: dict[str, ResourceStore]  # the stores opened so far
-    database: Any
-    history: Any
-    collections: dict[str, Any] = field(default_factory=dict)
+    storage: Storage
 
-    def collection(self, name: str) -> Any:
-        """A collection of the database, opened once (opening one costs more than a lookup)."""
-        if name not in self.collections:
-            self.collections[name] = self.database[name]
-        return self.collections[name]
+    @property
+    def client(self) -> Any:
+        """The driver's client, for units of work (gateway.store.unit.atomic)."""
+        return self.storage.client
+
+    @property
+    def claims(self) -> ClaimStore:
+        return self.storage.claims
 
     def store(self, resource_type: str) -> ResourceStore:
-        store = self.stores.get(resource_type)
-        if store is None:
-            if resource_type not in generic_types():
-                raise NotFound(
-                    f"Resource type `{resource_type}` is not supported by this server.",
-                    code="MSG_UNKNOWN_TYPE",
-                )
-            store = GenericStore(resource_type, self.database, self.history)
-            self.stores[resource_type] = store
-        return store
+        store = self.storage.stores.get(resource_type)
+        if store is not None:
+            return store
+        if resource_type not in generic_types():
+            raise NotFound(
+                f"Resource type `{resource_type}` is not supported by this server.",
+                code="MSG_UNKNOWN_TYPE",
+            )
+        return self.storage.store(resource_type)
 
     def keeps(self, resource_type: str) -> bool:
         """Whether `resource_type` is stored here (its store may not be open yet)."""
-        return resource_type in self.stores or resource_type in generic_types()
+        return resource_type in self.storage.stores or resource_type in generic_types()
 
     def close(self) -> None:
-        self.client.close()
+        self.storage.close()
 
 
 async def open_services(settings: Settings) -> Services:
-    client = make_client(settings)
-    database = client[settings.mongodb_database]
-    await init_beanie(database=database, document_models=ALL_DOCUMENTS)
-    history = HistoryDocument.get_motor_collection()
-    stores = {
-        resource_type: ResourceStore(
-            MAPPERS[resource_type],
-            DOCUMENTS[resource_type].get_motor_collection(),
-            history,
-            build_indexer(resource_type),
-        )
-        for resource_type in MAPPERS
-    }
-    return Services(
-        settings=settings, client=client, stores=stores, database=database, history=history
-    )
+    storage = await Storage.open(make_client(settings), settings.mongodb_database)
+    return Services(settings=settings, storage=storage)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from gzip import GzipFile
@@ -32,8 +32,8 @@ from gateway.search.parameters import parameters_of
 from gateway.search.paths import all_of, any_of
 from gateway.search.reference import ids_clause
 from gateway.services.context import Services
-from gateway.services.generic import COLLECTION_PREFIX, kept_types
-from gateway.services.store import ResourceStore
+from gateway.services.generic import kept_types
+from gateway.store.repository import ResourceStore
 from mappers.base import FhirJson
 
 BATCH_SIZE = 1000
@@ -147,7 +147,7 @@ async def export(
             compartment=in_compartment,
             base_urls=base_urls,
         )
-        async for batch in _batches(store, query):
+        async for batch in store.batches(query, size=BATCH_SIZE):
             await sink.write(resource_type, [_served(store, document) for document in batch])
             counts[resource_type] = counts.get(resource_type, 0) + len(batch)
             exported += len(batch)
@@ -185,18 +185,12 @@ def check_types(
 async def exported_types(
     services: Services, types: Sequence[str] | None, *, compartment: bool
 ) -> list[str]:
-    """The types to read: those asked for (or all kept, sorted) whose collection holds any
-    document. Both checks read metadata only (MongoDB's estimated count reads no document)."""
+    """The types to read: those asked for (or all kept, sorted) that hold any resource."""
     wanted = check_types(services, types, compartment=compartment)
-    present = set(await services.database.list_collection_names())
-    found = []
-    for resource_type in wanted if wanted is not None else kept_types():
-        name = _collection_name(services, resource_type)
-        if name not in present or (compartment and not in_patient_compartment(resource_type)):
-            continue
-        if await services.collection(name).estimated_document_count():
-            found.append(resource_type)
-    return found
+    candidates = wanted if wanted is not None else kept_types()
+    if compartment:
+        candidates = [t for t in candidates if in_patient_compartment(t)]
+    return await services.storage.holding(candidates)
 
 
 def export_filter(
@@ -254,25 +248,6 @@ def _patient_parameters(resource_type: str) -> list[SearchParameter]:
         if all(parameter.paths != other.paths for other in found):
             found.append(parameter)
     return found
-
-
-def _collection_name(services: Services, resource_type: str) -> str:
-    store = services.stores.get(resource_type)
-    return str(store.collection.name) if store is not None else COLLECTION_PREFIX + resource_type
-
-
-async def _batches(store: ResourceStore, query: Clause) -> AsyncIterator[list[dict[str, Any]]]:
-    """The matching documents in `_id` order, BATCH_SIZE at a time (the cursor fetches the same
-    number per round trip)."""
-    cursor = store.collection.find(query).sort("_id", 1).batch_size(BATCH_SIZE)
-    batch: list[dict[str, Any]] = []
-    async for document in cursor:
-        batch.append(document)
-        if len(batch) == BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _served(store: ResourceStore, document: dict[str, Any]) -> FhirJson:

@@ -17,7 +17,7 @@ from gateway.search.parameters import parameters_of
 from gateway.search.reference import forms, local_form
 from gateway.search.request import Include, SearchRequest
 from gateway.services.context import Services
-from gateway.services.store import Version
+from gateway.store.versions import Version
 
 Document = dict[str, Any]
 MAX_ROUNDS = 4  # :iterate follows at most this many hops
@@ -125,7 +125,7 @@ async def _reverse(
             continue
         query = {"$or": [{f"index.{code}": {"$in": targets}} for code in codes]}
         store = services.store(include.source)
-        for document in await store.collection.find(query).to_list(MAX_INCLUDED + 1):
+        for document in await store.fetch(query, limit=MAX_INCLUDED + 1):
             if (include.source, document["_id"]) not in seen:
                 seen.add((include.source, document["_id"]))
                 batch.append((include.source, document))
@@ -138,8 +138,7 @@ async def _fetch(
     batch: list[tuple[str, Document]] = []
     for resource_type, ids in wanted.items():
         store = services.store(resource_type)
-        query = {"_id": {"$in": sorted(ids)}}
-        for document in await store.collection.find(query).to_list(None):
+        for document in await store.current_documents(sorted(ids)):
             seen.add((resource_type, document["_id"]))
             batch.append((resource_type, document))
     return batch

@@ -25,17 +25,15 @@ async def lastn(
     store = services.store("Observation")
     resolver = StoreResolver(services, base_urls)
     query = await build_filter("Observation", request.parameters, resolver, base_urls=base_urls)
-    projection = {"_id": 1, "patient_id": 1, "code.coding": 1, "code.text": 1, "effective.start": 1}
-    order = [("effective.start", -1), ("_id", 1)]
-    keys = await store.collection.find(query, projection).sort(order).to_list(None)
+    fields = ["patient_id", "code.coding", "code.text"]
+    keys = await store.keys(query, fields=fields, sort=[("effective.start", -1), ("_id", 1)])
     chosen: dict[tuple[Any, ...], list[str]] = {}
     for key in keys:
         group = chosen.setdefault((key.get("patient_id"), _code_key(key)), [])
         if len(group) < max_per_code:
             group.append(key["_id"])
     ids = [i for group in chosen.values() for i in group]
-    found = {d["_id"]: d for d in await store.collection.find({"_id": {"$in": ids}}).to_list(None)}
-    matches = [store.to_version(found[i]) for i in ids if i in found]
+    matches = [store.to_version(document) for document in await store.current_documents(ids)]
     return SearchResult(matches, total=len(matches))
 
 

@@ -21,8 +21,9 @@ from gateway.errors import (
     PreconditionFailed,
     UnprocessableResource,
 )
-from gateway.services.store import ResourceStore, Version, same_content
-from gateway.services.unit import Unit
+from gateway.store.repository import ResourceStore
+from gateway.store.unit import Unit
+from gateway.store.versions import Version, same_content
 from mappers.base import FhirJson
 from mappers.invariants import invariant_issues
 from mappers.r4 import validate

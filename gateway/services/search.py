@@ -9,7 +9,6 @@ their cursor and carry the total along.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from gateway.errors import InvalidSearch, Issue
 from gateway.search.filters import build_filter
@@ -18,22 +17,21 @@ from gateway.search.model import Clause, ParsedParameter
 from gateway.search.paging import (
     Cursor,
     SortSpec,
-    after,
     decode_cursor,
     encode_cursor,
     reversed_spec,
     sort_spec,
     sort_values,
 )
-from gateway.search.paths import all_of
 from gateway.search.reference import local_form
 from gateway.search.request import SearchRequest
 from gateway.services.context import Services
 from gateway.services.includes import included
-from gateway.services.store import ResourceStore, Version
+from gateway.store.collection import Document
+from gateway.store.repository import ResourceStore
+from gateway.store.versions import Version
 
 KEYSCAN_LIMIT = 50_000
-Document = dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -70,7 +68,7 @@ class StoreResolver:
     ) -> list[str]:
         store = self._store(resource_type)
         query = await self._filter(resource_type, parameters, depth)
-        return [d["_id"] for d in await store.collection.find(query, {"_id": 1}).to_list(None)]
+        return await store.ids(query)
 
     async def referencing_ids(
         self,
@@ -83,8 +81,7 @@ class StoreResolver:
     ) -> list[str]:
         store = self._store(resource_type)
         query = await self._filter(resource_type, parameters, depth)
-        field_name = f"index.{via}"
-        documents = await store.collection.find(query, {field_name: 1}).to_list(None)
+        documents = await store.keys(query, fields=[f"index.{via}"])
         prefix = f"{target}/"
         return sorted(
             {
@@ -106,7 +103,7 @@ async def search_type(
     )
     spec = sort_spec(request.resource_type, request.sort)
     if request.summary == "count" or request.count == 0:
-        return SearchResult([], total=await store.collection.count_documents(query))
+        return SearchResult([], total=await store.count(query))
     if request.cursor:
         page = await _continued_page(store, query, spec, request)
     else:
@@ -130,25 +127,13 @@ async def _first_page(
     store: ResourceStore, query: Clause, spec: SortSpec, request: SearchRequest
 ) -> _Page:
     if request.total == "none":
-        documents = (
-            await store.collection.find(query).sort(spec).limit(request.count + 1).to_list(None)
-        )
+        documents = await store.fetch(query, sort=spec, limit=request.count + 1)
         return _Page(
             _rows(store, documents[: request.count]), None, len(documents) > request.count, False
         )
-    projection = {field_name: 1 for field_name, _ in spec}
-    keys = (
-        await store.collection.find(query, projection)
-        .sort(spec)
-        .limit(KEYSCAN_LIMIT + 1)
-        .to_list(None)
-    )
-    total = (
-        len(keys) if len(keys) <= KEYSCAN_LIMIT else await store.collection.count_documents(query)
-    )
-    ids = [key["_id"] for key in keys[: request.count]]
-    found = {d["_id"]: d for d in await store.collection.find({"_id": {"$in": ids}}).to_list(None)}
-    documents = [found[i] for i in ids if i in found]
+    keys = await store.keys(query, sort=spec, limit=KEYSCAN_LIMIT + 1)
+    total = len(keys) if len(keys) <= KEYSCAN_LIMIT else await store.count(query)
+    documents = await store.current_documents([key["_id"] for key in keys[: request.count]])
     return _Page(_rows(store, documents), total, len(keys) > request.count, False)
 
 
@@ -157,10 +142,7 @@ async def _continued_page(
 ) -> _Page:
     cursor = decode_cursor(request.cursor or "", fields=len(spec))
     order = reversed_spec(spec) if cursor.backwards else spec
-    page_query = all_of([query, after(order, cursor.values)])
-    documents = (
-        await store.collection.find(page_query).sort(order).limit(request.count + 1).to_list(None)
-    )
+    documents = await store.fetch(query, sort=order, after=cursor.values, limit=request.count + 1)
     more = len(documents) > request.count
     documents = documents[: request.count]
     if cursor.backwards:

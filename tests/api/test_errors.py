@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from gateway.services.store import ResourceStore
+from gateway.store.repository import ResourceStore
 from tests.api.test_resources import PATIENT, WEIGHT, create
 from tests.conftest import api_client, make_settings
 

@@ -17,7 +17,8 @@ from httpx import AsyncClient
 from gateway.domain.time import utc_now
 from gateway.errors import VersionConflict
 from gateway.services import conditional
-from gateway.services.store import ResourceStore
+from gateway.store.claims import Claim
+from gateway.store.repository import ResourceStore
 from tests.api.test_errors import issue, outcome
 from tests.api.test_resources import PATIENT, WEIGHT
 from tests.conftest import api_client, make_settings
@@ -656,8 +657,8 @@ async def test_a_failure_in_the_middle_of_the_writes_undoes_every_write(
     async def failing_write(self: ResourceStore, *args: Any, **kwargs: Any) -> Any:
         writes.append(f"{self.resource_type}/{kwargs['resource_id']}")
         if len(writes) == 4:
-            patients = services.store("Patient").collection
-            gone_at_failure.append(await patients.find_one({"_id": "p-gone"}))
+            patients = services.store("Patient")
+            gone_at_failure.append(await patients.current_document("p-gone"))
             raise error("injected failure")
         return await original(self, *args, **kwargs)
 
@@ -782,6 +783,74 @@ async def test_batch_entries_succeed_or_fail_each_on_their_own(api: AsyncClient)
     assert await total(api, "Patient", f"identifier={MRN}|B-2") == 0
 
 
+async def test_a_failure_of_ours_in_one_batch_entry_is_that_entrys_500_alone(
+    api: AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The entries before and after the failing one are stored and say so; the failing one
+    stored nothing, answers 500 with an incident id, and the incident is logged."""
+    original = ResourceStore.write
+
+    async def failing_write(self: ResourceStore, *args: Any, **kwargs: Any) -> Any:
+        if kwargs["resource_id"] == "p-fault":
+            raise RuntimeError("injected failure")
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ResourceStore, "write", failing_write)
+    answer = await transact(
+        api,
+        bundle(
+            entry("PUT", "Patient/p-before", patient("F-1", id="p-before")),
+            entry("PUT", "Patient/p-fault", patient("F-2", id="p-fault")),
+            entry("PUT", "Patient/p-after", patient("F-3", id="p-after")),
+            kind="batch",
+        ),
+    )
+    before, after = await read(api, "Patient/p-before"), await read(api, "Patient/p-after")
+    failed = answer["entry"][1]["response"]
+    [fatal] = failed["outcome"]["issue"]
+    incident = fatal["diagnostics"].split("`")[1]
+    assert answer["entry"] == [
+        answered(before, "201 Created"),
+        {
+            "response": {
+                "status": "500 Internal Server Error",
+                "outcome": outcome(
+                    issue(
+                        "exception",
+                        f"Internal error (incident `{incident}`); it has been logged.",
+                        severity="fatal",
+                    )
+                ),
+            }
+        },
+        answered(after, "201 Created"),
+    ]
+    assert (await api.get("/Patient/p-fault")).status_code == 404
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert incident in logged.getMessage()
+    assert "injected failure" in (logged.exc_text or "")
+
+
+async def test_batch_entries_may_share_a_full_url_with_different_versions(
+    api: AsyncClient,
+) -> None:
+    """bdl-7 allows one fullUrl twice when the entries' meta.versionId differ."""
+    url = f"{BASE}/Patient/p-v"
+    answer = await transact(
+        api,
+        bundle(
+            entry("PUT", "Patient/p-v", patient("V-1", id="p-v", meta={"versionId": "1"}),
+                  full_url=url),
+            entry("PUT", "Patient/p-v", patient("V-1", id="p-v", active=True,
+                                                meta={"versionId": "2"}), full_url=url),
+            kind="batch",
+        ),
+    )  # fmt: skip
+    current = await read(api, "Patient/p-v")
+    assert [e["response"]["status"] for e in answer["entry"]] == ["201 Created", "200 OK"]
+    assert (current["meta"]["versionId"], current["active"]) == ("2", True)
+
+
 # --- Prefer ----------------------------------------------------------------------------------------
 
 
@@ -869,6 +938,51 @@ def _refused(diagnostics: str, expression: str | None = None, code: str = "inval
             400,
             _refused("Bundle.entry[1] (POST) needs a resource.", "Bundle.entry[1].resource"),
             id="post-without-resource",
+        ),
+        pytest.param(
+            bundle(entry("GET", "Patient"), {**entry("GET", "Patient/p-1"), "resource": "x"}),
+            400,
+            _refused("Bundle.entry[1].resource must be a JSON object.", "Bundle.entry[1].resource"),
+            id="resource-not-an-object",
+        ),
+        pytest.param(
+            bundle({**entry("POST", "Patient", PATIENT), "fullUrl": {"urn": "x"}}),
+            400,
+            _refused("Bundle.entry[0].fullUrl must be a string.", "Bundle.entry[0].fullUrl"),
+            id="full-url-not-a-string",
+        ),
+        pytest.param(
+            bundle(
+                {
+                    **entry("POST", "Patient", PATIENT),
+                    "request": {"method": "POST", "url": "Patient", "ifNoneExist": 7},
+                }
+            ),
+            400,
+            _refused(
+                "Bundle.entry[0].request.ifNoneExist must be a string.",
+                "Bundle.entry[0].request.ifNoneExist",
+            ),
+            id="if-none-exist-not-a-string",
+        ),
+        *(
+            pytest.param(
+                bundle(
+                    entry("POST", "Patient", patient("U-1"), full_url="urn:uuid:same"),
+                    entry("POST", "Observation", WEIGHT),
+                    entry("POST", "Patient", patient("U-2"), full_url="urn:uuid:same"),
+                    kind=kind,
+                ),
+                400,
+                _refused(
+                    "Bundle.entry[2].fullUrl `urn:uuid:same` is also the fullUrl of "
+                    "Bundle.entry[0]; fullUrls must be unique in a Bundle unless their "
+                    "meta.versionId differ (bdl-7).",
+                    "Bundle.entry[2].fullUrl",
+                ),
+                id=f"{kind}-full-url-twice",
+            )
+            for kind in ("transaction", "batch")
         ),
         pytest.param(
             bundle(entry("PATCH", "Patient/p-1", {"resourceType": "Parameters"})),
@@ -1034,14 +1148,9 @@ async def test_a_transaction_meeting_a_held_claim_fails_at_once_and_stays_isolat
     async with client as api:
         services = client.app.state.services
         criteria = f"identifier={MRN}|I-1"
-        keys = services.client[services.settings.mongodb_database][conditional.KEYS]
-        await keys.insert_one(  # a conditional create of the same patient is under way elsewhere
-            {
-                "_id": f"Patient?{conditional._canonical(criteria)}",
-                "resource_id": "elsewhere",
-                "claimed": utc_now(),
-            }
-        )
+        key = f"Patient?{conditional._canonical(criteria)}"
+        # a conditional create of the same patient is under way elsewhere
+        assert await services.claims.take(Claim(key, "elsewhere", utc_now()))
         original = await put(api, "p-iso", patient("I-0"))
         waiting = asyncio.create_task(
             api.post(

@@ -32,8 +32,9 @@ import pytest_asyncio
 
 from gateway.services.context import Services, open_services
 from gateway.services.exports import NdjsonSink, export, exported_types
-from gateway.services.imports.importer import Failure, Importer, Report
+from gateway.services.imports.pipeline import Importer
 from gateway.services.imports.readers import Item, expand, read
+from gateway.services.imports.report import Failure, Report
 from tests.conftest import make_settings
 from tests.corpus.test_round_trip import comparable
 

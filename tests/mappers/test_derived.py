@@ -1,4 +1,5 @@
-"""Derived views: domain facts `derive()` computes from the mapped elements at write time.
+"""Derived views: domain facts each mapper's `derive` computes from the mapped elements at write
+time.
 
 Inputs are checked with `mappers.r4.validate` first, so every row is a resource a client may send.
 """
@@ -13,9 +14,11 @@ from typing import Any
 import pytest
 
 from gateway.domain.base import TimeRange
-from gateway.domain.medication_statement import SIDE_EFFECT_URL, Dose
-from gateway.domain.observation import INTERPRETATION
-from gateway.domain.patient import CONTACT_ROLE, EmergencyContact, Insurance
+from gateway.domain.medication_statement import Dose
+from gateway.domain.patient import EmergencyContact, Insurance
+from mappers.medication_statement import SIDE_EFFECT_URL
+from mappers.observation import INTERPRETATION
+from mappers.patient import CONTACT_ROLE
 from mappers.r4 import validate
 from mappers.registry import MAPPERS
 

@@ -23,6 +23,13 @@ def test_round_trip_is_exact(resource_type: str) -> None:
     assert mapper.to_fhir(mapper.from_fhir(resource)) == resource
 
 
+@pytest.mark.parametrize("resource_type", sorted(RESOURCES))
+def test_stored_document_reads_as_the_resource(resource_type: str) -> None:
+    mapper = generic_mapper(resource_type)
+    document = {"_id": "x", **mapper.from_fhir(RESOURCES[resource_type]).model_dump()}
+    assert mapper.document_to_fhir(document) == RESOURCES[resource_type]
+
+
 def test_the_record_holds_everything_but_id_and_version_meta() -> None:
     resource: dict[str, Any] = {
         "resourceType": "Organization",

@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fhir_profiles
-from gateway.domain.observation import INTERPRETATION, ObservationRecord
+from gateway.domain.observation import ObservationRecord
 from gateway.domain.patient import PatientRecord
+from mappers.observation import INTERPRETATION
 from mappers.observation import MAPPER as OBSERVATION
 from mappers.patient import MAPPER as PATIENT
 from mappers.r4 import validate
@@ -219,3 +220,17 @@ def test_observation_record_to_fhir_is_valid_fhir(record: ObservationRecord) -> 
 @given(observation_resources())
 def test_observation_resource_survives_from_fhir_and_back(resource: FhirJson) -> None:
     assert OBSERVATION.to_fhir(OBSERVATION.from_fhir(resource)) == resource
+
+
+@PROPERTY_SETTINGS
+@given(patient_records)
+def test_patient_stored_document_reads_as_its_record_does(record: PatientRecord) -> None:
+    document = record.model_dump(exclude_none=True)
+    assert PATIENT.document_to_fhir(document) == PATIENT.to_fhir(record)
+
+
+@PROPERTY_SETTINGS
+@given(observation_records)
+def test_observation_stored_document_reads_as_its_record_does(record: ObservationRecord) -> None:
+    document = record.model_dump(exclude_none=True)
+    assert OBSERVATION.document_to_fhir(document) == OBSERVATION.to_fhir(record)

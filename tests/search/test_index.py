@@ -88,32 +88,3 @@ def test_single_valued_parameters_store_scalars_so_compound_indexes_stay_legal()
     })["index"]  # fmt: skip
     assert index["patient"] == "Patient/p1"
     assert index["date"] == {"start": datetime(2020, 5, 1), "end": datetime(2020, 5, 2)}
-
-
-ARRAY_PATHS = (
-    "code.coding",
-    "categories.coding",
-    "identifiers",
-    "telecom",
-    "medication_concept.coding",
-)
-
-
-def _array_of(key: str, singles: set[str]) -> str | None:
-    """The array a key runs through, if any (keys under one array may share an index)."""
-    if key.startswith("index."):
-        field = key.removesuffix(".start").removesuffix(".end")
-        return None if field in singles else field
-    return next((path for path in ARRAY_PATHS if key.startswith(path)), None)
-
-
-def test_declared_compound_indexes_combine_at_most_one_array_field() -> None:
-    from gateway.domain.documents import DOCUMENTS
-    from gateway.search.parameters import parameters_of
-
-    for resource_type, document in DOCUMENTS.items():
-        singles = {f"index.{c}" for c, p in parameters_of(resource_type).items() if p.single}
-        for model in document.Settings.indexes:  # type: ignore[attr-defined]
-            keys = list(model.document["key"])
-            arrays = {_array_of(key, singles) for key in keys} - {None}
-            assert len(arrays) <= 1, (resource_type, keys)

@@ -148,10 +148,10 @@ async def test_an_empty_store_exports_nothing(gateway: Gateway, tmp_path: Path) 
 
 async def test_only_types_with_a_collection_are_opened(gateway: Gateway) -> None:
     await gateway.create(ORGANIZATION)
-    before = set(gateway.services.stores)
+    before = set(gateway.services.storage.stores)
     counts, _ = await run(gateway)
     assert counts == {"Organization": 1}
-    assert set(gateway.services.stores) == before
+    assert set(gateway.services.storage.stores) == before
 
 
 async def test_types_restrict_the_export(gateway: Gateway) -> None:

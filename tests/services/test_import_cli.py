@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 import uvicorn
@@ -23,6 +24,7 @@ from gateway.http.app import create_app
 from gateway.services import context
 from gateway.services.context import open_services
 from gateway.settings import Settings
+from tests.api.test_errors import issue, outcome
 from tests.conftest import make_settings
 from tests.services.test_importer import glucose, lab_bundle, patient
 
@@ -175,3 +177,69 @@ def test_bad_invocations_exit_2(
     result = CliRunner().invoke(cli, ["import", str(path), *arguments])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
+
+
+def test_every_target_reports_a_line_without_resource_type_alike(
+    tmp_path: Path, gateway_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same bad file through the direct import, its dry run and the HTTP target: the same
+    counts, the same error report (it was a KeyError traceback over HTTP)."""
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    store = embedded_client()  # the direct target's MongoDB; the gateway keeps its own store
+    monkeypatch.setattr(context, "make_client", lambda settings: store)
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = [patient("p1", "W-1"), {"status": "final"}, {"resourceType": "Banana"},
+             glucose("Patient/p1", 90)]  # fmt: skip
+    (data / "bad.ndjson").write_text("\n".join(json.dumps(line) for line in lines))
+    targets = {  # the dry run first: it reads the store the direct import then writes
+        "dry-run": ["--dry-run"],
+        "direct": ["--mongodb-uri", MONGO],
+        "http": ["--url", gateway_url],
+    }
+    seen = {}
+    for name, arguments in targets.items():
+        errors = tmp_path / f"{name}.ndjson"
+        result = CliRunner().invoke(cli, ["import", str(data), "--errors", str(errors), *arguments])
+        assert result.exit_code == 1, result.output
+        seen[name] = (_rows(result.output), errors.read_text())
+    rows, report = seen["direct"]
+    assert rows == {
+        "Banana": ["0", "0", "0", "0", "1"],
+        "Observation": ["1", "0", "0", "0", "0"],
+        "Patient": ["1", "0", "0", "0", "0"],
+        "unknown": ["0", "0", "0", "0", "1"],
+    }
+    source = str(data / "bad.ndjson")
+    assert [orjson.loads(line) for line in report.splitlines()] == [
+        {"file": source, "position": "line 2", "outcome": outcome(issue(
+            "required", "The resource has no `resourceType`.", expression="resourceType"))},
+        {"file": source, "position": "line 3", "outcome": outcome(issue(
+            "not-supported", "Unknown resource type `Banana`.", expression="resourceType"))},
+    ]  # fmt: skip
+    assert seen["dry-run"] == seen["http"] == seen["direct"]
+
+
+def test_over_http_a_retried_entry_keeps_the_references_of_its_own_bundle(
+    tmp_path: Path, gateway_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent again at the end for its conditional reference to a later file's Practitioner,
+    the Encounter still points at the patient of its Bundle (it used to keep the `urn:`)."""
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    urn = "urn:uuid:30000000-0000-4000-8000-000000000003"
+    encounter = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+                 "subject": {"reference": urn},
+                 "participant": [{"individual": {"reference": "Practitioner?identifier=http://npi|3"}}]}  # fmt: skip
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": urn, "resource": patient(None, "Y-1")}, {"resource": encounter}]}  # fmt: skip
+    practitioner = {"resourceType": "Practitioner", "identifier": [{"system": "http://npi", "value": "3"}]}  # fmt: skip
+    (tmp_path / "a_bundle.json").write_text(json.dumps(bundle))
+    (tmp_path / "b_practitioners.ndjson").write_text(json.dumps(practitioner))
+    result = CliRunner().invoke(cli, ["import", str(tmp_path), "--url", gateway_url])
+    assert result.exit_code == 0, result.output
+    with httpx.Client(base_url=gateway_url) as client:
+        [stored] = [e["resource"] for e in client.get("/Encounter").json()["entry"]]
+        [person] = [e["resource"] for e in client.get("/Patient").json()["entry"]]
+        [doctor] = [e["resource"] for e in client.get("/Practitioner").json()["entry"]]
+    assert stored["subject"] == {"reference": f"Patient/{person['id']}"}
+    assert stored["participant"][0]["individual"] == {"reference": f"Practitioner/{doctor['id']}"}

@@ -10,9 +10,11 @@ from typing import Any
 import orjson
 
 from gateway.services.context import open_services
-from gateway.services.imports.importer import Failure, Importer, derived_id
+from gateway.services.imports.identity import derived_id
+from gateway.services.imports.pipeline import Importer
 from gateway.services.imports.preparation import Preparer
 from gateway.services.imports.readers import expand, read
+from gateway.services.imports.report import Failure
 from tests.conftest import make_settings
 
 MRN = "http://clinic.example/mrn"

@@ -20,7 +20,8 @@ from gateway.services import resources
 from gateway.services.bundles import history_bundle
 from gateway.services.conditional import conditional_create, conditional_delete, conditional_update
 from gateway.services.context import Services
-from gateway.services.store import ResourceStore, Version
+from gateway.store.repository import ResourceStore
+from gateway.store.versions import Version
 from mappers.outcome import information
 
 MAX_HISTORY = 1000

@@ -21,12 +21,12 @@ from typing import Any
 
 import orjson
 
-from gateway.db import OwnedDocument
 from gateway.domain.time import utc_now
 from gateway.errors import Issue
 from gateway.search.index import build_indexer
 from gateway.services import resources
-from gateway.services.store import stored_document
+from gateway.store.collection import OwnedDocument
+from gateway.store.repository import stored_document
 from mappers.base import FhirJson, ResourceMapper
 from mappers.generic import generic_mapper
 from mappers.registry import MAPPERS

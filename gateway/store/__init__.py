@@ -1,0 +1,10 @@
+"""The one boundary in front of MongoDB: services read and write only through these stores.
+
+collection.py  the few collection operations used, as Protocols (Motor and the embedded store)
+indexes.py     every collection and its indexes: the one table
+documents.py   Beanie documents declaring the domain collections and `history`
+repository.py  ResourceStore: one resource type's current versions; queries, writes, paging
+history.py     archived versions           versions.py  the served form of a version
+claims.py      conditional-create claims   unit.py      units of work (session or undo log)
+storage.py     the opened database: the stores of every type
+"""
