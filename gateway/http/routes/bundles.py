@@ -5,21 +5,16 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import InvalidRequest
 from gateway.http.body import read_json_body
 from gateway.http.deps import base_url, services_for
 from gateway.http.negotiation import pretty, return_preference
 from gateway.http.responses import FHIRResponse
 from gateway.services.transaction import process
-from mappers.entry_shape import entry_issues
 
 
 async def transaction(request: Request) -> Response:
     services = services_for(request)
     bundle = await read_json_body(request, limit=services.settings.max_bundle_bytes)
-    issues = entry_issues(bundle)
-    if issues:
-        raise InvalidRequest(issues[0].diagnostics, issues=issues)
     answer = await process(
         services,
         bundle,
