@@ -36,7 +36,7 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 DEMO = "http://fhir-gateway.org/demo"
-ORDER = ("Patient", "Encounter", "Observation", "MedicationStatement")
+ORDER = ("Practitioner", "Patient", "Encounter", "Observation", "MedicationStatement")
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,10 +289,17 @@ class Visit:
 
 
 def generate(*, patients: int = 5, seed: int = 7) -> list[Json]:
-    """Demo resources for `patients` patients: Patients, Encounters, Observations, then
-    MedicationStatements, so each resource comes after everything it references."""
+    """Demo resources for `patients` patients: their doctors as Practitioners, Patients,
+    Encounters, Observations, then MedicationStatements, so each resource comes after
+    everything it references and every reference has its resource."""
     rng = random.Random(seed)
-    resources = [r for n in range(1, patients + 1) for r in _records_of(rng, _chart(rng, n))]
+    doctors: set[int] = set()
+    resources: list[Json] = []
+    for number in range(1, patients + 1):
+        chart = _chart(rng, number)  # each chart, then its records: the seed's sequence
+        doctors.add(chart.doctor)
+        resources.extend(_records_of(rng, chart))
+    resources.extend(_practitioner(doctor) for doctor in sorted(doctors))
     return sorted(resources, key=lambda r: ORDER.index(r["resourceType"]))
 
 
@@ -341,6 +348,25 @@ def _numbered(resource_type: str, prefix: str, bodies: Iterable[Json]) -> list[J
         {"resourceType": resource_type, "id": f"{prefix}-{k}", **body}
         for k, body in enumerate(bodies, 1)
     ]
+
+
+# Practitioner ------------------------------------------------------------------------------
+
+
+def _practitioner_id(doctor: int) -> str:
+    return f"demo-prac-{doctor + 1}"
+
+
+def _practitioner(doctor: int) -> Json:
+    """A doctor of DOCTORS ("Dr. Priya Raman"), the prescriber MedicationStatements refer to."""
+    prefix, given, family = DOCTORS[doctor].split(" ")
+    return {
+        "resourceType": "Practitioner",
+        "id": _practitioner_id(doctor),
+        "identifier": [{"system": f"{DEMO}/practitioner", "value": f"PRAC-{doctor + 1:03d}"}],
+        "active": True,
+        "name": [{"use": "official", "family": family, "given": [given], "prefix": [prefix]}],
+    }
 
 
 # Patient -----------------------------------------------------------------------------------
@@ -645,7 +671,7 @@ def _medication_statement(
     rng: random.Random, chart: Chart, drug: Drug, status: str, visit: Visit
 ) -> Json:
     rx = {"system": RXNORM, "code": drug.rxnorm, "display": drug.display}
-    prescriber = f"Practitioner/demo-prac-{chart.doctor + 1}"  # not generated: demo data only
+    prescriber = f"Practitioner/{_practitioner_id(chart.doctor)}"
     body: Json = {
         "status": status,
         "medicationCodeableConcept": {"coding": [rx], "text": drug.text},

@@ -9,31 +9,38 @@ a required value set (`"gender": "banana"`). This walk follows the R4 StructureD
 - missing element whose minimum cardinality is 1, all of them at once (fhir.resources stops
   at the first of some),
 - code outside a required binding's value set (https://hl7.org/fhir/R4/terminologies.html#required),
+- object key that is no element name at all (`""`, `$where`, `a.b`): unknown names that look
+  like names are left to fhir.resources, but these never reach it, nor MongoDB,
+- string over 1 MB or with control characters, and the R4 formats fhir.resources leaves
+  unchecked (`primitives.py`),
 and, as issues of code `invariant`, the datatype invariants per-1 (a Period's start is not after
 its end) and qty-3 (a Quantity's unit code comes with its system).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, NamedTuple
 
 import fhir_profiles
 from gateway.domain.time import parse_range
 from gateway.errors import Issue
 from gateway.jsonio import ExactDecimal
+from mappers.primitives import (
+    FORMATS,
+    JSON_KIND,
+    URI_TYPES,
+    Problem,
+    max_length,
+    number_problem,
+    shown,
+    string_problem,
+)
 
-_BOOLEAN = {"boolean"}
-_INTEGER = {"integer", "positiveInt", "unsignedInt"}
-_DECIMAL = {"decimal"}
-_STRING_LIKE = {
-    "string", "code", "id", "uri", "url", "canonical", "oid", "uuid", "markdown", "base64Binary",
-    "date", "dateTime", "instant", "time", "xhtml",
-}  # fmt: skip
-_PRIMITIVES = _BOOLEAN | _INTEGER | _DECIMAL | _STRING_LIKE
-_JSON_KIND: dict[str, type] = {
-    **dict.fromkeys(_BOOLEAN, bool), **dict.fromkeys(_INTEGER, int),
-    **dict.fromkeys(_DECIMAL, float), **dict.fromkeys(_STRING_LIKE, str),
-}  # fmt: skip
+# json.html: a JSON object's keys are the element names the definitions give (letters and
+# digits, eld-19), `_` + a name for a primitive's extensions, `resourceType` and `fhir_comments`.
+_ELEMENT_NAME = re.compile(r"_?[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
 class _Spec(NamedTuple):
@@ -44,26 +51,41 @@ class _Spec(NamedTuple):
     kind: type | None  # the JSON type of a primitive; None for complex types
     value_set: frozenset[str] | None  # the codes of a required binding, when enumerable
     value_set_url: str | None
+    max_length: int  # of a string-like primitive's text
+    plain: bool  # a single string-like element the walk's inline test decides when it passes
+    spaced: bool  # spaces allowed: all but the uri types, whose R4 format `\S*` the test covers
 
 
 def _compile() -> dict[str, dict[str, _Spec]]:
     value_sets = fhir_profiles.required_value_sets()
-    return {
-        type_name: {
-            name: _Spec(
-                spec[0],
+    resource_types = fhir_profiles.resource_types()
+    compiled: dict[str, dict[str, _Spec]] = {}
+    for type_name, elements in fhir_profiles.elements().items():
+        compiled[type_name] = {}
+        for name, spec in elements.items():
+            # R4 types Resource.id as System.String; resource.html defines it as an `id`
+            element_type = "id" if name == "id" and type_name in resource_types else spec[0]
+            url = spec[2] if len(spec) > 2 else None
+            value_set = value_sets.get(url) if url else None
+            kind = JSON_KIND.get(element_type)
+            compiled[type_name][name] = _Spec(
+                element_type,
                 bool(spec[1]),
-                _JSON_KIND.get(spec[0]),
-                value_sets.get(spec[2]) if len(spec) > 2 else None,
-                spec[2] if len(spec) > 2 else None,
+                kind,
+                value_set,
+                url,
+                max_length(element_type),
+                kind is str
+                and not spec[1]
+                and value_set is None
+                and (element_type not in FORMATS or element_type in URI_TYPES),
+                element_type not in URI_TYPES,
             )
-            for name, spec in elements.items()
-        }
-        for type_name, elements in fhir_profiles.elements().items()
-    }
+    return compiled
 
 
 _SPECS = _compile()
+_RESOURCE_TYPES = fhir_profiles.resource_types()  # concrete: not Resource, nor a datatype
 # Real resources nest a few dozen levels at most; MongoDB refuses documents past 100, and
 # Python's recursion would fail first on a hostile body (nested extensions).
 MAX_DEPTH = 64
@@ -77,7 +99,7 @@ def shape_issues(resource: dict[str, Any], *, limit: int = 50) -> list[Issue]:
     """Every shape problem of `resource`, path first (`Patient.gender`), at most `limit`."""
     issues: list[Issue] = []
     resource_type = resource.get("resourceType")
-    if not isinstance(resource_type, str) or resource_type not in _SPECS:
+    if not isinstance(resource_type, str) or resource_type not in _RESOURCE_TYPES:
         return [Issue(f"Unknown resourceType `{resource_type}`.", code="invalid",
                       expression="resourceType")]  # fmt: skip
     _walk_resource(resource, resource_type, issues)
@@ -88,7 +110,7 @@ def _walk_resource(
     resource: dict[str, Any], path: str, issues: list[Issue], depth: int = 0
 ) -> None:
     resource_type = resource.get("resourceType")
-    if not isinstance(resource_type, str) or resource_type not in _SPECS:
+    if not isinstance(resource_type, str) or resource_type not in _RESOURCE_TYPES:
         issues.append(Issue(f"Unknown resourceType `{resource_type}`.", expression=path))
         return
     _walk_complex(resource, resource_type, path, issues, depth)
@@ -120,13 +142,29 @@ def _walk_complex(
     for key, child in value.items():
         spec = specs.get(key)
         if spec is None:
-            if key[0] == "_":
+            if key[:1] == "_":
                 base = specs.get(key[1:])
                 if base is not None and base.kind is not None:
                     _walk_primitive_extensions(
                         child, base.is_array, f"{path}.{key}", issues, depth + 1
                     )
+                    continue
+            if key == "resourceType":
+                if type_name not in _RESOURCE_TYPES:  # fhir.resources lets a datatype have one
+                    issues.append(Issue("Only a resource has a resourceType.", code="structure",
+                                        expression=f"{path}.resourceType"))  # fmt: skip
+            elif not _ELEMENT_NAME.fullmatch(key):
+                issues.append(_name_issue(key, path))
             continue  # resourceType, fhir_comments, or unknown: fhir.resources reports those
+        if (
+            spec.plain
+            and type(child) is str
+            and child.isprintable()  # no control characters, no whitespace but " "
+            and len(child) <= spec.max_length
+            and child.strip()
+            and (spec.spaced or " " not in child)
+        ):
+            continue  # the common case, a short plain string, decided without a Python call
         if child is None:
             issues.append(Issue("null is not allowed here.", expression=f"{path}.{key}"))
         elif spec.is_array:
@@ -152,13 +190,22 @@ def _walk_complex(
             issues.append(Issue("Expected a single value, not an array.",
                                 expression=f"{path}.{key}"))  # fmt: skip
         elif spec.kind is not None:
-            if spec.kind is str and type(child) is str and spec.value_set is None and child.strip():
-                continue  # the common case, decided without a call
             problem = _primitive_problem(child, spec)
             if problem:
                 issues.append(_primitive_issue(problem, f"{path}.{key}"))
         else:
             _walk_complex_value(child, spec.type_name, f"{path}.{key}", issues, depth + 1)
+
+
+def _name_issue(key: str, path: str) -> Issue:
+    """An object key that no FHIR element could have, named as a FHIRPath delimited identifier
+    (backticks: ``Patient.`$where` ``) with JSON escapes, so the path stays one readable line."""
+    escaped = shown(json.dumps(key)[1:-1]).replace("`", "\\`")
+    return Issue(
+        f"`{escaped}` is not a FHIR element name.",
+        code="structure",
+        expression=f"{path}.`{escaped}`",
+    )
 
 
 def _walk_complex_value(
@@ -177,9 +224,6 @@ def _walk_complex_value(
         _walk_complex(value, element_type, path, issues, depth)
 
 
-Problem = tuple[str, str]  # (issue code, diagnostics): an Issue before its path is known
-
-
 def _primitive_problem(value: Any, spec: _Spec) -> Problem | None:
     """What is wrong with a primitive's JSON value, or None."""
     kind = spec.kind
@@ -191,23 +235,23 @@ def _primitive_problem(value: Any, spec: _Spec) -> Problem | None:
             )
         if not value.strip():
             return "invalid", "Strings must not be empty or only whitespace."
-        if spec.value_set is not None and value not in spec.value_set:
-            return (
-                "code-invalid",
-                f"`{value}` is not in the required value set {spec.value_set_url}.",
-            )
-        return None
+        if spec.value_set is None:
+            return string_problem(value, spec.type_name, spec.max_length)
+        if value in spec.value_set:
+            return None  # one of the value set's codes: short, printable and well formed
+        return (
+            "code-invalid",
+            f"`{shown(value)}` is not in the required value set {spec.value_set_url}.",
+        )
     if value is None:
         return "invalid", "null is not allowed here."
     if kind is bool:
         return None if type(value) is bool else ("invalid", "Expected a JSON boolean.")
     if kind is int:
         return None if type(value) is int else ("invalid", "Expected a JSON integer.")
-    return (
-        None
-        if type(value) in (int, float, ExactDecimal)
-        else ("invalid", "Expected a JSON number.")
-    )
+    if type(value) is float or type(value) is ExactDecimal:
+        return None
+    return number_problem(value) if type(value) is int else ("invalid", "Expected a JSON number.")
 
 
 def _primitive_issue(problem: Problem, path: str) -> Issue:

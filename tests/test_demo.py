@@ -1,5 +1,6 @@
-"""gateway.demo: valid R4 that round trips, refers only to itself, and gives the domain real
-values to derive (lab flags, wearable sources, emergency contacts, insurance, doses)."""
+"""gateway.demo: valid R4 that round trips, refers only to itself (every reference finds its
+resource, also once loaded), and gives the domain real values to derive (lab flags, wearable
+sources, emergency contacts, insurance, doses)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,20 @@ from gateway.domain.medication_statement import MedicationStatementRecord
 from gateway.domain.observation import ObservationRecord
 from gateway.domain.patient import PatientRecord
 from mappers import r4
+from mappers.base import ResourceMapper
 from mappers.datatypes import codes, has_code, label
+from mappers.generic import generic_mapper
 from mappers.invariants import invariant_issues
 from mappers.registry import MAPPERS
+from tests.conftest import api_client, make_settings
+
+
+def _mapper(resource_type: str) -> ResourceMapper[Any]:
+    return MAPPERS.get(resource_type) or generic_mapper(resource_type)
+
 
 RESOURCES = generate()
-RECORDS = [MAPPERS[r["resourceType"]].from_fhir(r) for r in RESOURCES]
+RECORDS = [_mapper(r["resourceType"]).from_fhir(r) for r in RESOURCES]
 UCUM = "http://unitsofmeasure.org"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 SOURCES = {"oura", "whoop", "apple_health", "garmin", "manual"}
@@ -77,7 +86,7 @@ def test_every_resource_is_valid_r4() -> None:
 
 def test_every_resource_round_trips_through_its_mapper() -> None:
     for resource, record in zip(RESOURCES, RECORDS, strict=True):
-        mapper = MAPPERS[resource["resourceType"]]
+        mapper = _mapper(resource["resourceType"])
         assert mapper.to_fhir(record) == {k: v for k, v in resource.items() if k != "id"}
 
 
@@ -86,12 +95,40 @@ def test_ids_are_unique() -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_only_the_four_domain_types_come_in_dependency_order() -> None:
-    order = ["Patient", "Encounter", "Observation", "MedicationStatement"]
+def test_the_four_domain_types_and_their_practitioners_come_in_dependency_order() -> None:
+    order = ["Practitioner", "Patient", "Encounter", "Observation", "MedicationStatement"]
     types = [r["resourceType"] for r in RESOURCES]
     assert types == sorted(types, key=order.index)
     assert set(types) == set(order)
     assert Counter(types)["Patient"] == 5
+
+
+def test_every_reference_finds_its_resource() -> None:
+    """Relative `Type/id` to a resource of the demo; `#` to the container, `#id` to a contained
+    resource of the same resource (https://hl7.org/fhir/R4/references.html)."""
+    known = {f"{r['resourceType']}/{r['id']}" for r in RESOURCES}
+    for resource in RESOURCES:
+        contained = {f"#{c['id']}" for c in resource.get("contained", [])}
+        for reference in _references(resource):
+            assert reference in known | contained | {"#"}, f"{resource['id']} -> {reference}"
+
+
+async def test_every_reference_reads_once_the_demo_is_loaded() -> None:
+    """What a new user does after `serve --demo`: follow a reference; it answers 200."""
+    targets = {r for resource in RESOURCES for r in _references(resource) if r[0] != "#"}
+    async with api_client(make_settings(demo_data=True)) as api:
+        for target in sorted(targets):
+            response = await api.get(f"/{target}")
+            assert response.status_code == 200, (target, response.text)
+
+
+def test_medication_statements_name_a_generated_prescriber() -> None:
+    practitioners = {r["id"]: r for r in RESOURCES if r["resourceType"] == "Practitioner"}
+    for statement in (r for r in RESOURCES if r["resourceType"] == "MedicationStatement"):
+        source = statement["informationSource"]
+        practitioner = practitioners[source["reference"].removeprefix("Practitioner/")]
+        name = practitioner["name"][0]
+        assert source["display"] == f"{name['prefix'][0]} {name['given'][0]} {name['family']}"
 
 
 def test_references_point_at_earlier_resources_of_the_same_patient() -> None:

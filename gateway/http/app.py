@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.http.outcomes import install_error_handlers
-from gateway.http.routes import bulk_export, bundles, metadata, resources, search
+from gateway.http.routes import table
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
 from gateway.services.demo_load import load_demo
@@ -39,25 +39,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="FHIR R4 gateway",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=f"{settings.fhir_base_path}/_docs",
-        openapi_url=f"{settings.fhir_base_path}/_openapi.json",
+        docs_url=None,  # the FHIR base serves its own, generated from the CapabilityStatement
+        openapi_url=None,
         redoc_url=None,
     )
     install_error_handlers(app)
-    base = settings.fhir_base_path.rstrip("/")
-    app.include_router(metadata.router, prefix=base)
-    app.router.routes.extend(
-        [
-            *bulk_export.routes(base),
-            *bundles.routes(base),
-            *search.routes(base),
-            *resources.routes(base),
-        ]
-    )
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         """Liveness for load balancers and container health checks (outside the FHIR base)."""
         return {"status": "ok"}
 
+    app.router.routes.extend(table.routes(settings.fhir_base_path.rstrip("/")))  # after /health
     return app

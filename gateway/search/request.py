@@ -27,26 +27,31 @@ RESULT_PARAMETERS = {
 _ITERATING = {
     "_include:iterate", "_include:recurse", "_revinclude:iterate", "_revinclude:recurse"
 }  # fmt: skip
-_TOTALS = ("none", "estimate", "accurate")
-_SUMMARIES = ("true", "false", "text", "data", "count")
+TOTALS = ("none", "estimate", "accurate")
+SUMMARIES = ("true", "false", "text", "data", "count")
 
 
 @dataclass(frozen=True, slots=True)
 class Include:
-    """`_include=Source:param[:Target]` (or `*`), `:iterate` to follow included resources too."""
+    """`_include=Source:param[:Target]`, `:iterate` to follow included resources too.
 
-    source: str
+    `*` as the parameter means every reference parameter of Source (search.html#include: "use
+    the wild card * for the search parameter name, indicating that any search parameter of
+    type=reference be included"). R4 defines no wildcard Source; a forward include starts from
+    the resources in hand, so `_include=*`, `*:*` and `*:param` take each one's own type (what
+    the CapabilityStatement's `searchInclude: *` announces). A `_revinclude` must name the type
+    that refers: `*` there would search every type, and is refused.
+    """
+
+    source: str  # "*": the type of each resource included from (forward only)
     parameter: str  # "*" for every reference parameter
     target: str | None = None
     iterate: bool = False
 
     def format(self) -> str:
-        text = (
-            "*"
-            if self.parameter == "*" and self.source == "*"
-            else f"{self.source}:{self.parameter}"
-        )
-        return text + (f":{self.target}" if self.target else "")
+        if self.source == self.parameter == "*" and not self.target:
+            return "*"
+        return f"{self.source}:{self.parameter}" + (f":{self.target}" if self.target else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +106,8 @@ def parse(
         parameters=tuple(parameters),
         count=_count(results.get("_count"), default=default_count, maximum=max_count),
         sort=_sort(results.get("_sort")),
-        total=_choice("_total", results.get("_total"), _TOTALS),  # type: ignore[arg-type]
-        summary=_choice("_summary", results.get("_summary"), _SUMMARIES),  # type: ignore[arg-type]
+        total=_choice("_total", results.get("_total"), TOTALS),  # type: ignore[arg-type]
+        summary=_choice("_summary", results.get("_summary"), SUMMARIES),  # type: ignore[arg-type]
         elements=tuple(e for v in results.get("_elements", []) for e in v.split(",") if e),
         includes=tuple(_include(v, "_include") for v in results.get("_include", [])),
         revincludes=tuple(_include(v, "_revinclude") for v in results.get("_revinclude", [])),
@@ -149,14 +154,18 @@ def _choice(name: str, values: list[str] | None, allowed: tuple[str, ...]) -> st
 
 
 def _include(value: str, name: str) -> Include:
-    """`Source:param[:Target]`; a trailing `:iterate` marks the `_include:iterate` form."""
+    """`Source:param[:Target]` or `*`; a trailing `:iterate` marks the `_include:iterate` form."""
     iterate = value.endswith(":iterate") or value.endswith(":recurse")
     text = value.rsplit(":", 1)[0] if iterate else value
-    if text == "*":
-        return Include("*", "*", iterate=iterate)
-    parts = text.split(":")
+    parts = ["*", "*"] if text == "*" else text.split(":")
     if len(parts) not in (2, 3) or not all(parts):
         raise InvalidSearch(f"{name} `{value}` is not `Type:parameter[:Target]`.", expression=name)
+    if name == "_revinclude" and parts[0] == "*":
+        raise InvalidSearch(
+            f"_revinclude `{value}`: name the type that refers, as in `Observation:*`; R4 "
+            "defines `*` for the search parameter only (search.html#include).",
+            expression=name,
+        )
     return Include(parts[0], parts[1], parts[2] if len(parts) == 3 else None, iterate)
 
 
@@ -178,4 +187,4 @@ def format_query(request: SearchRequest, *, cursor: str | None = None) -> str:
     items.append(("_count", str(request.count)))
     if cursor:
         items.append(("_cursor", cursor))
-    return urlencode(items, safe=":,|$/")
+    return urlencode(items, safe=":,|$/*")

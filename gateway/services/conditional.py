@@ -87,6 +87,7 @@ async def conditional_create(
 
     `known`: the matches a caller found just before (a transaction plans its entries first),
     used instead of searching again on the first round; the claim still guards the create."""
+    resource = resources.without_id(resource)  # http.html#create: a create ignores the id
     record = resources.accept(store, resource)  # a bad body is a 400 whether or not it matches
     key = f"{store.resource_type}?{_canonical(criteria)}"
 

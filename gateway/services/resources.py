@@ -86,6 +86,14 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def without_id(resource: FhirJson) -> FhirJson:
+    """The body of a create as the server takes it: http.html#create, "the server SHALL ignore"
+    an `id` the client sent, so an id that is not a valid FHIR id cannot fail the create."""
+    if "id" not in resource:
+        return resource
+    return {key: value for key, value in resource.items() if key != "id"}
+
+
 async def create(
     store: ResourceStore,
     resource: FhirJson,
@@ -96,6 +104,7 @@ async def create(
 ) -> Written:
     """POST: a new resource under a new server id (`resource_id` when a Bundle chose it);
     `record` when the caller has already accepted the resource."""
+    resource = without_id(resource)
     record = record if record is not None else accept(store, resource)
     version = await store.write(
         record,

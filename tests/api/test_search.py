@@ -592,6 +592,10 @@ INVALID_CASES = [
     pytest.param("Patient", "_total=bogus", "_total", id="total"),
     pytest.param("Patient", "_summary=bogus", "_summary", id="summary"),
     pytest.param("Patient", "_include=Observation:bogus", "_include", id="include"),
+    pytest.param("Patient", "_revinclude=*", "_revinclude", id="revinclude-wildcard"),
+    pytest.param("Patient", "_revinclude=*:*", "_revinclude", id="revinclude-wildcard-source"),
+    pytest.param("Patient", "_revinclude=*:patient", "_revinclude",
+                 id="revinclude-wildcard-source-named-parameter"),
     pytest.param("Patient", "_has:Observation:patient=x", "_has:Observation:patient",
                  id="has-without-a-parameter"),
     pytest.param("Patient", "_has:Observation:bogus:code=x", "_has:Observation:bogus:code",
@@ -1007,6 +1011,14 @@ INCLUDE_CASES = [
                  [], id="target-type-filters"),
     pytest.param("Observation", "_id=obs-bp-1&_include=*", ["obs-bp-1"],
                  ["Encounter/enc-1", "Patient/pat-muller"], id="wildcard"),
+    pytest.param("Observation", "_id=obs-bp-1&_include=*:*", ["obs-bp-1"],
+                 ["Encounter/enc-1", "Patient/pat-muller"], id="wildcard-source-and-parameter"),
+    pytest.param("Observation", "_id=obs-bp-1&_include=*:*:Encounter", ["obs-bp-1"],
+                 ["Encounter/enc-1"], id="wildcard-with-target"),
+    pytest.param("Observation", "_id=obs-bp-1&_include=Observation:*", ["obs-bp-1"],
+                 ["Encounter/enc-1", "Patient/pat-muller"], id="wildcard-parameter"),
+    pytest.param("Observation", "_id=obs-bp-1&_include=*:encounter", ["obs-bp-1"],
+                 ["Encounter/enc-1"], id="wildcard-source"),
     pytest.param("Encounter", "_id=enc-3&_include=Encounter:patient", ["enc-3"],
                  ["Patient/pat-smith"], id="encounter-patient"),
     pytest.param("MedicationStatement", "status=active&_include=MedicationStatement:patient",
@@ -1021,6 +1033,8 @@ INCLUDE_CASES = [
                  id="revinclude-absolute-references"),
     pytest.param("Patient", "_id=pat-muller&_revinclude=Encounter:patient", ["pat-muller"],
                  ["Encounter/enc-1", "Encounter/enc-4"], id="revinclude-encounters"),
+    pytest.param("Patient", "_id=pat-muller&_revinclude=Encounter:*", ["pat-muller"],
+                 ["Encounter/enc-1", "Encounter/enc-4"], id="revinclude-wildcard-parameter"),
     pytest.param("Patient", "gender=female&_revinclude=MedicationStatement:patient",
                  ["pat-rivera", "pat-smith"],
                  ["MedicationStatement/med-2", "MedicationStatement/med-3"],
@@ -1064,6 +1078,33 @@ async def test_included_entries_follow_the_matches_with_full_urls(population: Po
         f"{BASE}/Observation?_id=obs-weight-1&_include=Observation:patient"
         "&_include=Observation:encounter&_count=20"
     )
+
+
+async def test_a_wildcard_include_keeps_its_target_in_links(population: Population) -> None:
+    """`*:*:Encounter` once came back as `*:Encounter`: a parameter named Encounter, none."""
+    bundle = await get(population.api, "Observation", "_id=obs-bp-1&_include=*:*:Encounter")
+    self_link = link(bundle, "self")
+    assert self_link == f"{BASE}/Observation?_id=obs-bp-1&_include=*:*:Encounter&_count=20"
+    again = await population.api.get(self_link)
+    assert included(again.json()) == included(bundle) == ["Encounter/enc-1"]
+
+
+async def test_a_revinclude_from_any_type_is_refused_naming_it(population: Population) -> None:
+    response = await population.api.get("/Patient", params={"_revinclude": "*:*"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": "invalid",
+                "diagnostics": "_revinclude `*:*`: name the type that refers, as in "
+                "`Observation:*`; R4 defines `*` for the search parameter only "
+                "(search.html#include).",
+                "expression": ["_revinclude"],
+            }
+        ],
+    }
 
 
 async def test_all_three_revincludes_on_a_patient(population: Population) -> None:

@@ -1,7 +1,8 @@
 """`mappers.r4.validate`: one issue per problem, with its FHIRPath expression and issue code.
 
 Shape and binding checks: https://hl7.org/fhir/R4/json.html, terminologies.html#required;
-cardinality and unknown elements come from fhir.resources.
+string rules: datatypes.html#primitive; cardinality and unknown elements that look like element
+names come from fhir.resources.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from typing import Any
 import pytest
 
 from gateway.errors import InvalidResource, Issue
+from mappers.primitives import MAX_STRING
 from mappers.r4 import validate
 
 FhirJson = dict[str, Any]
+UUID = "c757873d-ec9a-4326-a141-556f43239520"
 
 OBSERVATION: FhirJson = {
     "resourceType": "Observation",
@@ -59,6 +62,19 @@ def issues_of(resource: FhirJson) -> list[tuple[str | None, str]]:
             id="null-given-with-matching-extension",
         ),
         pytest.param(patient(_birthDate={"id": "b"}), id="primitive-extension-without-value"),
+        pytest.param(patient(fhir_comments=["a comment"]), id="fhir-comments"),
+        pytest.param(
+            patient(name=[{"text": "Ada\tLovelace\r\n", "family": " Lovelace"}]),
+            id="tab-cr-lf-and-leading-space",
+        ),
+        pytest.param(patient(name=[{"family": "a" * MAX_STRING}]), id="string-of-1-mb"),
+        pytest.param(patient(name=[{"family": "Ren\u00e9e \u200b\U0001f600"}]), id="unicode"),
+        pytest.param(patient(id="a" * 64), id="id-of-64"),
+        pytest.param(patient(implicitRules="http://example.org/rules"), id="uri"),
+        pytest.param(patient(photo=[{"data": "aGVs\nbG8/"}]), id="base64-with-slash-and-newline"),
+        pytest.param(
+            patient(extension=[{"url": "http://e", "valueUuid": f"urn:uuid:{UUID}"}]), id="uuid"
+        ),
     ],
 )
 def test_valid_resource_passes(resource: FhirJson) -> None:
@@ -229,6 +245,98 @@ def test_valid_resource_passes(resource: FhirJson) -> None:
         pytest.param(
             {"resourceType": "Patientt"}, [("resourceType", "invalid")], id="unknown-resource-type"
         ),
+        pytest.param(
+            {"resourceType": "DomainResource"}, [("resourceType", "invalid")], id="abstract-type"
+        ),
+        pytest.param(
+            patient(contained=[{"resourceType": "HumanName", "family": "x"}]),
+            [("Patient.contained[0]", "invalid")],
+            id="datatype-as-contained-resource",
+        ),
+        # fhir.resources lets a datatype carry `resourceType: null`; it was stored, then dropped
+        pytest.param(
+            patient(name=[{"family": "x", "resourceType": None}]),
+            [("Patient.name[0].resourceType", "structure")],
+            id="resource-type-in-a-datatype",
+        ),
+        # keys no element has: reported here, never passed on to fhir.resources or MongoDB
+        pytest.param(patient(**{"": 1}), [("Patient.``", "structure")], id="empty-key"),
+        pytest.param(
+            patient(name=[{"": "x"}]), [("Patient.name[0].``", "structure")], id="nested-empty-key"
+        ),
+        pytest.param(
+            patient(**{"$where": "1"}), [("Patient.`$where`", "structure")], id="dollar-key"
+        ),
+        pytest.param(patient(**{"a.b": 1}), [("Patient.`a.b`", "structure")], id="dotted-key"),
+        pytest.param(patient(**{"_": 1}), [("Patient.`_`", "structure")], id="underscore-key"),
+        pytest.param(patient(**{"\u0000": 1}), [("Patient.`\\u0000`", "structure")], id="nul-key"),
+        pytest.param(patient(**{"a`b": 1}), [("Patient.`a\\`b`", "structure")], id="backtick-key"),
+        pytest.param(
+            patient(_gender={"$x": 1}),
+            [("Patient._gender.`$x`", "structure")],
+            id="key-in-extension",
+        ),
+        pytest.param(
+            patient(contained=[{"resourceType": "Patient", "": 1}]),
+            [("Patient.contained[0].``", "structure")],
+            id="key-in-contained-resource",
+        ),
+        # strings: datatypes.html#string (1 MB, no control characters) and the formats
+        # fhir.resources does not check
+        pytest.param(
+            patient(name=[{"family": "a" * (MAX_STRING + 1)}]),
+            [("Patient.name[0].family", "too-long")],
+            id="string-over-1-mb",
+        ),
+        pytest.param(
+            patient(name=[{"given": ["a" * (MAX_STRING + 1)]}]),
+            [("Patient.name[0].given[0]", "too-long")],
+            id="string-in-array-over-1-mb",
+        ),
+        pytest.param(
+            patient(name=[{"family": "a\u0000b"}]),
+            [("Patient.name[0].family", "invalid")],
+            id="nul-in-string",
+        ),
+        pytest.param(
+            patient(name=[{"given": ["a\u001fb"]}]),
+            [("Patient.name[0].given[0]", "invalid")],
+            id="control-in-string-array",
+        ),
+        pytest.param(
+            patient(language="en\u0001"), [("Patient.language", "invalid")], id="control-in-code"
+        ),
+        pytest.param(
+            patient(text={"status": "generated", "div": "<div>\u000b</div>"}),
+            [("Patient.text.div", "invalid")],
+            id="control-in-xhtml",
+        ),
+        pytest.param(patient(id="a" * 65), [("Patient.id", "too-long")], id="id-over-64"),
+        pytest.param(
+            patient(contained=[{"resourceType": "Patient", "id": "c" * 65}]),
+            [("Patient.contained[0].id", "too-long")],
+            id="contained-id-over-64",
+        ),
+        pytest.param(
+            patient(implicitRules="http://example.org/a rule"),
+            [("Patient.implicitRules", "invalid")],
+            id="uri-with-space",
+        ),
+        pytest.param(
+            patient(meta={"profile": ["http://example.org/\u00a0p"]}),
+            [("Patient.meta.profile[0]", "invalid")],
+            id="canonical-with-unicode-space",
+        ),
+        pytest.param(
+            patient(extension=[{"url": "http://e", "valueUuid": UUID}]),
+            [("Patient.extension[0].valueUuid", "invalid")],
+            id="uuid-without-urn",
+        ),
+        pytest.param(
+            patient(photo=[{"data": "aGVsbG8=!"}]),
+            [("Patient.photo[0].data", "invalid")],
+            id="base64-outside-alphabet",
+        ),
     ],
 )
 def test_invalid_resource_gives_one_issue_per_problem(
@@ -287,4 +395,19 @@ def test_many_problems_are_summarised_and_capped_at_fifty() -> None:
     assert raised.value.diagnostics == "Invalid Patient: 50 problems"
     assert [issue.expression for issue in raised.value.issues] == [
         f"Patient.name[{i}].use" for i in range(50)
+    ]
+
+
+def test_a_hostile_key_or_value_is_shown_escaped_and_cut() -> None:
+    """Diagnostics echo what the client sent, JSON-escaped, and never a megabyte of it."""
+    with pytest.raises(InvalidResource) as raised:
+        validate(patient(**{"\u0007" + "k" * 100: 1}, implicitRules="x " + "y" * 100))
+
+    key = "\\u0007" + "k" * 58 + "…"
+    value = "x " + "y" * 62 + "…"
+    assert raised.value.issues == [
+        Issue(
+            f"`{key}` is not a FHIR element name.", code="structure", expression=f"Patient.`{key}`"
+        ),
+        Issue(f"`{value}` is not a valid FHIR uri.", expression="Patient.implicitRules"),
     ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Route
 
 from gateway.errors import InvalidRequest
 from gateway.http.deps import base_url, services_for
@@ -83,14 +82,3 @@ async def download(request: Request) -> Response:
 
 def _status_url(base: str, job_id: str) -> str:
     return f"{base}/$export-poll-status/{job_id}"
-
-
-def routes(base: str) -> list[Route]:
-    """Before the search and instance routes, which would read `$export` as a type or id."""
-    return [
-        Route(f"{base}/$export", system_export, methods=["GET"]),
-        Route(f"{base}/Patient/$export", patient_export, methods=["GET"]),
-        Route(f"{base}/$export-poll-status/{{job_id}}", status, methods=["GET"]),
-        Route(f"{base}/$export-poll-status/{{job_id}}", delete, methods=["DELETE"]),
-        Route(f"{base}/$export-file/{{job_id}}/{{file_name}}", download, methods=["GET"]),
-    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from gateway.http.body import read_json_body
 from gateway.http.deps import base_url, services_for
@@ -24,10 +23,3 @@ async def transaction(request: Request) -> Response:
         and "return=" in request.headers.get("prefer", ""),
     )
     return FHIRResponse(answer, pretty=pretty(request))
-
-
-def routes(base: str) -> list[Route]:
-    return [
-        Route(base or "/", transaction, methods=["POST"]),
-        Route(f"{base}/", transaction, methods=["POST"]),
-    ]

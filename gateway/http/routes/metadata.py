@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,10 +11,7 @@ from gateway.http.negotiation import pretty
 from gateway.http.responses import FHIRResponse
 from gateway.services.capabilities import capability_statement
 
-router = APIRouter()
 
-
-@router.get("/metadata")
 async def metadata(request: Request) -> Response:
     services_for(request)
     statement = capability_statement(base_url=base_url(request), date=format_instant(utc_now()))

@@ -1,16 +1,15 @@
 """Instance interactions over HTTP: create, read, vread, update, delete, history.
 
 https://hl7.org/fhir/R4/http.html — status codes, Location/ETag/Last-Modified, Prefer.
-These are plain Starlette routes on the FastAPI app: the FHIR surface is described by the
-CapabilityStatement, not OpenAPI, and skipping FastAPI's parameter machinery halves the cost of
-a read.
+These are plain Starlette handlers (`routes/table.py`): the FHIR surface is described by the
+CapabilityStatement and the OpenAPI document generated from it, and skipping FastAPI's
+parameter machinery halves the cost of a read.
 """
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from gateway.errors import InvalidRequest
 from gateway.http.body import read_json_body
@@ -132,20 +131,3 @@ def _count(text: str | None) -> int:
     if not text.isdigit() or int(text) < 1:
         raise InvalidRequest(f"_count `{text}` is not a positive integer.", expression="_count")
     return min(int(text), MAX_HISTORY)
-
-
-def routes(base: str) -> list[Route]:
-    return [
-        Route(f"{base}/{{resource_type}}", create, methods=["POST"]),
-        Route(f"{base}/{{resource_type}}", conditional_update_route, methods=["PUT"]),
-        Route(f"{base}/{{resource_type}}", conditional_delete_route, methods=["DELETE"]),
-        Route(f"{base}/{{resource_type}}/{{resource_id}}", read, methods=["GET"]),
-        Route(f"{base}/{{resource_type}}/{{resource_id}}", update, methods=["PUT"]),
-        Route(f"{base}/{{resource_type}}/{{resource_id}}", delete, methods=["DELETE"]),
-        Route(f"{base}/{{resource_type}}/{{resource_id}}/_history", history, methods=["GET"]),
-        Route(
-            f"{base}/{{resource_type}}/{{resource_id}}/_history/{{version_id}}",
-            vread,
-            methods=["GET"],
-        ),
-    ]

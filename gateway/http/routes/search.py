@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from gateway.errors import InvalidSearch, UnsupportedMediaType
 from gateway.http.deps import base_url, services_for
@@ -78,12 +77,3 @@ async def observation_lastn(request: Request) -> Response:
 async def _answer(request: Request, services: Services, searched: SearchRequest) -> Response:
     bundle = await searchset(services, searched, base=base_url(request))
     return FHIRResponse(bundle, pretty=pretty(request))
-
-
-def routes(base: str) -> list[Route]:
-    """Before the instance routes: `$lastn` and `_search` would otherwise read as ids."""
-    return [
-        Route(f"{base}/Observation/$lastn", observation_lastn, methods=["GET"]),
-        Route(f"{base}/{{resource_type}}/_search", search_post, methods=["POST"]),
-        Route(f"{base}/{{resource_type}}", search, methods=["GET"]),
-    ]

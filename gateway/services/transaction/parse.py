@@ -43,7 +43,7 @@ def _entry(index: int, raw: Any, base_urls: tuple[str, ...]) -> Entry:
     if not isinstance(request, dict) or not isinstance(request.get("url"), str):
         raise InvalidRequest(f"{where} needs request.method and request.url.", expression=where)
     method = request.get("method")
-    if method not in ORDER:
+    if not isinstance(method, str) or method not in ORDER:  # a list or object: 400, not 500
         raise InvalidRequest(f"{where}.request.method `{method}` is not an HTTP verb of FHIR.",
                              expression=f"{where}.request.method")  # fmt: skip
     resource = raw.get("resource")

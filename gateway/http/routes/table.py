@@ -1,0 +1,51 @@
+"""Every path of the FHIR base, and the handler of each method it takes, in one table.
+
+Fixed paths come before the `{resource_type}` templates that would read them as a type or an id
+(`metadata`, `$export`, `Observation/$lastn`, `_search`); each path answers its other methods
+405 with `Allow` (`gateway.http.methods`). `openapi.py` describes the same interactions from the
+CapabilityStatement; a test holds the two together.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from gateway.http.methods import Endpoint, route
+from gateway.http.routes import bulk_export, bundles, docs, metadata, resources, search
+
+
+def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
+    """(path, {method: handler}), most specific first; `base` is the FHIR base path."""
+    instance = f"{base}/{{resource_type}}/{{resource_id}}"
+    return [
+        (f"{base}/metadata", {"GET": metadata.metadata}),
+        (f"{base}{docs.OPENAPI_PATH}", {"GET": docs.openapi}),
+        (f"{base}/_docs", {"GET": docs.swagger_ui}),
+        (f"{base}/$export", {"GET": bulk_export.system_export}),
+        (
+            f"{base}/$export-poll-status/{{job_id}}",
+            {"GET": bulk_export.status, "DELETE": bulk_export.delete},
+        ),
+        (f"{base}/$export-file/{{job_id}}/{{file_name}}", {"GET": bulk_export.download}),
+        (f"{base}/Patient/$export", {"GET": bulk_export.patient_export}),
+        (f"{base}/Observation/$lastn", {"GET": search.observation_lastn}),
+        (base or "/", {"POST": bundles.transaction}),
+        (f"{base}/", {"POST": bundles.transaction}),
+        (f"{base}/{{resource_type}}/_search", {"POST": search.search_post}),
+        (
+            f"{base}/{{resource_type}}",
+            {
+                "GET": search.search,
+                "POST": resources.create,
+                "PUT": resources.conditional_update_route,
+                "DELETE": resources.conditional_delete_route,
+            },
+        ),
+        (instance, {"GET": resources.read, "PUT": resources.update, "DELETE": resources.delete}),
+        (f"{instance}/_history", {"GET": resources.history}),
+        (f"{instance}/_history/{{version_id}}", {"GET": resources.vread}),
+    ]
+
+
+def routes(base: str) -> list[Route]:
+    return [route(path, handlers) for path, handlers in paths(base)]
