@@ -11,16 +11,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def best_rate(count: int, run: Callable[[], float], rounds: int = 3) -> float:
-    """Items per second of the fastest of `rounds` runs (each returns its elapsed seconds)."""
-    return max(count / run() for _ in range(rounds))
 
 
 def free_port() -> int:

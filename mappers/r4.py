@@ -25,15 +25,6 @@ def _model(resource_type: str) -> Any:
     return get_fhir_model_class(resource_type)
 
 
-def is_resource_type(name: str) -> bool:
-    """True for every resource type fhir.resources knows (the R4 ones and R4B's few additions)."""
-    try:
-        model = _model(name)
-    except (KeyError, ValueError):
-        return False
-    return bool(getattr(model, "get_resource_type", None)) and model.get_resource_type() == name
-
-
 def has_model(name: str) -> bool:
     """Whether fhir.resources has a model `name`, without importing it (importing every
     resource model takes over a second). For an R4 resource type name, this says R4B kept it."""

@@ -50,10 +50,6 @@ class SearchParameter:
     def index_field(self) -> str:
         return f"index.{self.code}"
 
-    @property
-    def text_field(self) -> str:
-        """Token `:text`: normalised display texts, kept in the index."""
-        return f"index.{self.code}:text"
 
 
 @dataclass(frozen=True, slots=True)
