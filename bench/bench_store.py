@@ -23,11 +23,11 @@ from typing import Any
 
 from beanie import init_beanie
 
-from gateway.db import make_client
 from gateway.demo import generate
 from gateway.domain.time import utc_now
 from gateway.search.index import build_indexer
 from gateway.settings import Settings
+from gateway.store.client import make_client
 from gateway.store.documents import ObservationDocument
 from gateway.store.repository import stored_document
 from mappers.registry import MAPPERS

@@ -77,7 +77,7 @@ def test_the_project_keeps_every_contract(tmp_path: Path) -> None:
         pytest.param("gateway.search.model", "import gateway.services.search", LAYERS, id="search-services"),
         pytest.param("gateway.store", "import gateway.services.resources", LAYERS, id="store-services"),
         pytest.param("gateway.services.search", "import gateway.http.body", LAYERS, id="services-http"),
-        pytest.param("gateway.store.indexes", "import gateway.db", ACYCLIC, id="cycle-store"),
+        pytest.param("gateway.store.collection", "import gateway.store.repository", ACYCLIC, id="cycle-store"),
         pytest.param("gateway.search.parameters", "import gateway.search.filters", ACYCLIC, id="cycle-search"),
     ],
 )  # fmt: skip

@@ -51,7 +51,6 @@ class SearchParameter:
         return f"index.{self.code}"
 
 
-
 @dataclass(frozen=True, slots=True)
 class ParsedParameter:
     """One occurrence of a parameter in a query: `name[:modifier][.chain]=v1,v2` (OR of values)."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.db import make_client
 from gateway.errors import NotFound
 from gateway.services.generic import generic_types
 from gateway.settings import Settings
 from gateway.store.claims import ClaimStore
+from gateway.store.client import make_client
 from gateway.store.repository import ResourceStore
 from gateway.store.storage import Storage
 

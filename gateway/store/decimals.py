@@ -4,7 +4,7 @@ BSON would store an ExactDecimal as a double, losing its text, and pymongo lets 
 change how a float subclass is encoded. So a document bound for MongoDB carries each one as a
 Decimal128, which keeps its digits and exponent (`1.50`; `1e-400` reads back as `1E-400`, the
 same decimal) and which MongoDB compares numerically with doubles, so search still works; the
-client reads them back as ExactDecimals (gateway.db.EXACT_DECIMALS). The embedded store keeps
+client reads them back as ExactDecimals (gateway.store.client.EXACT_DECIMALS). The embedded store keeps
 Python objects as they are and needs neither.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 from bson.decimal128 import Decimal128
 
-from gateway.db import EXACT_DECIMALS
 from gateway.jsonio import ExactDecimal, holds_exact
+from gateway.store.client import EXACT_DECIMALS
 from gateway.store.collection import OwnedDocument
 
 

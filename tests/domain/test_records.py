@@ -83,7 +83,7 @@ def test_domain_modules_import_only_the_domain_and_libraries(module: ModuleType)
             else []
         )
     ]
-    forbidden = ("fhir", "mappers", "gateway.search", "gateway.services", "gateway.db")
+    forbidden = ("fhir", "mappers", "gateway.search", "gateway.services", "gateway.store")
     assert [name for name in imported if name.startswith(forbidden)] == []
     assert {name.split(".")[0] for name in imported} <= {
         "__future__", "datetime", "re", "typing", "pydantic", "gateway",

@@ -1,7 +1,7 @@
 """Decimals on a real MongoDB: run when FHIR_GATEWAY_TEST_MONGODB_URI is set.
 
 The current version stores each decimal a float would not reproduce as a Decimal128
-(gateway.db): its digits and exponent come back, spelled as Decimal128 spells them (`1e-400` as
+(gateway.store.client): its digits and exponent come back, spelled as Decimal128 spells them (`1e-400` as
 `1E-400`), and MongoDB compares it with the doubles of a search. History keeps the text as sent.
 """
 

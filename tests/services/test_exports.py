@@ -17,12 +17,12 @@ from typer.testing import CliRunner
 from bench.lab_bundles import bundles
 from gateway.cli.main import cli
 from gateway.domain.time import utc_now
-from gateway.embedded import embedded_client
 from gateway.errors import InvalidRequest
 from gateway.services import context, exports, resources
 from gateway.services.context import Services, open_services
 from gateway.services.exports import NdjsonSink, Progress, export, export_filter
 from gateway.settings import Settings
+from gateway.store.embedded import embedded_client
 from tests.conftest import api_client, make_settings
 
 Json = dict[str, Any]

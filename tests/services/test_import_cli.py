@@ -19,11 +19,11 @@ from typer.testing import CliRunner
 from bench.common import free_port
 from gateway.cli import importing
 from gateway.cli.main import cli
-from gateway.embedded import embedded_client
 from gateway.http.app import create_app
 from gateway.services import context
 from gateway.services.context import open_services
 from gateway.settings import Settings
+from gateway.store.embedded import embedded_client
 from tests.api.test_errors import issue, outcome
 from tests.conftest import make_settings
 from tests.services.test_importer import glucose, lab_bundle, patient

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from gateway.embedded import embedded_client
+from gateway.store.embedded import embedded_client
 from gateway.store.repository import ResourceStore
 from gateway.store.storage import Storage
 from gateway.store.versions import Version

@@ -1,4 +1,4 @@
-"""gateway.store.decimals and gateway.db: on MongoDB, ExactDecimals travel as Decimal128 and
+"""gateway.store.decimals and gateway.store.client: on MongoDB, ExactDecimals travel as Decimal128 and
 come back as ExactDecimals."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pytest
 from bson.codec_options import CodecOptions
 from bson.decimal128 import Decimal128
 
-from gateway.db import EXACT_DECIMALS, make_client
-from gateway.embedded import embedded_client
 from gateway.jsonio import ExactDecimal, dumps
+from gateway.store.client import EXACT_DECIMALS, make_client
 from gateway.store.collection import OwnedDocument
 from gateway.store.decimals import bson_numbers, reads_exact_decimals
+from gateway.store.embedded import embedded_client
 from gateway.store.history import HistoryStore
 from gateway.store.repository import ResourceStore
 from mappers.registry import MAPPERS

@@ -29,7 +29,7 @@ def make_client(settings: Settings) -> Any:
             uuidRepresentation="standard",
             type_registry=EXACT_DECIMALS,
         )
-    from gateway.embedded import embedded_client
+    from gateway.store.embedded import embedded_client
 
     log.warning(
         "MONGODB_URI is not set: using the embedded in-process store. "

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mongomock.collection import Cursor
 from mongomock.filtering import filter_applies
 
-from gateway import embedded
+from gateway.store import embedded
 
 DOCUMENTS: list[Any] = [
     {"_id": "a", "name": [{"family": "Rivera", "given": ["Ana", None]}], "n": 1.5, "ok": True},
