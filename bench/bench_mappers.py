@@ -18,10 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from gateway.demo import generate
+from gateway.jsonio import Json
 from gateway.search.index import build_indexer
 from mappers.registry import MAPPERS
-
-Json = dict[str, Any]
 
 
 def stored(resource_type: str, resource: Json) -> Json:

@@ -22,11 +22,10 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 
 from gateway.demo import generate
+from gateway.jsonio import Json
 from gateway.services.context import open_services
 from gateway.services.transaction import process
 from gateway.settings import Settings
-
-Json = dict[str, Any]
 
 
 def transaction_bundles(patients: int, per_bundle: int) -> list[Json]:

@@ -31,8 +31,7 @@ import orjson
 
 from gateway import demo
 from gateway.demo import LOINC, Measure, lab_measure
-
-Json = dict[str, Any]
+from gateway.jsonio import Json
 
 BENCH = "http://fhir-gateway.org/bench"
 DAYS = 730  # two years of draws before the anchor

@@ -20,11 +20,10 @@ from typing import Any
 
 from gateway import demo
 from gateway.domain.time import utc_now
+from gateway.jsonio import Json
 from gateway.services import resources
 from gateway.services.context import Services
 from gateway.store.repository import ResourceStore
-
-Json = dict[str, Any]
 
 ANCHOR = demo.ANCHOR
 DAYS = 730  # two years of history before ANCHOR

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
+from gateway.jsonio import Json
 from mappers.medication_statement import SIDE_EFFECT_URL
 from mappers.observation import INTERPRETATION
 from mappers.patient import CONTACT_ROLE
 
 __all__ = ["ANCHOR", "generate"]
 
-Json = dict[str, Any]
 Span = Literal["morning", "day", "night"]
 Moment = datetime | tuple[datetime, datetime]  # effectiveDateTime or effectivePeriod
 

@@ -23,9 +23,12 @@ from typing import Annotated, Any
 import orjson
 from pydantic import ValidatorFunctionWrapHandler, WrapValidator
 
+Json = dict[str, Any]  # a JSON object, as loads reads it: FHIR resources, bodies, outcomes
+
 __all__ = [
     "ExactDecimal",
     "ExactNumber",
+    "Json",
     "deep_copy",
     "dumps",
     "exact_decoder",

@@ -21,10 +21,10 @@ from pydantic_core import ValidationError
 import fhir_profiles
 from gateway.domain.base import FhirRecord
 from gateway.errors import InvalidResource, Issue
+from gateway.jsonio import Json
 from mappers.names import NameTable, TextTable
 from mappers.schema import document_serializer, fhir_serializer, fhir_validator
 
-FhirJson = dict[str, Any]
 SERVICE_META = ("versionId", "lastUpdated")
 
 R = TypeVar("R", bound=FhirRecord)
@@ -41,9 +41,9 @@ class ResourceMapper(Generic[R]):
 
     resource_type: str
     record_type: type[R]
-    to_fhir: Callable[[R], FhirJson]
-    from_fhir: Callable[[FhirJson], R]
-    document_to_fhir: Callable[[dict[str, Any]], FhirJson]
+    to_fhir: Callable[[R], Json]
+    from_fhir: Callable[[Json], R]
+    document_to_fhir: Callable[[dict[str, Any]], Json]
 
 
 def record_mapper(
@@ -62,9 +62,9 @@ def record_mapper(
     modelled = frozenset(names[record_type].fields.values())
     order = _element_order(resource_type)
 
-    def from_fhir(resource: FhirJson) -> R:
-        typed: FhirJson = {}
-        rest: FhirJson = {}
+    def from_fhir(resource: Json) -> R:
+        typed: Json = {}
+        rest: Json = {}
         for key, value in resource.items():
             if key in ("resourceType", "id"):
                 continue
@@ -87,16 +87,16 @@ def record_mapper(
             derive(record)
         return record
 
-    def resource(typed: FhirJson, rest: FhirJson) -> FhirJson:
+    def resource(typed: Json, rest: Json) -> Json:
         merged = {**rest, **typed}
         ordered = sorted(merged, key=lambda key: order.get(key.lstrip("_"), len(order)))
         return {"resourceType": resource_type, **{key: merged[key] for key in ordered}}
 
-    def to_fhir(record: R) -> FhirJson:
+    def to_fhir(record: R) -> Json:
         typed = serializer.to_python(record, by_alias=True, exclude_none=True)
         return resource(typed, record.fhir_rest)
 
-    def document_to_fhir(document: dict[str, Any]) -> FhirJson:
+    def document_to_fhir(document: dict[str, Any]) -> Json:
         typed = document_fhir.to_python(document, by_alias=True, exclude_none=True)
         return resource(typed, document.get("fhir_rest") or {})
 

@@ -9,23 +9,22 @@ applicable FHIR profiles"). Each rule names its invariant key from the R4 spec.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from gateway.errors import Issue
+from gateway.jsonio import Json
 
-FhirJson = dict[str, Any]
-Rule = Callable[[FhirJson, str], Iterator[Issue]]
+Rule = Callable[[Json, str], Iterator[Issue]]
 
 
 def _issue(key: str, text: str, expression: str) -> Issue:
     return Issue(f"{key}: {text}", code="invariant", expression=expression)
 
 
-def _has_value(element: FhirJson) -> bool:
+def _has_value(element: Json) -> bool:
     return any(k.startswith("value") for k in element)
 
 
-def _obs_6(resource: FhirJson, path: str) -> Iterator[Issue]:
+def _obs_6(resource: Json, path: str) -> Iterator[Issue]:
     """obs-6: dataAbsentReason SHALL only be present if Observation.value[x] is not present."""
     for index, element in [(None, resource), *enumerate(resource.get("component", []))]:
         if "dataAbsentReason" in element and _has_value(element):
@@ -34,7 +33,7 @@ def _obs_6(resource: FhirJson, path: str) -> Iterator[Issue]:
                          f"{where}.dataAbsentReason")  # fmt: skip
 
 
-def _obs_7(resource: FhirJson, path: str) -> Iterator[Issue]:
+def _obs_7(resource: Json, path: str) -> Iterator[Issue]:
     """obs-7: a component with the Observation's own code must not repeat the value there."""
     if not _has_value(resource):
         return
@@ -48,7 +47,7 @@ def _obs_7(resource: FhirJson, path: str) -> Iterator[Issue]:
                          "Observation has a value.", f"{path}.component[{index}].code")  # fmt: skip
 
 
-def _obs_3(resource: FhirJson, path: str) -> Iterator[Issue]:
+def _obs_3(resource: Json, path: str) -> Iterator[Issue]:
     """obs-3: a referenceRange must have at least a low, a high or a text."""
     for index, ref in enumerate(resource.get("referenceRange", [])):
         if not ({"low", "high", "text"} & ref.keys()):
@@ -56,7 +55,7 @@ def _obs_3(resource: FhirJson, path: str) -> Iterator[Issue]:
                          f"{path}.referenceRange[{index}]")  # fmt: skip
 
 
-def _pat_1(resource: FhirJson, path: str) -> Iterator[Issue]:
+def _pat_1(resource: Json, path: str) -> Iterator[Issue]:
     """pat-1: a contact needs details (name, telecom, address) or an organization."""
     for index, contact in enumerate(resource.get("contact", [])):
         if not ({"name", "telecom", "address", "organization"} & contact.keys()):
@@ -70,7 +69,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
 }
 
 
-def invariant_issues(resource: FhirJson) -> list[Issue]:
+def invariant_issues(resource: Json) -> list[Issue]:
     resource_type = str(resource.get("resourceType"))
     return [
         issue for rule in RULES.get(resource_type, ()) for issue in rule(resource, resource_type)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gateway.errors import Issue
-from mappers.base import FhirJson
+from gateway.jsonio import Json
 
 OPERATION_OUTCOME_CODES = "http://terminology.hl7.org/CodeSystem/operation-outcome"
 
 
-def operation_outcome(issues: Iterable[Issue]) -> FhirJson:
+def operation_outcome(issues: Iterable[Issue]) -> Json:
     rendered = []
     for issue in issues:
-        entry: FhirJson = {
+        entry: Json = {
             "severity": issue.severity,
             "code": issue.code,
             "diagnostics": issue.diagnostics,
@@ -33,5 +33,5 @@ def operation_outcome(issues: Iterable[Issue]) -> FhirJson:
     return {"resourceType": "OperationOutcome", "issue": rendered}
 
 
-def information(text: str) -> FhirJson:
+def information(text: str) -> Json:
     return operation_outcome([Issue(text, code="informational", severity="information")])

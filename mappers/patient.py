@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from gateway.domain.patient import EmergencyContact, Insurance, PatientContact, PatientRecord
+from gateway.jsonio import Json
 from mappers import datatypes
-from mappers.base import FhirJson, ResourceMapper, record_mapper
+from mappers.base import ResourceMapper, record_mapper
 from mappers.datatypes import has_code, label, name_text, without
 from mappers.names import FhirNames, NameTable
 
@@ -75,7 +76,7 @@ def relationship_label(contact: PatientContact) -> str | None:
     return next((text for c in [*besides_role, *concepts] if (text := label(c))), None)
 
 
-def insurance(coverage: FhirJson) -> Insurance:
+def insurance(coverage: Json) -> Insurance:
     """A policy read from a contained Coverage: the payor, the subscriber id, the group class."""
     payors = coverage.get("payor") or []
     group = next(

@@ -14,25 +14,25 @@ from typing import Any, TypeVar
 
 import fhir_profiles
 from gateway.errors import InvalidResource, Issue
-from mappers.base import FhirJson
+from gateway.jsonio import Json
 
 T = TypeVar("T")
 # Elements whose value names a resource by URI, so a fullUrl there means an entry of the Bundle.
 _URI_TYPES = frozenset({"uri", "url", "oid", "uuid", "canonical"})
 
 
-def holders(resource: FhirJson) -> list[FhirJson]:
+def holders(resource: Json) -> list[Json]:
     """The objects holding a string `reference`, in document order."""
-    found: list[FhirJson] = []
+    found: list[Json] = []
     _guarded(_collect, resource, found, ())
     return found
 
 
-def references(resource: FhirJson, names: Collection[str]) -> tuple[list[FhirJson], bool]:
+def references(resource: Json, names: Collection[str]) -> tuple[list[Json], bool]:
     """The reference holders, and whether another string may name one of `names` (a uri
     element or a narrative link): only then does `replace_mentions` walk the resource again,
     so a Bundle without such mentions is walked once."""
-    found: list[FhirJson] = []
+    found: list[Json] = []
     mentions = _guarded(_collect, resource, found, names)
     return found, mentions
 
@@ -43,9 +43,9 @@ def is_conditional(reference: str) -> bool:
     return "?" in reference and not reference.startswith(("#", "urn:"))
 
 
-def rewrite(found: list[FhirJson], mapping: Mapping[str, str]) -> list[FhirJson]:
+def rewrite(found: list[Json], mapping: Mapping[str, str]) -> list[Json]:
     """Replace each reference `mapping` names; the holders it does not name are returned."""
-    rest: list[FhirJson] = []
+    rest: list[Json] = []
     for holder in found:
         target = mapping.get(holder["reference"])
         if target is None:
@@ -55,7 +55,7 @@ def rewrite(found: list[FhirJson], mapping: Mapping[str, str]) -> list[FhirJson]
     return rest
 
 
-def replace_mentions(resource: FhirJson, mapping: Mapping[str, str]) -> None:
+def replace_mentions(resource: Json, mapping: Mapping[str, str]) -> None:
     """Elements of type uri, url, oid, uuid or canonical equal to a key of `mapping`, and
     narrative links to one (`<a href>`, `<img src>`), become its value. Other strings (an
     Identifier.value) are data and stay as they are."""
@@ -73,7 +73,7 @@ def _guarded(walk: Callable[..., T], *arguments: Any) -> T:
         ) from None
 
 
-def _collect(value: FhirJson, found: list[FhirJson], names: Collection[str]) -> bool:
+def _collect(value: Json, found: list[Json], names: Collection[str]) -> bool:
     # Recursion measured faster than an explicit stack (bench/bench_transaction.py walks
     # every entry); type() identity checks: JSON from orjson holds no subclasses.
     mentions = False
@@ -94,7 +94,7 @@ def _collect(value: FhirJson, found: list[FhirJson], names: Collection[str]) -> 
     return mentions
 
 
-def _replace(value: FhirJson, type_name: str, mapping: Mapping[str, str]) -> None:
+def _replace(value: Json, type_name: str, mapping: Mapping[str, str]) -> None:
     specs = fhir_profiles.elements().get(type_name, {})
     for key, child in value.items():
         spec = specs.get(key)

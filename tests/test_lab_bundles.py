@@ -6,7 +6,6 @@ import gzip
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -14,10 +13,10 @@ from httpx import AsyncClient
 
 from bench.lab_bundles import PANELS, REPORTS, bundles, write_files
 from gateway import demo
+from gateway.jsonio import Json
 from mappers import r4
 from mappers.invariants import invariant_issues
 
-Json = dict[str, Any]
 UCUM = "http://unitsofmeasure.org"
 BUNDLES = list(bundles(patients=6, reports_per_patient=9, seed=3))
 RESOURCES = [entry["resource"] for bundle in BUNDLES for entry in bundle["entry"]]

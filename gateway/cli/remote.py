@@ -18,7 +18,7 @@ import httpx
 from rich.console import Console
 
 from gateway.errors import GatewayError, Issue
-from gateway.jsonio import dumps
+from gateway.jsonio import Json, dumps
 from gateway.services.batching import chunks
 from gateway.services.generic import kept_types
 from gateway.services.imports.identity import kept_type, local_target, reported_type
@@ -26,7 +26,6 @@ from gateway.services.imports.readers import Item, read
 from gateway.services.imports.references import rewritten
 from gateway.services.imports.report import Failure, Report
 from gateway.services.resources import GATEWAY_OUTCOMES, NO_CHANGE
-from mappers.base import FhirJson
 
 console = Console(stderr=True)
 OUTCOME_OF = {"201": "created", "200": "updated"}
@@ -39,7 +38,7 @@ class _Put:
     item: Item
     resource_type: str
     target: str
-    resource: FhirJson
+    resource: Json
 
 
 def import_over_http(
@@ -127,7 +126,7 @@ def _send(
     return later
 
 
-def _detail_codes(response: FhirJson) -> set[tuple[str | None, str | None]]:
+def _detail_codes(response: Json) -> set[tuple[str | None, str | None]]:
     """(system, code) of every issue detail in a response entry's outcome: a PUT that changed
     nothing says so with resources.NO_CHANGE."""
     return {

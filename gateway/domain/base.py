@@ -11,14 +11,14 @@ docs/storage.md describes the stored documents these records become.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.domain.elements import Period
 from gateway.domain.time import FhirDateTime
+from gateway.jsonio import Json
 
-Json = dict[str, Any]
 T = TypeVar("T")
 
 

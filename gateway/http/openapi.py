@@ -15,13 +15,13 @@ from typing import Any
 
 from gateway.http.openapi_parts import (
     SEARCH_TYPES,
-    Json,
     components,
     errors,
     fhir_body,
     query,
     ref,
 )
+from gateway.jsonio import Json
 from gateway.services.bulk_jobs import OUTPUT_FORMATS
 from gateway.services.exports import NDJSON
 from gateway.services.lastn import MAX_PER_GROUP

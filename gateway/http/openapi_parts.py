@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.http.negotiation import JSON_TYPES
+from gateway.jsonio import Json
 from gateway.search.request import SUMMARIES, TOTALS
 
-Json = dict[str, Any]
 FHIR_JSON = "application/fhir+json"
 SEARCH_TYPES = "https://hl7.org/fhir/R4/search.html#"
 ERRORS = {

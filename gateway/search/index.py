@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.domain.time import parse_range
+from gateway.jsonio import Json
 from gateway.search.model import SearchParameter
 from gateway.search.normalise import normalise
 from gateway.search.parameters import parameters_of
 from gateway.search.paths import dotted
 
-Document = dict[str, Any]
 EARLIEST = datetime.min
 LATEST = datetime.max.replace(microsecond=999000)
 _MILLISECOND = timedelta(milliseconds=1)
@@ -112,17 +112,17 @@ _EXTRACTORS: dict[str, Extractor] = {
 }
 
 
-def _deceased(document: Document) -> list[bool]:
+def _deceased(document: Json) -> list[bool]:
     """R4 `deceased`: `Patient.deceased.exists() and Patient.deceased != false`."""
     return [document.get("deceased") is True or "deceased_at" in document]
 
 
-def _first_code(path: str) -> Callable[[Document], Any]:
+def _first_code(path: str) -> Callable[[Json], Any]:
     parts = tuple(path.split("."))
     return lambda document: next(iter(_leaves(document, parts)), None)
 
 
-def _first_name(document: Document, *, given_only: bool = False) -> str | None:
+def _first_name(document: Json, *, given_only: bool = False) -> str | None:
     for name in document.get("names") or []:
         parts = [p for p in (name.get("given") or []) if p]
         if not given_only and name.get("family"):
@@ -132,8 +132,8 @@ def _first_name(document: Document, *, given_only: bool = False) -> str | None:
     return None
 
 
-_SPECIAL_INDEX: dict[str, Callable[[Document], list[Any]]] = {"deceased": _deceased}
-_SORT_KEYS: dict[str, dict[str, Callable[[Document], Any]]] = {
+_SPECIAL_INDEX: dict[str, Callable[[Json], list[Any]]] = {"deceased": _deceased}
+_SORT_KEYS: dict[str, dict[str, Callable[[Json], Any]]] = {
     "Patient": {"name": _first_name, "given": lambda d: _first_name(d, given_only=True)},
     "Encounter": {"type": _first_code("types.coding.code")},
     "Observation": {"code": _first_code("code.coding.code")},
@@ -182,7 +182,7 @@ def _leaves(document: Any, parts: tuple[str, ...]) -> list[Any]:
     return current
 
 
-def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
+def build_indexer(resource_type: str) -> Callable[[Json], dict[str, Any]]:
     """The function computing `index` and `sort` of one type's stored documents.
 
     Parameters reading the same path the same way (`patient` and `subject` read `subject`)
@@ -202,7 +202,7 @@ def build_indexer(resource_type: str) -> Callable[[Document], dict[str, Any]]:
     special = [code for code in _SPECIAL_INDEX if code in parameters_of(resource_type)]
     sort_keys = _SORT_KEYS.get(resource_type, {})
 
-    def indexer(document: Document) -> dict[str, Any]:
+    def indexer(document: Json) -> dict[str, Any]:
         rest = document.get("fhir_rest") or {}
         values = [
             [item for value in _leaves(document, parts) for item in extract(value)]
@@ -234,7 +234,7 @@ def _unique(items: list[Any]) -> list[Any]:
     return list(dict.fromkeys(items))
 
 
-def indexed_values(document: Document, code: str) -> list[Any]:
+def indexed_values(document: Json, code: str) -> list[Any]:
     """A parameter's stored index values as a list (single-valued ones are stored bare)."""
     value = document.get("index", {}).get(code)
     if value is None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from gateway.domain.time import format_instant, utc_now
+from gateway.jsonio import Json
 from gateway.store.versions import Version
-from mappers.base import FhirJson
 
 
-def history_bundle(versions: list[Version], *, base: str) -> FhirJson:
+def history_bundle(versions: list[Version], *, base: str) -> Json:
     """A `history` Bundle, newest first, deletions as entries without a resource."""
     return {
         "resourceType": "Bundle",
@@ -21,9 +21,9 @@ def history_bundle(versions: list[Version], *, base: str) -> FhirJson:
     }
 
 
-def _history_entry(version: Version, base: str) -> FhirJson:
+def _history_entry(version: Version, base: str) -> Json:
     url = f"{version.resource_type}/{version.id}"
-    entry: FhirJson = {"fullUrl": f"{base}/{url}"}
+    entry: Json = {"fullUrl": f"{base}/{url}"}
     if version.resource is not None:
         entry["resource"] = version.resource
     method = version.method
@@ -40,15 +40,15 @@ def _history_entry(version: Version, base: str) -> FhirJson:
 
 def searchset_bundle(
     *,
-    matches: list[FhirJson],
-    included: list[FhirJson],
+    matches: list[Json],
+    included: list[Json],
     total: int | None,
     links: dict[str, str],
     base: str,
-    outcome: FhirJson | None = None,
-) -> FhirJson:
+    outcome: Json | None = None,
+) -> Json:
     """A `searchset` Bundle: matches, then includes, then any warning (bundle.html#searchset)."""
-    bundle: FhirJson = {
+    bundle: Json = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "meta": {"lastUpdated": format_instant(utc_now())},
@@ -66,7 +66,7 @@ def searchset_bundle(
     return bundle
 
 
-def _search_entry(resource: FhirJson, base: str, mode: str) -> FhirJson:
+def _search_entry(resource: Json, base: str, mode: str) -> Json:
     return {
         "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
         "resource": resource,

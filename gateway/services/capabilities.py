@@ -9,10 +9,10 @@ from typing import Any
 
 import fhir_profiles
 from gateway import __doc__ as gateway_doc
+from gateway.jsonio import Json
 from gateway.search.model import SearchParameter
 from gateway.search.parameters import parameters_of
 from gateway.services.generic import kept_types
-from mappers.base import FhirJson
 from mappers.r4 import FHIR_VERSION
 
 SOFTWARE_VERSION = "0.1.0"
@@ -22,7 +22,7 @@ BULK_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
 PATIENT_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
 
 
-def capability_statement(*, base_url: str, date: str) -> FhirJson:
+def capability_statement(*, base_url: str, date: str) -> Json:
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",

@@ -23,6 +23,7 @@ from gateway.errors import (
     PreconditionFailed,
     VersionConflict,
 )
+from gateway.jsonio import Json
 from gateway.search.filters import build_filter
 from gateway.search.request import parse
 from gateway.services import resources
@@ -33,7 +34,6 @@ from gateway.store.claims import Claim, ClaimStore
 from gateway.store.repository import ResourceStore
 from gateway.store.unit import Unit
 from gateway.store.versions import Version
-from mappers.base import FhirJson
 
 # A claim older than this whose resource does not match is left over (a failed or deleted
 # creation) and may be taken over; a younger one belongs to a creation still under way.
@@ -75,7 +75,7 @@ def too_many(resource_type: str, criteria: str) -> PreconditionFailed:
 async def conditional_create(
     services: Services,
     store: ResourceStore,
-    resource: FhirJson,
+    resource: Json,
     criteria: str,
     *,
     base_urls: tuple[str, ...] = (),
@@ -157,7 +157,7 @@ def _canonical(criteria: str) -> str:
 async def conditional_update(
     services: Services,
     store: ResourceStore,
-    resource: FhirJson,
+    resource: Json,
     criteria: str,
     *,
     base_urls: tuple[str, ...] = (),

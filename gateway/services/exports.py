@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gateway.errors import InvalidRequest
-from gateway.jsonio import dumps
+from gateway.jsonio import Json, dumps
 from gateway.search.model import Clause, SearchParameter
 from gateway.search.parameters import parameters_of
 from gateway.search.paths import all_of, any_of
@@ -33,7 +33,6 @@ from gateway.search.reference import ids_clause
 from gateway.services.context import Services
 from gateway.services.generic import kept_types
 from gateway.store.repository import ResourceStore
-from mappers.base import FhirJson
 
 BATCH_SIZE = 1000
 NDJSON = "application/fhir+ndjson"
@@ -42,7 +41,7 @@ NDJSON = "application/fhir+ndjson"
 class ExportSink(Protocol):
     """Where exported resources go, type by type: every batch of a type, then `finish`."""
 
-    async def write(self, resource_type: str, resources: list[FhirJson]) -> None: ...
+    async def write(self, resource_type: str, resources: list[Json]) -> None: ...
 
     async def finish(self, resource_type: str) -> None: ...
 
@@ -84,7 +83,7 @@ class NdjsonSink:
     def file_name(self, resource_type: str) -> str:
         return f"{resource_type}.ndjson{'.gz' if self.gzip else ''}"
 
-    async def write(self, resource_type: str, resources: list[FhirJson]) -> None:
+    async def write(self, resource_type: str, resources: list[Json]) -> None:
         data = b"".join(dumps(r, newline=True) for r in resources)
         handle = self._handles.get(resource_type) or self._open(resource_type)
         await asyncio.to_thread(handle.write, data)  # compressing and disk I/O off the loop
@@ -249,7 +248,7 @@ def _patient_parameters(resource_type: str) -> list[SearchParameter]:
     return found
 
 
-def _served(store: ResourceStore, document: dict[str, Any]) -> FhirJson:
+def _served(store: ResourceStore, document: dict[str, Any]) -> Json:
     resource = store.to_version(document).resource
     assert resource is not None  # current documents are never deletions
     return resource

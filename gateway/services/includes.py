@@ -9,7 +9,6 @@ included resources too, a bounded number of rounds.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from gateway.errors import InvalidSearch, Issue
 from gateway.search.index import indexed_values
@@ -17,9 +16,9 @@ from gateway.search.parameters import parameters_of
 from gateway.search.reference import forms, local_form
 from gateway.search.request import Include, SearchRequest
 from gateway.services.context import Services
+from gateway.store.collection import Document
 from gateway.store.versions import Version
 
-Document = dict[str, Any]
 MAX_ROUNDS = 4  # :iterate follows at most this many hops
 MAX_INCLUDED = 1000
 

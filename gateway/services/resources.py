@@ -21,10 +21,10 @@ from gateway.errors import (
     PreconditionFailed,
     UnprocessableResource,
 )
+from gateway.jsonio import Json
 from gateway.store.repository import ResourceStore
 from gateway.store.unit import Unit
 from gateway.store.versions import Version, same_content
-from mappers.base import FhirJson
 from mappers.invariants import invariant_issues
 from mappers.r4 import validate
 
@@ -59,7 +59,7 @@ def check_id(resource_id: str) -> str:
     return resource_id
 
 
-def accept(store: ResourceStore, resource: FhirJson, *, checked: bool = False) -> Any:
+def accept(store: ResourceStore, resource: Json, *, checked: bool = False) -> Any:
     """Validate an incoming resource and map it to its record; raises 400/422 errors.
     `checked`: `validation_issues` already found none (the bulk import validates in workers)."""
     if resource.get("resourceType") != store.resource_type:
@@ -74,7 +74,7 @@ def accept(store: ResourceStore, resource: FhirJson, *, checked: bool = False) -
     return store.mapper.from_fhir(resource)
 
 
-def validation_issues(resource: FhirJson) -> list[Issue]:
+def validation_issues(resource: Json) -> list[Issue]:
     """What `accept` would reject `resource` for, as issues; empty when it is valid."""
     try:
         return validate(resource) + invariant_issues(resource)
@@ -86,7 +86,7 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def without_id(resource: FhirJson) -> FhirJson:
+def without_id(resource: Json) -> Json:
     """The body of a create as the server takes it: http.html#create, "the server SHALL ignore"
     an `id` the client sent, so an id that is not a valid FHIR id cannot fail the create."""
     if "id" not in resource:
@@ -96,7 +96,7 @@ def without_id(resource: FhirJson) -> FhirJson:
 
 async def create(
     store: ResourceStore,
-    resource: FhirJson,
+    resource: Json,
     *,
     resource_id: str | None = None,
     unit: Unit | None = None,
@@ -146,7 +146,7 @@ async def vread(store: ResourceStore, resource_id: str, version_id: str) -> Vers
 async def update(
     store: ResourceStore,
     resource_id: str,
-    resource: FhirJson,
+    resource: Json,
     *,
     if_match: int | None = None,
     unit: Unit | None = None,

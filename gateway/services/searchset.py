@@ -5,16 +5,16 @@ Shared by `GET [base]/{type}`, `POST _search`, `$lastn` and GET entries of Bundl
 
 from __future__ import annotations
 
+from gateway.jsonio import Json
 from gateway.search.request import SearchRequest, format_query
 from gateway.services.bundles import searchset_bundle
 from gateway.services.context import Services
 from gateway.services.search import SearchResult, search_type, unknown_parameters_warning
 from gateway.services.subsetting import subset
-from mappers.base import FhirJson
 from mappers.outcome import operation_outcome
 
 
-async def searchset(services: Services, searched: SearchRequest, *, base: str) -> FhirJson:
+async def searchset(services: Services, searched: SearchRequest, *, base: str) -> Json:
     result = await search_type(services, searched, base_urls=(base,))
     result.warnings.extend(unknown_parameters_warning(searched))
     link = f"{base}/{searched.resource_type}?"
@@ -31,8 +31,8 @@ async def searchset(services: Services, searched: SearchRequest, *, base: str) -
 
 def bundle_of(
     searched: SearchRequest, result: SearchResult, links: dict[str, str], *, base: str
-) -> FhirJson:
-    def shaped(resources: list[FhirJson]) -> list[FhirJson]:
+) -> Json:
+    def shaped(resources: list[Json]) -> list[Json]:
         return [subset(r, summary=searched.summary, elements=searched.elements) for r in resources]
 
     return searchset_bundle(

@@ -5,12 +5,10 @@ A subsetted resource carries the SUBSETTED tag so a client never mistakes it for
 
 from __future__ import annotations
 
-from typing import Any
-
 import fhir_profiles
+from gateway.jsonio import Json
 from mappers.r4 import summary_elements
 
-FhirJson = dict[str, Any]
 SUBSETTED = {
     "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
     "code": "SUBSETTED",
@@ -19,7 +17,7 @@ SUBSETTED = {
 _ALWAYS = ("resourceType", "id", "meta")
 
 
-def subset(resource: FhirJson, *, summary: str | None, elements: tuple[str, ...]) -> FhirJson:
+def subset(resource: Json, *, summary: str | None, elements: tuple[str, ...]) -> Json:
     if elements:
         return _keep(resource, set(elements) | _mandatory(resource["resourceType"]))
     if summary == "true":
@@ -35,7 +33,7 @@ def _mandatory(resource_type: str) -> set[str]:
     return set(fhir_profiles.required_elements().get(resource_type, ()))
 
 
-def _keep(resource: FhirJson, names: set[str] | frozenset[str]) -> FhirJson:
+def _keep(resource: Json, names: set[str] | frozenset[str]) -> Json:
     kept = {
         key: value
         for key, value in resource.items()
@@ -54,7 +52,7 @@ def _is_choice_of(key: str, names: set[str] | frozenset[str]) -> bool:
     )
 
 
-def _tagged(resource: FhirJson) -> FhirJson:
+def _tagged(resource: Json) -> Json:
     meta = dict(resource.get("meta", {}))
     meta["tag"] = [*meta.get("tag", []), SUBSETTED]
     return {**resource, "meta": meta}

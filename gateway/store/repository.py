@@ -24,6 +24,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from gateway.domain.base import FhirRecord
 from gateway.errors import VersionConflict
+from gateway.jsonio import Json
 from gateway.search.paging import after as after_clause
 from gateway.search.paths import all_of
 from gateway.store.collection import Collection, Document, Filter, OwnedDocument, SortSpec
@@ -32,7 +33,7 @@ from gateway.store.history import HistoryStore
 from gateway.store.indexes import index_models
 from gateway.store.unit import Unit, on_failure, options
 from gateway.store.versions import Version, with_meta
-from mappers.base import FhirJson, ResourceMapper
+from mappers.base import ResourceMapper
 
 Indexer = Callable[[Document], Document]
 
@@ -147,7 +148,7 @@ class ResourceStore:
     async def write(
         self,
         record: FhirRecord,
-        resource: FhirJson,
+        resource: Json,
         *,
         resource_id: str,
         version_id: int,

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.domain.time import format_instant
-from gateway.jsonio import dumps
-from mappers.base import FhirJson
+from gateway.jsonio import Json, dumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +21,7 @@ class Version:
     id: str
     version_id: int
     last_updated: datetime
-    resource: FhirJson | None  # None: this version is a deletion
+    resource: Json | None  # None: this version is a deletion
     method: str = "PUT"  # the interaction that wrote it: POST, PUT or DELETE
 
     @property
@@ -30,7 +29,7 @@ class Version:
         return self.resource is None
 
 
-def with_meta(resource: FhirJson, resource_id: str, version_id: int, updated: datetime) -> FhirJson:
+def with_meta(resource: Json, resource_id: str, version_id: int, updated: datetime) -> Json:
     """`resource` with the service's id and meta first, the client's other meta kept."""
     version, instant = str(version_id), format_instant(updated)
     meta = {"versionId": version, "lastUpdated": instant}
@@ -40,13 +39,13 @@ def with_meta(resource: FhirJson, resource_id: str, version_id: int, updated: da
     return {"resourceType": resource["resourceType"], "id": resource_id, "meta": meta, **body}
 
 
-def same_content(one: FhirJson, other: FhirJson) -> bool:
+def same_content(one: Json, other: Json) -> bool:
     """Whether two versions of a resource say the same, the server's meta aside. Numbers are
     compared as written: `1.50` says more than `1.5` (datatypes.html#decimal)."""
     return dumps(_comparable(one), sort_keys=True) == dumps(_comparable(other), sort_keys=True)
 
 
-def _comparable(resource: FhirJson) -> FhirJson:
+def _comparable(resource: Json) -> Json:
     result = dict(resource)
     meta = {
         k: v for k, v in result.pop("meta", {}).items() if k not in ("versionId", "lastUpdated")

@@ -11,6 +11,8 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from gateway.jsonio import Json
+
 BASE = "http://test/fhir"
 MRN = "http://clinic.example/mrn"
 SSN = "http://hl7.org/fhir/sid/us-ssn"
@@ -24,8 +26,6 @@ CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 XHTML = "http://www.w3.org/1999/xhtml"
-
-Json = dict[str, Any]
 
 
 def _concept(system: str | None, code: str, display: str, text: str | None = None) -> Json:

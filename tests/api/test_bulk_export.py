@@ -16,12 +16,12 @@ from httpx import AsyncClient, Response
 
 from gateway.domain.time import format_instant, utc_now
 from gateway.errors import InvalidRequest
+from gateway.jsonio import Json
 from gateway.services import bulk_jobs
 from gateway.services.exports import ExportSink
 from tests.api.test_errors import issue, outcome
 from tests.conftest import api_client, make_settings
 
-Json = dict[str, Any]
 ASYNC = {"Prefer": "respond-async"}
 MRN = "http://clinic.example/mrn"
 STATUS_URL = re.compile(r"http://test/fhir/\$export-poll-status/([0-9a-f]{32})")

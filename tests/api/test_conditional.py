@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 
+from gateway.jsonio import Json
 from gateway.services import conditional, resources
 from tests.api.test_errors import issue, outcome
 from tests.api.test_resources import PATIENT
 from tests.api.test_transactions import MRN, patient, put, read, total
 
-Json = dict[str, Any]
 BASE = "http://test/fhir"
 
 

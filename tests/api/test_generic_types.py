@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 from httpx import AsyncClient
 
+from gateway.jsonio import Json
 from gateway.search.parameters import parameters_of
 from gateway.services.generic import kept_types
 from tests.api.test_errors import issue, outcome
@@ -18,7 +19,6 @@ from tests.conftest import api_client, make_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-Json = dict[str, Any]
 BASE = "http://test/fhir"
 ORG_IDS = "http://example.org/org-ids"
 NPI = "http://hl7.org/fhir/sid/us-npi"

@@ -16,6 +16,7 @@ from httpx import AsyncClient, Response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.jsonio import Json
 from mappers.primitives import MAX_STRING
 from tests.api.test_errors import issue, outcome
 from tests.api.test_resources import PATIENT, WEIGHT
@@ -29,7 +30,6 @@ from tests.api.test_transactions import (
     transact,
 )
 
-Json = dict[str, Any]
 MRN = "http://clinic.example/mrn"
 EMPTY_KEY = issue("structure", "`` is not a FHIR element name.", expression="Patient.``")
 FUZZED_TYPES = ("Patient", "Observation", "Encounter", "MedicationStatement", "Basic")

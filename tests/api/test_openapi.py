@@ -5,7 +5,6 @@ interactions the gateway routes, FHIR JSON in and out; and 405 with `Allow` for 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import orjson
 import pytest
@@ -15,11 +14,11 @@ from starlette.routing import compile_path
 
 from gateway.http.routes.docs import rendered
 from gateway.http.routes.table import paths
+from gateway.jsonio import Json
 from gateway.services.capabilities import capability_statement
 from gateway.services.generic import kept_types
 from tests.api.test_errors import issue, outcome
 
-Json = dict[str, Any]
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # A value for each path parameter, to turn a documented template into a URL the router sees.
 SAMPLES = {"type": "Patient", "id": "p1", "vid": "1", "job_id": "j", "file_name": "f.ndjson"}

@@ -17,12 +17,12 @@ import pytest
 import pytest_asyncio
 from httpx import AsyncClient, QueryParams
 
+from gateway.jsonio import Json
 from tests.api.search_fixtures import BASE, LOINC, MRN, NOTE, POPULATION, load, patient, put
 from tests.conftest import api_client, make_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-Json = dict[str, Any]
 FORM = "application/x-www-form-urlencoded"
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 SUBSETTED = {

@@ -16,6 +16,7 @@ from httpx import AsyncClient
 
 from gateway.domain.time import utc_now
 from gateway.errors import VersionConflict
+from gateway.jsonio import Json
 from gateway.services import conditional
 from gateway.store.claims import Claim
 from gateway.store.repository import ResourceStore
@@ -23,7 +24,6 @@ from tests.api.test_errors import issue, outcome
 from tests.api.test_resources import PATIENT, WEIGHT
 from tests.conftest import api_client, make_settings
 
-Json = dict[str, Any]
 BASE = "http://test/fhir"
 MRN = "http://clinic.example/mrn"
 TYPES = ("Patient", "Encounter", "Observation", "MedicationStatement")

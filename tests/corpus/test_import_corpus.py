@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from gateway.jsonio import Json
 from gateway.services.context import Services, open_services
 from gateway.services.exports import NdjsonSink, export, exported_types
 from gateway.services.imports.pipeline import Importer
@@ -40,7 +41,6 @@ from tests.corpus.test_round_trip import comparable
 
 pytestmark = [pytest.mark.corpus, pytest.mark.asyncio(loop_scope="module")]
 
-Json = dict[str, Any]
 FOLDERS = ("synthea/companion", "synthea", "hl7-r4", "synthea-bulk-ndjson")
 ENTRY_BUNDLES = frozenset(
     {"transaction", "batch", "collection", "searchset", "transaction-response", "batch-response"}

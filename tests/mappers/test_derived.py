@@ -16,23 +16,23 @@ import pytest
 from gateway.domain.base import TimeRange
 from gateway.domain.medication_statement import Dose
 from gateway.domain.patient import EmergencyContact, Insurance
+from gateway.jsonio import Json
 from mappers.medication_statement import SIDE_EFFECT_URL
 from mappers.observation import INTERPRETATION
 from mappers.patient import CONTACT_ROLE
 from mappers.r4 import validate
 from mappers.registry import MAPPERS
 
-FhirJson = dict[str, Any]
 COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "resources"
 
 
-def mapped(resource: FhirJson) -> Any:
+def mapped(resource: Json) -> Any:
     validate(resource)
     return MAPPERS[resource["resourceType"]].from_fhir(resource)
 
 
-def observation(**elements: Any) -> FhirJson:
+def observation(**elements: Any) -> Json:
     return {
         "resourceType": "Observation",
         "status": "final",
@@ -41,11 +41,11 @@ def observation(**elements: Any) -> FhirJson:
     }
 
 
-def patient(**elements: Any) -> FhirJson:
+def patient(**elements: Any) -> Json:
     return {"resourceType": "Patient", **elements}
 
 
-def medication_statement(**elements: Any) -> FhirJson:
+def medication_statement(**elements: Any) -> Json:
     return {
         "resourceType": "MedicationStatement",
         "status": "active",
@@ -55,11 +55,11 @@ def medication_statement(**elements: Any) -> FhirJson:
     }
 
 
-def encounter(**elements: Any) -> FhirJson:
+def encounter(**elements: Any) -> Json:
     return {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"}, **elements}
 
 
-def interpretation(code: str, system: str | None = INTERPRETATION) -> FhirJson:
+def interpretation(code: str, system: str | None = INTERPRETATION) -> Json:
     coding = {"code": code} if system is None else {"system": system, "code": code}
     return {"coding": [coding]}
 
@@ -107,7 +107,7 @@ def interpretation(code: str, system: str | None = INTERPRETATION) -> FhirJson:
     ],
 )
 def test_observation_flag_comes_from_interpretation_codes(
-    interpretations: list[FhirJson], flag: str | None
+    interpretations: list[Json], flag: str | None
 ) -> None:
     assert mapped(observation(interpretation=interpretations)).flag == flag
 
@@ -168,7 +168,7 @@ def test_component_interpretation_does_not_flag_the_observation() -> None:
     ],
 )
 def test_observation_source_comes_from_device_or_meta_source(
-    elements: FhirJson, source: str | None
+    elements: Json, source: str | None
 ) -> None:
     assert mapped(observation(**elements)).source == source
 
@@ -200,7 +200,7 @@ def test_observation_source_comes_from_device_or_meta_source(
     ],
 )
 def test_observation_patient_id_comes_from_subject_reference(
-    reference: FhirJson, patient_id: str | None
+    reference: Json, patient_id: str | None
 ) -> None:
     contained = [{"resourceType": "Patient", "id": "p1"}]
     assert mapped(observation(subject=reference, contained=contained)).patient_id == patient_id
@@ -219,7 +219,7 @@ def test_observation_patient_id_comes_from_subject_reference(
     ],
 )
 def test_observation_encounter_id_comes_from_encounter_reference(
-    reference: FhirJson, encounter_id: str | None
+    reference: Json, encounter_id: str | None
 ) -> None:
     contained = [
         {"resourceType": "Encounter", "id": "e1", "status": "finished", "class": {"code": "AMB"}}
@@ -267,7 +267,7 @@ def test_observation_encounter_id_comes_from_encounter_reference(
     ],
 )
 def test_observation_effective_is_the_utc_range(
-    elements: FhirJson, effective: TimeRange | None
+    elements: Json, effective: TimeRange | None
 ) -> None:
     assert mapped(observation(**elements)).effective == effective
 
@@ -275,7 +275,7 @@ def test_observation_effective_is_the_utc_range(
 # Patient
 
 
-def contact(**elements: Any) -> FhirJson:
+def contact(**elements: Any) -> Json:
     return {"name": {"given": ["Chioma"], "family": "Okafor"}, **elements}
 
 
@@ -416,7 +416,7 @@ DAUGHTER = {
     ],
 )
 def test_patient_emergency_contacts_come_from_contacts(
-    contacts: list[FhirJson], emergency_contacts: list[EmergencyContact] | None
+    contacts: list[Json], emergency_contacts: list[EmergencyContact] | None
 ) -> None:
     assert mapped(patient(contact=contacts)).emergency_contacts == emergency_contacts
 
@@ -435,7 +435,7 @@ def test_patient_without_contacts_has_no_emergency_contacts() -> None:
     assert mapped(patient()).emergency_contacts is None
 
 
-def coverage(**elements: Any) -> FhirJson:
+def coverage(**elements: Any) -> Json:
     return {
         "resourceType": "Coverage",
         "id": "cov1",
@@ -446,7 +446,7 @@ def coverage(**elements: Any) -> FhirJson:
     }
 
 
-def coverage_class(code: str, value: str) -> FhirJson:
+def coverage_class(code: str, value: str) -> Json:
     return {"type": {"coding": [{"system": COVERAGE_CLASS, "code": code}]}, "value": value}
 
 
@@ -501,7 +501,7 @@ def coverage_class(code: str, value: str) -> FhirJson:
     ],
 )
 def test_patient_insurance_comes_from_contained_coverage(
-    contained: list[FhirJson], insurance: list[Insurance] | None
+    contained: list[Json], insurance: list[Insurance] | None
 ) -> None:
     assert mapped(patient(contained=contained)).insurance == insurance
 
@@ -555,7 +555,7 @@ def test_patient_insurance_comes_from_contained_coverage(
     ],
 )
 def test_medication_statement_medication_is_the_label(
-    elements: FhirJson, medication: str | None
+    elements: Json, medication: str | None
 ) -> None:
     resource = medication_statement()
     del resource["medicationCodeableConcept"]
@@ -563,7 +563,7 @@ def test_medication_statement_medication_is_the_label(
     assert mapped({**resource, **elements}).medication == medication
 
 
-def dosage(**elements: Any) -> FhirJson:
+def dosage(**elements: Any) -> Json:
     return {"text": "as directed", **elements}
 
 
@@ -617,7 +617,7 @@ def dosage(**elements: Any) -> FhirJson:
     ],
 )
 def test_medication_statement_dose_comes_from_the_first_dosage(
-    dosages: list[FhirJson], dose: Dose | None
+    dosages: list[Json], dose: Dose | None
 ) -> None:
     assert mapped(medication_statement(dosage=dosages)).dose == dose
 
@@ -659,7 +659,7 @@ def test_medication_statement_dose_comes_from_the_first_dosage(
     ],
 )
 def test_medication_statement_frequency_comes_from_timing(
-    timing: FhirJson, frequency: str | None
+    timing: Json, frequency: str | None
 ) -> None:
     assert mapped(medication_statement(dosage=[dosage(timing=timing)])).frequency == frequency
 
@@ -705,7 +705,7 @@ def test_medication_statement_without_dosage_has_no_dosage_views() -> None:
     ],
 )
 def test_medication_statement_taken_is_the_effective_range(
-    elements: FhirJson, taken: TimeRange | None
+    elements: Json, taken: TimeRange | None
 ) -> None:
     assert mapped(medication_statement(**elements)).taken == taken
 
@@ -755,12 +755,12 @@ def test_medication_statement_taken_is_the_effective_range(
     ],
 )
 def test_medication_statement_prescriber_is_a_practitioner_information_source(
-    source: FhirJson, prescriber: str | None
+    source: Json, prescriber: str | None
 ) -> None:
     assert mapped(medication_statement(informationSource=source)).prescriber == prescriber
 
 
-def side_effect(**value: Any) -> FhirJson:
+def side_effect(**value: Any) -> Json:
     return {"url": SIDE_EFFECT_URL, **value}
 
 
@@ -800,7 +800,7 @@ def side_effect(**value: Any) -> FhirJson:
     ],
 )
 def test_medication_statement_side_effects_come_from_the_extension(
-    extensions: list[FhirJson], side_effects: list[str] | None
+    extensions: list[Json], side_effects: list[str] | None
 ) -> None:
     assert mapped(medication_statement(extension=extensions)).side_effects == side_effects
 
@@ -828,7 +828,7 @@ def test_medication_statement_side_effects_come_from_the_extension(
     ],
 )
 def test_medication_statement_patient_and_encounter_ids(
-    elements: FhirJson, ids: tuple[str | None, str | None]
+    elements: Json, ids: tuple[str | None, str | None]
 ) -> None:
     record = mapped(medication_statement(**elements))
 
@@ -905,7 +905,7 @@ def test_medication_statement_patient_and_encounter_ids(
     ],
 )
 def test_encounter_practitioner_comes_from_participants(
-    participants: list[FhirJson], practitioner: str | None
+    participants: list[Json], practitioner: str | None
 ) -> None:
     assert mapped(encounter(participant=participants)).practitioner == practitioner
 
@@ -946,7 +946,7 @@ def test_encounter_practitioner_comes_from_participants(
     ],
 )
 def test_encounter_facility_comes_from_service_provider_or_location(
-    elements: FhirJson, facility: str | None
+    elements: Json, facility: str | None
 ) -> None:
     assert mapped(encounter(**elements)).facility == facility
 
@@ -972,7 +972,7 @@ def test_encounter_facility_comes_from_service_provider_or_location(
         pytest.param({}, None, id="no-period"),
     ],
 )
-def test_encounter_when_is_the_period_range(elements: FhirJson, when: TimeRange | None) -> None:
+def test_encounter_when_is_the_period_range(elements: Json, when: TimeRange | None) -> None:
     assert mapped(encounter(**elements)).when == when
 
 

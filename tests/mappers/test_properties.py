@@ -9,7 +9,6 @@ test_round_trip.py.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,12 +16,12 @@ from hypothesis import strategies as st
 import fhir_profiles
 from gateway.domain.observation import ObservationRecord
 from gateway.domain.patient import PatientRecord
+from gateway.jsonio import Json
 from mappers.observation import INTERPRETATION
 from mappers.observation import MAPPER as OBSERVATION
 from mappers.patient import MAPPER as PATIENT
 from mappers.r4 import validate
 
-FhirJson = dict[str, Any]
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None)
 UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"
@@ -81,7 +80,7 @@ deceased = st.one_of(
 
 
 @st.composite
-def patient_resources(draw: st.DrawFn) -> FhirJson:
+def patient_resources(draw: st.DrawFn) -> Json:
     resource = draw(
         st.fixed_dictionaries(
             {"resourceType": st.just("Patient")},
@@ -161,7 +160,7 @@ interpretations = st.lists(
 
 
 @st.composite
-def observation_resources(draw: st.DrawFn) -> FhirJson:
+def observation_resources(draw: st.DrawFn) -> Json:
     resource = draw(
         st.fixed_dictionaries(
             {
@@ -200,7 +199,7 @@ def test_patient_record_to_fhir_is_valid_fhir(record: PatientRecord) -> None:
 
 @PROPERTY_SETTINGS
 @given(patient_resources())
-def test_patient_resource_survives_from_fhir_and_back(resource: FhirJson) -> None:
+def test_patient_resource_survives_from_fhir_and_back(resource: Json) -> None:
     assert PATIENT.to_fhir(PATIENT.from_fhir(resource)) == resource
 
 
@@ -218,7 +217,7 @@ def test_observation_record_to_fhir_is_valid_fhir(record: ObservationRecord) -> 
 
 @PROPERTY_SETTINGS
 @given(observation_resources())
-def test_observation_resource_survives_from_fhir_and_back(resource: FhirJson) -> None:
+def test_observation_resource_survives_from_fhir_and_back(resource: Json) -> None:
     assert OBSERVATION.to_fhir(OBSERVATION.from_fhir(resource)) == resource
 
 

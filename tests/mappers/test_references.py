@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import InvalidResource
-from mappers.base import FhirJson
+from gateway.jsonio import Json
 from mappers.references import holders, is_conditional, references, replace_mentions, rewrite
 
 
-def ref(target: str) -> FhirJson:
+def ref(target: str) -> Json:
     return {"reference": target}
 
 
-PANEL: FhirJson = {
+PANEL: Json = {
     "resourceType": "Observation",
     "subject": ref("urn:uuid:pat"),
     "extension": [
@@ -43,7 +43,7 @@ def test_holders_are_found_anywhere_in_document_order() -> None:
         pytest.param({"text": {"div": '<div><a href="urn:uuid:x"/></div>'}}, True, id="narrative"),
     ],
 )
-def test_other_mentions_of_the_names_are_noticed(extra: FhirJson, mentioned: bool) -> None:
+def test_other_mentions_of_the_names_are_noticed(extra: Json, mentioned: bool) -> None:
     resource = {"resourceType": "Patient", "link": [{"other": ref("urn:uuid:pat")}], **extra}
     found, mentions = references(resource, {"urn:uuid:pat": "Patient/9"})
     assert (len(found), mentions) == (1, mentioned)
@@ -97,7 +97,7 @@ def test_replace_mentions_leaves_values_of_the_wrong_json_type() -> None:
 
 
 def test_nesting_deeper_than_python_recurses_is_a_client_error() -> None:
-    deep: FhirJson = ref("urn:uuid:a")
+    deep: Json = ref("urn:uuid:a")
     for _ in range(5000):
         deep = {"extension": [deep]}
     with pytest.raises(InvalidResource) as refused:

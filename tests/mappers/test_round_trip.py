@@ -25,26 +25,26 @@ from gateway.domain.elements import (
     Reference,
 )
 from gateway.domain.time import FhirDateTime
+from gateway.jsonio import Json
 from gateway.search.index import build_indexer
 from mappers.r4 import validate
 from mappers.registry import MAPPERS
 
-FhirJson = dict[str, Any]
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "resources"
 GOLDEN_FILES = sorted(p.name for p in GOLDEN.glob("*.json"))
 UCUM = "http://unitsofmeasure.org"
 
 
-def load(name: str) -> FhirJson:
-    resource: FhirJson = json.loads((GOLDEN / name).read_text(encoding="utf-8"))
+def load(name: str) -> Json:
+    resource: Json = json.loads((GOLDEN / name).read_text(encoding="utf-8"))
     return resource
 
 
-def from_fhir(resource: FhirJson) -> Any:
+def from_fhir(resource: Json) -> Any:
     return MAPPERS[resource["resourceType"]].from_fhir(resource)
 
 
-def to_fhir(record: FhirRecord) -> FhirJson:
+def to_fhir(record: FhirRecord) -> Json:
     return MAPPERS[_resource_type(record)].to_fhir(record)
 
 
@@ -52,7 +52,7 @@ def _resource_type(record: FhirRecord) -> str:
     return next(t for t, m in MAPPERS.items() if isinstance(record, m.record_type))
 
 
-def without_server_fields(resource: FhirJson) -> FhirJson:
+def without_server_fields(resource: Json) -> Json:
     """The resource as a client may send it: no `id`, no `meta.versionId`/`meta.lastUpdated`."""
     expected = copy.deepcopy(resource)
     expected.pop("id", None)
@@ -89,7 +89,7 @@ def test_round_trip_gives_back_the_resource_without_server_fields(name: str) -> 
     assert to_fhir(from_fhir(resource)) == without_server_fields(resource)
 
 
-def stored(record: FhirRecord) -> FhirJson:
+def stored(record: FhirRecord) -> Json:
     """The document the store writes: the record's fields, service fields, search index."""
     resource_type = _resource_type(record)
     document = {
@@ -646,7 +646,7 @@ def test_meta_with_only_service_fields_is_dropped() -> None:
         ),
     ],
 )
-def test_valid_resource_with_extreme_date_round_trips(resource: FhirJson) -> None:
+def test_valid_resource_with_extreme_date_round_trips(resource: Json) -> None:
     validate(resource)
 
     assert to_fhir(from_fhir(resource)) == resource

@@ -12,19 +12,19 @@ from typing import Any
 import pytest
 
 from gateway.errors import InvalidResource, Issue
+from gateway.jsonio import Json
 from mappers.primitives import MAX_STRING
 from mappers.r4 import validate
 
-FhirJson = dict[str, Any]
 UUID = "c757873d-ec9a-4326-a141-556f43239520"
 
-OBSERVATION: FhirJson = {
+OBSERVATION: Json = {
     "resourceType": "Observation",
     "status": "final",
     "code": {"text": "Weight"},
 }
-ENCOUNTER: FhirJson = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"}}
-MEDICATION_STATEMENT: FhirJson = {
+ENCOUNTER: Json = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"}}
+MEDICATION_STATEMENT: Json = {
     "resourceType": "MedicationStatement",
     "status": "active",
     "medicationCodeableConcept": {"text": "Metformin"},
@@ -32,19 +32,19 @@ MEDICATION_STATEMENT: FhirJson = {
 }
 
 
-def patient(**elements: Any) -> FhirJson:
+def patient(**elements: Any) -> Json:
     return {"resourceType": "Patient", **elements}
 
 
-def observation(**elements: Any) -> FhirJson:
+def observation(**elements: Any) -> Json:
     return {**OBSERVATION, **elements}
 
 
-def encounter(**elements: Any) -> FhirJson:
+def encounter(**elements: Any) -> Json:
     return {**ENCOUNTER, **elements}
 
 
-def issues_of(resource: FhirJson) -> list[tuple[str | None, str]]:
+def issues_of(resource: Json) -> list[tuple[str | None, str]]:
     with pytest.raises(InvalidResource) as raised:
         validate(resource)
     return [(issue.expression, issue.code) for issue in raised.value.issues]
@@ -77,7 +77,7 @@ def issues_of(resource: FhirJson) -> list[tuple[str | None, str]]:
         ),
     ],
 )
-def test_valid_resource_passes(resource: FhirJson) -> None:
+def test_valid_resource_passes(resource: Json) -> None:
     validate(resource)
 
 
@@ -340,7 +340,7 @@ def test_valid_resource_passes(resource: FhirJson) -> None:
     ],
 )
 def test_invalid_resource_gives_one_issue_per_problem(
-    resource: FhirJson, issues: list[tuple[str, str]]
+    resource: Json, issues: list[tuple[str, str]]
 ) -> None:
     assert issues_of(resource) == issues
 
@@ -361,7 +361,7 @@ def test_invalid_resource_gives_one_issue_per_problem(
     ],
 )
 def test_every_missing_required_element_is_reported(
-    resource: FhirJson, issues: list[tuple[str, str]]
+    resource: Json, issues: list[tuple[str, str]]
 ) -> None:
     """All at once, in the order the StructureDefinition lists the elements."""
     assert issues_of(resource) == issues

@@ -18,6 +18,7 @@ from bench.lab_bundles import bundles
 from gateway.cli.main import cli
 from gateway.domain.time import utc_now
 from gateway.errors import InvalidRequest
+from gateway.jsonio import Json
 from gateway.services import context, exports, resources
 from gateway.services.context import Services, open_services
 from gateway.services.exports import NdjsonSink, Progress, export, export_filter
@@ -25,7 +26,6 @@ from gateway.settings import Settings
 from gateway.store.embedded import embedded_client
 from tests.conftest import api_client, make_settings
 
-Json = dict[str, Any]
 MRN = "http://clinic.example/mrn"
 
 

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from gateway.jsonio import Json
 from gateway.store.embedded import embedded_client
 from gateway.store.repository import ResourceStore
 from gateway.store.storage import Storage
 from gateway.store.versions import Version
-from mappers.base import FhirJson
 
 T0 = datetime(2024, 3, 1, 8, 0)
 
@@ -23,12 +23,12 @@ async def storage() -> AsyncIterator[Storage]:
     opened.close()
 
 
-def patient(family: str, **elements: object) -> FhirJson:
+def patient(family: str, **elements: object) -> Json:
     return {"resourceType": "Patient", "name": [{"family": family}], **elements}
 
 
 async def create(
-    store: ResourceStore, resource_id: str, resource: FhirJson, *, minutes: int = 0
+    store: ResourceStore, resource_id: str, resource: Json, *, minutes: int = 0
 ) -> Version:
     """Version 1 of `resource`, last updated `minutes` after T0."""
     return await store.write(

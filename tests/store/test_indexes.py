@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway.jsonio import Json
 from gateway.search.index import values_at
 from gateway.search.parameters import parameters_of
 from gateway.services import resources
@@ -24,13 +25,12 @@ from gateway.store.indexes import (
     index_keys,
 )
 from gateway.store.storage import Storage
-from mappers.base import FhirJson
 from tests.conftest import make_settings
 
 IDENTIFIER = {"system": "http://clinic.example/ids", "value": "x-1"}
 # The demo carries no identifier on these types, and no type kept whole: the same resources
 # with one, and two generic types (one with a `patient` parameter), complete the population.
-SUPPLEMENT: list[FhirJson] = [
+SUPPLEMENT: list[Json] = [
     {
         "resourceType": "Condition",
         "id": "c-1",

@@ -8,17 +8,17 @@ from typing import Any
 import pytest
 
 from gateway.errors import VersionConflict
+from gateway.jsonio import Json
 from gateway.search.paging import reversed_spec, sort_values
 from gateway.store.repository import ResourceStore
 from gateway.store.storage import Storage
 from gateway.store.unit import Unit
 from gateway.store.versions import Version
-from mappers.base import FhirJson
 from tests.store.conftest import T0, create, patient
 
 
 async def update(
-    store: ResourceStore, resource_id: str, resource: FhirJson, *, previous: Any = None
+    store: ResourceStore, resource_id: str, resource: Json, *, previous: Any = None
 ) -> Version:
     """The next version of `resource_id`, replacing `previous` (default: the current one)."""
     previous = previous or await store.current_document(resource_id)

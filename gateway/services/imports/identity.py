@@ -14,22 +14,21 @@ import uuid
 from collections.abc import Callable
 
 from gateway.errors import InvalidResource, Issue
-from gateway.jsonio import dumps
+from gateway.jsonio import Json, dumps
 from gateway.services import conditional, resources
 from gateway.services.context import Services
 from gateway.services.imports.report import UNKNOWN
-from mappers.base import FhirJson
 
 NAMESPACE = uuid.UUID("6f0bd2a3-43a3-4bd2-9d56-0a5a6d2f7c11")  # fhir-gateway import ids
 
 
-def reported_type(resource: FhirJson) -> str:
+def reported_type(resource: Json) -> str:
     """The type an item is counted under, whether or not it is one."""
     resource_type = resource.get("resourceType")
     return resource_type if isinstance(resource_type, str) and resource_type else UNKNOWN
 
 
-def kept_type(resource: FhirJson, *, keeps: Callable[[str], bool]) -> str:
+def kept_type(resource: Json, *, keeps: Callable[[str], bool]) -> str:
     """The resource's type, when this server keeps it; every target refuses the same way."""
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str) or not resource_type:
@@ -45,9 +44,7 @@ def kept_type(resource: FhirJson, *, keeps: Callable[[str], bool]) -> str:
     return resource_type
 
 
-def local_target(
-    resource_type: str, resource: FhirJson, request: FhirJson, *, keep_ids: bool
-) -> str:
+def local_target(resource_type: str, resource: Json, request: Json, *, keep_ids: bool) -> str:
     """The id decided without the store: the source id (`--keep-ids`), else one derived from
     the source `Type/id`, the identifier, or the content."""
     source_id = resource.get("id")
@@ -66,12 +63,12 @@ def derived_id(resource_type: str, kind: str, value: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{resource_type}|{kind}|{value}"))
 
 
-def identity_criteria(resource: FhirJson) -> str | None:
+def identity_criteria(resource: Json) -> str | None:
     """`identifier=system|value` of the first full identifier, the import's matching key."""
     return next(iter(all_identity_criteria(resource)), None)
 
 
-def all_identity_criteria(resource: FhirJson) -> list[str]:
+def all_identity_criteria(resource: Json) -> list[str]:
     identifiers = resource.get("identifier")
     return [
         f"identifier={identifier['system']}|{identifier['value']}"
@@ -84,7 +81,7 @@ def all_identity_criteria(resource: FhirJson) -> list[str]:
     ]
 
 
-def _fingerprint(resource: FhirJson) -> str:
+def _fingerprint(resource: Json) -> str:
     body = {k: v for k, v in resource.items() if k not in ("id", "meta")}
     return hashlib.sha256(dumps(body, sort_keys=True)).hexdigest()
 
@@ -97,7 +94,7 @@ class Identities:
         self.services, self.keep_ids = services, keep_ids
         self.matched: dict[tuple[str, str], str] = {}  # (type, identity criteria) -> target
 
-    async def target(self, resource_type: str, resource: FhirJson, request: FhirJson) -> str:
+    async def target(self, resource_type: str, resource: Json, request: Json) -> str:
         """The id this resource gets (see the module docstring)."""
         if not (self.keep_ids and isinstance(resource.get("id"), str)):
             criteria = request.get("ifNoneExist") or identity_criteria(resource)

@@ -20,6 +20,7 @@ from typing import Any
 
 from gateway.domain.time import utc_now
 from gateway.errors import GatewayError, Issue
+from gateway.jsonio import Json
 from gateway.services import conditional, resources
 from gateway.services.batching import chunks
 from gateway.services.context import Services
@@ -31,7 +32,6 @@ from gateway.services.imports.report import Failure, Report
 from gateway.store.collection import OwnedDocument
 from gateway.store.repository import ResourceStore
 from gateway.store.versions import same_content
-from mappers.base import FhirJson
 from mappers.references import is_conditional
 
 AHEAD = 2  # batches in preparation while one is written
@@ -45,8 +45,8 @@ class _Pending:
     item: Item
     resource_type: str
     target: str
-    resource: FhirJson = field(default_factory=dict)
-    holders: list[FhirJson] = field(default_factory=list)
+    resource: Json = field(default_factory=dict)
+    holders: list[Json] = field(default_factory=list)
     conditional: bool = False  # holds conditional references, resolved when written
     document: OwnedDocument | None = None
 
@@ -203,7 +203,7 @@ class Importer:
         entry.document = store.document(record, entry.target, 1, utc_now(), "POST")
         return True
 
-    async def _resolve_conditional(self, holders: list[FhirJson]) -> None:
+    async def _resolve_conditional(self, holders: list[Json]) -> None:
         for holder in holders:
             reference = holder["reference"]
             if is_conditional(reference):

@@ -21,12 +21,12 @@ from typing import Any
 
 from gateway.domain.time import utc_now
 from gateway.errors import Issue
-from gateway.jsonio import dumps, loads
+from gateway.jsonio import Json, dumps, loads
 from gateway.search.index import build_indexer
 from gateway.services import resources
 from gateway.store.collection import OwnedDocument
 from gateway.store.repository import stored_document
-from mappers.base import FhirJson, ResourceMapper
+from mappers.base import ResourceMapper
 from mappers.generic import generic_mapper
 from mappers.registry import MAPPERS
 
@@ -39,10 +39,10 @@ class Prepared:
     document: OwnedDocument | None = None
 
 
-Task = tuple[FhirJson, bool]  # a resource with its final id, and whether to build its document
+Task = tuple[Json, bool]  # a resource with its final id, and whether to build its document
 
 
-def prepare(resource: FhirJson, build: bool) -> Prepared:
+def prepare(resource: Json, build: bool) -> Prepared:
     issues = resources.validation_issues(resource)
     if issues or not build:
         return Prepared(issues)

@@ -7,13 +7,12 @@ source reference becomes `Type/<derived id>`, as its target's own id is derived 
 
 from __future__ import annotations
 
-from gateway.jsonio import deep_copy
+from gateway.jsonio import Json, deep_copy
 from gateway.services.imports.identity import derived_id
 from mappers import references
-from mappers.base import FhirJson
 
 
-def own_holders(resource: FhirJson) -> list[FhirJson]:
+def own_holders(resource: Json) -> list[Json]:
     """The objects holding the resource's references. A Bundle kept whole (a document) holds
     its entries' references among themselves: they name its own fullUrls, not the import's."""
     if resource.get("resourceType") == "Bundle":
@@ -21,7 +20,7 @@ def own_holders(resource: FhirJson) -> list[FhirJson]:
     return references.holders(resource)
 
 
-def rewrite(holders: list[FhirJson], urls: dict[str, str], *, keep_ids: bool) -> None:
+def rewrite(holders: list[Json], urls: dict[str, str], *, keep_ids: bool) -> None:
     """Point each holder at the id its target gets; `urls`: fullUrl -> `Type/id` of the file."""
     rest = references.rewrite(holders, urls)
     if keep_ids:
@@ -34,8 +33,8 @@ def rewrite(holders: list[FhirJson], urls: dict[str, str], *, keep_ids: bool) ->
                 holder["reference"] = f"{parts[0]}/{derived_id(parts[0], 'id', parts[1])}"
 
 
-def rewritten(resource: FhirJson, urls: dict[str, str], *, keep_ids: bool) -> FhirJson:
+def rewritten(resource: Json, urls: dict[str, str], *, keep_ids: bool) -> Json:
     """A copy of `resource` with its references rewritten; the resource itself stays as read."""
-    copy: FhirJson = deep_copy(resource)
+    copy: Json = deep_copy(resource)
     rewrite(own_holders(copy), urls, keep_ids=keep_ids)
     return copy

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import Issue
+from gateway.jsonio import Json
 from gateway.services.imports.readers import NO_RESOURCE, Item
-from mappers.base import FhirJson
 from mappers.outcome import operation_outcome
 
 OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed")
@@ -27,9 +27,9 @@ class Failure:
 
     source: str
     position: str
-    outcome: FhirJson
+    outcome: Json
 
-    def as_json(self) -> FhirJson:
+    def as_json(self) -> Json:
         return {"file": self.source, "position": self.position, "outcome": self.outcome}
 
 
@@ -49,7 +49,7 @@ class Report:
     def fail(self, item: Item, resource_type: str, *issues: Issue) -> None:
         self.record(item, resource_type, operation_outcome(issues))
 
-    def record(self, item: Item, resource_type: str, outcome: FhirJson) -> None:
+    def record(self, item: Item, resource_type: str, outcome: Json) -> None:
         """A failed item, with the OperationOutcome that says why (as a server answered it)."""
         self.count(resource_type, "failed")
         self.failures += 1

@@ -8,17 +8,17 @@ runs on its own and reports its own outcome.
 
 from __future__ import annotations
 
+from gateway.jsonio import Json
 from gateway.services.context import Services
 from gateway.services.transaction.execute import run_batch, run_transaction
 from gateway.services.transaction.parse import parse_bundle
 from gateway.services.transaction.plan import plan
 from gateway.services.transaction.respond import response
-from mappers.base import FhirJson
 
 
 async def process(
-    services: Services, bundle: FhirJson, *, base_urls: tuple[str, ...], representation: bool
-) -> FhirJson:
+    services: Services, bundle: Json, *, base_urls: tuple[str, ...], representation: bool
+) -> Json:
     """The transaction- or batch-response to `bundle`; a failed transaction raises."""
     kind, entries = parse_bundle(
         bundle, max_entries=services.settings.max_bundle_entries, base_urls=base_urls

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from gateway.errors import GatewayError, Issue
+from gateway.jsonio import Json
 from gateway.store.versions import Version
-from mappers.base import FhirJson
 from mappers.outcome import operation_outcome
 
 # The order a transaction processes its entries in, whatever their order (http.html#trules).
@@ -25,7 +25,7 @@ class Entry:
     resource_id: str | None = None
     version_id: str | None = None
     criteria: str | None = None
-    resource: FhirJson | None = None
+    resource: Json | None = None
     full_url: str | None = None
     if_none_exist: str | None = None
     if_match: int | None = None
@@ -40,8 +40,8 @@ class Outcome:
 
     status: str
     version: Version | None = None
-    resource: FhirJson | None = None
-    outcome: FhirJson | None = None
+    resource: Json | None = None
+    outcome: Json | None = None
     extra: dict[str, str] = field(default_factory=dict)  # more `response` elements (etag)
 
     @classmethod

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import InvalidRequest, PayloadTooLarge
+from gateway.jsonio import Json
 from gateway.search.reference import local_form
 from gateway.services.transaction.entries import ORDER, Entry
-from mappers.base import FhirJson
 
 
 def parse_bundle(
-    bundle: FhirJson, *, max_entries: int, base_urls: tuple[str, ...]
+    bundle: Json, *, max_entries: int, base_urls: tuple[str, ...]
 ) -> tuple[str, list[Entry]]:
     """The Bundle's type and its entries; an unprocessable Bundle is a client error."""
     kind = bundle.get("type")

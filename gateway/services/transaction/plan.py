@@ -12,11 +12,11 @@ resolved against the store.
 from __future__ import annotations
 
 from gateway.errors import GatewayError, InvalidRequest, Issue
+from gateway.jsonio import Json
 from gateway.search.reference import local_form
 from gateway.services import conditional, resources
 from gateway.services.context import Services
 from gateway.services.transaction.entries import Entry, EntryFailed
-from mappers.base import FhirJson
 from mappers.references import is_conditional, references, replace_mentions, rewrite
 
 
@@ -131,7 +131,7 @@ def _located(error: GatewayError, element: str) -> GatewayError:
 
 
 async def resolve_references(
-    services: Services, resource: FhirJson, ids: dict[str, str], base_urls: tuple[str, ...]
+    services: Services, resource: Json, ids: dict[str, str], base_urls: tuple[str, ...]
 ) -> None:
     """Every reference to a fullUrl of `ids` becomes `Type/id`, and so does any uri or
     narrative link naming one; conditional references are resolved and remembered in `ids`,

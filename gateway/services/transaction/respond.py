@@ -8,12 +8,12 @@ prefers `return=representation`, and always for a read or search (what the entry
 from __future__ import annotations
 
 from gateway.domain.time import format_instant
+from gateway.jsonio import Json
 from gateway.services import resources
 from gateway.services.transaction.entries import Outcome
-from mappers.base import FhirJson
 
 
-def response(kind: str, outcomes: list[Outcome], *, representation: bool, base: str) -> FhirJson:
+def response(kind: str, outcomes: list[Outcome], *, representation: bool, base: str) -> Json:
     """`kind`: `transaction-response` or `batch-response`; `base`: where fullUrls point."""
     return {
         "resourceType": "Bundle",
@@ -23,8 +23,8 @@ def response(kind: str, outcomes: list[Outcome], *, representation: bool, base: 
     }
 
 
-def _response_entry(outcome: Outcome, representation: bool, base: str) -> FhirJson:
-    response: FhirJson = {"status": outcome.status}
+def _response_entry(outcome: Outcome, representation: bool, base: str) -> Json:
+    response: Json = {"status": outcome.status}
     version = outcome.version
     if version is not None:
         response["location"] = f"{version.resource_type}/{version.id}/_history/{version.version_id}"
@@ -33,7 +33,7 @@ def _response_entry(outcome: Outcome, representation: bool, base: str) -> FhirJs
     response.update(outcome.extra)
     if outcome.outcome is not None:
         response["outcome"] = outcome.outcome
-    entry: FhirJson = {}
+    entry: Json = {}
     body = outcome.resource or (version.resource if version is not None else None)
     if body is not None and (representation or outcome.resource is not None):
         entry["resource"] = body

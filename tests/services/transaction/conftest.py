@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from gateway.jsonio import Json
 from gateway.services.context import Services, open_services
 from gateway.services.transaction.entries import Entry
 from gateway.services.transaction.parse import parse_bundle
-from mappers.base import FhirJson
 from tests.conftest import make_settings
 
 BASE = "http://test/fhir"
@@ -25,11 +25,11 @@ async def services() -> AsyncIterator[Services]:
     opened.close()
 
 
-def patient(mrn: str, **fields: Any) -> FhirJson:
+def patient(mrn: str, **fields: Any) -> Json:
     return {"resourceType": "Patient", "identifier": [{"system": MRN, "value": mrn}], **fields}
 
 
-def weight(subject: str) -> FhirJson:
+def weight(subject: str) -> Json:
     return {
         "resourceType": "Observation",
         "status": "final",
@@ -38,9 +38,9 @@ def weight(subject: str) -> FhirJson:
     }
 
 
-def entry(method: str, url: str, resource: FhirJson | None = None, *, full_url: str | None = None,
-          **request: str) -> FhirJson:  # fmt: skip
-    result: FhirJson = {"request": {"method": method, "url": url, **request}}
+def entry(method: str, url: str, resource: Json | None = None, *, full_url: str | None = None,
+          **request: str) -> Json:  # fmt: skip
+    result: Json = {"request": {"method": method, "url": url, **request}}
     if resource is not None:
         result["resource"] = resource
     if full_url is not None:
@@ -48,6 +48,6 @@ def entry(method: str, url: str, resource: FhirJson | None = None, *, full_url: 
     return result
 
 
-def parsed(*entries: FhirJson, kind: str = "transaction") -> list[Entry]:
+def parsed(*entries: Json, kind: str = "transaction") -> list[Entry]:
     bundle = {"resourceType": "Bundle", "type": kind, "entry": list(entries)}
     return parse_bundle(bundle, max_entries=100, base_urls=(BASE,))[1]
