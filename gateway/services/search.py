@@ -108,7 +108,7 @@ async def search_type(
         page = await _continued_page(store, query, spec, request)
     else:
         page = await _first_page(store, query, spec, request)
-    result = _result(store, page, spec, request)
+    result = _result(page, spec, request)
     documents = [document for document, _ in page.rows]
     result.included, warnings = await included(services, request, documents, base_urls=base_urls)
     result.warnings.extend(warnings)
@@ -155,9 +155,7 @@ def _rows(store: ResourceStore, documents: list[Document]) -> list[tuple[Documen
     return [(document, store.to_version(document)) for document in documents]
 
 
-def _result(
-    store: ResourceStore, page: _Page, spec: SortSpec, request: SearchRequest
-) -> SearchResult:
+def _result(page: _Page, spec: SortSpec, request: SearchRequest) -> SearchResult:
     result = SearchResult([version for _, version in page.rows], total=page.total)
     if request.total == "none":
         result.total = None
