@@ -34,6 +34,8 @@ def transaction_bundles(patients: int, per_bundle: int) -> list[Json]:
     urns = {f"{r['resourceType']}/{r['id']}": f"urn:uuid:{uuid.uuid4()}" for r in resources}
     by_patient: dict[str, list[Json]] = {}
     for resource in resources:
+        if resource["resourceType"] == "Practitioner":
+            continue  # shared by the patients' Bundles: the bench posts patient Bundles only
         owner = resource["id"] if resource["resourceType"] == "Patient" else _patient_of(resource)
         by_patient.setdefault(owner, []).append(resource)
     owners = sorted(by_patient)
