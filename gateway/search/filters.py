@@ -146,7 +146,7 @@ def _missing(parameter: SearchParameter, parsed: ParsedParameter) -> Clause:
     if parameter.contact_system:  # `email:missing`: no ContactPoint of that system
         present = nest(parameter.paths[0], {"system": parameter.contact_system})
         return {"$nor": [present]} if flag == "true" else present
-    if parameter.type in _INDEXED_TYPES:
+    if parameter.type in _INDEXED_TYPES or parameter.indexed:
         fields = [parameter.index_field]
     elif parameter.type == "composite":
         raise InvalidSearch(f"`:missing` is not supported for `{parameter.code}`.")

@@ -94,8 +94,9 @@ def _generic(resource_type: str) -> tuple[Keys, ...]:
     parameters = parameters_of(resource_type)
     keys: list[Keys] = [("last_updated",)]
     identifier = parameters.get("identifier")
-    for path in identifier.paths if identifier else ():
-        keys.append((f"{dotted(path)}.system", f"{dotted(path)}.value"))
+    if identifier is not None:
+        value = "code" if identifier.indexed else "value"  # gateway.search.values' token entries
+        keys.extend((f"{dotted(p)}.system", f"{dotted(p)}.{value}") for p in identifier.paths)
     if "patient" in parameters:
         keys.append((parameters["patient"].index_field,))
     return tuple(keys)

@@ -123,7 +123,7 @@ async def test_the_declared_indexes_exist_once_the_store_is_open() -> None:
         assert found == {
             ("_id",),
             ("last_updated",),
-            ("fhir_rest.identifier.system", "fhir_rest.identifier.value"),
+            ("index.identifier.system", "index.identifier.code"),
             ("index.patient",),
         }
     finally:
@@ -134,7 +134,7 @@ def test_a_generic_collections_indexes_follow_its_search_parameters() -> None:
     assert "patient" not in parameters_of("Practitioner")
     assert index_keys("generic_Practitioner") == (
         ("last_updated",),
-        ("fhir_rest.identifier.system", "fhir_rest.identifier.value"),
+        ("index.identifier.system", "index.identifier.code"),
     )
     assert collection_name("Observation") == "observations"
     assert collection_name("Condition") == "generic_Condition"
