@@ -166,7 +166,10 @@ async def _chain(
 ) -> Clause:
     """`patient.name=x`, `subject:Patient.gender=male` (search.html#chaining)."""
     if parameter.type != "reference":
-        raise InvalidSearch(f"Only reference parameters chain; `{parameter.code}` does not.")
+        raise InvalidSearch(
+            f"Only reference parameters chain; `{parameter.code}` does not.",
+            expression=parsed.raw_name,
+        )
     target = parsed.modifier or (parameter.targets[0] if len(parameter.targets) == 1 else None)
     if target is None or target not in parameter.targets:
         raise InvalidSearch(

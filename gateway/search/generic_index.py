@@ -128,16 +128,9 @@ def _store(step: _Step, values: list[Any], keys: Keys) -> None:
 
 
 def _unique(values: list[Any]) -> list[Any]:
-    if isinstance(values[0], dict):
-        seen: set[str] = set()
-        kept = []
-        for value in values:
-            marker = repr(sorted(value.items()))
-            if marker not in seen:
-                seen.add(marker)
-                kept.append(value)
-        return kept
-    return list(dict.fromkeys(values))
+    """Scalars once each; entries (dicts) as found: a repeated entry matches the same searches,
+    and comparing them would cost more on every write than the few bytes it saves."""
+    return values if isinstance(values[0], dict) else list(dict.fromkeys(values))
 
 
 def _sort_key(type_: str, values: list[Any]) -> Any:

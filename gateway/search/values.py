@@ -116,13 +116,15 @@ _PLAIN_CODES = frozenset(
 
 def _codeable(value: dict[str, Any]) -> Iterator[dict[str, Any]]:
     codings = value.get("coding")
+    displays = set()
     for coding in codings if isinstance(codings, list) else ():
         entry = _coding(coding)
         if entry:
+            displays.add(entry.get("display"))
             yield entry
     text = value.get("text")
-    if isinstance(text, str) and text:  # `:text` reads CodeableConcept.text too (#modifiers)
-        yield {"display": text}
+    if isinstance(text, str) and text and text not in displays:
+        yield {"display": text}  # `:text` reads CodeableConcept.text too (#modifiers)
 
 
 def _coding(value: Any) -> dict[str, Any]:
