@@ -88,7 +88,7 @@ def _values(step: _Step, resource: Json) -> list[Any]:
         _LOG.warning("search parameter %s skipped: %r", step.code, error)
         return []
     if step.type == "reference" and step.targets:  # `patient` reads `subject`: Patients only
-        found = [r for r in found if reference_type(r) in step.targets or reference_type(r) is None]
+        found = [r for r in found if (t := reference_type(r)) is None or t in step.targets]
     return found
 
 
