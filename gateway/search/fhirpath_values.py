@@ -62,11 +62,13 @@ def equal(left: list[Element], right: list[Element]) -> bool | None:
     return all(_same(a[0], b[0]) for a, b in zip(left, right, strict=True))
 
 
-def union(left: list[Element], right: list[Element]) -> list[Element]:
-    """FHIRPath `|`: both collections with duplicates (equal values) removed, order kept."""
+def distinct(collection: list[Element]) -> list[Element]:
+    """The collection without repeated (equal) values, order kept: what FHIRPath `|` gives."""
+    if len(collection) < 2:
+        return collection
     seen: set[Hashable] = set()
     merged: list[Element] = []
-    for item in (*left, *right):
+    for item in collection:
         key = _frozen(item[0])
         if key not in seen:
             seen.add(key)
