@@ -205,10 +205,10 @@ def _extension(subject: Compiled, args: tuple[Node, ...]) -> Compiled:
     def extension(focus: list[Element], root: Json) -> list[Element]:
         found: list[Element] = []
         for value, _ in inner(focus, root):
-            if isinstance(value, dict):
-                for item in value.get("extension") or ():
-                    if isinstance(item, dict) and item.get("url") == url:
-                        found.append((item, "Extension"))
+            extensions = value.get("extension") if isinstance(value, dict) else None
+            for item in extensions if isinstance(extensions, list) else ():
+                if isinstance(item, dict) and item.get("url") == url:
+                    found.append((item, "Extension"))
         return found
 
     return Compiled(extension, frozenset({"Extension"}), subject.applies)

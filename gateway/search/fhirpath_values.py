@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import Any
 
+import fhir_profiles
 from gateway.jsonio import Json
 from gateway.search.fhirpath_types import RESOURCE
 
@@ -22,10 +23,12 @@ _FALSE: list[Element] = [(False, "boolean")]
 
 
 def typed(value: Any, type_code: str) -> Element:
-    """`value` as an element of `type_code`; a Resource-typed one takes its `resourceType`."""
+    """`value` as an element of `type_code`; a Resource-typed one takes its `resourceType`
+    when that is an R4 resource type (anything else a client sends stays `Resource`)."""
     if type_code == RESOURCE and isinstance(value, dict):
         kind = value.get("resourceType")
-        return value, kind if isinstance(kind, str) else RESOURCE
+        known = isinstance(kind, str) and kind in fhir_profiles.resource_types()
+        return value, kind if known else RESOURCE
     return value, type_code
 
 
