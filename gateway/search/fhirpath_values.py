@@ -27,8 +27,9 @@ def typed(value: Any, type_code: str) -> Element:
     when that is an R4 resource type (anything else a client sends stays `Resource`)."""
     if type_code == RESOURCE and isinstance(value, dict):
         kind = value.get("resourceType")
-        known = isinstance(kind, str) and kind in fhir_profiles.resource_types()
-        return value, kind if known else RESOURCE
+        if isinstance(kind, str) and kind in fhir_profiles.resource_types():
+            return value, kind
+        return value, RESOURCE
     return value, type_code
 
 
