@@ -11,8 +11,21 @@ present, with its own type), `|`, parentheses, `as T` / `.as(T)` / `.ofType(T)` 
 Anything else is an UnsupportedExpression with its reason, so a parameter is never served
 with values a FHIRPath engine would not give.
 
+Where R4's expressions and strict FHIRPath part, the gateway takes what R4 means:
+- `x as T` on several values filters them, as `ofType(T)` does (`(Observation.component.value
+  as Quantity)` with two components; N1 calls that an error, and fhirpathpy raises);
+- an unqualified System type name is the FHIR primitive (`value.as(DateTime)` in R4's
+  `code-value-date` is `valueDateTime`); `as T` also keeps types derived from T (`Age` for
+  `Quantity`, `code` for `string`), as FHIR's type hierarchy has it;
+- Patient's `deceased` (`Patient.deceased.exists() and Patient.deceased != false`) yields one
+  boolean: true for `deceasedBoolean: true` or any `deceasedDateTime`, false otherwise (also
+  when absent, so `:missing` never holds for it);
+- Bundle's `composition` and `message` (`Bundle.entry[0].resource`) yield the first entry's
+  resource itself, typed by its `resourceType`: a reference parameter whose value is no
+  Reference, which the indexer decides how to serve.
 Primitive extensions (`_birthDate`) are not navigated: search reads values, and a primitive
-known only by its extensions has none.
+known only by its extensions has none. A value of the wrong JSON shape (a string where an object
+belongs) is skipped, never an error: extractors run on every write.
 """
 
 from __future__ import annotations

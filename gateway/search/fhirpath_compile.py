@@ -33,10 +33,10 @@ from gateway.search.fhirpath_values import (
     Step,
     as_boolean,
     boolean,
+    distinct,
     equal,
     literal_type,
     typed,
-    union,
 )
 
 # Three-valued logic of http://hl7.org/fhirpath/N1/#boolean-logic; None is the empty collection.
@@ -90,6 +90,8 @@ def compile_node(node: Node, scope: Scope) -> Compiled:
             if operator == "is" and base == Call(None, "resolve", ()):
                 return _resolves_to(wanted, scope.resource_type)
             return _type_filter(compile_node(base, scope), operator, wanted)
+        case Binary("|", _, _):
+            return _union([compile_node(branch, scope) for branch in _branches(node)])
         case Binary(operator, left, right):
             return _binary(operator, compile_node(left, scope), compile_node(right, scope))
         case Literal(value):
@@ -203,10 +205,10 @@ def _extension(subject: Compiled, args: tuple[Node, ...]) -> Compiled:
     def extension(focus: list[Element], root: Json) -> list[Element]:
         found: list[Element] = []
         for value, _ in inner(focus, root):
-            if isinstance(value, dict):
-                for item in value.get("extension") or ():
-                    if isinstance(item, dict) and item.get("url") == url:
-                        found.append((item, "Extension"))
+            extensions = value.get("extension") if isinstance(value, dict) else None
+            for item in extensions if isinstance(extensions, list) else ():
+                if isinstance(item, dict) and item.get("url") == url:
+                    found.append((item, "Extension"))
         return found
 
     return Compiled(extension, frozenset({"Extension"}), subject.applies)
@@ -253,17 +255,37 @@ def _resolves_to(wanted: str, root_type: str) -> Compiled:
     return Compiled(resolves, frozenset({"boolean"}))
 
 
+def _branches(node: Node) -> list[Node]:
+    """The operands of a chain of `|` (`a | b | c` parses as `(a | b) | c`)."""
+    if isinstance(node, Binary) and node.operator == "|":
+        return _branches(node.left) + _branches(node.right)
+    return [node]
+
+
+def _union(branches: list[Compiled]) -> Compiled:
+    """One step for a whole union: the branches for another type drop out at compile time."""
+    kept = [branch for branch in branches if branch.applies]
+    if not kept:
+        return Compiled(lambda focus, root: [], frozenset(), applies=False)
+    steps = [branch.step for branch in kept]
+    result_types: frozenset[str] | None = frozenset()
+    for branch in kept:
+        result_types = (
+            None if result_types is None or branch.types is None else result_types | branch.types
+        )
+    if len(steps) == 1:
+        only = steps[0]
+        return Compiled(lambda focus, root: distinct(only(focus, root)), result_types)
+
+    def union(focus: list[Element], root: Json) -> list[Element]:
+        return distinct([item for step in steps for item in step(focus, root)])
+
+    return Compiled(union, result_types)
+
+
 def _binary(operator: str, left: Compiled, right: Compiled) -> Compiled:
     applies = left.applies or right.applies
     first, second = left.step, right.step
-    if operator == "|":
-        merged = None if left.types is None or right.types is None else left.types | right.types
-        if not left.applies or not right.applies:  # a branch for another type drops out
-            kept = left if left.applies else right
-            return Compiled(
-                lambda focus, root: union(kept.step(focus, root), []), kept.types, applies
-            )
-        return Compiled(lambda focus, root: union(first(focus, root), second(focus, root)), merged)
     if operator in ("=", "!="):
         negate = operator == "!="
 

@@ -44,7 +44,8 @@ def reference_type(reference: Any, root: Json, root_type: str) -> str | None:
 
 
 def _contained_type(local_id: str, root: Json) -> str | None:
-    for contained in root.get("contained") or ():
+    resources = root.get("contained")
+    for contained in resources if isinstance(resources, list) else ():
         if isinstance(contained, dict) and contained.get("id") == local_id:
             kind = contained.get("resourceType")
             return kind if isinstance(kind, str) else None

@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import Any
 
+import fhir_profiles
 from gateway.jsonio import Json
 from gateway.search.fhirpath_types import RESOURCE
 
@@ -22,10 +23,13 @@ _FALSE: list[Element] = [(False, "boolean")]
 
 
 def typed(value: Any, type_code: str) -> Element:
-    """`value` as an element of `type_code`; a Resource-typed one takes its `resourceType`."""
+    """`value` as an element of `type_code`; a Resource-typed one takes its `resourceType`
+    when that is an R4 resource type (anything else a client sends stays `Resource`)."""
     if type_code == RESOURCE and isinstance(value, dict):
         kind = value.get("resourceType")
-        return value, kind if isinstance(kind, str) else RESOURCE
+        if isinstance(kind, str) and kind in fhir_profiles.resource_types():
+            return value, kind
+        return value, RESOURCE
     return value, type_code
 
 
@@ -62,11 +66,13 @@ def equal(left: list[Element], right: list[Element]) -> bool | None:
     return all(_same(a[0], b[0]) for a, b in zip(left, right, strict=True))
 
 
-def union(left: list[Element], right: list[Element]) -> list[Element]:
-    """FHIRPath `|`: both collections with duplicates (equal values) removed, order kept."""
+def distinct(collection: list[Element]) -> list[Element]:
+    """The collection without repeated (equal) values, order kept: what FHIRPath `|` gives."""
+    if len(collection) < 2:
+        return collection
     seen: set[Hashable] = set()
     merged: list[Element] = []
-    for item in (*left, *right):
+    for item in collection:
         key = _frozen(item[0])
         if key not in seen:
             seen.add(key)

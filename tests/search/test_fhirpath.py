@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import fhir_profiles
 from gateway.jsonio import ExactDecimal, Json
 from gateway.search.fhirpath import (
     Element,
@@ -236,6 +240,13 @@ def test_unsupported_forms_say_why(resource_type: str, expression: str, reason: 
     assert str(raised.value) == reason
 
 
+def test_unknown_resource_type_of_a_resource_element_stays_resource() -> None:
+    bundle = {"entry": [{"resource": {"resourceType": "Banana", "id": "b"}}]}
+    assert evaluate("Bundle", "Bundle.entry.resource", bundle) == [
+        (bundle["entry"][0]["resource"], "Resource")
+    ]
+
+
 def test_component_is_relative_to_the_composite_value() -> None:
     extract = compile_component(
         "Observation", "Observation | Observation.component", "value.as(Quantity)"
@@ -268,6 +279,9 @@ def test_component_path_is_checked_against_the_composite_types() -> None:
         pytest.param({"code": {"coding": [None, 3, "x", {"system": 5}]}}, id="odd-array-items"),
         pytest.param({"code": {"coding": {"system": "s"}}}, id="object-where-array"),
         pytest.param({"subject": ["Patient/1"]}, id="array-where-object"),
+        pytest.param({"contained": 5, "subject": {"reference": "#c"}}, id="contained-number"),
+        pytest.param({"extension": 5, "code": {"extension": {"url": "u"}}}, id="extension-odd"),
+        pytest.param({"contained": [{"resourceType": ["Patient"]}]}, id="resource-type-list"),
     ],
 )
 def test_malformed_json_never_raises(resource: Json) -> None:
@@ -275,5 +289,42 @@ def test_malformed_json_never_raises(resource: Json) -> None:
         "Condition.code.coding.where(system = 's').code",
         "Condition.subject.where(resolve() is Patient)",
         "Condition.code.coding.system",
+        "Condition.extension('u') | Condition.code.extension('u')",
+        "Condition.contained.id",
     ):
         compile_expression("Condition", expression)(resource)
+
+
+@cache
+def _shapes(resource_type: str) -> st.SearchStrategy[Json]:
+    """Objects keyed by element names of the type and of the datatypes search reads, each
+    holding any JSON: the right names with values of any shape."""
+    elements = fhir_profiles.elements()
+    kinds = [resource_type, "Reference", "CodeableConcept", "Coding", "Identifier", "Extension"]
+    kinds += [key for key in elements if key.startswith(f"{resource_type}.")]
+    names = sorted({name for kind in kinds for name in elements[kind]} | {"resourceType"})
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+    scalars |= st.sampled_from(["Patient/1", "#c", "urn:uuid:x", "Observation", "phone"])
+    values = st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(names), inner, max_size=4)
+        ),
+        max_leaves=12,
+    )
+    return st.dictionaries(st.sampled_from(names), values, max_size=8)
+
+
+@pytest.mark.parametrize("resource_type", ["Condition", "Patient", "Bundle", "Observation"])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_json_shape_extracts_without_error(resource_type: str, data: st.DataObject) -> None:
+    resource = data.draw(_shapes(resource_type))
+    for (base, code), definition in fhir_profiles.search_parameters().items():
+        if (
+            base == resource_type
+            and definition["type"] != "special"
+            and code not in ("_text", "_content")
+        ):
+            found = compile_expression(resource_type, definition["expression"])(resource)
+            assert all(isinstance(kind, str) for _, kind in found)
