@@ -106,6 +106,8 @@ def _compiled(resource_type: str, code: str, definition: dict[str, Any]) -> Comp
         resource_type, code, type_, targets=tuple(definition.get("target", ())),
         single=single_valued(resource_type, expression),
     )  # fmt: skip
+    if type_ == "token" and boolean_valued(resource_type, expression):
+        parameter = dataclasses.replace(parameter, allowed=("true", "false"))
     return Compiled(parameter, extract, keys)
 
 
@@ -226,20 +228,33 @@ def single_valued(resource_type: str, expression: str) -> bool:
     """Whether `expression` selects at most one element: one branch, along 0..1 elements only
     (a stored single value may share a compound MongoDB index with an array field)."""
     found = branches(resource_type, expression)
-    if len(found) != 1:
-        return False
-    path = _WRAPPERS.sub("", found[0])
-    segments = path.split(".")[1:]
+    specs = _along(resource_type, found[0]) if len(found) == 1 else None
+    return specs is not None and not any(spec[1] for spec in specs)
+
+
+def boolean_valued(resource_type: str, expression: str) -> bool:
+    """Whether every branch of `expression` ends at a boolean element (`Practitioner.active`):
+    its token search takes `true` or `false` only."""
+    found = branches(resource_type, expression)
+    ends = [_along(resource_type, branch) for branch in found]
+    return bool(ends) and all(specs and specs[-1][0] == "boolean" for specs in ends)
+
+
+def _along(resource_type: str, branch: str) -> list[list[Any]] | None:
+    """The R4 element specs (`[type, is array]`) along a plain path branch, type narrowing and
+    `resolve()` filters set aside; None for any other branch."""
+    segments = _WRAPPERS.sub("", branch).split(".")[1:]
     if not segments or not all(re.fullmatch(r"[A-Za-z]+", s) for s in segments):
-        return False
+        return None
     elements = fhir_profiles.elements()
-    owner = resource_type
+    owner, specs = resource_type, []
     for segment in segments:
         spec = _element(elements.get(owner, {}), segment)
-        if spec is None or spec[1]:
-            return False
+        if spec is None:
+            return None
+        specs.append(spec)
         owner = spec[0] if spec[0] in elements else f"{owner}.{segment}"
-    return True
+    return specs
 
 
 def _element(owner: dict[str, list[Any]], name: str) -> list[Any] | None:

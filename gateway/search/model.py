@@ -51,6 +51,7 @@ class SearchParameter:
     point: bool = False  # date: an instant kept at `paths[0]` itself, not indexed as a range
     description: str = ""
     indexed: bool = False  # searched on `index.<code>` alone (types kept whole)
+    allowed: tuple[str, ...] = ()  # token: the only codes a search may name (a boolean's)
 
     @property
     def index_field(self) -> str:

@@ -52,6 +52,8 @@ def clause(
 
 
 def _positive(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
+    if param.allowed and unescape(value) not in param.allowed:
+        raise _invalid(param, value, f"expected {' or '.join(f'`{a}`' for a in param.allowed)}")
     kind = param.kind or ""
     if kind in _FIELDS:
         return _structured(param, value, paths)

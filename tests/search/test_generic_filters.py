@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway.errors import InvalidSearch
 from gateway.search.filters import build_filter
 from gateway.search.model import NOTHING
 from tests.search.test_filters import FakeResolver, p
@@ -41,6 +42,8 @@ GOLDEN = [
                  {"index.identifier": {"$elemMatch": {
                      "type": {"$elemMatch": {"system": "urn:t", "code": "MR"}}, "code": "42"}}},
                  id="identifier-of-type"),
+    pytest.param("Practitioner", "active", "true", {"index.active.code": "true"},
+                 id="boolean"),
     # string: normalised index, exact as written
     pytest.param("Practitioner", "name", "Müller", {"index.name": {"$regex": "^muller"}},
                  id="practitioner-string"),
@@ -95,6 +98,11 @@ GOLDEN = [
 async def test_golden_filter(resource_type: str, name: str, value: str, expected: Any) -> None:
     filter_ = await build_filter(resource_type, [p(name, value)], FakeResolver([]), base_urls=BASE)
     assert filter_ == expected
+
+
+async def test_a_boolean_takes_true_or_false_only() -> None:
+    with pytest.raises(InvalidSearch, match="`active`: expected `true` or `false`"):
+        await build_filter("Practitioner", [p("active", "yes")], FakeResolver([]))
 
 
 async def test_the_issue_question_is_one_and_of_two_index_fields() -> None:
