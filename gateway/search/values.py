@@ -189,7 +189,9 @@ def dates(value: Any, type_code: str) -> Iterator[dict[str, datetime]]:
 def _timing(value: dict[str, Any]) -> Iterator[dict[str, datetime]]:
     """#date: for a Timing, "the specified scheduling details are ignored and only the outer
     limits matter": one range from the first event (or bound) to the last."""
-    ranges = [r for event in value.get("event") or [] for r in ranges_of(event)]
+    events = value.get("event")
+    events = events if isinstance(events, list) else []
+    ranges = [r for event in events for r in ranges_of(event)]
     repeat = value.get("repeat")
     bounds = repeat.get("boundsPeriod") if isinstance(repeat, dict) else None
     if isinstance(bounds, dict):
