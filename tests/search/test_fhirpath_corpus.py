@@ -123,6 +123,7 @@ def _spread(shapes: dict[frozenset[str], list[Json]]) -> list[Json]:
     return chosen
 
 
+@cache
 def engine(expression: str) -> Callable[[Json], list[Any]]:
     """fhirpathpy's compiled expression with the R4 model and the test's `resolve()`."""
     current: list[Json] = []
