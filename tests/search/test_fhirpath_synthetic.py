@@ -18,7 +18,7 @@ import pytest
 import fhir_profiles
 from gateway.jsonio import Json
 from gateway.search.fhirpath import compile_expression
-from tests.search.test_fhirpath_corpus import compare, engine
+from tests.search.fhirpath_engine import compare, engine
 from tests.search.test_fhirpath_coverage import parameters
 
 VARIANTS = 5
