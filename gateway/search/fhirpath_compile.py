@@ -114,6 +114,8 @@ def _name(name: str, scope: Scope) -> Compiled:
         raise UnsupportedExpression(f"`{name}` is not an R4 type")
     if name in types.ABSTRACT_ROOTS or name == scope.resource_type:
         wanted = scope.resource_type if name in types.ABSTRACT_ROOTS else name
+        if scope.focus is not None and all(types.matches(t, wanted) for t in scope.focus):
+            return _identity(scope)  # the resource itself, known at compile time
 
         def of_type(focus: list[Element], root: Json) -> list[Element]:
             return [item for item in focus if types.matches(item[1], wanted)]
