@@ -80,6 +80,8 @@ def compile_node(node: Node, scope: Scope) -> Compiled:
             return _name(name, scope)
         case Member(base, name):
             return _member(compile_node(base, scope), name)
+        case Call(Call(None, "resolve", ()), "is", (type_name,)):
+            return _resolves_to(_type_argument(type_name), scope.resource_type)
         case Call(base, name, args):
             subject = _identity(scope) if base is None else compile_node(base, scope)
             return _call(subject, name, args, scope)
@@ -199,7 +201,7 @@ def _where(subject: Compiled, criterion: Compiled) -> Compiled:
 
 
 def _extension(subject: Compiled, args: tuple[Node, ...]) -> Compiled:
-    """`extension('url')`: the element's extensions with that url (http://hl7.org/fhir/R4/fhirpath.html#functions)."""
+    """`extension('url')`: the extensions with that url (R4 fhirpath.html#functions)."""
     if len(args) != 1 or not isinstance(args[0], Literal) or not isinstance(args[0].value, str):
         raise UnsupportedExpression("`extension()` takes one url literal")
     url, inner = args[0].value, subject.step
@@ -217,8 +219,8 @@ def _extension(subject: Compiled, args: tuple[Node, ...]) -> Compiled:
 
 
 def _index(base: Compiled, index: Node) -> Compiled:
-    if not isinstance(index, Literal) or type(index.value) is not int:
-        raise UnsupportedExpression("an indexer other than a whole number literal is not supported")
+    if not isinstance(index, Literal) or type(index.value) is not int or index.value < 0:
+        raise UnsupportedExpression("an indexer other than a literal 0, 1, 2... is not supported")
     position, inner = index.value, base.step
     return Compiled(
         lambda focus, root: inner(focus, root)[position : position + 1], base.types, base.applies
