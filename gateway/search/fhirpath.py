@@ -34,9 +34,10 @@ from collections.abc import Callable
 from functools import cache
 
 from gateway.jsonio import Json
-from gateway.search.fhirpath_compile import Compiled, Scope, compile_node
+from gateway.search.fhirpath_compile import compile_node
 from gateway.search.fhirpath_errors import UnsupportedExpression
 from gateway.search.fhirpath_parse import Node, parse
+from gateway.search.fhirpath_steps import Compiled, Scope
 from gateway.search.fhirpath_types import is_resource_type
 from gateway.search.fhirpath_values import Element
 

@@ -9,8 +9,7 @@ parameter that silently finds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from gateway.jsonio import Json
 from gateway.search import fhirpath_types as types
@@ -28,49 +27,8 @@ from gateway.search.fhirpath_parse import (
     Variable,
 )
 from gateway.search.fhirpath_references import reference_type
-from gateway.search.fhirpath_values import (
-    Element,
-    Step,
-    as_boolean,
-    boolean,
-    distinct,
-    equal,
-    literal_type,
-    typed,
-)
-
-# Three-valued logic of http://hl7.org/fhirpath/N1/#boolean-logic; None is the empty collection.
-_LOGIC: dict[str, Callable[[bool | None, bool | None], bool | None]] = {
-    "and": lambda a, b: False if False in (a, b) else (None if None in (a, b) else True),
-    "or": lambda a, b: True if True in (a, b) else (None if None in (a, b) else False),
-    "xor": lambda a, b: None if None in (a, b) else a != b,
-    "implies": lambda a, b: True if a is False or b is True else (None if None in (a, b) else b),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """What the compiler knows where a node is evaluated.
-
-    `focus` is the set of type codes of the focus items (None: known only at run time, e.g.
-    below a `Resource` element). `resource_type` is the type the expression is compiled for.
-    """
-
-    resource_type: str
-    focus: frozenset[str] | None
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    """A step, the types its values may have, and whether it reads the compiled-for type.
-
-    `applies` is False for a branch rooted at another type (`Observation.subject` compiled for
-    Condition): FHIRPath evaluates it to empty, and a union keeps only the other branches.
-    """
-
-    step: Step
-    types: frozenset[str] | None
-    applies: bool = True
+from gateway.search.fhirpath_steps import Compiled, Scope, binary, union
+from gateway.search.fhirpath_values import Element, as_boolean, boolean, literal_type, typed
 
 
 def compile_node(node: Node, scope: Scope) -> Compiled:
@@ -80,6 +38,8 @@ def compile_node(node: Node, scope: Scope) -> Compiled:
             return _name(name, scope)
         case Member(base, name):
             return _member(compile_node(base, scope), name)
+        case Call(Call(None, "resolve", ()), "is", (type_name,)):
+            return _resolves_to(_type_argument(type_name), scope.resource_type)
         case Call(base, name, args):
             subject = _identity(scope) if base is None else compile_node(base, scope)
             return _call(subject, name, args, scope)
@@ -91,9 +51,9 @@ def compile_node(node: Node, scope: Scope) -> Compiled:
                 return _resolves_to(wanted, scope.resource_type)
             return _type_filter(compile_node(base, scope), operator, wanted)
         case Binary("|", _, _):
-            return _union([compile_node(branch, scope) for branch in _branches(node)])
+            return union([compile_node(branch, scope) for branch in _branches(node)])
         case Binary(operator, left, right):
-            return _binary(operator, compile_node(left, scope), compile_node(right, scope))
+            return binary(operator, compile_node(left, scope), compile_node(right, scope))
         case Literal(value):
             constant = [(value, literal_type(value))]
             return Compiled(lambda focus, root: constant, frozenset({constant[0][1]}))
@@ -114,6 +74,8 @@ def _name(name: str, scope: Scope) -> Compiled:
         raise UnsupportedExpression(f"`{name}` is not an R4 type")
     if name in types.ABSTRACT_ROOTS or name == scope.resource_type:
         wanted = scope.resource_type if name in types.ABSTRACT_ROOTS else name
+        if scope.focus is not None and all(types.matches(t, wanted) for t in scope.focus):
+            return _identity(scope)  # the resource itself, known at compile time
 
         def of_type(focus: list[Element], root: Json) -> list[Element]:
             return [item for item in focus if types.matches(item[1], wanted)]
@@ -197,7 +159,7 @@ def _where(subject: Compiled, criterion: Compiled) -> Compiled:
 
 
 def _extension(subject: Compiled, args: tuple[Node, ...]) -> Compiled:
-    """`extension('url')`: the element's extensions with that url (http://hl7.org/fhir/R4/fhirpath.html#functions)."""
+    """`extension('url')`: the extensions with that url (R4 fhirpath.html#functions)."""
     if len(args) != 1 or not isinstance(args[0], Literal) or not isinstance(args[0].value, str):
         raise UnsupportedExpression("`extension()` takes one url literal")
     url, inner = args[0].value, subject.step
@@ -215,8 +177,8 @@ def _extension(subject: Compiled, args: tuple[Node, ...]) -> Compiled:
 
 
 def _index(base: Compiled, index: Node) -> Compiled:
-    if not isinstance(index, Literal) or type(index.value) is not int:
-        raise UnsupportedExpression("an indexer other than a whole number literal is not supported")
+    if not isinstance(index, Literal) or type(index.value) is not int or index.value < 0:
+        raise UnsupportedExpression("an indexer other than a literal 0, 1, 2... is not supported")
     position, inner = index.value, base.step
     return Compiled(
         lambda focus, root: inner(focus, root)[position : position + 1], base.types, base.applies
@@ -260,49 +222,6 @@ def _branches(node: Node) -> list[Node]:
     if isinstance(node, Binary) and node.operator == "|":
         return _branches(node.left) + _branches(node.right)
     return [node]
-
-
-def _union(branches: list[Compiled]) -> Compiled:
-    """One step for a whole union: the branches for another type drop out at compile time."""
-    kept = [branch for branch in branches if branch.applies]
-    if not kept:
-        return Compiled(lambda focus, root: [], frozenset(), applies=False)
-    steps = [branch.step for branch in kept]
-    result_types: frozenset[str] | None = frozenset()
-    for branch in kept:
-        result_types = (
-            None if result_types is None or branch.types is None else result_types | branch.types
-        )
-    if len(steps) == 1:
-        only = steps[0]
-        return Compiled(lambda focus, root: distinct(only(focus, root)), result_types)
-
-    def union(focus: list[Element], root: Json) -> list[Element]:
-        return distinct([item for step in steps for item in step(focus, root)])
-
-    return Compiled(union, result_types)
-
-
-def _binary(operator: str, left: Compiled, right: Compiled) -> Compiled:
-    applies = left.applies or right.applies
-    first, second = left.step, right.step
-    if operator in ("=", "!="):
-        negate = operator == "!="
-
-        def compare(focus: list[Element], root: Json) -> list[Element]:
-            outcome = equal(first(focus, root), second(focus, root))
-            return [] if outcome is None else boolean(outcome != negate)
-
-        return Compiled(compare, frozenset({"boolean"}), applies)
-    logic = _LOGIC.get(operator)
-    if logic is None:
-        raise UnsupportedExpression(f"the FHIRPath operator `{operator}` is not supported")
-
-    def combine(focus: list[Element], root: Json) -> list[Element]:
-        outcome = logic(as_boolean(first(focus, root)), as_boolean(second(focus, root)))
-        return [] if outcome is None else boolean(outcome)
-
-    return Compiled(combine, frozenset({"boolean"}), applies)
 
 
 def _variable(name: str, scope: Scope) -> Compiled:
