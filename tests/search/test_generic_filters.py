@@ -70,9 +70,9 @@ GOLDEN = [
                  id="reference-typed"),
     pytest.param("Condition", "patient", "Group/g1", NOTHING, id="reference-outside-targets"),
     # quantity, number, uri
-    pytest.param("Condition", "abatement-age", "gt5|http://unitsofmeasure.org|a",
+    pytest.param("Condition", "abatement-age", "gt5|urn:ages|a",
                  {"index.abatement-age": {"$elemMatch": {
-                     "value": {"$gt": 5.0}, "system": "http://unitsofmeasure.org", "code": "a"}}},
+                     "value": {"$gt": 5.0}, "system": "urn:ages", "code": "a"}}},
                  id="quantity"),
     pytest.param("RiskAssessment", "probability", "lt0.5",
                  {"index.probability": {"$elemMatch": {"$lt": 0.5}}}, id="number"),
