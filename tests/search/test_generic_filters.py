@@ -85,6 +85,8 @@ GOLDEN = [
                  id="missing-date"),
     pytest.param("Condition", "code:missing", "true", {"index.code": {"$exists": False}},
                  id="missing-token"),
+    pytest.param("Group", "characteristic-value:missing", "true",
+                 {"index.characteristic-value": {"$exists": False}}, id="missing-composite"),
     # composite: every component in one entry
     pytest.param("Group", "characteristic-value", "gender$urn:g|female",
                  {"index.characteristic-value": {"$elemMatch": {"$and": [
