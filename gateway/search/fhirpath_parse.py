@@ -86,7 +86,9 @@ _LEVELS: tuple[frozenset[str], ...] = (
     frozenset({"*", "/", "div", "mod"}),
 )
 _TYPE_OPERATORS = frozenset({"is", "as"})
-_WORD_OPERATORS = frozenset().union(*_LEVELS) - {"|", "=", "~", "!=", "!~", "<", ">", "<=", ">="}
+_WORD_OPERATORS = frozenset(
+    {"implies", "or", "xor", "and", "in", "contains", "is", "as", "div", "mod"}
+)
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -98,8 +100,8 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_ESCAPES = {"'": "'", '"': '"', "`": "`", "\\": "\\", "/": "/", "f": "\f", "n": "\n", "r": "\r"}
-_ESCAPES["t"] = "\t"
+# http://hl7.org/fhirpath/N1/#string: the escapes a string literal may hold.
+_ESCAPES = {"f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,6 +111,14 @@ def evaluate(resource_type: str, expression: str, resource: Json) -> list[Elemen
             "Condition", "Condition.extension.where(url = 'http://example.org/a').value",
             CONDITION, [("first", "string")], id="extension-where-url",
         ),
+        pytest.param(
+            "Condition", r"Condition.extension.where(url = 'http://example.org/\u0061').value",
+            CONDITION, [("first", "string")], id="unicode-escape-in-literal",
+        ),
+        pytest.param(
+            "Condition", r"Condition.extension.where(url = 'it\'s')", {"extension": [{"url": "it's"}]},
+            [({"url": "it's"}, "Extension")], id="quote-escape-in-literal",
+        ),
         pytest.param("Condition", "Condition.code.coding.where(system='x' and code='1')",
                      CONDITION, [], id="where-and-false"),
         pytest.param(
