@@ -245,11 +245,7 @@ def _position(values: Sequence[object]) -> Position:
 
 async def _sources(services: Services, request: HistoryRequest) -> list[_Source]:
     """The history collection and the current collections concerned, each with its filter."""
-    bounds: list[Document] = []
-    if request.since_instant is not None:
-        bounds.append({"last_updated": {"$gte": request.since_instant}})
-    if request.at_range is not None:
-        bounds.append({"last_updated": {"$lt": request.at_range[1]}})
+    bounds = time_bounds(request)
     if request.resource_type is None:
         types = await services.storage.holding(kept_types())
         archived_query = all_of(bounds)
@@ -259,6 +255,16 @@ async def _sources(services: Services, request: HistoryRequest) -> list[_Source]
     archived = _Archived(services.storage.history, archived_query)
     current = [_Current(services.store(t), all_of(bounds)) for t in types]
     return [archived, *current]
+
+
+def time_bounds(request: HistoryRequest) -> list[Document]:
+    """`_since` and `_at` as conditions on lastUpdated, for every source."""
+    bounds: list[Document] = []
+    if request.since_instant is not None:
+        bounds.append({"last_updated": {"$gte": request.since_instant}})
+    if request.at_range is not None:
+        bounds.append({"last_updated": {"$lt": request.at_range[1]}})
+    return bounds
 
 
 async def _merged(sources: list[_Source], position: Position | None, limit: int) -> list[_Row]:

@@ -113,6 +113,8 @@ def _types(values: list[str]) -> tuple[str, ...]:
     kept = set(kept_types())
     types: list[str] = []
     for name in (t.strip() for value in values for t in value.split(",")):
+        if not name:
+            continue
         if name not in kept:
             raise InvalidSearch(
                 f"_type `{name}` is not a resource type this server keeps.", expression="_type"
@@ -153,8 +155,8 @@ async def search_system(
     }
     if request.summary == "count" or request.count == 0:
         return SearchResult([], total=await _count(services, filters))
-    spec = sort_spec(types[0] if types else "Patient", request.sort)
-    cursor = decode_cursor(request.cursor, fields=len(spec) + 1) if request.cursor else None
+    spec = sort_spec(request.resource_type, request.sort)
+    cursor = _cursor(request.cursor, len(spec)) if request.cursor else None
     total = cursor.total if cursor else None
     if cursor is None and request.total != "none":
         total = await _count(services, filters)
@@ -178,6 +180,16 @@ async def search_system(
     return result
 
 
+def _cursor(token: str, fields: int) -> Cursor:
+    """A cursor this search issued: the sort values and, last, a type's name."""
+    cursor = decode_cursor(token, fields=fields + 1)
+    if not isinstance(cursor.values[-1], str):
+        raise InvalidSearch(
+            "The `_cursor` is not one this server issued for this search.", expression="_cursor"
+        )
+    return cursor
+
+
 async def _count(services: Services, filters: dict[str, Clause]) -> int:
     return sum([await services.store(t).count(query) for t, query in filters.items()])
 
@@ -195,14 +207,14 @@ async def _merged(
     rows: list[_Row] = []
     for resource_type, query in filters.items():
         if cursor is not None:
-            query = all_of([query, _beyond(resource_type, order, cursor, backwards)])
+            query = all_of([query, position_clause(resource_type, order, cursor, backwards)])
         keys = await services.store(resource_type).keys(query, sort=order, limit=limit)
         rows.extend(_Row(sort_values(key, spec), resource_type, key) for key in keys)
     compare = functools.partial(_compare, order, -1 if backwards else 1)
     return sorted(rows, key=functools.cmp_to_key(compare))[:limit]
 
 
-def _beyond(resource_type: str, order: SortSpec, cursor: Cursor, backwards: bool) -> Clause:
+def position_clause(resource_type: str, order: SortSpec, cursor: Cursor, backwards: bool) -> Clause:
     """Rows of `resource_type` past the cursor's position in `order`; a type later in the
     type order than the cursor's continues from equal sort values (another type's row)."""
     *values, position_type = cursor.values
