@@ -124,7 +124,7 @@ def _types(values: list[str]) -> tuple[str, ...]:
     return tuple(types)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: `_type` lists come from clients
 def common_parameters(types: tuple[str, ...]) -> dict[str, SearchParameter]:
     """The parameters every one of `types` (all kept types when empty) defines with the same
     code and type; the first type's definition of each."""
