@@ -41,8 +41,10 @@ Position = tuple[datetime, str, str, int]  # (lastUpdated, type, id, version): o
 # offered (no List resources are kept), and anything else is refused rather than ignored, since
 # a history Bundle has no place for a warning.
 _FORMAT = ("_format", "_pretty")
-_ARCHIVED_ORDER = [("last_updated", -1), ("resource_type", -1), ("resource_id", -1), ("version_id", -1)]  # fmt: skip
-_CURRENT_ORDER = [("last_updated", -1), ("_id", -1)]
+ARCHIVED_ORDER = [
+    ("last_updated", -1), ("resource_type", -1), ("resource_id", -1), ("version_id", -1)
+]  # fmt: skip
+CURRENT_ORDER = [("last_updated", -1), ("_id", -1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,7 @@ class _Archived:
 
     async def rows(self, position: Position | None, limit: int) -> list[_Row]:
         query = self.query if position is None else all_of([self.query, archived_after(position)])
-        documents = await self.history.keys(query, sort=_ARCHIVED_ORDER, limit=limit)
+        documents = await self.history.keys(query, sort=ARCHIVED_ORDER, limit=limit)
         return [
             _Row(
                 (d["last_updated"], d["resource_type"], d["resource_id"], d["version_id"]),
@@ -171,7 +173,7 @@ class _Current:
         if position is not None:
             conditions.append(current_after(self.store.resource_type, position))
         documents = await self.store.keys(
-            all_of(conditions), fields=["version_id"], sort=_CURRENT_ORDER, limit=limit
+            all_of(conditions), fields=["version_id"], sort=CURRENT_ORDER, limit=limit
         )
         kind = self.store.resource_type
         return [
@@ -187,7 +189,7 @@ class _Current:
 
 def archived_after(position: Position) -> Document:
     """History entries after `position` in the feed's (descending) order."""
-    return after(_ARCHIVED_ORDER, position)
+    return after(ARCHIVED_ORDER, position)
 
 
 def current_after(resource_type: str, position: Position) -> Document:
@@ -198,7 +200,7 @@ def current_after(resource_type: str, position: Position) -> Document:
         return {"last_updated": {"$lte": updated}}
     if resource_type > position_type:
         return {"last_updated": {"$lt": updated}}
-    return after(_CURRENT_ORDER, (updated, resource_id))
+    return after(CURRENT_ORDER, (updated, resource_id))
 
 
 @dataclass(slots=True)
