@@ -279,24 +279,27 @@ async def _merged(sources: list[_Source], position: Position | None, limit: int)
 
 
 async def _current_at(services: Services, request: HistoryRequest, rows: list[_Row]) -> list[_Row]:
-    """Without `_at`, every row; with it, those current during its range (module docstring)."""
-    at = request.at_range
-    if at is None:
+    """Without `_at`, every row; with it, those current during its range (module docstring):
+    an archived version n is out when version n + 1 was written by the range's start, in the
+    history or as the current version."""
+    if request.at_range is None:
         return rows
-    start = at[0]
-    archived = [row for row in rows if row.archived]
-    superseded = {
-        (version.resource_type, version.id, version.version_id - 1)
-        for version in (
-            await services.storage.history.versions(
-                [history_key(t, i, v + 1) for _, t, i, v in (r.position for r in archived)]
-            )
-        ).values()
-        if version.last_updated <= start
-    }
+    start = request.at_range[0]
+    archived = [row.position for row in rows if row.archived]
+    superseded: set[tuple[str, str, int]] = set()
+    if archived:
+        newer = await services.storage.history.keys(
+            {
+                "_id": {"$in": [history_key(t, i, v + 1) for _, t, i, v in archived]},
+                "last_updated": {"$lte": start},
+            },
+            sort=ARCHIVED_ORDER,
+            limit=len(archived),
+        )
+        superseded = {(d["resource_type"], d["resource_id"], d["version_id"] - 1) for d in newer}
     by_type: dict[str, set[str]] = {}
-    for row in archived:
-        by_type.setdefault(row.position[1], set()).add(row.position[2])
+    for _, resource_type, resource_id, _ in archived:
+        by_type.setdefault(resource_type, set()).add(resource_id)
     replaced: set[tuple[str, str]] = set()
     for resource_type, ids in by_type.items():
         query = {"_id": {"$in": sorted(ids)}, "last_updated": {"$lte": start}}
