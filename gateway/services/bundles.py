@@ -13,20 +13,18 @@ def history_bundle(
     versions: list[Version],
     *,
     base: str,
-    total: int | None = None,
+    total: int | None,
     links: dict[str, str] | None = None,
 ) -> Json:
-    """A `history` Bundle, newest first, deletions as entries without a resource; `total`
-    defaults to the versions given, None when unknown (a paged feed with `_at`)."""
+    """A `history` Bundle, newest first, deletions as entries without a resource; `total`: the
+    whole history's size, None when unknown (a feed with `_at`), `links` of a paged feed."""
     bundle: Json = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "meta": {"lastUpdated": format_instant(utc_now())},
         "type": "history",
     }
-    if links is None:
-        bundle["total"] = len(versions)
-    elif total is not None:
+    if total is not None:
         bundle["total"] = total
     if links:
         bundle["link"] = [{"relation": relation, "url": url} for relation, url in links.items()]
