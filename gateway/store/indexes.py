@@ -6,7 +6,8 @@ the same table and are created by its store before its first write (gateway.stor
 so that a type nobody writes gets no collection.
 
 Indexes name the fields search filters read (gateway.search): `index.*` values computed at
-write time and typed paths. A compound index holds at most one array field (MongoDB refuses
+write time and typed paths. `last_updated` comes with `_id`, the order `_lastUpdated` sorts,
+system searches merge and the history feeds read current versions in. A compound index holds at most one array field (MongoDB refuses
 "parallel arrays"), which is why single-valued search values are stored as scalars. A test loads
 the demo data and checks that every indexed field is one the stored documents have.
 """
@@ -34,7 +35,7 @@ GENERIC_PREFIX = "generic_"  # + the resource type: the types kept whole (Generi
 
 DECLARED: dict[str, tuple[Keys, ...]] = {
     "patients": (
-        ("last_updated",),
+        ("last_updated", "_id"),
         ("index.family",),
         ("index.name",),
         ("identifiers.system", "identifiers.value"),
@@ -42,12 +43,12 @@ DECLARED: dict[str, tuple[Keys, ...]] = {
         ("telecom.value",),
     ),
     "encounters": (
-        ("last_updated",),
+        ("last_updated", "_id"),
         ("index.patient", "index.date.start"),
         ("identifiers.system", "identifiers.value"),
     ),
     "observations": (
-        ("last_updated",),
+        ("last_updated", "_id"),
         ("index.patient", "code.coding.code", "index.date.start"),
         ("index.patient", "categories.coding.code", "index.date.start"),
         ("code.coding.code", "value_quantity.value"),
@@ -55,14 +56,19 @@ DECLARED: dict[str, tuple[Keys, ...]] = {
         ("identifiers.system", "identifiers.value"),
     ),
     "medication_statements": (
-        ("last_updated",),
+        ("last_updated", "_id"),
         ("index.patient", "status"),
         ("medication_concept.coding.code",),
         ("identifiers.system", "identifiers.value"),
     ),
     HISTORY: (
         ("resource_type", "resource_id", "version_id"),
-        ("resource_type", "last_updated"),
+        # The history feeds (gateway.services.history_feed) read in (lastUpdated, type, id,
+        # version) order, of every type or of one. Beanie takes two indexes of the same fields
+        # in another order for one (its IndexModelField compares them sorted): the trailing
+        # `_id` keeps the first apart, and orders nothing, as the four before it are unique.
+        ("last_updated", "resource_type", "resource_id", "version_id", "_id"),
+        ("resource_type", "last_updated", "resource_id", "version_id"),
     ),
     CLAIMS: (),  # a claim is only ever read by its `_id`
 }
