@@ -37,6 +37,8 @@ UCUM = "http://unitsofmeasure.org"
 
 _WORKING = 50  # digits for factors and products: far beyond what the stored rounding keeps
 _STORED = Context(prec=34)  # a Decimal128's digits
+_INFINITE = (float("inf"), float("-inf"))
+_DOUBLE_DIGITS = 308  # below 1e308 every decimal is a finite double
 _LONGEST_CODE = 64  # the grammar is parsed by Earley; real codes are a dozen characters
 _AFFINE_SPECIAL = frozenset({"Cel", "[degF]", "[degRe]"})  # special units that are affine
 # UCUM's base units as pint names its own, and the power of ten between them (pint: kilogram).
@@ -59,11 +61,9 @@ class Conversion:
     unit: str
 
     def apply(self, value: Decimal) -> Decimal:
-        """The canonical value, rounded to 34 significant digits (ArithmeticError beyond the
-        exponents Decimal computes with)."""
-        with localcontext(prec=_WORKING):
-            exact = value * self.scale + self.offset
-        return _STORED.plus(exact).normalize(_STORED)
+        """The canonical value, rounded once to 34 significant digits, trailing zeros dropped
+        (ArithmeticError beyond the exponents Decimal computes with)."""
+        return _STORED.fma(value, self.scale, self.offset).normalize(_STORED)
 
 
 def canonical(value: Decimal, code: str) -> tuple[Decimal, str] | None:
@@ -110,17 +110,15 @@ def exact(value: float | int) -> Decimal:
 
 
 def number_text(value: Decimal) -> str | None:
-    """`value` as JSON number text without a needless exponent (`95000`, `0.0054`,
-    `1E+40`); None for a value a double cannot hold (search compares doubles on the embedded
-    store)."""
-    if not value.is_finite() or not _finite_double(value):
+    """`value` as JSON number text without a needless exponent (`95000`, `0.0054`, `1e+40`);
+    None for a value a double cannot hold (search compares doubles on the embedded store)."""
+    if not value.is_finite() or (value.adjusted() >= _DOUBLE_DIGITS and float(value) in _INFINITE):
         return None
     value = value.normalize(_STORED)
-    exponent = int(value.as_tuple().exponent)
-    if exponent > 0 and len(value.as_tuple().digits) + exponent <= _STORED.prec:
-        value = value.quantize(Decimal(1), context=_STORED)
-    text = str(value)
-    return text.replace("E", "e") if "E" in text else text
+    _, digits, exponent = value.as_tuple()
+    if 0 < int(exponent) <= _STORED.prec - len(digits):
+        return format(value, "f")
+    return str(value).replace("E", "e")
 
 
 _LOCK = threading.Lock()  # pint's registry caches are not thread-safe
@@ -221,10 +219,3 @@ def _canonical_unit(items: Any) -> tuple[str | None, int]:
         power += ten * int(exponent)
         atoms.append(atom if exponent == 1 else f"{atom}{int(exponent)}")
     return ".".join(atoms) or "1", power
-
-
-def _finite_double(value: Decimal) -> bool:
-    try:
-        return float(value) not in (float("inf"), float("-inf"))
-    except OverflowError:
-        return False
