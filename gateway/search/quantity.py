@@ -10,8 +10,10 @@ With the UCUM system and a code that converts (gateway.ucum), the search is in c
 in the unit asked for, is converted bound by bound and compared with the canonical value stored
 beside each Quantity (`canonical.value` in `canonical.code`). Conversions are increasing and
 affine, so each bound keeps its operator: `gt200|…|[lb_av]` finds 95 kg, `eq37|…|Cel` (36.5 to
-37.5 Cel) finds 98.6 [degF]. A code that does not convert matches by code, as a Quantity with
-such a unit has no canonical value.
+37.5 Cel) finds 98.6 [degF]. The same code as recorded matches too, as before: a Quantity
+without a canonical value (written before it was stored, at a path with no such view, such as
+an Encounter's `length`) is still found in its own unit. A code that does not convert matches
+by code only.
 """
 
 from __future__ import annotations
@@ -37,11 +39,10 @@ def clause(param: SearchParameter, value: str, *, paths: tuple[str, ...] | None 
     try:
         amount, system, code = _parse(value)
         prefix, figures = split_prefix(amount)
+        matches = _as_recorded(prefix, figures, system, code)
         converts = conversion(code) if system == UCUM and code else None
-        if converts is None:
-            matches = _as_recorded(prefix, figures, system, code)
-        else:
-            matches = _canonical(prefix, figures, converts)
+        if converts is not None:
+            matches = _canonical(prefix, figures, converts) + matches
     except ValueError:
         raise InvalidSearch(
             f"Invalid quantity `{value}` for parameter `{param.code}`.", expression=param.code

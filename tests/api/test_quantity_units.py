@@ -160,6 +160,23 @@ async def test_unconvertible_unit_is_found_by_its_code_only(api: AsyncClient) ->
     assert await ids(api, **{"value-quantity": "3||[IU]/L"}) == {resource_id}
 
 
+async def test_quantity_without_a_canonical_view_is_found_in_its_unit(api: AsyncClient) -> None:
+    """An Encounter's `length` has no canonical view: a UCUM code that converts still finds it
+    by its code as recorded."""
+    encounter = {
+        "resourceType": "Encounter",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "length": {"value": 90, "unit": "min", "system": UCUM, "code": "min"},
+    }
+    created = await api.post("/Encounter", json=encounter)
+    assert created.status_code == 201, created.text
+
+    found = await api.get("/Encounter", params={"length": f"90|{UCUM}|min"})
+
+    assert [e["resource"]["id"] for e in found.json()["entry"]] == [created.json()["id"]]
+
+
 async def test_import_stores_the_canonical_value(tmp_path: Path) -> None:
     path = tmp_path / "observations.ndjson"
     path.write_text(WEIGHT.decode() + "\n" + temperature("98.6") + "\n")

@@ -43,12 +43,22 @@ def on_canonical(value: dict[str, float], code: str) -> Clause:
         # search.html#quantity, the examples table
         pytest.param(
             f"5.4|{UCUM}|mg",
-            on_canonical({"$gte": 0.00535, "$lt": 0.00545}, "g"),
+            {
+                "$or": [
+                    on_canonical({"$gte": 0.00535, "$lt": 0.00545}, "g"),
+                    on_value({"$gte": 5.35, "$lt": 5.45}, system=UCUM, code="mg"),
+                ]
+            },
             id="spec-system-and-code",
         ),
         pytest.param(
             f"5.40e-3|{UCUM}|g",
-            on_canonical({"$gte": 0.005395, "$lt": 0.005405}, "g"),
+            {
+                "$or": [
+                    on_canonical({"$gte": 0.005395, "$lt": 0.005405}, "g"),
+                    on_value({"$gte": 0.005395, "$lt": 0.005405}, system=UCUM, code="g"),
+                ]
+            },
             id="spec-exponent",
         ),
         pytest.param(
@@ -67,10 +77,24 @@ def on_canonical(value: dict[str, float], code: str) -> Clause:
             id="spec-code-or-unit",
         ),
         pytest.param("5.4", on_value({"$gte": 5.35, "$lt": 5.45}), id="spec-any-unit"),
-        pytest.param(f"le5.4|{UCUM}|mg", on_canonical({"$lte": 0.0054}, "g"), id="spec-le"),
+        pytest.param(
+            f"le5.4|{UCUM}|mg",
+            {
+                "$or": [
+                    on_canonical({"$lte": 0.0054}, "g"),
+                    on_value({"$lte": 5.4}, system=UCUM, code="mg"),
+                ]
+            },
+            id="spec-le",
+        ),
         pytest.param(
             f"ap5.4|{UCUM}|mg",
-            on_canonical({"$gte": 0.00486, "$lte": 0.00594}, "g"),
+            {
+                "$or": [
+                    on_canonical({"$gte": 0.00486, "$lte": 0.00594}, "g"),
+                    on_value({"$gte": 4.86, "$lte": 5.94}, system=UCUM, code="mg"),
+                ]
+            },
             id="spec-ap",
         ),
         pytest.param(
@@ -79,6 +103,8 @@ def on_canonical(value: dict[str, float], code: str) -> Clause:
                 "$or": [
                     on_canonical({"$lt": 0.00535}, "g"),
                     on_canonical({"$gte": 0.00545}, "g"),
+                    on_value({"$lt": 5.35}, system=UCUM, code="mg"),
+                    on_value({"$gte": 5.45}, system=UCUM, code="mg"),
                 ]
             },
             id="ne",
@@ -114,10 +140,14 @@ def test_filter(value: str, expected: Clause) -> None:
 
 
 def test_filter_nests_each_path_on_its_element() -> None:
+    canonical = on_canonical({"$gte": 0.00535, "$lt": 0.00545}, "g")
+    recorded = on_value({"$gte": 5.35, "$lt": 5.45}, system=UCUM, code="mg")
     assert quantity.clause(COMBO, f"5.4|{UCUM}|mg") == {
         "$or": [
-            on_canonical({"$gte": 0.00535, "$lt": 0.00545}, "g"),
-            {"components": {"$elemMatch": on_canonical({"$gte": 0.00535, "$lt": 0.00545}, "g")}},
+            canonical,
+            recorded,
+            {"components": {"$elemMatch": canonical}},
+            {"components": {"$elemMatch": recorded}},
         ]
     }
 

@@ -31,36 +31,87 @@ def canonical(value: dict[str, float], code: str) -> Clause:
     return {"value_quantity.canonical.value": value, "value_quantity.canonical.code": code}
 
 
+def recorded(value: dict[str, float], code: str) -> Clause:
+    return {
+        "value_quantity.value": value,
+        "value_quantity.system": UCUM,
+        "value_quantity.code": code,
+    }
+
+
+def either(on_canonical: list[Clause], as_recorded: list[Clause]) -> Clause:
+    """The canonical conditions, or the same number in the unit as recorded (a Quantity with no
+    canonical value: written before it was stored, or at a path without one)."""
+    return {"$or": on_canonical + as_recorded}
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
         pytest.param(
-            f"gt200|{UCUM}|[lb_av]", canonical({"$gt": 90718.474}, "g"), id="gt-pounds-in-grams"
+            f"gt200|{UCUM}|[lb_av]",
+            either([canonical({"$gt": 90718.474}, "g")], [recorded({"$gt": 200}, "[lb_av]")]),
+            id="gt-pounds-in-grams",
         ),
         # 37 has two significant figures: [36.5, 37.5) Cel, then + 273.15
         pytest.param(
-            f"eq37|{UCUM}|Cel", canonical({"$gte": 309.65, "$lt": 310.65}, "K"), id="eq-celsius"
+            f"eq37|{UCUM}|Cel",
+            either(
+                [canonical({"$gte": 309.65, "$lt": 310.65}, "K")],
+                [recorded({"$gte": 36.5, "$lt": 37.5}, "Cel")],
+            ),
+            id="eq-celsius",
         ),
         pytest.param(
-            f"37.0|{UCUM}|Cel", canonical({"$gte": 310.1, "$lt": 310.2}, "K"), id="precision"
+            f"37.0|{UCUM}|Cel",
+            either(
+                [canonical({"$gte": 310.1, "$lt": 310.2}, "K")],
+                [recorded({"$gte": 36.95, "$lt": 37.05}, "Cel")],
+            ),
+            id="precision",
         ),
-        pytest.param(f"le98.6|{UCUM}|[degF]", canonical({"$lte": 310.15}, "K"), id="le-fahrenheit"),
+        pytest.param(
+            f"le98.6|{UCUM}|[degF]",
+            either([canonical({"$lte": 310.15}, "K")], [recorded({"$lte": 98.6}, "[degF]")]),
+            id="le-fahrenheit",
+        ),
         pytest.param(
             f"ne37|{UCUM}|Cel",
-            {"$or": [canonical({"$lt": 309.65}, "K"), canonical({"$gte": 310.65}, "K")]},
+            either(
+                [canonical({"$lt": 309.65}, "K"), canonical({"$gte": 310.65}, "K")],
+                [recorded({"$lt": 36.5}, "Cel"), recorded({"$gte": 37.5}, "Cel")],
+            ),
             id="ne-outside-the-range",
         ),
         # ap: 10 % of the value in the unit asked for, 90 to 110 kg, then converted
-        pytest.param(f"ap100|{UCUM}|kg", canonical({"$gte": 90000, "$lte": 110000}, "g"), id="ap"),
+        pytest.param(
+            f"ap100|{UCUM}|kg",
+            either(
+                [canonical({"$gte": 90000, "$lte": 110000}, "g")],
+                [recorded({"$gte": 90, "$lte": 110}, "kg")],
+            ),
+            id="ap",
+        ),
         pytest.param(
             f"72|{UCUM}|{{beats}}/min",
-            canonical({"$gte": 71.5 / 60, "$lt": 72.5 / 60}, "s-1"),
+            either(
+                [canonical({"$gte": 71.5 / 60, "$lt": 72.5 / 60}, "s-1")],
+                [recorded({"$gte": 71.5, "$lt": 72.5}, "{beats}/min")],
+            ),
             id="annotation",
         ),
         pytest.param(
             f"5.5|{UCUM}|mmol/L",
-            canonical({"$gte": 5.45, "$lt": 5.55}, "m-3.mol"),
+            either(
+                [canonical({"$gte": 5.45, "$lt": 5.55}, "m-3.mol")],
+                [recorded({"$gte": 5.45, "$lt": 5.55}, "mmol/L")],
+            ),
             id="substance-not-mass",
+        ),
+        pytest.param(
+            f"3|{UCUM}|[IU]/L",
+            recorded({"$gte": 2.5, "$lt": 3.5}, "[IU]/L"),
+            id="arbitrary-unit-by-code-only",
         ),
     ],
 )
@@ -70,7 +121,7 @@ def test_filter(value: str, expected: Clause) -> None:
 
 def test_bounds_are_exact_decimals() -> None:
     """Stored canonical values are ExactDecimals (Decimal128 on MongoDB), so bounds are too."""
-    found = quantity.clause(VALUE, f"eq37|{UCUM}|Cel")["value_quantity.canonical.value"]
+    found = quantity.clause(VALUE, f"eq37|{UCUM}|Cel")["$or"][0]["value_quantity.canonical.value"]
     assert {op: (type(bound), bound.text) for op, bound in found.items()} == {
         "$gte": (ExactDecimal, "309.65"),
         "$lt": (ExactDecimal, "310.65"),
@@ -79,12 +130,25 @@ def test_bounds_are_exact_decimals() -> None:
 
 def test_component_filter_keeps_value_and_unit_in_one_component() -> None:
     assert quantity.clause(COMPONENT, f"gt15.9|{UCUM}|kPa") == {
-        "components": {
-            "$elemMatch": {
-                "value_quantity.canonical.value": {"$gt": 15900000},
-                "value_quantity.canonical.code": "g.m-1.s-2",
-            }
-        }
+        "$or": [
+            {
+                "components": {
+                    "$elemMatch": {
+                        "value_quantity.canonical.value": {"$gt": 15900000},
+                        "value_quantity.canonical.code": "g.m-1.s-2",
+                    }
+                }
+            },
+            {
+                "components": {
+                    "$elemMatch": {
+                        "value_quantity.value": {"$gt": 15.9},
+                        "value_quantity.system": UCUM,
+                        "value_quantity.code": "kPa",
+                    }
+                }
+            },
+        ]
     }
 
 
@@ -129,6 +193,8 @@ OBSERVATIONS: dict[str, dict[str, Any]] = {
     "glucose-1-g/L": observation(1, "g/L"),  # 100 mg/dL
     "heart-rate-72": observation(72, "{beats}/min", "beats/minute"),
     "insulin-3-IU/L": observation(3, "[IU]/L"),  # arbitrary: no canonical
+    # stored before canonical values were: found in its own unit until reindexed
+    "weight-old-kg": {"value_quantity": {"value": 70, "system": UCUM, "code": "kg"}},
     "bp-mmHg": blood_pressure(120, 80, "mm[Hg]"),  # 15.99864 and 10.66576 kPa
     "bp-kPa": blood_pressure(19, 12, "kPa"),  # 142.5 and 90.0 mm[Hg]
 }
@@ -150,6 +216,10 @@ def observations() -> mongomock.Collection[dict[str, Any]]:
         ),
         pytest.param(VALUE, f"gt210|{UCUM}|[lb_av]", set(), id="95-kg-is-under-210-pounds"),
         pytest.param(VALUE, f"84.096|{UCUM}|kg", {"weight-185.4-lb"}, id="pounds-found-in-kg"),
+        pytest.param(
+            VALUE, f"70|{UCUM}|kg", {"weight-old-kg"}, id="no-canonical-found-by-its-own-code"
+        ),
+        pytest.param(VALUE, f"70000|{UCUM}|g", set(), id="no-canonical-no-conversion"),
         pytest.param(
             VALUE, f"ap180|{UCUM}|[lb_av]", {"weight-185.4-lb"}, id="ap-in-pounds-finds-kg"
         ),
