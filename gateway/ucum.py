@@ -13,7 +13,8 @@ Canonical units are UCUM's base units (`g`, not pint's `kg`), multiplied out and
 UCUM code (`g.m-3`, `s-1`, `1`), except that `mol` stays a unit of its own: UCUM counts it as
 6.0221367e23, which would make `mmol/L` and `mg/dL` commensurable without a molar mass. A code
 does not convert when it does not parse, names an arbitrary unit (`[IU]`: UCUM says it converts
-to nothing), a special unit that is not affine (`[pH]`, `dB`), or a unit pint has no base for.
+to nothing), a special unit that is not affine (`[pH]`, `dB`), a unit the library defines
+otherwise than UCUM (`[Cal]`, `g%`), or a unit pint has no base for.
 
 Imported by the mappers (the stored canonical) and by search (the query's), which may not
 import each other; `ucumvert` and `pint` load on the first conversion (about 0.5 s), not at
@@ -50,6 +51,20 @@ _BASES: dict[str, tuple[str, int]] = {
 # Where pint's definition differs from UCUM's: UCUM defines m[Hg] as 133.3220 kPa; pint derives
 # 133.322387415 kPa from mercury's density.
 _UCUM_DEFINITIONS = ("meter_Hg = 133.3220 kilopascal = m_Hg",)
+# Atoms that ucumvert's pint definitions convert otherwise than UCUM defines them (checked
+# against ucum-essence.xml by tests/search/test_ucum.py, with the atoms defined through them):
+# `[Cal]` as a small calorie, `g%` as 0.01 g (UCUM: g/dL), `'` as a minute of time, `[LPF]` as
+# 1 (UCUM: 100), `[cft_i]` as a length, newer CODATA values for `u` or `AU`, ... They match by
+# code only, as a unit that does not convert.
+_DISAGREES_WITH_UCUM = frozenset(
+    {
+        "'", "''", "AU", "Bd", "By", "[Btu]", "[Btu_th]", "[Cal]", "[LPF]", "[acr_br]",
+        "[cft_i]", "[ch_br]", "[cicero]", "[cyd_i]", "[didot]", "[eps_0]", "[ft_br]",
+        "[fth_br]", "[in_br]", "[in_i'H2O]", "[in_i'Hg]", "[kn_br]", "[lk_br]", "[mi_br]",
+        "[nmi_br]", "[pc_br]", "[pca_pr]", "[pnt_pr]", "[rd_br]", "[yd_br]", "a_t", "bit",
+        "cal_[15]", "g%", "mo_s", "pc", "u",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +196,7 @@ def _units() -> _Units:
         parse=get_ucum_parser().parse,
         to_pint=UcumToPintTransformer(ureg=registry).transform,
         registry=registry,
-        refused=_refused_atoms(),
+        refused=_refused_atoms() | _DISAGREES_WITH_UCUM,
     )
 
 

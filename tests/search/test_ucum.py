@@ -6,8 +6,11 @@ https://ucum.org/ucum (the definitions), https://hl7.org/fhir/R4/search.html#qua
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import replace
+from decimal import Decimal, localcontext
+from importlib import resources
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -154,3 +157,56 @@ def test_refused_atoms_come_from_the_ucum_definitions() -> None:
     refused = ucum._units().refused
     assert {"[IU]", "[iU]", "[arb'U]", "[pH]", "B", "Np"} <= refused
     assert not {"Cel", "[degF]", "[degRe]", "g", "mm[Hg]"} & refused
+
+
+def _essence() -> dict[str, tuple[str, str]]:
+    """UCUM's definition of each atom neither special nor arbitrary: code -> (value, unit)."""
+    path = resources.files("ucumvert") / "vendor" / "ucum-essence.xml"
+    with path.open("rb") as file:
+        root = ElementTree.parse(file).getroot()
+    return {
+        unit.attrib["Code"]: (value.attrib["value"], value.attrib["Unit"])
+        for unit in root.findall(".//{*}unit")
+        if (value := unit.find("{*}value")) is not None
+        and unit.get("isSpecial") != "yes"
+        and unit.get("isArbitrary") != "yes"
+    }
+
+
+def test_atoms_refused_are_those_converted_otherwise_than_ucum_defines_them() -> None:
+    """Each atom against its UCUM definition (`[lb_av]` is 16 `[oz_av]`, `[Cal]` 1 `kcal_th`),
+    both converted by the library; an atom defined through a refused one is refused too.
+    `mol` differs by design (a unit of its own, not 6.0221367e23)."""
+    essence = _essence()
+    units = replace(ucum._units(), refused=ucum._refused_atoms())
+    with localcontext(prec=50):
+
+        def converted(value: str, code: str) -> tuple[Decimal, str] | None:
+            try:  # as gateway.ucum.conversion: any failure means "does not convert"
+                found = units.conversion(code)
+            except Exception:
+                return None
+            return (found.apply(Decimal(value)), found.unit) if found else None
+
+        def atoms(code: str) -> set[str]:
+            try:
+                return set(ucum._atoms(units.parse(code)))
+            except Exception:
+                return set()
+
+        differ = set()
+        for code, (value, unit) in essence.items():
+            atom, definition = converted("1", code), converted(value, unit)
+            if code != "mol" and atom and definition and atom != definition:
+                differ.add(code)
+        uses = {code: atoms(unit) for code, (_, unit) in essence.items()}
+    while through := {code for code, used in uses.items() if used & differ} - differ:
+        differ |= through
+
+    assert differ == ucum._DISAGREES_WITH_UCUM
+    assert "[lb_av]" in essence  # the check ran over UCUM's atoms
+
+
+@pytest.mark.parametrize("code", ["[Cal]", "g%", "'", "[LPF]", "[cft_i]", "[ft_br]"])
+def test_an_atom_the_library_gets_wrong_does_not_convert(code: str) -> None:
+    assert conversion(code) is None
