@@ -40,6 +40,7 @@ _WORKING = 50  # digits for factors and products: far beyond what the stored rou
 _STORED = Context(prec=34)  # a Decimal128's digits
 _INFINITE = (float("inf"), float("-inf"))
 _DOUBLE_DIGITS = 308  # below 1e308 every decimal is a finite double
+_SAME = Decimal("1e-30")  # relative difference of two 50-digit factors that are equal
 _LONGEST_CODE = 64  # the grammar is parsed by Earley; real codes are a dozen characters
 _AFFINE_SPECIAL = frozenset({"Cel", "[degF]", "[degRe]"})  # special units that are affine
 # UCUM's base units as pint names its own, and the power of ten between them (pint: kilogram).
@@ -154,18 +155,23 @@ def conversion(code: str) -> Conversion | None:
 
 @dataclass(frozen=True, slots=True)
 class _Units:
-    """The parser, pint registry and UCUM's unit flags, built once."""
+    """The parser, pint registry and UCUM's unit flags and prefixes, built once."""
 
     parse: Callable[[str], Any]
     to_pint: Callable[[Any], Any]
     registry: Any
     refused: frozenset[str]
+    prefixes: dict[str, Decimal]
 
     def conversion(self, code: str) -> Conversion | None:
         tree = self.parse(code)
         if any(atom in self.refused for atom in _atoms(tree)):
             return None
-        quantity = self.to_pint(tree)
+        if not all(self._prefix_holds(prefix, atom) for prefix, atom in _prefixed(tree)):
+            return None
+        return self._affine(self.to_pint(tree))
+
+    def _affine(self, quantity: Any) -> Conversion | None:
         if not isinstance(quantity, self.registry.Quantity):
             return None  # an annotation alone (`{score}`): unity in name only
         factor = Decimal(str(quantity.magnitude))
@@ -177,6 +183,17 @@ class _Units:
         scale = (one.magnitude - zero.magnitude) * factor * Decimal(10) ** power
         offset = zero.magnitude * Decimal(10) ** power
         return Conversion(scale, offset, unit) if scale > 0 else None
+
+    def _prefix_holds(self, prefix: str, atom: str) -> bool:
+        """Whether ucumvert reads `prefix` + `atom` as the prefix's multiple of the atom: it
+        looks the joined name up in pint, which finds `hbar` (Planck's constant, not a
+        hectobar) and, for atoms it renames, other units (`k[g]` as a kilogram)."""
+        whole = self._affine(self.to_pint(self.parse(prefix + atom)))
+        alone = self._affine(self.to_pint(self.parse(atom)))
+        if whole is None or alone is None or whole.unit != alone.unit or alone.offset:
+            return False
+        expected = alone.scale * self.prefixes[prefix]
+        return abs(whole.scale - expected) <= abs(expected) * _SAME
 
 
 @cache
@@ -197,21 +214,46 @@ def _units() -> _Units:
         to_pint=UcumToPintTransformer(ureg=registry).transform,
         registry=registry,
         refused=_refused_atoms() | _DISAGREES_WITH_UCUM,
+        prefixes=_prefix_values(),
     )
+
+
+def _essence() -> ElementTree.Element:
+    """UCUM's own definitions, ucum-essence.xml, as ucumvert ships them."""
+    essence = resources.files("ucumvert") / "vendor" / "ucum-essence.xml"
+    with essence.open("rb") as file:
+        return ElementTree.parse(file).getroot()  # a file of the package: trusted XML
 
 
 def _refused_atoms() -> frozenset[str]:
     """UCUM's arbitrary units and its special units that are not affine, from the UCUM
     definitions (ucum-essence.xml) that ucumvert ships."""
-    essence = resources.files("ucumvert") / "vendor" / "ucum-essence.xml"
-    with essence.open("rb") as file:
-        root = ElementTree.parse(file).getroot()  # a file of the package: trusted XML
     return frozenset(
         unit.attrib["Code"]
-        for unit in root.findall(".//{*}unit")
+        for unit in _essence().findall(".//{*}unit")
         if unit.get("isArbitrary") == "yes"
         or (unit.get("isSpecial") == "yes" and unit.attrib["Code"] not in _AFFINE_SPECIAL)
     )
+
+
+def _prefix_values() -> dict[str, Decimal]:
+    """UCUM's prefixes and their values (`k` 1e3, `Ki` 1024), from ucum-essence.xml."""
+    return {
+        prefix.attrib["Code"]: Decimal(value.attrib["value"])
+        for prefix in _essence().findall(".//{*}prefix")
+        if (value := prefix.find("{*}value")) is not None
+    }
+
+
+def _prefixed(tree: Any) -> list[tuple[str, str]]:
+    """The (prefix, atom) pairs of a parsed code (`("m", "[IU]")` of `m[IU]/L`)."""
+    return [
+        (str(unit.children[0]), str(unit.children[1]))
+        for unit in tree.iter_subtrees()
+        if unit.data == "simple_unit"
+        and len(unit.children) == 2
+        and getattr(unit.children[0], "type", "").startswith("PREFIX")
+    ]
 
 
 def _atoms(tree: Any) -> list[str]:

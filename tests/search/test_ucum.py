@@ -210,3 +210,31 @@ def test_atoms_refused_are_those_converted_otherwise_than_ucum_defines_them() ->
 @pytest.mark.parametrize("code", ["[Cal]", "g%", "'", "[LPF]", "[cft_i]", "[ft_br]"])
 def test_an_atom_the_library_gets_wrong_does_not_convert(code: str) -> None:
     assert conversion(code) is None
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("hbar", id="hectobar-read-as-planck-constant"),
+        pytest.param("k[g]", id="kilo-gravity-read-as-kilogram"),
+        pytest.param("m[h]", id="milli-planck-read-as-millihour"),
+        pytest.param("kR", id="kiloroentgen-read-as-gas-constant"),
+        pytest.param("mg/hbar", id="inside-a-product"),
+    ],
+)
+def test_a_prefix_the_library_reads_otherwise_does_not_convert(code: str) -> None:
+    assert conversion(code) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("kbar", ("1E+11", "g.m-1.s-2"), id="kilobar"),
+        pytest.param("ug/mL", ("1", "g.m-3"), id="micro-and-milli"),
+        pytest.param("Kibit", None, id="bit-is-refused-prefixed-too"),
+        pytest.param("daL", ("0.01", "m3"), id="two-letter-prefix"),
+    ],
+)
+def test_prefixes_are_the_prefix_multiple(code: str, expected: tuple[str, str] | None) -> None:
+    found = canonical(Decimal(1), code)
+    assert found == (expected and (Decimal(expected[0]), expected[1]))
