@@ -148,16 +148,34 @@ async def test_a_client_cannot_send_the_canonical_value(
 
 
 async def test_unconvertible_unit_is_found_by_its_code_only(api: AsyncClient) -> None:
-    insulin = {
-        **json.loads(WEIGHT),
-        "valueQuantity": {"value": 3, "system": UCUM, "code": "[IU]/L"},
-    }
-    created = await api.post("/Observation", json=insulin)
+    created = await api.post("/Observation", json=quantity(3, "[IU]/L"))
     resource_id = created.json()["id"]
 
     assert await ids(api, **{"value-quantity": f"3|{UCUM}|[IU]/L"}) == {resource_id}
     assert await ids(api, **{"value-quantity": f"3|{UCUM}|/L"}) == set()
     assert await ids(api, **{"value-quantity": "3||[IU]/L"}) == {resource_id}
+
+
+def quantity(value: float, code: str) -> Json:
+    return {**json.loads(WEIGHT), "valueQuantity": {"value": value, "system": UCUM, "code": code}}
+
+
+async def test_mass_and_substance_concentrations_do_not_find_each_other(api: AsyncClient) -> None:
+    """100 mg/dL of glucose is 5.55 mmol/L only with glucose's molar mass, which UCUM lacks."""
+    created = await api.post("/Observation", json=quantity(100, "mg/dL"))
+    resource_id = created.json()["id"]
+
+    assert await ids(api, **{"value-quantity": f"5.55|{UCUM}|mmol/L"}) == set()
+    assert await ids(api, **{"value-quantity": f"1|{UCUM}|g/L"}) == {resource_id}
+
+
+async def test_annotations_are_ignored_in_both_directions(api: AsyncClient) -> None:
+    created = await api.post("/Observation", json=quantity(72, "{beats}/min"))
+    resource_id = created.json()["id"]
+
+    assert await ids(api, **{"value-quantity": f"72|{UCUM}|/min"}) == {resource_id}
+    assert await ids(api, **{"value-quantity": f"ge1.2|{UCUM}|{{cycles}}/s"}) == {resource_id}
+    assert await ids(api, **{"value-quantity": f"gt1.2|{UCUM}|/s"}) == set()
 
 
 async def test_quantity_without_a_canonical_view_is_found_in_its_unit(api: AsyncClient) -> None:
