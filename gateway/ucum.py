@@ -119,21 +119,21 @@ def with_canonical(entry: dict[str, Any]) -> dict[str, Any]:
 
 def exact(value: float | int) -> Decimal:
     """The decimal a JSON number was written as: an ExactDecimal's text, a float's shortest
-    repr (what orjson read it from and writes back), an int as it is."""
-    if isinstance(value, ExactDecimal):
-        return Decimal(value.text)
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    repr (what orjson read it from and writes back), an int as it is; `str` gives each."""
+    return Decimal(str(value))
 
 
 def number_text(value: Decimal) -> str | None:
-    """`value` as JSON number text without a needless exponent (`95000`, `0.0054`, `1e+40`);
-    None for a value a double cannot hold (search compares doubles on the embedded store)."""
-    if not value.is_finite() or (value.adjusted() >= _DOUBLE_DIGITS and float(value) in _INFINITE):
+    """A canonical value (normalised, as `Conversion.apply` gives it) as JSON number text
+    without a needless exponent (`95000`, `0.0054`, `1e+40`); None for a value a double cannot
+    hold (search compares doubles on the embedded store)."""
+    if not value.is_finite():
         return None
-    value = value.normalize(_STORED)
-    _, digits, exponent = value.as_tuple()
-    if 0 < int(exponent) <= _STORED.prec - len(digits):
-        return format(value, "f")
+    magnitude = value.adjusted()  # the power of ten of the first digit
+    if magnitude >= _DOUBLE_DIGITS and float(value) in _INFINITE:
+        return None
+    if 0 <= magnitude < _STORED.prec and int(value.as_tuple().exponent) > 0:
+        return format(value, "f")  # `1.6E+7` -> `16000000`
     return str(value).replace("E", "e")
 
 

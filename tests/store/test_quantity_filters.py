@@ -80,11 +80,12 @@ async def test_canonical_bounds_are_sent_as_decimal128_at_any_depth() -> None:
     await store.count(quantity.clause(COMBO, f"le37|{UCUM}|Cel"))
 
     sent = bson.decode(collection.queries[0])
-    on_value, in_component = sent["$or"]
+    on_value, as_recorded, in_component, _ = sent["$or"]
     assert on_value["value_quantity.canonical.value"] == {"$lte": Decimal128("310.15")}
     assert in_component["components"]["$elemMatch"]["value_quantity.canonical.value"] == {
         "$lte": Decimal128("310.15")
     }
+    assert as_recorded["value_quantity.value"] == {"$lte": 37.0}  # number search: doubles
 
 
 def test_the_embedded_store_takes_filters_as_they_are() -> None:
