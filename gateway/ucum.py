@@ -205,7 +205,10 @@ def _units() -> _Units:
     # the UCUM definitions are loaded into a Decimal registry of our own. pint evaluates
     # definitions (`5 / 9`, pi) as it loads them, in the context of the moment.
     with localcontext(prec=_WORKING):
-        registry: UnitRegistry[Decimal] = UnitRegistry(non_int_type=Decimal)
+        # on_redefinition: our redefinitions (_UCUM_DEFINITIONS) are deliberate, not log-worthy
+        registry: UnitRegistry[Decimal] = UnitRegistry(
+            non_int_type=Decimal, on_redefinition="ignore"
+        )
         registry.load_definitions(str(resources.files("ucumvert") / "pint_ucum_defs.txt"))
         for definition in _UCUM_DEFINITIONS:
             registry.define(definition)
