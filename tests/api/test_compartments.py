@@ -219,3 +219,29 @@ async def test_other_methods_are_405(api: AsyncClient) -> None:
     response = await api.delete("/Patient/pat-a/Observation")
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, HEAD"
+
+
+async def test_batch_get_entries_search_compartments_and_run_everything(api: AsyncClient) -> None:
+    urls = [
+        "Patient/pat-a/Observation?code=718-7",
+        f"{BASE}/Patient/pat-b/Condition",
+        "Patient/pat-a/$everything?_type=Encounter",
+        "Patient/pat-a/Organization",
+        "Patient/pat-a",
+    ]
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"request": {"method": "GET", "url": url}} for url in urls],
+    }
+    response = await api.post("", json=batch)
+    assert response.status_code == 200, response.text
+    entries = response.json()["entry"]
+    assert [e["response"]["status"] for e in entries] == ["200 OK"] * 3 + [
+        "400 Bad Request",
+        "200 OK",
+    ]
+    assert _ids(entries[0]["resource"]) == ["obs-a2", "obs-b2"]
+    assert _ids(entries[1]["resource"]) == ["cond-b1"]
+    assert _ids(entries[2]["resource"]) == ["enc-a1", "enc-a2"]
+    assert entries[4]["resource"]["id"] == "pat-a"
