@@ -41,7 +41,7 @@ Ids = Sequence[str] | None  # compartment ids; None: every resource of the compa
 
 
 def compartment_names() -> tuple[str, ...]:
-    """The compartments R4 defines, in the definitions' order."""
+    """The compartments R4 defines, alphabetically."""
     return tuple(fhir_profiles.compartments())
 
 

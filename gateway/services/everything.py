@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from gateway.domain.time import parse_range
-from gateway.errors import InvalidSearch
+from gateway.errors import InvalidSearch, Issue
 from gateway.jsonio import Json
 from gateway.search.filters import parameter_clause
 from gateway.search.model import Clause, ParsedParameter, SearchParameter
@@ -45,6 +45,7 @@ from gateway.services.compartments import Ids, member_types, membership
 from gateway.services.context import Services
 from gateway.store.collection import Document
 from gateway.store.repository import ResourceStore
+from mappers.outcome import operation_outcome
 
 PATIENT = "Patient"
 OPERATION = "http://hl7.org/fhir/OperationDefinition/Patient-everything"
@@ -118,6 +119,7 @@ class EverythingRequest:
     start: str | None = None
     end: str | None = None
     cursor: str | None = None
+    ignored: tuple[str, ...] = ()  # parameters the operation does not define
 
     @property
     def path(self) -> str:
@@ -138,6 +140,7 @@ class EverythingRequest:
 
 
 _OWN = ("_type", "_since", "start", "end", "_count", "_cursor")
+_GENERAL = ("_format", "_pretty")  # the HTTP layer's (http.html#parameters)
 
 
 def parse(
@@ -147,16 +150,25 @@ def parse(
     default_count: int,
     max_count: int,
     kept: Iterable[str],
+    strict: bool = False,
 ) -> EverythingRequest:
-    """The operation's parameters; others (`_format`, `_pretty`, ...) are not its to read.
-    `_type` may repeat (its lists are joined); the others count once, the last one."""
+    """The operation's parameters. `_type` may repeat (its lists are joined); the others count
+    once, the last one. Others are ignored and reported, or refused when `strict` (`Prefer:
+    handling=strict`, search.html#errors)."""
     given: dict[str, str] = {}
     types: list[str] = []
+    ignored: list[str] = []
     for name, value in items:
         if name == "_type":
             types += [t for t in value.split(",") if t]
         elif name in _OWN:
             given[name] = value
+        elif name not in _GENERAL:
+            ignored.append(name)
+    if strict and ignored:
+        raise InvalidSearch(
+            f"Unknown parameter `{ignored[0]}` for $everything.", expression=ignored[0]
+        )
     for name in ("_since", "start", "end"):
         if name in given:
             _check_date(name, given[name])
@@ -168,6 +180,7 @@ def parse(
         start=given.get("start"),
         end=given.get("end"),
         cursor=given.get("_cursor"),
+        ignored=tuple(dict.fromkeys(ignored)),
     )
 
 
@@ -198,38 +211,52 @@ def _count(text: str | None, *, default: int, maximum: int) -> int:
     return min(int(text), maximum)
 
 
-def visible_patients(services: Services, patient_id: str | None) -> Ids:
+def visible_patients(patient_id: str | None) -> Ids:
     """The patients whose records the operation may return: the authorization hook.
 
     Without authorization every patient is visible, so `Patient/$everything` answers None (any
-    patient). A caller's patients from a SMART launch or a consent check belong here, as ids.
+    patient). Once callers are authenticated, their patients (a SMART launch's `patient`, a
+    consent check) are returned here as ids, and a named patient outside them refused.
     """
-    del services  # what a future check reads
     return None if patient_id is None else (patient_id,)
 
 
 async def everything(services: Services, request: EverythingRequest, *, base: str) -> Json:
     if request.patient_id is not None:
         await resources.read(services.store(PATIENT), request.patient_id)  # 404, 410
-    patients = visible_patients(services, request.patient_id)
+    patients = visible_patients(request.patient_id)
     types = await _held_types(services, request)
     queries = {t: _query(t, patients, request, base) for t in types}
     cursor = decode_cursor(request.cursor, fields=2) if request.cursor else None
     total = cursor.total if cursor and cursor.total is not None else None
     if total is None:
         total = sum([await services.store(t).count(q) for t, q in queries.items()])
-    page: list[Json] = []
-    last = None
-    if request.count:
-        page, last = await _page(services, queries, request.count, cursor)
-    links = {
-        "self": f"{base}/{request.path}?{request.query(request.cursor)}",
-        "first": f"{base}/{request.path}?{request.query()}",
-    }
-    if last is not None:
-        token = encode_cursor(Cursor(last, False, total))
-        links["next"] = f"{base}/{request.path}?{request.query(token)}"
-    return searchset_bundle(matches=page, included=[], total=total, links=links, base=base)
+    page, last = (
+        await _page(services, queries, request.count, cursor) if request.count else ([], None)
+    )
+    links = _links(request, base, None if last is None else Cursor(last, False, total))
+    return searchset_bundle(
+        matches=page, included=[], total=total, links=links, base=base, outcome=_warning(request)
+    )
+
+
+def _warning(request: EverythingRequest) -> Json | None:
+    if not request.ignored:
+        return None
+    names = ", ".join(f"`{name}`" for name in request.ignored)
+    text = (
+        f"Ignored parameters $everything does not define: {names} (send `Prefer: "
+        "handling=strict` to get an error instead)."
+    )
+    return operation_outcome([Issue(text, code="not-supported", severity="warning")])
+
+
+def _links(request: EverythingRequest, base: str, following: Cursor | None) -> dict[str, str]:
+    link = f"{base}/{request.path}?"
+    links = {"self": link + request.query(request.cursor), "first": link + request.query()}
+    if following is not None:
+        links["next"] = link + request.query(encode_cursor(following))
+    return links
 
 
 async def _held_types(services: Services, request: EverythingRequest) -> list[str]:

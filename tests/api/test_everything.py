@@ -236,3 +236,21 @@ async def test_bad_post_bodies_are_400(api: AsyncClient, body: Json) -> None:
     response = await api.post("/Patient/pat-a/$everything", json=body)
     assert response.status_code == 400, response.text
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_unknown_parameters_are_reported_or_refused(api: AsyncClient) -> None:
+    response = await api.get("/Patient/pat-a/$everything?_type=Patient&code=x&_pretty=true")
+    assert response.status_code == 200, response.text
+    entries = response.json()["entry"]
+    assert [e["search"]["mode"] for e in entries] == ["match", "match", "outcome"]
+    assert entries[-1]["resource"] == outcome(
+        issue("not-supported", "Ignored parameters $everything does not define: `code` (send "
+              "`Prefer: handling=strict` to get an error instead).", severity="warning")
+    )  # fmt: skip
+    strict = await api.get(
+        "/Patient/pat-a/$everything?code=x", headers={"Prefer": "handling=strict"}
+    )
+    assert strict.status_code == 400
+    assert strict.json() == outcome(
+        issue("invalid", "Unknown parameter `code` for $everything.", expression="code")
+    )

@@ -14,7 +14,7 @@ from gateway.http.body import read_json_body
 from gateway.http.deps import base_url, services_for
 from gateway.http.negotiation import pretty
 from gateway.http.responses import FHIRResponse
-from gateway.http.routes.search import FORM, _parse
+from gateway.http.routes.search import FORM, _parse, _strict
 from gateway.jsonio import Json
 from gateway.services import everything as operation
 from gateway.services.compartments import check_member_type, compartment_search
@@ -68,6 +68,7 @@ async def _everything(request: Request, items: list[tuple[str, str]]) -> Respons
         default_count=settings.default_page_size,
         max_count=settings.max_page_size,
         kept=kept_types(),
+        strict=_strict(request),
     )
     bundle = await operation.everything(services, searched, base=base_url(request))
     return FHIRResponse(bundle, pretty=pretty(request))
