@@ -319,9 +319,10 @@ def _everything(resource: Json, criteria: list[Json]) -> Json:
     parameters = [
         query("_type", string, "Comma-separated resource types to return."),
         query("_since", string, "Only resources updated at or after this instant."),
-        query("start", string, "Care dates: only resources whose care date ends on or after."),
-        query("end", string, "Care dates: only resources whose care date starts on or before."),
-        ref("parameters", "_count"), ref("parameters", "_cursor"), *_general(),
+        query("start", string, "Care dates: leave out resources whose care date ends before."),
+        query("end", string, "Care dates: leave out resources whose care date starts after."),
+        ref("parameters", "_count"), ref("parameters", "_cursor"),
+        ref("parameters", "Prefer-handling"), *_general(),
     ]  # fmt: skip
     answer = {"200": _answer("A searchset Bundle: the patients and their compartments.", "Bundle")}
     body = {"content": fhir_body(ref("schemas", "Parameters"))}
