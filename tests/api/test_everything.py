@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import pytest
 import pytest_asyncio
 from httpx import AsyncClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.jsonio import Json
 from tests.api.compartment_fixtures import BASE, EVERYTHING_A, POPULATION
@@ -254,3 +257,44 @@ async def test_unknown_parameters_are_reported_or_refused(api: AsyncClient) -> N
     assert strict.json() == outcome(
         issue("invalid", "Unknown parameter `code` for $everything.", expression="code")
     )
+
+
+TEXT = st.text(max_size=12) | st.sampled_from(
+    ["", "2024", "ge2024", "2024-02-30", "0000", "9999-12-31T23:59:60Z", "Patient", "$where",
+     "Observation,", ",", "-1", "1e3", "99999999999999999999", "\u0000", "%", "a/b"]
+)  # fmt: skip
+# An empty segment, or a `/` (the path is decoded before routing), is the router's business: a
+# redirect to the path without the empty segment.
+SEGMENT = TEXT.filter(lambda text: bool(text) and "/" not in text)
+NAMES = st.sampled_from(["_type", "_since", "start", "end", "_count", "_cursor", "code", "$or"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    query=st.lists(st.tuples(NAMES, TEXT), max_size=4),
+    path=st.sampled_from(["/Patient/pat-a/$everything", "/Patient/$everything"]),
+)
+async def test_any_parameters_answer_a_bundle_or_an_outcome(
+    api: AsyncClient, query: list[tuple[str, str]], path: str
+) -> None:
+    response = await api.get(path, params=query)
+    assert response.status_code in (200, 400), response.text[:300]
+    expected = "Bundle" if response.status_code == 200 else "OperationOutcome"
+    assert response.json()["resourceType"] == expected
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    compartment=SEGMENT | st.just("Patient"),
+    id_=SEGMENT,
+    resource_type=SEGMENT | st.just("Observation"),
+)
+async def test_any_compartment_path_answers_a_bundle_or_an_outcome(
+    api: AsyncClient, compartment: str, id_: str, resource_type: str
+) -> None:
+    path = "/".join(quote(part, safe="") for part in (compartment, id_, resource_type))
+    response = await api.get(f"/{path}")
+    assert response.status_code in (200, 400, 404, 405), response.text[:300]
+    if response.status_code != 405:
+        expected = "Bundle" if response.status_code == 200 else "OperationOutcome"
+        assert response.json()["resourceType"] == expected
