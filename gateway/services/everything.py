@@ -19,6 +19,11 @@ holds (types nothing is stored of cost no query: Storage.holding), in pages:
   table or whose parameter the registry does not offer yet, or an element left empty) are
   included: the operation narrows by when care happened, and they do not say.
 - `_count`: page size as for search (default and cap from the settings); `0` gives the total.
+- Any other parameter (but `_format`, `_pretty`) is ignored with a warning entry, or refused
+  with `Prefer: handling=strict`, as search does.
+- Resources outside the compartment that members refer to (the spec's "resources needed to
+  support the records": practitioners, organizations, medications) are not added; a client
+  gets them with `_include` on a compartment search.
 - `Bundle.total`: counted on the first page (one count per held type), carried by the cursor.
 - `Patient/$everything`: the same over every patient the caller may see. There is no
   authorization yet, so that is every patient: `visible_patients` is the hook that will narrow
