@@ -49,6 +49,7 @@ def openapi_document(statement: Json, *, server: str, title: str) -> Json:
             "/metadata": {"get": _capabilities()},
             **_system(rest),
             **_instance(resources),
+            **_compartments(rest),
             **{path: item for r in resources for path, item in _type_paths(r).items()},
         },
         "components": components([r["type"] for r in resources]),
@@ -359,4 +360,68 @@ def _patient_export(resource: Json, criteria: list[Json]) -> Json:
                                                               "Bulk Data")}}  # fmt: skip
 
 
-_OPERATIONS = {"lastn": _lastn, "export": _patient_export}
+def _everything(resource: Json, criteria: list[Json]) -> Json:
+    """`$everything` on every patient and on one (patient-operation-everything.html)."""
+    del criteria  # the operation has its own parameters, not the type's search parameters
+    string = {"type": "string"}
+    parameters = [
+        query("_type", string, "Comma-separated resource types to return."),
+        query("_since", string, "Only resources updated at or after this instant."),
+        query("start", string, "Care dates: leave out resources whose care date ends before."),
+        query("end", string, "Care dates: leave out resources whose care date starts after."),
+        ref("parameters", "_count"), ref("parameters", "_cursor"),
+        ref("parameters", "Prefer-handling"), *_general(),
+    ]  # fmt: skip
+    answer = {"200": _answer("A searchset Bundle: the patients and their compartments.", "Bundle")}
+    body = {"content": fhir_body(ref("schemas", "Parameters"))}
+    patient = {"name": "id", "in": "path", "required": True, "schema": _ID}
+    paths: Json = {}
+    for path, name, more, statuses in (
+        (f"/{resource['type']}/$everything", "everythingAll", [], (400,)),
+        (f"/{resource['type']}/{{id}}/$everything", "everything", [patient], (400, 404, 410)),
+    ):
+        summary = "The record of " + ("every patient" if not more else "a patient")
+        paths[path] = {
+            "get": _operation(name, summary, resource["type"], {**answer, **errors(*statuses)},
+                              parameters=[*more, *parameters]),
+            "post": _operation(f"{name}Post", f"{summary}, parameters in a Parameters body",
+                               resource["type"], {**answer, **errors(*statuses, 415)},
+                               parameters=[*more, *parameters], requestBody=body),
+        }  # fmt: skip
+    return paths
+
+
+# --- compartments: a type's search within one compartment -------------------------------------
+
+
+def _compartments(rest: Json) -> Json:
+    """`/{compartment}/{id}/{type}` (http.html#search): the type's search parameters apply."""
+    names = [url.rsplit("/", 1)[-1] for url in rest.get("compartment", [])]
+    if not names:
+        return {}
+    types = [r["type"] for r in rest["resource"]]
+    path = [
+        {"name": "compartment", "in": "path", "required": True,
+         "schema": {"enum": [name[0].upper() + name[1:] for name in names]}},
+        {"name": "id", "in": "path", "required": True, "schema": _ID},
+        {"name": "type", "in": "path", "required": True, "schema": {"enum": types}},
+    ]  # fmt: skip
+    result = [ref("parameters", name) for name in RESULT_PARAMETERS]
+    answer = {"200": _answer("A searchset Bundle of the compartment's matches.", "Bundle")}
+    form = {"type": "object", "additionalProperties": {"type": "string"}}
+    body = {"content": {"application/x-www-form-urlencoded": {"schema": form}}}
+    summary = "Search a type within a compartment; the type's search parameters apply"
+    return {
+        "/{compartment}/{id}/{type}": {"get": _operation(
+            "searchCompartment", summary, "Compartment", {**answer, **errors(400, 404)},
+            parameters=[*path, *result, ref("parameters", "Prefer-handling"), *_general()],
+        )},
+        "/{compartment}/{id}/{type}/_search": {"post": _operation(
+            "searchCompartmentPost", f"{summary} (form body)", "Compartment",
+            {**answer, **errors(400, 404, 415)}, parameters=[*path, *_general()],
+            requestBody=body,
+        )},
+    }  # fmt: skip
+
+
+_OPERATIONS = {"lastn": _lastn, "export": _patient_export, "everything": _everything}

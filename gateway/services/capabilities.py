@@ -12,6 +12,8 @@ from gateway import __doc__ as gateway_doc
 from gateway.jsonio import Json
 from gateway.search.model import SearchParameter
 from gateway.search.parameters import parameters_of
+from gateway.services.compartments import compartment_names, definition_url
+from gateway.services.everything import OPERATION as EVERYTHING
 from gateway.services.generic import kept_types
 from gateway.services.system_search import common_parameters
 from mappers.r4 import FHIR_VERSION
@@ -41,6 +43,7 @@ def capability_statement(*, base_url: str, date: str) -> Json:
             {
                 "mode": "server",
                 "resource": _resources(),
+                "compartment": _compartments(),
                 "interaction": [
                     {"code": code} for code in ("transaction", "batch", *SYSTEM_INTERACTIONS)
                 ],
@@ -83,7 +86,7 @@ def _resource(resource_type: str) -> dict[str, Any]:
     if resource_type == "Observation":
         entry["operation"] = [{"name": "lastn", "definition": LASTN}]
     if resource_type == "Patient":
-        entry["operation"] = [{"name": "export", "definition": PATIENT_EXPORT}]
+        entry["operation"] = [{"name": "export", "definition": PATIENT_EXPORT}, _everything()]
     return entry
 
 
@@ -92,6 +95,16 @@ def _system_search_params() -> list[dict[str, str]]:
     (gateway.services.system_search; with `_type`, those the named types share)."""
     common = common_parameters(())
     return [_search_param("Resource", parameter) for _, parameter in sorted(common.items())]
+
+
+def _compartments() -> list[str]:
+    """The compartments searchable as `{Compartment}/{id}/{type}` (services.compartments)."""
+    return [definition_url(name) for name in compartment_names()]
+
+
+def _everything() -> dict[str, str]:
+    """`Patient/$everything` and `Patient/{id}/$everything` (services.everything)."""
+    return {"name": "everything", "definition": EVERYTHING}
 
 
 def _search_param(resource_type: str, parameter: SearchParameter) -> dict[str, str]:

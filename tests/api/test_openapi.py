@@ -21,7 +21,14 @@ from tests.api.test_errors import issue, outcome
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # A value for each path parameter, to turn a documented template into a URL the router sees.
-SAMPLES = {"type": "Patient", "id": "p1", "vid": "1", "job_id": "j", "file_name": "f.ndjson"}
+SAMPLES = {
+    "compartment": "Patient",
+    "type": "Patient",
+    "id": "p1",
+    "vid": "1",
+    "job_id": "j",
+    "file_name": "f.ndjson",
+}
 UNDOCUMENTED = {"/_openapi.json", "/_docs"}  # the document itself and its viewer
 
 

@@ -26,7 +26,7 @@ def strict_handling(request: Request) -> bool:
     return "handling=strict" in tokens
 
 
-def _parse(
+def parse_search(
     request: Request, services: Services, resource_type: str, items: list[tuple[str, str]]
 ) -> SearchRequest:
     settings = services.settings
@@ -44,7 +44,7 @@ async def search(request: Request) -> Response:
     resource_type = request.path_params["resource_type"]
     services.store(resource_type)  # 404 for an unknown type before anything else
     items = list(request.query_params.multi_items())
-    return await _answer(request, services, _parse(request, services, resource_type, items))
+    return await _answer(request, services, parse_search(request, services, resource_type, items))
 
 
 async def search_post(request: Request) -> Response:
@@ -52,7 +52,7 @@ async def search_post(request: Request) -> Response:
     resource_type = request.path_params["resource_type"]
     services.store(resource_type)
     items = await form_items(request)
-    return await _answer(request, services, _parse(request, services, resource_type, items))
+    return await _answer(request, services, parse_search(request, services, resource_type, items))
 
 
 async def form_items(request: Request) -> list[tuple[str, str]]:
@@ -68,7 +68,7 @@ async def observation_lastn(request: Request) -> Response:
     services = services_for(request)
     items = list(request.query_params.multi_items())
     maximum = next((v for k, v in items if k == "max"), "1")
-    searched = _parse(request, services, "Observation", [(k, v) for k, v in items if k != "max"])
+    searched = parse_search(request, services, "Observation", [(k, v) for k, v in items if k != "max"])
     if not maximum.isdigit():
         raise InvalidSearch(f"`max` must be a positive integer, not `{maximum}`.", expression="max")
     base = base_url(request)
