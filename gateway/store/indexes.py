@@ -30,6 +30,7 @@ DOMAIN_COLLECTIONS: dict[str, str] = {
 }
 HISTORY = "history"
 CLAIMS = "conditional_keys"
+CHECKPOINTS = "reindex_progress"  # gateway.store.checkpoints
 GENERIC_PREFIX = "generic_"  # + the resource type: the types kept whole (GenericRecord)
 
 DECLARED: dict[str, tuple[Keys, ...]] = {
@@ -65,6 +66,7 @@ DECLARED: dict[str, tuple[Keys, ...]] = {
         ("resource_type", "last_updated"),
     ),
     CLAIMS: (),  # a claim is only ever read by its `_id`
+    CHECKPOINTS: (),  # likewise a checkpoint
 }
 
 
