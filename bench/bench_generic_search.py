@@ -238,12 +238,12 @@ async def bare_count(services: Services, resource_type: str, items: Query) -> fl
 def report(results: dict[str, Measured]) -> None:
     print("p50 in ms; bare: find().sort().limit(20) with the gateway's filter and sort; count: "
           "count_documents of the filter (the Bundle's total)")  # fmt: skip
-    print(f"{'search':26} {'n':>3} {'total':>6} {'bare':>7} {'count':>7} {'gateway':>8}  "
+    print(f"{'search':34} {'n':>3} {'total':>6} {'bare':>7} {'count':>7} {'gateway':>8}  "
           f"{'gateway/bare':>12} {'gateway/(bare+count)':>21}")  # fmt: skip
     for label, m in results.items():
         t = m.timings
         bare, count, gateway = (percentile(x, 0.5) for x in (t.bare, m.counts, t.gateway))
-        print(f"{label:26} {len(t.gateway):3} {statistics.mean(m.totals):6.0f} {bare * 1e3:7.1f} "
+        print(f"{label:34} {len(t.gateway):3} {statistics.mean(m.totals):6.0f} {bare * 1e3:7.1f} "
               f"{count * 1e3:7.1f} {gateway * 1e3:8.1f}  {gateway / bare:12.2f} "
               f"{gateway / (bare + count):21.2f}")  # fmt: skip
     print("target: gateway/bare <= 1.2 at p50")
