@@ -5,7 +5,8 @@ that version computed; after the search definitions or extractors change, a pass
 through the write path's own mapping and indexer (ResourceStore.reindex). Each type is read in
 `_id` order, one bounded query per batch, so memory stays flat however large the collection;
 after each batch the last `_id` done is recorded (gateway.store.checkpoints), so a killed run,
-started again, continues after it.
+started again, continues after it. The indexes the table declares now are created first: an
+upgrade that changes the search keys may change the indexes too.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ async def _pass(
     restart: bool,
     progress: Callable[[Progress], None] | None,
 ) -> TypeReindexed:
+    await store.create_indexes()  # those the upgrade declares too (creating one is idempotent)
     checkpoints, key = services.storage.checkpoints, checkpoint_key(store.resource_type)
     after = None if restart else await checkpoints.after(key)
     result = TypeReindexed(store.resource_type, resumed_after=after)

@@ -11,6 +11,7 @@ from gateway.errors import InvalidRequest
 from gateway.services import resources
 from gateway.services.context import Services, open_services
 from gateway.services.reindex import Progress, checkpoint_key, reindex
+from gateway.store.indexes import index_keys
 from tests.conftest import make_settings
 from tests.store.test_reindex import CONDITION, OBSERVATION, corrupt, found
 
@@ -92,3 +93,14 @@ async def test_restart_ignores_where_a_stopped_run_was(services: Services) -> No
     await services.storage.checkpoints.record(checkpoint_key("Condition"), "c-3", at=AT)
     [restarted] = await reindex(services, types=["Condition"], restart=True)
     assert (restarted.resumed_after, restarted.read, restarted.rewritten) == (None, 5, 4)
+
+
+async def test_the_indexes_declared_now_are_created(services: Services) -> None:
+    """A type written by an older version has the indexes that version declared."""
+    collection = services.storage.database[services.store("Condition").name]
+    await collection.drop_indexes()
+
+    await reindex(services, types=["Condition"])
+
+    found = {tuple(k for k, _ in i["key"]) for i in (await collection.index_information()).values()}
+    assert found == {("_id",), *index_keys(collection.name)}
