@@ -59,7 +59,11 @@ def reindex_command(
             "would be nothing to reindex.[/red]"
         )
         raise typer.Exit(code=2)
-    results = asyncio.run(_run(settings, types=types, batch_size=batch_size, restart=restart))
+    try:
+        results = asyncio.run(_run(settings, types=types, batch_size=batch_size, restart=restart))
+    except KeyboardInterrupt:
+        console.print("Stopped. Run the same command again to continue where it stopped.")
+        raise typer.Exit(code=130) from None
     render(results)
     if any(result.failed for result in results):
         raise typer.Exit(code=1)

@@ -10,6 +10,7 @@ from gateway.cli.main import cli
 from gateway.services import resources
 from gateway.services.context import Services, open_services
 from gateway.settings import Settings
+from gateway.store.repository import ResourceStore
 from tests.conftest import make_settings
 from tests.store.test_reindex import CONDITION, OBSERVATION, corrupt
 
@@ -73,3 +74,16 @@ def test_type_selects_what_is_reindexed() -> None:
     assert result.exit_code == 0, result.output
     assert "Condition" in result.output
     assert "Observation" not in result.output
+
+
+@pytest.mark.usefixtures("stored")
+def test_an_interrupted_run_says_how_to_continue(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ResourceStore, "reindex", interrupted)  # Ctrl-C during the first batch
+
+    result = CliRunner().invoke(cli, ["reindex", "--mongodb-uri", MONGO])
+
+    assert result.exit_code == 130
+    assert "Run the same command again to continue" in result.output
