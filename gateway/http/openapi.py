@@ -83,19 +83,63 @@ def _capabilities() -> Json:
 
 
 def _system(rest: Json) -> Json:
-    paths: Json = {}
-    kinds = [i["code"] for i in rest.get("interaction", [])]
+    paths: Json = {"/": {}}
+    codes = [i["code"] for i in rest.get("interaction", [])]
+    kinds = [code for code in codes if code in ("transaction", "batch")]
     if kinds:
         body = {"required": True, "content": fhir_body(ref("schemas", "Bundle"))}
         ok = _answer("The `-response` Bundle: an entry per request entry.", "Bundle")
-        paths["/"] = {"post": _operation(
+        paths["/"]["post"] = _operation(
             "transaction", f"Process a {' or '.join(kinds)} Bundle (http.html#transaction)",
             "System", {"200": ok, **errors(400, 404, 409, 412, 413, 415, 422)},
             requestBody=body, parameters=[ref("parameters", "Prefer-return"), *_general()],
-        )}  # fmt: skip
+        )  # fmt: skip
+    if "search-system" in codes:
+        for path, item in _system_search(rest).items():
+            paths.setdefault(path, {}).update(item)
+    if "history-system" in codes:
+        paths["/_history"] = {"get": _history("historySystem", "Every version of every "
+                                              "resource, newest first", "System")}  # fmt: skip
     if any(o["name"] == "export" for o in rest.get("operation", [])):
         paths.update(_bulk_export())
-    return paths
+    return {path: item for path, item in paths.items() if item}
+
+
+def _system_search(rest: Json) -> Json:
+    """`GET /?_type=...` and `POST /_search`: the parameters all types share (with `_type`,
+    those the named types share)."""
+    types = query("_type", {"type": "string"}, "Comma-separated resource types to search.")
+    criteria = [query(p["name"], {"type": "string"}, f"A {p['type']} parameter of every type.")
+                for p in rest.get("searchParam", [])]  # fmt: skip
+    result = [ref("parameters", name) for name in RESULT_PARAMETERS]
+    ok = {"200": _answer("A searchset Bundle.", "Bundle"), **errors(400)}
+    names = ["_type", *(p["name"] for p in rest.get("searchParam", [])), *RESULT_PARAMETERS]
+    form = {"type": "object", "properties": {name: {"type": "string"} for name in names}}
+    body = {"content": {"application/x-www-form-urlencoded": {"schema": form}}}
+    return {
+        "/": {"get": _operation(
+            "searchSystem", "Search several types at once (http.html#search)", "System", ok,
+            parameters=[types, *criteria, *result, ref("parameters", "Prefer-handling"),
+                        *_general()],
+        )},
+        "/_search": {"post": _operation(
+            "searchSystemPost", "Search several types with a form body", "System",
+            {**ok, **errors(415)}, requestBody=body, parameters=_general(),
+        )},
+    }  # fmt: skip
+
+
+def _history(operation_id: str, summary: str, tag: str, *more: Json) -> Json:
+    """history-system and history-type (http.html#history), paged by `next` links."""
+    since = query("_since", {"type": "string"}, "Only versions written at or after this instant.")
+    at = query("_at", {"type": "string"}, "Only the versions current at this instant (or "
+               "during this date).")  # fmt: skip
+    return _operation(
+        operation_id, f"{summary} (http.html#history)", tag,
+        {"200": _answer("A history Bundle.", "Bundle"), **errors(400, 404)},
+        parameters=[*more, since, at, ref("parameters", "_count"), ref("parameters", "_cursor"),
+                    *_general()],
+    )  # fmt: skip
 
 
 def _kick_off(operation_id: str, summary: str, tag: str) -> Json:
@@ -222,6 +266,10 @@ def _type_paths(resource: Json) -> Json:
     paths = {f"/{resource_type}": item}
     if "search-type" in codes:
         paths[f"/{resource_type}/_search"] = {"post": _search_post(resource)}
+    if "history-type" in codes:
+        paths[f"/{resource_type}/_history"] = {"get": _history(
+            f"history{resource_type}", f"Every version of every {resource_type}, newest first",
+            resource_type)}  # fmt: skip
     for operation in resource.get("operation", []):
         paths.update(_OPERATIONS[operation["name"]](resource, criteria))
     return paths

@@ -13,10 +13,15 @@ from gateway.jsonio import Json
 from gateway.search.model import SearchParameter
 from gateway.search.parameters import parameters_of
 from gateway.services.generic import kept_types
+from gateway.services.system_search import common_parameters
 from mappers.r4 import FHIR_VERSION
 
 SOFTWARE_VERSION = "0.1.0"
-INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create", "search-type")
+INTERACTIONS = (
+    "read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"
+)  # fmt: skip
+# Whole-system interactions (http.html#search, #history), besides transaction and batch.
+SYSTEM_INTERACTIONS = ("search-system", "history-system")
 LASTN = "http://hl7.org/fhir/OperationDefinition/Observation-lastn"
 BULK_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
 PATIENT_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
@@ -36,7 +41,10 @@ def capability_statement(*, base_url: str, date: str) -> Json:
             {
                 "mode": "server",
                 "resource": _resources(),
-                "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                "interaction": [
+                    {"code": code} for code in ("transaction", "batch", *SYSTEM_INTERACTIONS)
+                ],
+                "searchParam": _system_search_params(),
                 "operation": [{"name": "export", "definition": BULK_EXPORT}],
             }
         ],
@@ -77,6 +85,13 @@ def _resource(resource_type: str) -> dict[str, Any]:
     if resource_type == "Patient":
         entry["operation"] = [{"name": "export", "definition": PATIENT_EXPORT}]
     return entry
+
+
+def _system_search_params() -> list[dict[str, str]]:
+    """What a search without `_type` takes: the parameters every kept type has alike
+    (gateway.services.system_search; with `_type`, those the named types share)."""
+    common = common_parameters(())
+    return [_search_param("Resource", parameter) for _, parameter in sorted(common.items())]
 
 
 def _search_param(resource_type: str, parameter: SearchParameter) -> dict[str, str]:

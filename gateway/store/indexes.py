@@ -6,13 +6,14 @@ the same table and are created by its store before its first write (gateway.stor
 so that a type nobody writes gets no collection.
 
 Indexes name the fields search filters read (gateway.search): `index.*` values computed at
-write time and typed paths. Every resource collection gets one index per search clinical apps
-make most (gateway.search.common_searches: patient with date, code or status; identifier), its
-keys derived here from the parameters playing each role; DECLARED adds the others. A compound
-index holds at most one array field (MongoDB refuses "parallel arrays"), which is why
-single-valued search values are stored as scalars. Tests check that every common search's filter
-is served by an index prefix, and, over the demo data, that every indexed field is one the
-stored documents have.
+write time and typed paths. `last_updated` comes with `_id`, the order `_lastUpdated` sorts,
+system searches merge and the history feeds read current versions in. Every resource collection
+gets one index per search clinical apps make most (gateway.search.common_searches: patient with
+date, code or status; identifier), its keys derived here from the parameters playing each role;
+DECLARED adds the others. A compound index holds at most one array field (MongoDB refuses
+"parallel arrays"), which is why single-valued search values are stored as scalars. Tests check
+that every common search's filter is served by an index prefix, and, over the demo data, that
+every indexed field is one the stored documents have.
 """
 
 from __future__ import annotations
@@ -43,27 +44,32 @@ GENERIC_PREFIX = "generic_"  # + the resource type: the types kept whole (Generi
 # the collections that hold no resources.
 DECLARED: dict[str, tuple[Keys, ...]] = {
     "patients": (
-        ("last_updated",),
+        ("last_updated", "_id"),
         ("index.family",),
         ("index.name",),
         ("index.birthdate.start",),
         ("telecom.value",),
     ),
-    "encounters": (("last_updated",),),
+    "encounters": (("last_updated", "_id"),),
     "observations": (
-        ("last_updated",),
+        ("last_updated", "_id"),
         ("index.patient", "code.coding.code", "index.date.start"),
         ("index.patient", "categories.coding.code", "index.date.start"),
         ("code.coding.code", "value_quantity.value"),
         ("index.encounter",),
     ),
     "medication_statements": (
-        ("last_updated",),
+        ("last_updated", "_id"),
         ("medication_concept.coding.code",),
     ),
     HISTORY: (
         ("resource_type", "resource_id", "version_id"),
-        ("resource_type", "last_updated"),
+        # The history feeds (gateway.services.history_feed) read in (lastUpdated, type, id,
+        # version) order, of every type or of one. Beanie takes two indexes of the same fields
+        # in another order for one (its IndexModelField compares them sorted): the trailing
+        # `_id` keeps the first apart, and orders nothing, as the four before it are unique.
+        ("last_updated", "resource_type", "resource_id", "version_id", "_id"),
+        ("resource_type", "last_updated", "resource_id", "version_id"),
     ),
     CLAIMS: (),  # a claim is only ever read by its `_id`
     CHECKPOINTS: (),  # likewise a checkpoint

@@ -221,6 +221,11 @@ class ResourceStore:
         """`document` as the collection takes it: on MongoDB, ExactDecimals as Decimal128."""
         return bson_numbers(document) if self.decimal128 else document
 
+    def storable_filter(self, query: Filter) -> Filter:
+        """`query` as the collection compares it: on MongoDB, an ExactDecimal bound (a quantity
+        search in canonical units) as a Decimal128, compared exactly with stored ones."""
+        return bson_numbers(OwnedDocument(query)) if self.decimal128 else query
+
     async def insert_many(self, documents: list[OwnedDocument]) -> set[str]:
         """Bulk create (unordered): the ids stored; one that already exists is skipped."""
         if not documents:
@@ -339,7 +344,7 @@ class ResourceStore:
         return [row["_id"] for row in await self.keys(query, sort=sort, limit=limit, unit=unit)]
 
     async def count(self, query: Filter) -> int:
-        return await self.collection.count_documents(query)
+        return await self.collection.count_documents(self.storable_filter(query))
 
     async def batches(self, query: Filter, *, size: int) -> AsyncIterator[list[Document]]:
         """The matching documents in `_id` order, `size` at a time (the cursor fetches the same
@@ -365,7 +370,7 @@ class ResourceStore:
     ) -> list[Document]:
         if after is not None:
             query = all_of([dict(query), after_clause(list(sort), tuple(after))])
-        cursor = self.collection.find(query, projection, **options(unit))
+        cursor = self.collection.find(self.storable_filter(query), projection, **options(unit))
         if sort:
             cursor = cursor.sort(list(sort))
         if limit is not None:

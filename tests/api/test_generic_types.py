@@ -461,7 +461,8 @@ async def test_includes_reach_the_types_kept_whole(
 # --- CapabilityStatement ------------------------------------------------------------------------
 
 INTERACTIONS = [
-    "read", "vread", "update", "delete", "history-instance", "create", "search-type",
+    "read", "vread", "update", "delete", "history-instance", "history-type", "create",
+    "search-type",
 ]  # fmt: skip
 RESOURCE_LEVEL = ["_id", "_lastUpdated", "_profile", "_security", "_source", "_tag"]
 

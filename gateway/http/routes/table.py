@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from gateway.http.methods import Endpoint, route
-from gateway.http.routes import bulk_export, bundles, docs, metadata, resources, search
+from gateway.http.routes import bulk_export, bundles, docs, metadata, resources, search, system
 
 
 def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
@@ -29,9 +29,12 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (f"{base}/$export-file/{{job_id}}/{{file_name}}", {"GET": bulk_export.download}),
         (f"{base}/Patient/$export", {"GET": bulk_export.patient_export}),
         (f"{base}/Observation/$lastn", {"GET": search.observation_lastn}),
-        (base or "/", {"POST": bundles.transaction}),
-        (f"{base}/", {"POST": bundles.transaction}),
+        (base or "/", {"GET": system.system_search, "POST": bundles.transaction}),
+        (f"{base}/", {"GET": system.system_search, "POST": bundles.transaction}),
+        (f"{base}/_search", {"POST": system.system_search_post}),
+        (f"{base}/_history", {"GET": system.system_history}),
         (f"{base}/{{resource_type}}/_search", {"POST": search.search_post}),
+        (f"{base}/{{resource_type}}/_history", {"GET": system.type_history}),
         (
             f"{base}/{{resource_type}}",
             {
