@@ -60,3 +60,16 @@ def _search_parameters() -> dict[tuple[str, str], dict[str, Any]]:
         for base in definition.get("base", []):
             found.setdefault((base, definition["code"]), definition)
     return found
+
+
+def compartments() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Compartment (`Patient`, `Encounter`, `RelatedPerson`, `Practitioner`, `Device`) ->
+    resource type -> the search parameters whose reference puts a resource of that type in the
+    compartment (R4 CompartmentDefinitions; `{def}` names the compartment's own resource)."""
+    return _compartments()
+
+
+@cache
+def _compartments() -> dict[str, dict[str, tuple[str, ...]]]:
+    raw: dict[str, dict[str, list[str]]] = load("compartments/compartments.json")
+    return {name: {t: tuple(codes) for t, codes in types.items()} for name, types in raw.items()}

@@ -1,5 +1,6 @@
 """Observation <-> `ObservationRecord`: the FHIR name of every field, and the derived views
-(patient and encounter ids, effective range, lab flag, wearable source).
+(patient and encounter ids, effective range, lab flag, wearable source, the canonical form of
+each value quantity).
 
 https://hl7.org/fhir/R4/observation.html
 """
@@ -9,13 +10,17 @@ from __future__ import annotations
 import re
 
 from gateway.domain.base import TimeRange
+from gateway.domain.elements import Quantity
 from gateway.domain.observation import (
+    Canonical,
     Flag,
+    MeasuredQuantity,
     ObservationComponent,
     ObservationRecord,
     ReferenceRange,
     Source,
 )
+from gateway.ucum import UCUM, canonical_json
 from mappers import datatypes
 from mappers.base import ResourceMapper, record_mapper
 from mappers.datatypes import codes, target_id
@@ -42,6 +47,7 @@ VALUE_NAMES = {
 }  # fmt: skip
 NAMES: NameTable = {
     **datatypes.NAMES,
+    MeasuredQuantity: datatypes.NAMES[Quantity],
     ObservationRecord: FhirNames.of(
         "Observation",
         "status",
@@ -86,6 +92,17 @@ def derive(record: ObservationRecord) -> None:
     )
     record.flag = flag(record)
     record.source = source(record)
+    for value in [record, *(record.components or [])]:
+        if value.value_quantity is not None:
+            value.value_quantity.canonical = canonical(value.value_quantity)
+
+
+def canonical(quantity: MeasuredQuantity) -> Canonical | None:
+    """The quantity in its canonical unit, when its unit is a UCUM code that converts."""
+    if quantity.value is None or quantity.system != UCUM or not quantity.code:
+        return None
+    found = canonical_json(quantity.value, quantity.code)
+    return Canonical.model_construct(**found) if found else None
 
 
 def flag(record: ObservationRecord) -> Flag | None:

@@ -20,6 +20,7 @@ from pydantic_core import SchemaSerializer, SchemaValidator
 from mappers.names import NameTable, TextTable, TextValue, check_tables
 
 Node = dict[str, Any]
+_ANY_FIELD: Node = {"type": "typed-dict-field", "schema": {"type": "any"}, "required": False}
 
 
 def fhir_validator(model: type[BaseModel], names: NameTable, texts: TextTable) -> SchemaValidator:
@@ -133,6 +134,13 @@ def _stored_to_fhir(node: Any, names: NameTable, texts: TextTable) -> Any:
             for name, field in node["schema"]["fields"].items()
             if name in table
         }
+        # A view of a nested value (a quantity's canonical form) is a stored key too: named,
+        # so that extra keys kept as stored do not include it, and never written.
+        fields.update(
+            (name, {**_ANY_FIELD, "serialization_exclude": True})
+            for name in node["schema"]["fields"]
+            if name not in table
+        )
         extra = node.get("config", {}).get("extra_fields_behavior", "ignore")
         return _with_ref(node, {"type": "typed-dict", "fields": fields, "extra_behavior": extra})
     return {key: _stored_to_fhir(value, names, texts) for key, value in node.items()}

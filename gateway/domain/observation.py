@@ -1,19 +1,21 @@
 """An observation: a lab biomarker, a vital sign, a wearable metric, a survey answer.
 
-The value keeps its unit as recorded: `[lb_av]` stays pounds and `[degF]` stays Fahrenheit.
+The value keeps its unit as recorded: `[lb_av]` stays pounds and `[degF]` stays Fahrenheit;
+beside it, a derived view holds it in its canonical unit, which search compares across units.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from gateway.domain.base import Derived, FhirRecord, TimeRange
 from gateway.domain.elements import (
     CodeableConcept,
     Element,
     Identifier,
+    Number,
     Period,
     Quantity,
     Range,
@@ -28,10 +30,27 @@ Source = Literal["whoop", "oura", "apple_health", "garmin", "fitbit", "withings"
 """The wearable, app or person that took the measurement."""
 
 
+class Canonical(BaseModel):
+    """A value in the canonical unit of its UCUM unit (gateway.ucum): `95 kg` is `95000 g`,
+    `98.6 [degF]` is `310.15 K`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: Number | None = None  # always set; optional as every decimal of the domain is
+    code: str
+
+
+class MeasuredQuantity(Quantity):
+    """A measured value as recorded, and the same value in its canonical unit when its unit
+    is a UCUM unit that converts."""
+
+    canonical: Derived[Canonical | None] = None
+
+
 class ValueChoice(BaseModel):
     """The value of an observation or of one of its components: at most one of these is set."""
 
-    value_quantity: Quantity | None = None
+    value_quantity: MeasuredQuantity | None = None
     value_concept: CodeableConcept | None = None
     value_string: str | None = None
     value_boolean: bool | None = None

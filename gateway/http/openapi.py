@@ -49,6 +49,7 @@ def openapi_document(statement: Json, *, server: str, title: str) -> Json:
             "/metadata": {"get": _capabilities()},
             **_system(rest),
             **_instance(resources),
+            **_compartments(rest),
             **{path: item for r in resources for path, item in _type_paths(r).items()},
         },
         "components": components([r["type"] for r in resources]),
@@ -83,19 +84,63 @@ def _capabilities() -> Json:
 
 
 def _system(rest: Json) -> Json:
-    paths: Json = {}
-    kinds = [i["code"] for i in rest.get("interaction", [])]
+    paths: Json = {"/": {}}
+    codes = [i["code"] for i in rest.get("interaction", [])]
+    kinds = [code for code in codes if code in ("transaction", "batch")]
     if kinds:
         body = {"required": True, "content": fhir_body(ref("schemas", "Bundle"))}
         ok = _answer("The `-response` Bundle: an entry per request entry.", "Bundle")
-        paths["/"] = {"post": _operation(
+        paths["/"]["post"] = _operation(
             "transaction", f"Process a {' or '.join(kinds)} Bundle (http.html#transaction)",
             "System", {"200": ok, **errors(400, 404, 409, 412, 413, 415, 422)},
             requestBody=body, parameters=[ref("parameters", "Prefer-return"), *_general()],
-        )}  # fmt: skip
+        )  # fmt: skip
+    if "search-system" in codes:
+        for path, item in _system_search(rest).items():
+            paths.setdefault(path, {}).update(item)
+    if "history-system" in codes:
+        paths["/_history"] = {"get": _history("historySystem", "Every version of every "
+                                              "resource, newest first", "System")}  # fmt: skip
     if any(o["name"] == "export" for o in rest.get("operation", [])):
         paths.update(_bulk_export())
-    return paths
+    return {path: item for path, item in paths.items() if item}
+
+
+def _system_search(rest: Json) -> Json:
+    """`GET /?_type=...` and `POST /_search`: the parameters all types share (with `_type`,
+    those the named types share)."""
+    types = query("_type", {"type": "string"}, "Comma-separated resource types to search.")
+    criteria = [query(p["name"], {"type": "string"}, f"A {p['type']} parameter of every type.")
+                for p in rest.get("searchParam", [])]  # fmt: skip
+    result = [ref("parameters", name) for name in RESULT_PARAMETERS]
+    ok = {"200": _answer("A searchset Bundle.", "Bundle"), **errors(400)}
+    names = ["_type", *(p["name"] for p in rest.get("searchParam", [])), *RESULT_PARAMETERS]
+    form = {"type": "object", "properties": {name: {"type": "string"} for name in names}}
+    body = {"content": {"application/x-www-form-urlencoded": {"schema": form}}}
+    return {
+        "/": {"get": _operation(
+            "searchSystem", "Search several types at once (http.html#search)", "System", ok,
+            parameters=[types, *criteria, *result, ref("parameters", "Prefer-handling"),
+                        *_general()],
+        )},
+        "/_search": {"post": _operation(
+            "searchSystemPost", "Search several types with a form body", "System",
+            {**ok, **errors(415)}, requestBody=body, parameters=_general(),
+        )},
+    }  # fmt: skip
+
+
+def _history(operation_id: str, summary: str, tag: str, *more: Json) -> Json:
+    """history-system and history-type (http.html#history), paged by `next` links."""
+    since = query("_since", {"type": "string"}, "Only versions written at or after this instant.")
+    at = query("_at", {"type": "string"}, "Only the versions current at this instant (or "
+               "during this date).")  # fmt: skip
+    return _operation(
+        operation_id, f"{summary} (http.html#history)", tag,
+        {"200": _answer("A history Bundle.", "Bundle"), **errors(400, 404)},
+        parameters=[*more, since, at, ref("parameters", "_count"), ref("parameters", "_cursor"),
+                    *_general()],
+    )  # fmt: skip
 
 
 def _kick_off(operation_id: str, summary: str, tag: str) -> Json:
@@ -222,6 +267,10 @@ def _type_paths(resource: Json) -> Json:
     paths = {f"/{resource_type}": item}
     if "search-type" in codes:
         paths[f"/{resource_type}/_search"] = {"post": _search_post(resource)}
+    if "history-type" in codes:
+        paths[f"/{resource_type}/_history"] = {"get": _history(
+            f"history{resource_type}", f"Every version of every {resource_type}, newest first",
+            resource_type)}  # fmt: skip
     for operation in resource.get("operation", []):
         paths.update(_OPERATIONS[operation["name"]](resource, criteria))
     return paths
@@ -311,4 +360,68 @@ def _patient_export(resource: Json, criteria: list[Json]) -> Json:
                                                               "Bulk Data")}}  # fmt: skip
 
 
-_OPERATIONS = {"lastn": _lastn, "export": _patient_export}
+def _everything(resource: Json, criteria: list[Json]) -> Json:
+    """`$everything` on every patient and on one (patient-operation-everything.html)."""
+    del criteria  # the operation has its own parameters, not the type's search parameters
+    string = {"type": "string"}
+    parameters = [
+        query("_type", string, "Comma-separated resource types to return."),
+        query("_since", string, "Only resources updated at or after this instant."),
+        query("start", string, "Care dates: leave out resources whose care date ends before."),
+        query("end", string, "Care dates: leave out resources whose care date starts after."),
+        ref("parameters", "_count"), ref("parameters", "_cursor"),
+        ref("parameters", "Prefer-handling"), *_general(),
+    ]  # fmt: skip
+    answer = {"200": _answer("A searchset Bundle: the patients and their compartments.", "Bundle")}
+    body = {"content": fhir_body(ref("schemas", "Parameters"))}
+    patient = {"name": "id", "in": "path", "required": True, "schema": _ID}
+    paths: Json = {}
+    for path, name, more, statuses in (
+        (f"/{resource['type']}/$everything", "everythingAll", [], (400,)),
+        (f"/{resource['type']}/{{id}}/$everything", "everything", [patient], (400, 404, 410)),
+    ):
+        summary = "The record of " + ("every patient" if not more else "a patient")
+        paths[path] = {
+            "get": _operation(name, summary, resource["type"], {**answer, **errors(*statuses)},
+                              parameters=[*more, *parameters]),
+            "post": _operation(f"{name}Post", f"{summary}, parameters in a Parameters body",
+                               resource["type"], {**answer, **errors(*statuses, 415)},
+                               parameters=[*more, *parameters], requestBody=body),
+        }  # fmt: skip
+    return paths
+
+
+# --- compartments: a type's search within one compartment -------------------------------------
+
+
+def _compartments(rest: Json) -> Json:
+    """`/{compartment}/{id}/{type}` (http.html#search): the type's search parameters apply."""
+    names = [url.rsplit("/", 1)[-1] for url in rest.get("compartment", [])]
+    if not names:
+        return {}
+    types = [r["type"] for r in rest["resource"]]
+    path = [
+        {"name": "compartment", "in": "path", "required": True,
+         "schema": {"enum": [name[0].upper() + name[1:] for name in names]}},
+        {"name": "id", "in": "path", "required": True, "schema": _ID},
+        {"name": "type", "in": "path", "required": True, "schema": {"enum": types}},
+    ]  # fmt: skip
+    result = [ref("parameters", name) for name in RESULT_PARAMETERS]
+    answer = {"200": _answer("A searchset Bundle of the compartment's matches.", "Bundle")}
+    form = {"type": "object", "additionalProperties": {"type": "string"}}
+    body = {"content": {"application/x-www-form-urlencoded": {"schema": form}}}
+    summary = "Search a type within a compartment; the type's search parameters apply"
+    return {
+        "/{compartment}/{id}/{type}": {"get": _operation(
+            "searchCompartment", summary, "Compartment", {**answer, **errors(400, 404)},
+            parameters=[*path, *result, ref("parameters", "Prefer-handling"), *_general()],
+        )},
+        "/{compartment}/{id}/{type}/_search": {"post": _operation(
+            "searchCompartmentPost", f"{summary} (form body)", "Compartment",
+            {**answer, **errors(400, 404, 415)}, parameters=[*path, *_general()],
+            requestBody=body,
+        )},
+    }  # fmt: skip
+
+
+_OPERATIONS = {"lastn": _lastn, "export": _patient_export, "everything": _everything}

@@ -36,17 +36,21 @@ def clause(param: SearchParameter, value: str, *, paths: tuple[str, ...] | None 
 
 def conditions(prefix: Prefix, number: str) -> list[Condition]:
     """Conditions on one numeric field, any of which matches; ValueError for a bad number."""
+    return [_floats(condition) for condition in bounds(prefix, number)]
+
+
+def bounds(prefix: Prefix, number: str) -> list[dict[str, Decimal]]:
+    """`conditions` with their exact decimal bounds, for a caller that converts them (quantity
+    search into a canonical unit); ValueError for a bad number."""
     low, high = decimal_range(number)
     exact = parse_decimal(number)
     if prefix == "eq":  # #prefix: the range of the search value contains the target's
-        bounds = [{"$gte": low, "$lt": high}]
-    elif prefix == "ne":  # #number: "not equal to 100 (actually, in the range 99.5 to 100.5)"
-        bounds = [{"$lt": low}, {"$gte": high}]
-    elif prefix == "ap":
-        bounds = [_approximately(exact, half=high - exact)]
-    else:
-        bounds = [{_EXACT[prefix]: exact}]
-    return [_floats(condition) for condition in bounds]
+        return [{"$gte": low, "$lt": high}]
+    if prefix == "ne":  # #number: "not equal to 100 (actually, in the range 99.5 to 100.5)"
+        return [{"$lt": low}, {"$gte": high}]
+    if prefix == "ap":
+        return [_approximately(exact, half=high - exact)]
+    return [{_EXACT[prefix]: exact}]
 
 
 def _approximately(exact: Decimal, *, half: Decimal) -> dict[str, Decimal]:

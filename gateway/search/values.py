@@ -12,7 +12,8 @@ nothing. Stored shapes (the contract every search module reads):
 - date: `{"start", "end"}`, naive UTC, end exclusive, open ends EARLIEST / LATEST;
 - reference: `Type/id` (a version dropped) or the reference as written; canonicals and uris
   as written;
-- quantity: `{"value", "system"?, "code"?, "unit"?}`;
+- quantity: `{"value", "system"?, "code"?, "unit"?}`, and `"canonical": {"value", "code"}` where
+  the unit is UCUM and converts (gateway.ucum, the same shape the domain's Quantities keep);
 - number: the number; uri: the string.
 """
 
@@ -24,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.domain.time import parse_range
+from gateway.ucum import with_canonical
 
 EARLIEST = datetime.min
 LATEST = datetime.max.replace(microsecond=999000)
@@ -234,7 +236,7 @@ def quantities(value: Any, type_code: str) -> Iterator[dict[str, Any]]:
         entry.update(
             (k, value[k]) for k in ("system", "code", "unit") if isinstance(value.get(k), str)
         )
-        yield entry
+        yield with_canonical(entry)  # a UCUM unit's canonical value beside it (gateway.ucum)
     elif type_code == "Money" and isinstance(value.get("currency"), str):
         yield {"value": value["value"], "system": ISO_4217, "code": value["currency"]}
 

@@ -9,16 +9,27 @@ from gateway.jsonio import Json
 from gateway.store.versions import Version
 
 
-def history_bundle(versions: list[Version], *, base: str) -> Json:
-    """A `history` Bundle, newest first, deletions as entries without a resource."""
-    return {
+def history_bundle(
+    versions: list[Version],
+    *,
+    base: str,
+    total: int | None,
+    links: dict[str, str] | None = None,
+) -> Json:
+    """A `history` Bundle, newest first, deletions as entries without a resource; `total`: the
+    whole history's size, None when unknown (a feed with `_at`), `links` of a paged feed."""
+    bundle: Json = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "meta": {"lastUpdated": format_instant(utc_now())},
         "type": "history",
-        "total": len(versions),
-        "entry": [_history_entry(v, base) for v in versions],
     }
+    if total is not None:
+        bundle["total"] = total
+    if links:
+        bundle["link"] = [{"relation": relation, "url": url} for relation, url in links.items()]
+    bundle["entry"] = [_history_entry(v, base) for v in versions]
+    return bundle
 
 
 def _history_entry(version: Version, base: str) -> Json:

@@ -13,11 +13,18 @@ from gateway import __doc__ as gateway_doc
 from gateway.jsonio import Json
 from gateway.search.model import SearchParameter
 from gateway.search.parameters import parameters_of, unsupported_parameters
+from gateway.services.compartments import compartment_names, definition_url
+from gateway.services.everything import OPERATION as EVERYTHING
 from gateway.services.generic import kept_types
+from gateway.services.system_search import common_parameters
 from mappers.r4 import FHIR_VERSION
 
 SOFTWARE_VERSION = "0.1.0"
-INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create", "search-type")
+INTERACTIONS = (
+    "read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"
+)  # fmt: skip
+# Whole-system interactions (http.html#search, #history), besides transaction and batch.
+SYSTEM_INTERACTIONS = ("search-system", "history-system")
 LASTN = "http://hl7.org/fhir/OperationDefinition/Observation-lastn"
 BULK_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
 PATIENT_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
@@ -37,7 +44,11 @@ def capability_statement(*, base_url: str, date: str) -> Json:
             {
                 "mode": "server",
                 "resource": _resources(),
-                "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                "compartment": _compartments(),
+                "interaction": [
+                    {"code": code} for code in ("transaction", "batch", *SYSTEM_INTERACTIONS)
+                ],
+                "searchParam": _system_search_params(),
                 "operation": [{"name": "export", "definition": BULK_EXPORT}],
             }
         ],
@@ -79,7 +90,7 @@ def _resource(resource_type: str) -> dict[str, Any]:
     if resource_type == "Observation":
         entry["operation"] = [{"name": "lastn", "definition": LASTN}]
     if resource_type == "Patient":
-        entry["operation"] = [{"name": "export", "definition": PATIENT_EXPORT}]
+        entry["operation"] = [{"name": "export", "definition": PATIENT_EXPORT}, _everything()]
     return entry
 
 
@@ -90,6 +101,23 @@ def _unsupported_documentation(resource_type: str) -> str:
         return ""
     lines = [f"- `{code}`: {reason}" for code, reason in unsupported.items()]
     return "R4 search parameters not supported:\n\n" + "\n".join(lines)
+
+
+def _system_search_params() -> list[dict[str, str]]:
+    """What a search without `_type` takes: the parameters every kept type has alike
+    (gateway.services.system_search; with `_type`, those the named types share)."""
+    common = common_parameters(())
+    return [_search_param("Resource", parameter) for _, parameter in sorted(common.items())]
+
+
+def _compartments() -> list[str]:
+    """The compartments searchable as `{Compartment}/{id}/{type}` (services.compartments)."""
+    return [definition_url(name) for name in compartment_names()]
+
+
+def _everything() -> dict[str, str]:
+    """`Patient/$everything` and `Patient/{id}/$everything` (services.everything)."""
+    return {"name": "everything", "definition": EVERYTHING}
 
 
 def _search_param(resource_type: str, parameter: SearchParameter) -> dict[str, str]:

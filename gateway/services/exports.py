@@ -6,17 +6,14 @@ and a Patient-level export keeps the Patient compartment. Deleted resources are 
 current collections, so they are never exported. Documents are read with a cursor in batches
 and written as they come, so an export holds one batch in memory whatever the store's size.
 
-The Patient compartment is approximated by what search indexes: the Patient resources, and
-resources whose `patient` or `subject` search parameter points at a Patient
-(compartmentdefinition-patient.html lists more elements, e.g. `performer`; those are not
-followed). Only types whose collection exists are read, so an export does not open the stores
-of the 120-odd types nobody wrote.
+The Patient compartment is R4's (compartmentdefinition-patient.html), decided as compartment
+search and `$everything` decide it (gateway.services.compartments). Only types whose collection
+exists are read, so an export does not open the stores of the 120-odd types nobody wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,12 +21,12 @@ from gzip import GzipFile
 from pathlib import Path
 from typing import Any, Protocol
 
+import fhir_profiles
 from gateway.errors import InvalidRequest
 from gateway.jsonio import Json, dumps
-from gateway.search.model import Clause, SearchParameter
-from gateway.search.parameters import parameters_of
-from gateway.search.paths import all_of, any_of
-from gateway.search.reference import ids_clause
+from gateway.search.model import Clause
+from gateway.search.paths import all_of
+from gateway.services.compartments import membership
 from gateway.services.context import Services
 from gateway.services.generic import kept_types
 from gateway.store.repository import ResourceStore
@@ -209,7 +206,7 @@ def export_filter(
 
 
 def in_patient_compartment(resource_type: str) -> bool:
-    return resource_type == "Patient" or bool(_patient_parameters(resource_type))
+    return resource_type == "Patient" or resource_type in fhir_profiles.compartments()["Patient"]
 
 
 def naive_utc(moment: datetime) -> datetime:
@@ -222,30 +219,7 @@ def naive_utc(moment: datetime) -> datetime:
 def _compartment_clause(
     resource_type: str, patient_ids: Sequence[str] | None, base_urls: tuple[str, ...]
 ) -> Clause:
-    if resource_type == "Patient":
-        return {} if patient_ids is None else {"_id": {"$in": list(patient_ids)}}
-    parameters = _patient_parameters(resource_type)
-    if patient_ids is not None:
-        ids = list(patient_ids)
-        return any_of([ids_clause(p, "Patient", ids, base_urls=base_urls) for p in parameters])
-    # Stored references are `Patient/id`, or absolute under one of this server's bases.
-    bases = "".join(f"|{re.escape(base.rstrip('/'))}/" for base in base_urls)
-    pattern = f"^(?:{bases[1:]})?Patient/" if bases else "^Patient/"
-    return any_of([{p.index_field: {"$regex": pattern}} for p in parameters])
-
-
-def _patient_parameters(resource_type: str) -> list[SearchParameter]:
-    """The type's `patient` parameter, and its `subject` where that reads other elements: both
-    may point at a Patient (Observation's `patient` is its `subject` narrowed to Patients)."""
-    parameters = parameters_of(resource_type)
-    found: list[SearchParameter] = []
-    for code in ("patient", "subject"):
-        parameter = parameters.get(code)
-        if parameter is None or "Patient" not in parameter.targets:
-            continue
-        if all(parameter.paths != other.paths for other in found):
-            found.append(parameter)
-    return found
+    return membership("Patient", patient_ids, resource_type, base_urls=base_urls)
 
 
 def _served(store: ResourceStore, document: dict[str, Any]) -> Json:

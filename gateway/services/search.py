@@ -23,6 +23,7 @@ from gateway.search.paging import (
     sort_spec,
     sort_values,
 )
+from gateway.search.paths import all_of
 from gateway.search.reference import local_form
 from gateway.search.request import SearchRequest
 from gateway.services.context import Services
@@ -94,13 +95,20 @@ class StoreResolver:
 
 
 async def search_type(
-    services: Services, request: SearchRequest, *, base_urls: tuple[str, ...] = ()
+    services: Services,
+    request: SearchRequest,
+    *,
+    base_urls: tuple[str, ...] = (),
+    within: Clause | None = None,
 ) -> SearchResult:
+    """`within`: a clause every match must also satisfy (a compartment, services.compartments)."""
     store = services.store(request.resource_type)
     resolver = StoreResolver(services, base_urls)
     query = await build_filter(
         request.resource_type, request.parameters, resolver, base_urls=base_urls
     )
+    if within is not None:
+        query = all_of([query, within])
     spec = sort_spec(request.resource_type, request.sort)
     if request.summary == "count" or request.count == 0:
         return SearchResult([], total=await store.count(query))

@@ -6,6 +6,7 @@ Shared by `GET [base]/{type}`, `POST _search`, `$lastn` and GET entries of Bundl
 from __future__ import annotations
 
 from gateway.jsonio import Json
+from gateway.search.model import Clause
 from gateway.search.request import SearchRequest, format_query
 from gateway.services.bundles import searchset_bundle
 from gateway.services.context import Services
@@ -14,10 +15,19 @@ from gateway.services.subsetting import subset
 from mappers.outcome import operation_outcome
 
 
-async def searchset(services: Services, searched: SearchRequest, *, base: str) -> Json:
-    result = await search_type(services, searched, base_urls=(base,))
+async def searchset(
+    services: Services,
+    searched: SearchRequest,
+    *,
+    base: str,
+    within: Clause | None = None,
+    path: str | None = None,
+) -> Json:
+    """`within` narrows the search (a compartment's membership), `path` the links' path
+    below `base` (default: the type)."""
+    result = await search_type(services, searched, base_urls=(base,), within=within)
     result.warnings.extend(unknown_parameters_warning(searched))
-    link = f"{base}/{searched.resource_type}?"
+    link = f"{base}/{path or searched.resource_type}?"
     links = {
         "self": link + format_query(searched, cursor=searched.cursor),
         "first": link + format_query(searched),

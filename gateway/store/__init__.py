@@ -6,6 +6,7 @@ documents.py   Beanie documents declaring the domain collections and `history`
 repository.py  ResourceStore: one resource type's current versions; queries, writes, paging
 history.py     archived versions           versions.py  the served form of a version
 claims.py      conditional-create claims   unit.py      units of work (session or undo log)
+checkpoints.py where a reindex pass got to, per type
 decimals.py    decimals as MongoDB stores them (Decimal128)
 storage.py     the opened database: the stores of every type
 """

@@ -7,12 +7,13 @@ walk. Its `_id` is `Type/id/_history/vid`, so a version is read by key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from gateway.jsonio import dumps, loads
-from gateway.store.collection import Collection, Document
+from gateway.store.collection import Collection, Document, Filter, SortSpec
 from gateway.store.unit import Unit, on_failure, options
 from gateway.store.versions import Version
 
@@ -41,6 +42,21 @@ class HistoryStore:
         query = {"resource_type": resource_type, "resource_id": resource_id}
         cursor = self.collection.find(query, **options(unit)).sort([("version_id", -1)])
         return [_version(d) for d in await cursor.limit(limit).to_list(limit)]
+
+    async def keys(self, query: Filter, *, sort: SortSpec, limit: int) -> list[Document]:
+        """Entries matching `query` in `sort` order, without their resource blobs: what
+        choosing a page of a history feed needs (gateway.services.history_feed)."""
+        projection = {"resource": 0}
+        cursor = self.collection.find(query, projection).sort(list(sort)).limit(limit)
+        return await cursor.to_list(None)
+
+    async def versions(self, keys: Sequence[str]) -> dict[str, Version]:
+        """The entries with these `_id`s (`history_key`), by key, in one query."""
+        cursor = self.collection.find({"_id": {"$in": list(keys)}})
+        return {document["_id"]: _version(document) for document in await cursor.to_list(None)}
+
+    async def count(self, query: Filter) -> int:
+        return await self.collection.count_documents(query)
 
     async def archive(self, version: Version, unit: Unit | None = None) -> None:
         """Keep `version`. Archiving the same version twice (a writer that lost a race archived

@@ -17,13 +17,14 @@ built", bench/bench_store.py).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from gateway.domain.base import FhirRecord
-from gateway.errors import VersionConflict
+from gateway.errors import GatewayError, VersionConflict
 from gateway.jsonio import Json
 from gateway.search.paging import after as after_clause
 from gateway.search.paths import all_of
@@ -59,6 +60,27 @@ def stored_document(
     )
     document.update(indexer(document))
     return document
+
+
+@dataclass(slots=True)
+class Reindexed:
+    """What `ResourceStore.reindex` did with the documents it was given.
+
+    `superseded`: written by someone else between the read and the rewrite; that write indexed
+    them already. `failed`: (id, reason) of those the current mapping refuses.
+    """
+
+    rewritten: int = 0
+    unchanged: int = 0
+    superseded: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _reason(error: GatewayError) -> str:
+    return "; ".join(
+        f"{issue.expression}: {issue.diagnostics}" if issue.expression else issue.diagnostics
+        for issue in error.issues
+    )
 
 
 class ResourceStore:
@@ -199,6 +221,11 @@ class ResourceStore:
         """`document` as the collection takes it: on MongoDB, ExactDecimals as Decimal128."""
         return bson_numbers(document) if self.decimal128 else document
 
+    def storable_filter(self, query: Filter) -> Filter:
+        """`query` as the collection compares it: on MongoDB, an ExactDecimal bound (a quantity
+        search in canonical units) as a Decimal128, compared exactly with stored ones."""
+        return bson_numbers(OwnedDocument(query)) if self.decimal128 else query
+
     async def insert_many(self, documents: list[OwnedDocument]) -> set[str]:
         """Bulk create (unordered): the ids stored; one that already exists is skipped."""
         if not documents:
@@ -212,6 +239,45 @@ class ResourceStore:
             refused = {documents[e["index"]]["_id"] for e in error.details.get("writeErrors", [])}
             return {d["_id"] for d in documents} - refused
         return {d["_id"] for d in documents}
+
+    async def reindex(self, documents: Sequence[Document]) -> Reindexed:
+        """Rebuild stored documents as a write builds them today (mapper, derived views,
+        indexer) and replace those whose stored form changes: after the search definitions or
+        extractors change, data written by an older version searches as new data does.
+
+        The version and lastUpdated stay: search keys are not content, so no new version is
+        made and nothing is archived. The replace is guarded by the version read, as `write`'s.
+        """
+        done = Reindexed()
+        for document in documents:
+            resource_id = document["_id"]
+            try:
+                rebuilt = self.rebuilt(document)
+            except GatewayError as error:  # the mapping refuses what an older version stored
+                done.failed.append((resource_id, _reason(error)))
+                continue
+            if rebuilt == document:
+                done.unchanged += 1
+                continue
+            guard = {"_id": resource_id, "version_id": document["version_id"]}
+            result = await self.collection.replace_one(guard, self.storable(rebuilt))
+            if result.matched_count == 1:
+                done.rewritten += 1
+            else:
+                done.superseded += 1
+        return done
+
+    def rebuilt(self, document: Document) -> OwnedDocument:
+        """`document` as a write of its resource would store it now, same version and time."""
+        record = self.mapper.from_fhir(self.mapper.document_to_fhir(document))
+        return stored_document(
+            record,
+            self.indexer,
+            document["_id"],
+            document["version_id"],
+            document["last_updated"],
+            document.get("written_by", "PUT"),
+        )
 
     async def delete(
         self, previous: Document, *, updated: datetime, unit: Unit | None = None
@@ -278,7 +344,7 @@ class ResourceStore:
         return [row["_id"] for row in await self.keys(query, sort=sort, limit=limit, unit=unit)]
 
     async def count(self, query: Filter) -> int:
-        return await self.collection.count_documents(query)
+        return await self.collection.count_documents(self.storable_filter(query))
 
     async def batches(self, query: Filter, *, size: int) -> AsyncIterator[list[Document]]:
         """The matching documents in `_id` order, `size` at a time (the cursor fetches the same
@@ -304,7 +370,7 @@ class ResourceStore:
     ) -> list[Document]:
         if after is not None:
             query = all_of([dict(query), after_clause(list(sort), tuple(after))])
-        cursor = self.collection.find(query, projection, **options(unit))
+        cursor = self.collection.find(self.storable_filter(query), projection, **options(unit))
         if sort:
             cursor = cursor.sort(list(sort))
         if limit is not None:

@@ -12,11 +12,12 @@ from typing import Any
 from beanie import init_beanie
 
 from gateway.search.index import build_indexer
+from gateway.store.checkpoints import CheckpointStore
 from gateway.store.claims import ClaimStore
 from gateway.store.collection import Database
 from gateway.store.documents import DOCUMENT_MODELS
 from gateway.store.history import HistoryStore
-from gateway.store.indexes import CLAIMS, HISTORY, collection_name
+from gateway.store.indexes import CHECKPOINTS, CLAIMS, HISTORY, collection_name
 from gateway.store.repository import ResourceStore
 from mappers.generic import generic_mapper
 from mappers.registry import MAPPERS
@@ -31,6 +32,7 @@ class Storage:
         self.database = database
         self.history = HistoryStore(database[HISTORY])
         self.claims = ClaimStore(database[CLAIMS])
+        self.checkpoints = CheckpointStore(database[CHECKPOINTS])
         self.stores: dict[str, ResourceStore] = {}  # the stores opened so far
         for resource_type, mapper in MAPPERS.items():
             collection = database[collection_name(resource_type)]

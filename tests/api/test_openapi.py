@@ -21,7 +21,14 @@ from tests.api.test_errors import issue, outcome
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # A value for each path parameter, to turn a documented template into a URL the router sees.
-SAMPLES = {"type": "Patient", "id": "p1", "vid": "1", "job_id": "j", "file_name": "f.ndjson"}
+SAMPLES = {
+    "compartment": "Patient",
+    "type": "Patient",
+    "id": "p1",
+    "vid": "1",
+    "job_id": "j",
+    "file_name": "f.ndjson",
+}
 UNDOCUMENTED = {"/_openapi.json", "/_docs"}  # the document itself and its viewer
 
 
@@ -143,7 +150,9 @@ async def test_docs_page_loads_the_document(api: AsyncClient) -> None:
         pytest.param("PATCH", "/Patient/p1", "GET, PUT, DELETE, HEAD", id="patch-instance"),
         pytest.param("PATCH", "/Patient", "GET, POST, PUT, DELETE, HEAD", id="patch-type"),
         pytest.param("GET", "/Patient/_search", "POST", id="get-search"),
-        pytest.param("GET", "/", "POST", id="get-base"),
+        pytest.param("PUT", "/", "GET, POST, HEAD", id="put-base"),
+        pytest.param("GET", "/_search", "POST", id="get-system-search"),
+        pytest.param("DELETE", "/_history", "GET, HEAD", id="delete-system-history"),
         pytest.param("PUT", "/Observation/$lastn", "GET, HEAD", id="put-lastn"),
         pytest.param("POST", "/$export", "GET, HEAD", id="post-export"),
         pytest.param("PUT", "/$export-poll-status/j", "GET, DELETE, HEAD", id="put-status"),

@@ -213,8 +213,11 @@ async def test_metadata_lists_the_implemented_types_and_interactions(api: AsyncC
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
     assert {"Encounter", "MedicationStatement", "Observation", "Patient"} <= set(resources)
     assert {i["code"] for i in resources["Observation"]["interaction"]} == {
-        "read", "vread", "update", "delete", "history-instance", "create", "search-type",
+        "read", "vread", "update", "delete", "history-instance", "history-type", "create",
+        "search-type",
     }  # fmt: skip
+    system = {i["code"] for i in statement["rest"][0]["interaction"]}
+    assert system == {"transaction", "batch", "search-system", "history-system"}
 
 
 async def test_a_put_that_changes_nothing_keeps_the_current_version(api: AsyncClient) -> None:

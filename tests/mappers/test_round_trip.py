@@ -24,8 +24,9 @@ from gateway.domain.elements import (
     Ratio,
     Reference,
 )
+from gateway.domain.observation import Canonical, MeasuredQuantity
 from gateway.domain.time import FhirDateTime
-from gateway.jsonio import Json
+from gateway.jsonio import ExactDecimal, Json
 from gateway.search.index import build_indexer
 from mappers.r4 import validate
 from mappers.registry import MAPPERS
@@ -284,7 +285,13 @@ def test_mapping_leaves_the_input_unchanged(name: str) -> None:
         pytest.param(
             "observation-weight-lb.json",
             "value_quantity",
-            Quantity(value=185.4, unit="lb", system=UCUM, code="[lb_av]"),
+            MeasuredQuantity(
+                value=185.4,
+                unit="lb",
+                system=UCUM,
+                code="[lb_av]",
+                canonical=Canonical(value=ExactDecimal("84096.025398"), code="g"),
+            ),
             id="weight-stays-in-pounds",
         ),
         pytest.param(
@@ -322,7 +329,13 @@ def test_mapping_leaves_the_input_unchanged(name: str) -> None:
         pytest.param(
             "observation-temperature-degf.json",
             "value_quantity",
-            Quantity(value=98.6, unit="degF", system=UCUM, code="[degF]"),
+            MeasuredQuantity(
+                value=98.6,
+                unit="degF",
+                system=UCUM,
+                code="[degF]",
+                canonical=Canonical(value=ExactDecimal("310.15"), code="K"),
+            ),
             id="temperature-stays-in-fahrenheit",
         ),
         pytest.param(
@@ -351,7 +364,13 @@ def test_mapping_leaves_the_input_unchanged(name: str) -> None:
         pytest.param(
             "observation-blood-pressure.json",
             "components.0.value_quantity",
-            Quantity(value=182, unit="mmHg", system=UCUM, code="mm[Hg]"),
+            MeasuredQuantity(
+                value=182,
+                unit="mmHg",
+                system=UCUM,
+                code="mm[Hg]",
+                canonical=Canonical(value=ExactDecimal("24264604"), code="g.m-1.s-2"),
+            ),
             id="systolic-component",
         ),
         pytest.param(

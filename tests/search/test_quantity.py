@@ -1,6 +1,8 @@
 """Quantity search: golden filters, then which documents they match.
 
-https://hl7.org/fhir/R4/search.html#quantity
+https://hl7.org/fhir/R4/search.html#quantity. A UCUM code that converts searches the canonical
+value (tests/search/test_quantity_units.py has the conversions); these cases are about the
+syntax, so a unit that converts appears only where the canonical form is the point.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pytest
 from gateway.errors import InvalidSearch, Issue
 from gateway.search import quantity
 from gateway.search.model import Clause, SearchParameter
+from gateway.ucum import with_canonical
 
 UCUM = "http://unitsofmeasure.org"
 VALUE_QUANTITY = SearchParameter(
@@ -30,19 +33,38 @@ def on_value(value: dict[str, float], **unit: str) -> Clause:
     return {"value_quantity.value": value, **{f"value_quantity.{k}": v for k, v in unit.items()}}
 
 
+def on_canonical(value: dict[str, float], code: str) -> Clause:
+    return {"value_quantity.canonical.value": value, "value_quantity.canonical.code": code}
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
         # search.html#quantity, the examples table
         pytest.param(
             f"5.4|{UCUM}|mg",
-            on_value({"$gte": 5.35, "$lt": 5.45}, system=UCUM, code="mg"),
+            {
+                "$or": [
+                    on_canonical({"$gte": 0.00535, "$lt": 0.00545}, "g"),
+                    on_value({"$gte": 5.35, "$lt": 5.45}, system=UCUM, code="mg"),
+                ]
+            },
             id="spec-system-and-code",
         ),
         pytest.param(
             f"5.40e-3|{UCUM}|g",
-            on_value({"$gte": 0.005395, "$lt": 0.005405}, system=UCUM, code="g"),
+            {
+                "$or": [
+                    on_canonical({"$gte": 0.005395, "$lt": 0.005405}, "g"),
+                    on_value({"$gte": 0.005395, "$lt": 0.005405}, system=UCUM, code="g"),
+                ]
+            },
             id="spec-exponent",
+        ),
+        pytest.param(
+            f"5.4|{UCUM}|{{tablets}}",
+            on_value({"$gte": 5.35, "$lt": 5.45}, system=UCUM, code="{tablets}"),
+            id="ucum-code-that-does-not-convert",
         ),
         pytest.param(
             "5.4||mg",
@@ -56,22 +78,46 @@ def on_value(value: dict[str, float], **unit: str) -> Clause:
         ),
         pytest.param("5.4", on_value({"$gte": 5.35, "$lt": 5.45}), id="spec-any-unit"),
         pytest.param(
-            f"le5.4|{UCUM}|mg", on_value({"$lte": 5.4}, system=UCUM, code="mg"), id="spec-le"
+            f"le5.4|{UCUM}|mg",
+            {
+                "$or": [
+                    on_canonical({"$lte": 0.0054}, "g"),
+                    on_value({"$lte": 5.4}, system=UCUM, code="mg"),
+                ]
+            },
+            id="spec-le",
         ),
         pytest.param(
             f"ap5.4|{UCUM}|mg",
-            on_value({"$gte": 4.86, "$lte": 5.94}, system=UCUM, code="mg"),
+            {
+                "$or": [
+                    on_canonical({"$gte": 0.00486, "$lte": 0.00594}, "g"),
+                    on_value({"$gte": 4.86, "$lte": 5.94}, system=UCUM, code="mg"),
+                ]
+            },
             id="spec-ap",
         ),
         pytest.param(
             f"ne5.4|{UCUM}|mg",
             {
                 "$or": [
+                    on_canonical({"$lt": 0.00535}, "g"),
+                    on_canonical({"$gte": 0.00545}, "g"),
                     on_value({"$lt": 5.35}, system=UCUM, code="mg"),
                     on_value({"$gte": 5.45}, system=UCUM, code="mg"),
                 ]
             },
             id="ne",
+        ),
+        pytest.param(
+            f"ne5.4|{UCUM}|{{tablets}}",
+            {
+                "$or": [
+                    on_value({"$lt": 5.35}, system=UCUM, code="{tablets}"),
+                    on_value({"$gte": 5.45}, system=UCUM, code="{tablets}"),
+                ]
+            },
+            id="ne-by-code",
         ),
         pytest.param("gt5.4", on_value({"$gt": 5.4}), id="gt"),
         pytest.param("lt5.4", on_value({"$lt": 5.4}), id="lt"),
@@ -94,12 +140,27 @@ def test_filter(value: str, expected: Clause) -> None:
 
 
 def test_filter_nests_each_path_on_its_element() -> None:
+    canonical = on_canonical({"$gte": 0.00535, "$lt": 0.00545}, "g")
+    recorded = on_value({"$gte": 5.35, "$lt": 5.45}, system=UCUM, code="mg")
     assert quantity.clause(COMBO, f"5.4|{UCUM}|mg") == {
         "$or": [
-            on_value({"$gte": 5.35, "$lt": 5.45}, system=UCUM, code="mg"),
+            canonical,
+            recorded,
+            {"components": {"$elemMatch": canonical}},
+            {"components": {"$elemMatch": recorded}},
+        ]
+    }
+
+
+def test_filter_by_code_nests_each_path_on_its_element() -> None:
+    assert quantity.clause(COMBO, "5.4|http://example.org/units|mg") == {
+        "$or": [
+            on_value({"$gte": 5.35, "$lt": 5.45}, system="http://example.org/units", code="mg"),
             {
                 "components": {
-                    "$elemMatch": on_value({"$gte": 5.35, "$lt": 5.45}, system=UCUM, code="mg")
+                    "$elemMatch": on_value(
+                        {"$gte": 5.35, "$lt": 5.45}, system="http://example.org/units", code="mg"
+                    )
                 }
             },
         ]
@@ -116,7 +177,8 @@ def test_paths_override_the_parameter() -> None:
 
 
 def mg(value: float, **overrides: Any) -> dict[str, Any]:
-    return {"value": value, "unit": "mg", "system": UCUM, "code": "mg", **overrides}
+    """A stored Quantity, with its canonical value as the write path adds it."""
+    return with_canonical({"value": value, "unit": "mg", "system": UCUM, "code": "mg", **overrides})
 
 
 OBSERVATIONS: dict[str, dict[str, Any]] = {
@@ -127,6 +189,7 @@ OBSERVATIONS: dict[str, dict[str, Any]] = {
     "unit-only": {"value_quantity": {"value": 5.4, "unit": "mg"}},
     "other-system": {"value_quantity": mg(5.4, system="http://example.org/units")},
     "no-value": {"value_quantity": {"unit": "mg", "system": UCUM, "code": "mg"}},
+    "tablets": {"value_quantity": mg(5.4, unit="tablets", code="{tablets}")},
     # 5.4 in one component and mg in another: no single Quantity is 5.4 mg
     "components": {
         "components": [
@@ -147,20 +210,22 @@ def observations() -> mongomock.Collection[dict[str, Any]]:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        pytest.param(f"5.4|{UCUM}|mg", {"mg-5.36", "mg-5.4"}, id="system-and-code"),
-        pytest.param(f"5.40e-3|{UCUM}|g", {"g-0.0054"}, id="exponent"),
+        # 0.0054 g is 5.4 mg: a UCUM code that converts finds the other units of the dimension
+        pytest.param(f"5.4|{UCUM}|mg", {"mg-5.36", "mg-5.4", "g-0.0054"}, id="system-and-code"),
+        pytest.param(f"5.40e-3|{UCUM}|g", {"g-0.0054", "mg-5.4"}, id="exponent"),
+        pytest.param(f"5.4|{UCUM}|{{tablets}}", {"tablets"}, id="code-that-does-not-convert"),
         pytest.param(
             "5.4||mg", {"mg-5.36", "mg-5.4", "unit-only", "other-system"}, id="code-or-unit"
         ),
         pytest.param(
             "5.4",
-            {"mg-5.36", "mg-5.4", "unit-only", "other-system", "components"},
+            {"mg-5.36", "mg-5.4", "unit-only", "other-system", "components", "tablets"},
             id="any-unit",
         ),
         pytest.param(f"5.4|{UCUM}|mm[Hg]", {"components"}, id="component-unit"),
         pytest.param(f"120|{UCUM}|mg", {"components"}, id="other-component"),
         pytest.param("5.4|http://example.org/units|", {"other-system"}, id="system-only"),
-        pytest.param(f"le5.4|{UCUM}|mg", {"mg-5.36", "mg-5.4"}, id="le"),
+        pytest.param(f"le5.4|{UCUM}|mg", {"mg-5.36", "mg-5.4", "g-0.0054"}, id="le"),
         pytest.param(f"lt5.4|{UCUM}|mg", {"mg-5.36"}, id="lt"),
         pytest.param("gt5.4||mg", {"mg-5.45", "components"}, id="gt"),
         pytest.param(

@@ -130,10 +130,13 @@ def test_reference_type_names_the_type_when_there_is_one() -> None:
 @pytest.mark.parametrize(
     ("value", "type_code", "expected"),
     [
-        pytest.param({"value": 5.4, "system": "http://unitsofmeasure.org", "code": "mg", "unit": "mg"},
-                     "Quantity",
-                     [{"value": 5.4, "system": "http://unitsofmeasure.org", "code": "mg", "unit": "mg"}],
+        pytest.param({"value": 5.4, "system": "urn:units", "code": "mg", "unit": "mg"},
+                     "Quantity", [{"value": 5.4, "system": "urn:units", "code": "mg", "unit": "mg"}],
                      id="quantity"),
+        pytest.param({"value": 2, "system": "http://unitsofmeasure.org", "code": "kg"},
+                     "Quantity", [{"value": 2, "system": "http://unitsofmeasure.org", "code": "kg",
+                                   "canonical": {"value": ExactDecimal("2000"), "code": "g"}}],
+                     id="ucum-quantity-with-its-canonical"),
         pytest.param({"value": 30, "unit": "d"}, "Duration", [{"value": 30, "unit": "d"}],
                      id="duration"),
         pytest.param({"value": 12.5, "currency": "USD"}, "Money",

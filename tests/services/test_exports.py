@@ -214,9 +214,24 @@ def test_absolute_references_under_our_base_are_in_the_compartment() -> None:
     query = export_filter(
         "Observation", since=None, compartment=True, base_urls=("http://test/fhir",)
     )
-    assert query == {"index.patient": {"$regex": r"^(?:http://test/fhir/)?Patient/"}}
+    prefix = {"$regex": r"^(?:Patient/|http://test/fhir/Patient/)"}
+    assert query == {"$or": [{"index.subject": prefix}, {"index.performer": prefix}]}
     by_id = export_filter("Observation", since=None, patient_ids=["p1"], base_urls=("http://b",))
-    assert by_id == {"index.patient": {"$in": ["Patient/p1", "http://b/Patient/p1"]}}
+    forms = {"$in": ["Patient/p1", "http://b/Patient/p1"]}
+    assert by_id == {"$or": [{"index.subject": forms}, {"index.performer": forms}]}
+
+
+async def test_the_compartment_is_r4s(gateway: Gateway) -> None:
+    """Observation.performer puts an Observation in the performer's compartment; a Device
+    refers to its patient, yet R4 leaves Device out of the Patient compartment."""
+    ana = await gateway.create(patient("MRN-1"))
+    performed = {**observation("Group/g1"), "performer": [{"reference": f"Patient/{ana['id']}"}]}
+    await gateway.create(performed)
+    await gateway.create(
+        {"resourceType": "Device", "patient": {"reference": f"Patient/{ana['id']}"}}
+    )
+    counts, _ = await run(gateway, patient_ids=[ana["id"]])
+    assert counts == {"Observation": 1, "Patient": 1}
 
 
 async def test_unknown_and_out_of_compartment_types_are_invalid(gateway: Gateway) -> None:

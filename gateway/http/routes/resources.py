@@ -122,7 +122,8 @@ async def history(request: Request) -> Response:
     _, store = _store(request)
     count = _count(request.query_params.get("_count"))
     versions = await resources.history(store, request.path_params["resource_id"], count=count)
-    return FHIRResponse(history_bundle(versions, base=base_url(request)), pretty=pretty(request))
+    bundle = history_bundle(versions, base=base_url(request), total=len(versions))
+    return FHIRResponse(bundle, pretty=pretty(request))
 
 
 def _count(text: str | None) -> int:

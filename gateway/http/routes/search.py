@@ -20,13 +20,13 @@ from gateway.services.searchset import bundle_of, searchset
 FORM = "application/x-www-form-urlencoded"
 
 
-def _strict(request: Request) -> bool:
+def strict_handling(request: Request) -> bool:
     """`Prefer: handling=strict` turns unknown parameters into errors (search.html#errors)."""
     tokens = [t.strip() for t in request.headers.get("prefer", "").replace(",", ";").split(";")]
     return "handling=strict" in tokens
 
 
-def _parse(
+def parse_search(
     request: Request, services: Services, resource_type: str, items: list[tuple[str, str]]
 ) -> SearchRequest:
     settings = services.settings
@@ -35,7 +35,7 @@ def _parse(
         items,
         default_count=settings.default_page_size,
         max_count=settings.max_page_size,
-        strict=_strict(request),
+        strict=strict_handling(request),
     )
 
 
@@ -44,26 +44,33 @@ async def search(request: Request) -> Response:
     resource_type = request.path_params["resource_type"]
     services.store(resource_type)  # 404 for an unknown type before anything else
     items = list(request.query_params.multi_items())
-    return await _answer(request, services, _parse(request, services, resource_type, items))
+    return await _answer(request, services, parse_search(request, services, resource_type, items))
 
 
 async def search_post(request: Request) -> Response:
     services = services_for(request)
     resource_type = request.path_params["resource_type"]
     services.store(resource_type)
+    items = await form_items(request)
+    return await _answer(request, services, parse_search(request, services, resource_type, items))
+
+
+async def form_items(request: Request) -> list[tuple[str, str]]:
+    """The parameters of a `POST _search`: the query string's, then the form body's."""
     content_type = request.headers.get("content-type", FORM).split(";")[0].strip().lower()
     if content_type != FORM:
         raise UnsupportedMediaType(f"POST _search takes {FORM}, not `{content_type}`.")
     body = (await request.body()).decode("utf-8", errors="replace")
-    items = list(request.query_params.multi_items()) + parse_qsl(body, keep_blank_values=True)
-    return await _answer(request, services, _parse(request, services, resource_type, items))
+    return list(request.query_params.multi_items()) + parse_qsl(body, keep_blank_values=True)
 
 
 async def observation_lastn(request: Request) -> Response:
     services = services_for(request)
     items = list(request.query_params.multi_items())
     maximum = next((v for k, v in items if k == "max"), "1")
-    searched = _parse(request, services, "Observation", [(k, v) for k, v in items if k != "max"])
+    searched = parse_search(
+        request, services, "Observation", [(k, v) for k, v in items if k != "max"]
+    )
     if not maximum.isdigit():
         raise InvalidSearch(f"`max` must be a positive integer, not `{maximum}`.", expression="max")
     base = base_url(request)

@@ -1,8 +1,9 @@
 """Every path of the FHIR base, and the handler of each method it takes, in one table.
 
 Fixed paths come before the `{resource_type}` templates that would read them as a type or an id
-(`metadata`, `$export`, `Observation/$lastn`, `_search`); each path answers its other methods
-405 with `Allow` (`gateway.http.methods`). `openapi.py` describes the same interactions from the
+(`metadata`, `$export`, `Observation/$lastn`, `Patient/$everything`, `_search`, and `_history`
+before a compartment's types); each path answers its other methods 405 with `Allow`
+(`gateway.http.methods`). `openapi.py` describes the same interactions from the
 CapabilityStatement; a test holds the two together.
 """
 
@@ -11,12 +12,26 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from gateway.http.methods import Endpoint, route
-from gateway.http.routes import bulk_export, bundles, docs, metadata, resources, search
+from gateway.http.routes import (
+    bulk_export,
+    bundles,
+    compartments,
+    docs,
+    metadata,
+    resources,
+    search,
+    system,
+)
 
 
 def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
     """(path, {method: handler}), most specific first; `base` is the FHIR base path."""
     instance = f"{base}/{{resource_type}}/{{resource_id}}"
+    compartment = f"{base}/{{compartment}}/{{resource_id}}/{{resource_type}}"
+    everything: dict[str, Endpoint] = {
+        "GET": compartments.everything,
+        "POST": compartments.everything_post,
+    }
     return [
         (f"{base}/metadata", {"GET": metadata.metadata}),
         (f"{base}{docs.OPENAPI_PATH}", {"GET": docs.openapi}),
@@ -29,9 +44,14 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (f"{base}/$export-file/{{job_id}}/{{file_name}}", {"GET": bulk_export.download}),
         (f"{base}/Patient/$export", {"GET": bulk_export.patient_export}),
         (f"{base}/Observation/$lastn", {"GET": search.observation_lastn}),
-        (base or "/", {"POST": bundles.transaction}),
-        (f"{base}/", {"POST": bundles.transaction}),
+        (f"{base}/Patient/$everything", everything),
+        (f"{base}/Patient/{{resource_id}}/$everything", everything),
+        (base or "/", {"GET": system.system_search, "POST": bundles.transaction}),
+        (f"{base}/", {"GET": system.system_search, "POST": bundles.transaction}),
+        (f"{base}/_search", {"POST": system.system_search_post}),
+        (f"{base}/_history", {"GET": system.system_history}),
         (f"{base}/{{resource_type}}/_search", {"POST": search.search_post}),
+        (f"{base}/{{resource_type}}/_history", {"GET": system.type_history}),
         (
             f"{base}/{{resource_type}}",
             {
@@ -44,6 +64,8 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (instance, {"GET": resources.read, "PUT": resources.update, "DELETE": resources.delete}),
         (f"{instance}/_history", {"GET": resources.history}),
         (f"{instance}/_history/{{version_id}}", {"GET": resources.vread}),
+        (compartment, {"GET": compartments.search}),
+        (f"{compartment}/_search", {"POST": compartments.search_post}),
     ]
 
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from gateway.errors import GatewayError, InvalidRequest, Issue, MethodNotAllowed, VersionConflict
 from gateway.search.request import parse
 from gateway.services import conditional, resources
+from gateway.services.compartment_entries import compartment_get
 from gateway.services.context import Services
 from gateway.services.searchset import searchset
 from gateway.services.transaction.entries import ORDER, Entry, EntryFailed, Outcome
@@ -139,6 +140,9 @@ async def _delete(
 
 async def _get(services: Services, entry: Entry, base_urls: tuple[str, ...]) -> Outcome:
     """A read, vread or search entry: its answer is the entry's resource, always."""
+    scoped = await compartment_get(services, entry.url, base=base_urls[0] if base_urls else "")
+    if scoped is not None:
+        return Outcome("200 OK", resource=scoped)
     store = services.store(entry.resource_type)
     if entry.resource_id and entry.version_id:
         version = await resources.vread(store, entry.resource_id, entry.version_id)
