@@ -146,7 +146,7 @@ def _missing(parameter: SearchParameter, parsed: ParsedParameter) -> Clause:
     if parameter.contact_system:  # `email:missing`: no ContactPoint of that system
         present = nest(parameter.paths[0], {"system": parameter.contact_system})
         return {"$nor": [present]} if flag == "true" else present
-    if parameter.type in _INDEXED_TYPES:
+    if parameter.type in _INDEXED_TYPES or parameter.indexed:
         fields = [parameter.index_field]
     elif parameter.type == "composite":
         raise InvalidSearch(f"`:missing` is not supported for `{parameter.code}`.")
@@ -166,7 +166,10 @@ async def _chain(
 ) -> Clause:
     """`patient.name=x`, `subject:Patient.gender=male` (search.html#chaining)."""
     if parameter.type != "reference":
-        raise InvalidSearch(f"Only reference parameters chain; `{parameter.code}` does not.")
+        raise InvalidSearch(
+            f"Only reference parameters chain; `{parameter.code}` does not.",
+            expression=parsed.raw_name,
+        )
     target = parsed.modifier or (parameter.targets[0] if len(parameter.targets) == 1 else None)
     if target is None or target not in parameter.targets:
         raise InvalidSearch(

@@ -8,22 +8,16 @@ must be scalars for keyset paging, so multi-valued elements get one here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.domain.time import parse_range
 from gateway.jsonio import Json
+from gateway.search.generic_index import build_generic_indexer
 from gateway.search.model import SearchParameter
 from gateway.search.normalise import normalise
-from gateway.search.parameters import parameters_of
+from gateway.search.parameters import REGISTRY, parameters_of
 from gateway.search.paths import dotted
-
-EARLIEST = datetime.min
-LATEST = datetime.max.replace(microsecond=999000)
-_MILLISECOND = timedelta(milliseconds=1)
-_TYPE_ID = re.compile(r"([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?")
+from gateway.search.values import ranges_of, reference_type, references_of
 
 
 def values_at(document: Any, path: str) -> Iterator[Any]:
@@ -42,58 +36,13 @@ def values_at(document: Any, path: str) -> Iterator[Any]:
     yield from values_at(document.get(head), rest)
 
 
-def ranges_of(value: Any) -> Iterator[dict[str, datetime]]:
-    """The UTC ranges a stored date-ish value covers; open ends become EARLIEST/LATEST."""
-    if isinstance(value, datetime):
-        yield {"start": value, "end": value + _MILLISECOND}
-    elif isinstance(value, str):
-        try:
-            start, end, _ = parse_range(value)
-        except ValueError:
-            return
-        yield {"start": start, "end": end}
-    elif isinstance(value, dict):
-        yield {"start": _lower(value.get("start")), "end": _upper(value.get("end"))}
-
-
-def _lower(bound: Any) -> datetime:
-    if isinstance(bound, datetime):
-        return bound
-    if isinstance(bound, dict):  # a Period's start, stored as FhirDateTime
-        return _lower(bound.get("start"))
-    if isinstance(bound, str):
-        return next(ranges_of(bound), {"start": EARLIEST})["start"]
-    return EARLIEST
-
-
-def _upper(bound: Any) -> datetime:
-    if isinstance(bound, datetime):
-        return bound
-    if isinstance(bound, dict):
-        return _upper(bound.get("end"))
-    if isinstance(bound, str):
-        return next(ranges_of(bound), {"end": LATEST})["end"]
-    return LATEST
-
-
-def references_of(value: Any) -> Iterator[str]:
-    """A reference as written: relative ones as `Type/id` (a version dropped), absolute URLs and
-    `urn:`/`#` references unchanged. An absolute URL may name another server, so it is never
-    taken for a local `Type/id`; searches add the forms with this server's base instead."""
-    reference = value.get("reference") if isinstance(value, dict) else None
-    if not isinstance(reference, str):
-        return
-    match = _TYPE_ID.fullmatch(reference)
-    yield f"{match.group(1)}/{match.group(2)}" if match else reference
-
-
 def _typed(targets: tuple[str, ...]) -> Callable[[Any], Iterator[str]]:
     """References a parameter may select: `patient` reads `subject`, but only Patient ones."""
 
     def extract(value: Any) -> Iterator[str]:
         for reference in references_of(value):
-            match = _TYPE_ID.search(reference)
-            if match is None or match.group(1) in targets:
+            found = reference_type(reference)
+            if found is None or found in targets:
                 yield reference
 
     return extract
@@ -156,7 +105,13 @@ def _cached_typed(targets: tuple[str, ...]) -> Extractor:
 
 
 def _indexed(parameter: SearchParameter) -> bool:
-    return parameter.type in _EXTRACTORS and bool(parameter.paths) and not parameter.point
+    """Parameters of our four types whose index values come from their paths."""
+    return (
+        parameter.type in _EXTRACTORS
+        and bool(parameter.paths)
+        and not parameter.point
+        and not parameter.indexed
+    )
 
 
 def _leaves(document: Any, parts: tuple[str, ...]) -> list[Any]:
@@ -183,11 +138,16 @@ def _leaves(document: Any, parts: tuple[str, ...]) -> list[Any]:
 
 
 def build_indexer(resource_type: str) -> Callable[[Json], dict[str, Any]]:
-    """The function computing `index` and `sort` of one type's stored documents.
+    """The function computing `index` and `sort` (and `exact`) of one type's stored documents.
+
+    Our four types index their hand-mapped paths; a type kept whole its compiled R4 parameters
+    (gateway.search.generic_index).
 
     Parameters reading the same path the same way (`patient` and `subject` read `subject`)
     share one extraction; a path whose first field the document lacks costs one lookup.
     """
+    if resource_type not in REGISTRY:
+        return build_generic_indexer(resource_type)
     indexed = [p for p in parameters_of(resource_type).values() if _indexed(p)]
     groups: dict[tuple[Extractor, tuple[str, ...]], int] = {}
     plan: list[tuple[str, bool, list[int]]] = []

@@ -13,7 +13,9 @@ Clause = dict[str, Any]
 ParamType = Literal[
     "token", "string", "date", "reference", "quantity", "number", "composite", "uri", "special"
 ]  # fmt: skip
-TokenKind = Literal["codeable", "coding", "identifier", "contact", "code", "boolean", "id"]
+TokenKind = Literal[
+    "codeable", "coding", "identifier", "contact", "code", "boolean", "id", "indexed"
+]  # fmt: skip
 NOTHING: Clause = {"_id": {"$in": []}}  # matches no document
 
 
@@ -27,7 +29,10 @@ class SearchParameter:
     Date, string and reference parameters are matched against values the index computes at
     write time (`index.<code>`); token, quantity, number and uri against the paths directly.
     A `single` parameter's index value is one scalar, so compound MongoDB indexes may combine it
-    with an array field (MongoDB allows one array per compound index key).
+    with an array field (MongoDB allows one array per compound index key). An `indexed`
+    parameter (every R4 parameter of the types kept whole) is matched only against the values a
+    write computed from its FHIRPath expression: `index.<code>` in the layout of
+    gateway.search.values (token kind `indexed`: entries `{system, code, display, type}`).
     """
 
     code: str
@@ -45,6 +50,8 @@ class SearchParameter:
     single: bool = False  # the element is 0..1: its index value is a scalar, not a list
     point: bool = False  # date: an instant kept at `paths[0]` itself, not indexed as a range
     description: str = ""
+    indexed: bool = False  # searched on `index.<code>` alone (types kept whole)
+    allowed: tuple[str, ...] = ()  # token: the only codes a search may name (a boolean's)
 
     @property
     def index_field(self) -> str:

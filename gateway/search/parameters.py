@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import cache
 
 import fhir_profiles
-from gateway.search.generic import derive
+from gateway.search.generic import NOT_OFFERED, Derivation, derive
 from gateway.search.model import ParamType, SearchParameter, TokenKind
 
 ALL = ("Patient", "Encounter", "Observation", "MedicationStatement")
@@ -215,14 +215,13 @@ _MEDICATION_STATEMENT = [
     _ref("subject", "MedicationStatement", ("Group", "Patient"), "subject", single=True),
 ]  # fmt: skip
 
-# Parameters of our types the gateway does not offer, and why (listed for the capability test).
+# R4 parameters of every resource type the gateway does not offer, and why.
 UNSUPPORTED = {
     "_content": "full-text search is not offered",
     "_text": "full-text search is not offered",
     "_query": "no named queries are defined",
-    "_list": "List resources are not kept",
-    "_has": "reverse chaining is handled by the search request, not as a parameter",
-    "phonetic": "no phonetic algorithm is defined by R4; use name",
+    "_list": "searching by List membership is not offered",
+    "_filter": "the _filter expression language is not offered",
 }
 
 
@@ -240,10 +239,29 @@ REGISTRY = _registry([*_COMMON, *_PATIENT, *_ENCOUNTER, *_OBSERVATION, *_MEDICAT
 def parameters_of(resource_type: str) -> dict[str, SearchParameter]:
     known = REGISTRY.get(resource_type)
     if known is None and resource_type in fhir_profiles.resource_types():
-        known = _derived(resource_type)
+        known = derived(resource_type).parameters
     return known if known is not None else {}
 
 
+def unsupported_parameters(resource_type: str) -> dict[str, str]:
+    """Every R4 parameter of `resource_type` the gateway does not offer -> why (sorted by code).
+
+    With `parameters_of` this covers every R4 parameter of the type (a test checks it).
+    """
+    if resource_type not in fhir_profiles.resource_types():
+        return {}
+    found = dict(UNSUPPORTED)
+    if resource_type in REGISTRY:
+        definitions = fhir_profiles.search_parameters()
+        found.update(
+            (code, why) for code, why in NOT_OFFERED.items() if (resource_type, code) in definitions
+        )
+    else:
+        found.update(derived(resource_type).unsupported)
+    return dict(sorted(found.items()))
+
+
 @cache  # keyed by R4 type names only: callers pass names straight from queries
-def _derived(resource_type: str) -> dict[str, SearchParameter]:
+def derived(resource_type: str) -> Derivation:
+    """A type kept whole: its parameters and their compiled extractors (once per type)."""
     return derive(resource_type, _RESOURCE)

@@ -28,6 +28,11 @@ def clause(
 ) -> Clause:
     """`base_urls`: this server's own bases; absolute URLs under them count as local."""
     if modifier == "identifier":
+        if param.indexed:  # the index keeps the references, not their identifiers
+            raise InvalidSearch(
+                f"`:identifier` is not supported for parameter `{param.code}`.",
+                expression=param.code,
+            )
         return _identifier(param, value)
     type_modifier = _type_modifier(param, modifier)
     text = unescape(value)

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from gateway.errors import InvalidSearch
 from gateway.search.model import ParsedParameter
-from gateway.search.parameters import parameters_of
+from gateway.search.parameters import parameters_of, unsupported_parameters
 
 Total = Literal["none", "estimate", "accurate"]
 Summary = Literal["true", "false", "text", "data", "count"]
@@ -96,9 +96,7 @@ def parse(
         if parsed.has or parsed.name in known:
             parameters.append(parsed)
         elif strict:
-            raise InvalidSearch(
-                f"Unknown search parameter `{name}` for {resource_type}.", expression=name
-            )
+            raise _not_served(resource_type, parsed.name, name)
         else:
             ignored.append(name)
     return SearchRequest(
@@ -113,6 +111,20 @@ def parse(
         revincludes=tuple(_include(v, "_revinclude") for v in results.get("_revinclude", [])),
         cursor=results["_cursor"][-1] if results.get("_cursor") else None,
         ignored=tuple(ignored),
+    )
+
+
+def _not_served(resource_type: str, code: str, name: str) -> InvalidSearch:
+    """`Prefer: handling=strict`: an R4 parameter not offered says why; others are unknown."""
+    reason = unsupported_parameters(resource_type).get(code)
+    if reason is None:
+        return InvalidSearch(
+            f"Unknown search parameter `{name}` for {resource_type}.", expression=name
+        )
+    return InvalidSearch(
+        f"Search parameter `{name}` of {resource_type} is not supported: {reason}.",
+        expression=name,
+        code="MSG_PARAM_UNKNOWN",
     )
 
 

@@ -19,10 +19,13 @@ from gateway.search.escaping import split_unescaped, unescape
 from gateway.search.model import NOTHING, Clause, SearchParameter
 from gateway.search.paths import any_of, dotted, nest
 
-# The sub-element names holding a token's system and code, per element kind.
+# The sub-element names holding a token's system and code, per element kind; `indexed`: the
+# entries a write computed for a type kept whole (gateway.search.values), whatever the element.
 _FIELDS = {"codeable": ("system", "code"), "coding": ("system", "code"),
-           "identifier": ("system", "value"), "contact": ("use", "value")}  # fmt: skip
-_TEXT_KINDS = ("codeable", "coding", "identifier")
+           "identifier": ("system", "value"), "contact": ("use", "value"),
+           "indexed": ("system", "code")}  # fmt: skip
+_TEXT_KINDS = ("codeable", "coding", "identifier", "indexed")
+_OF_TYPE_KINDS = {"identifier": ("type.coding", "value"), "indexed": ("type", "code")}
 
 
 def clause(
@@ -38,7 +41,7 @@ def clause(
         return {"$nor": [_positive(param, value, paths)]}
     if modifier == "text" and param.kind in _TEXT_KINDS:
         return _text(param, value, paths)
-    if modifier == "of-type" and param.kind == "identifier":
+    if modifier == "of-type" and param.kind in _OF_TYPE_KINDS:
         return _of_type(param, value, paths)
     if modifier is not None:
         raise InvalidSearch(
@@ -49,6 +52,8 @@ def clause(
 
 
 def _positive(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
+    if param.allowed and unescape(value) not in param.allowed:
+        raise _invalid(param, value, f"expected {' or '.join(f'`{a}`' for a in param.allowed)}")
     kind = param.kind or ""
     if kind in _FIELDS:
         return _structured(param, value, paths)
@@ -123,6 +128,8 @@ def _text(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
 
 
 def _text_keys(param: SearchParameter, path: str) -> list[str]:
+    """`indexed` entries keep CodeableConcept.text, Coding.display and Identifier.type.text
+    alike as `display`."""
     if param.kind == "identifier":
         return [f"{dotted(path)}.type.text"]
     keys = [f"{dotted(path)}.display"]
@@ -138,7 +145,8 @@ def _of_type(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clau
         raise _invalid(param, value, "`:of-type` needs `system|code|value`")
     type_system, type_code, identifier = parts
     type_coding = {"$elemMatch": {"system": type_system, "code": type_code}}
-    return any_of([nest(path, {"type.coding": type_coding, "value": identifier}) for path in paths])
+    codings, value = _OF_TYPE_KINDS[param.kind or ""]
+    return any_of([nest(path, {codings: type_coding, value: identifier}) for path in paths])
 
 
 def _system_and_code(param: SearchParameter, value: str) -> tuple[str | None, str]:

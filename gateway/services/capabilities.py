@@ -1,6 +1,7 @@
 """The CapabilityStatement, generated from what is implemented (capabilitystatement.html):
 the kept types (our four and every other R4 type fhir.resources validates) with the search
-registry's parameters and includes for each."""
+registry's parameters and includes for each, and the R4 parameters not offered, with the
+reason, in each resource's `documentation`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import fhir_profiles
 from gateway import __doc__ as gateway_doc
 from gateway.jsonio import Json
 from gateway.search.model import SearchParameter
-from gateway.search.parameters import parameters_of
+from gateway.search.parameters import parameters_of, unsupported_parameters
 from gateway.services.compartments import compartment_names, definition_url
 from gateway.services.everything import OPERATION as EVERYTHING
 from gateway.services.generic import kept_types
@@ -83,11 +84,23 @@ def _resource(resource_type: str) -> dict[str, Any]:
         "searchRevInclude": referring,
         "searchParam": [_search_param(resource_type, p) for _, p in sorted(parameters.items())],
     }
+    documentation = _unsupported_documentation(resource_type)
+    if documentation:
+        entry["documentation"] = documentation
     if resource_type == "Observation":
         entry["operation"] = [{"name": "lastn", "definition": LASTN}]
     if resource_type == "Patient":
         entry["operation"] = [{"name": "export", "definition": PATIENT_EXPORT}, _everything()]
     return entry
+
+
+def _unsupported_documentation(resource_type: str) -> str:
+    """R4 search parameters of the type not offered, each with its reason (markdown)."""
+    unsupported = unsupported_parameters(resource_type)
+    if not unsupported:
+        return ""
+    lines = [f"- `{code}`: {reason}" for code, reason in unsupported.items()]
+    return "R4 search parameters not supported:\n\n" + "\n".join(lines)
 
 
 def _system_search_params() -> list[dict[str, str]]:

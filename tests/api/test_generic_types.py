@@ -422,17 +422,17 @@ async def test_search_finds_the_matching_ids(
 
 
 async def test_an_unknown_parameter_is_ignored_with_a_warning(population: AsyncClient) -> None:
-    bundle = (await population.get("/Organization?name=Harbour")).json()
-    assert _ids(bundle) == ["Organization/org1", "Organization/org2"]
+    bundle = (await population.get("/Organization?name=Harbour&colour=blue")).json()
+    assert _ids(bundle) == ["Organization/org1", "Organization/org2"]  # both named Harbour Clinic
     (reported,) = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
     assert [(i["severity"], i["code"]) for i in reported["issue"]] == [("warning", "not-supported")]
-    assert "`name`" in reported["issue"][0]["diagnostics"]
+    assert "`colour`" in reported["issue"][0]["diagnostics"]
 
 
 async def test_a_chain_to_a_parameter_the_type_lacks_is_400(population: AsyncClient) -> None:
-    response = await population.get("/Encounter?service-provider.name=Harbour")
+    response = await population.get("/Encounter?service-provider.colour=blue")
     assert response.status_code == 400
-    assert response.json()["issue"][0]["expression"] == ["service-provider.name"]
+    assert response.json()["issue"][0]["expression"] == ["service-provider.colour"]
 
 
 @pytest.mark.parametrize(
@@ -485,20 +485,27 @@ async def test_the_capability_statement_says_what_organization_and_condition_sup
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
     organization = resources["Organization"]
     assert organization["profile"] == "http://hl7.org/fhir/StructureDefinition/Organization"
-    assert organization["searchParam"][-1] == {
+    (identifier,) = [p for p in organization["searchParam"] if p["name"] == "identifier"]
+    assert identifier == {
         "name": "identifier",
         "definition": "http://hl7.org/fhir/SearchParameter/Organization-identifier",
         "type": "token",
     }
-    assert [p["name"] for p in organization["searchParam"]] == [*RESOURCE_LEVEL, "identifier"]
-    assert organization["searchInclude"] == ["*"]
+    assert [p["name"] for p in organization["searchParam"]][: len(RESOURCE_LEVEL)] == RESOURCE_LEVEL
+    assert {"identifier", "name", "address-city", "type", "partof"} <= {
+        p["name"] for p in organization["searchParam"]
+    }
+    assert organization["searchInclude"] == ["*", "Organization:endpoint", "Organization:partof"]
     assert "Encounter:service-provider" in organization["searchRevInclude"]
     condition = resources["Condition"]
-    assert [(p["name"], p["type"]) for p in condition["searchParam"][len(RESOURCE_LEVEL) :]] == [
-        ("encounter", "reference"), ("identifier", "token"), ("patient", "reference"),
-        ("subject", "reference"),
-    ]  # fmt: skip
+    assert ("clinical-status", "token") in [
+        (p["name"], p["type"]) for p in condition["searchParam"]
+    ]
+    assert ("onset-date", "date") in [(p["name"], p["type"]) for p in condition["searchParam"]]
     assert condition["searchInclude"] == [
-        "*", "Condition:encounter", "Condition:patient", "Condition:subject",
+        "*", "Condition:asserter", "Condition:encounter", "Condition:evidence-detail",
+        "Condition:patient", "Condition:subject",
     ]  # fmt: skip
+    assert "`_text`: full-text search is not offered" in condition["documentation"]
+    assert "- `near`: special parameters" in resources["Location"]["documentation"]
     assert "Condition:patient" in resources["Patient"]["searchRevInclude"]

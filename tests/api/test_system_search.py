@@ -170,7 +170,7 @@ async def test_an_unknown_parameter_is_ignored_with_a_warning_or_refused_when_st
          "takes the parameters common to all."),
         ("patient=Patient/p1", "patient",
          "`patient` is not a parameter of every type searched (not of ActivityDefinition, "
-         "AdverseEvent, Appointment); a system search takes the parameters common to all."),
+         "AdverseEvent, Binary); a system search takes the parameters common to all."),
         ("_type=Patient&_sort=family", "_sort",
          "A system search sorts by _id or _lastUpdated, not `family`."),
         ("_cursor=nonsense", "_cursor",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gateway.search.index import EARLIEST, LATEST, build_indexer
+from gateway.search.index import build_indexer
+from gateway.search.values import EARLIEST, LATEST
 from mappers.registry import MAPPERS
 
 

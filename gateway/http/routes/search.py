@@ -68,7 +68,9 @@ async def observation_lastn(request: Request) -> Response:
     services = services_for(request)
     items = list(request.query_params.multi_items())
     maximum = next((v for k, v in items if k == "max"), "1")
-    searched = parse_search(request, services, "Observation", [(k, v) for k, v in items if k != "max"])
+    searched = parse_search(
+        request, services, "Observation", [(k, v) for k, v in items if k != "max"]
+    )
     if not maximum.isdigit():
         raise InvalidSearch(f"`max` must be a positive integer, not `{maximum}`.", expression="max")
     base = base_url(request)
