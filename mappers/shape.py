@@ -155,6 +155,8 @@ def _walk_complex(
                                         expression=f"{path}.resourceType"))  # fmt: skip
             elif not _ELEMENT_NAME.fullmatch(key):
                 issues.append(_name_issue(key, path))
+            elif child is None:  # `fhir_comments: null` would be stored as no key at all
+                issues.append(Issue("null is not allowed here.", expression=f"{path}.{key}"))
             continue  # resourceType, fhir_comments, or unknown: fhir.resources reports those
         if (
             spec.plain
