@@ -140,6 +140,13 @@ def number_text(value: Decimal) -> str | None:
 _LOCK = threading.Lock()  # pint's registry caches are not thread-safe
 
 
+def warm() -> None:
+    """Load the library and a few common units now, at start, so the first request that
+    stores or searches a quantity does not pay the library's load (about 0.5 s)."""
+    for code in ("kg", "Cel", "mm[Hg]", "mg/dL", "/min"):
+        conversion(code)
+
+
 @lru_cache(maxsize=4096)  # bounded: search values are client input
 def conversion(code: str) -> Conversion | None:
     """The conversion of a UCUM code, None if it does not convert; cached per code, as writes

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from gateway import ucum
 from gateway.http.outcomes import install_error_handlers
 from gateway.http.routes import table
 from gateway.services.bulk_jobs import ExportJobs
@@ -24,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await open_services(settings)
+        await asyncio.to_thread(ucum.warm)
         app.state.services = services
         app.state.export_jobs = ExportJobs(settings.export_dir)
         if settings.demo_data:

@@ -16,8 +16,8 @@ Choices the spec leaves open:
   (compartmentdefinition.html), so an unknown id gives an empty searchset, not a 404.
 - A type with no inclusion criterion in the compartment is a 400 (the search is not defined for
   it), an unknown type a 404, as for a type search.
-- A parameter the registry does not offer for a type yet is skipped, not special-cased: it
-  selects once the registry has it.
+- Every inclusion parameter is a reference parameter of the registry (tested for every kept
+  type); `{def}` is the owner itself.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def membership(
     for code in _definition(compartment).get(resource_type, ()):
         parameter = known.get(code)
         if parameter is None or parameter.type != "reference":
-            continue  # `{def}` (handled above), or not offered by the registry yet
+            continue  # `{def}`: the owner itself, handled above
         if ids is None:
             clauses.append(_any_reference_to(parameter, compartment, base_urls))
         else:

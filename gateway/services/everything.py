@@ -16,8 +16,7 @@ holds (types nothing is stored of cost no query: Storage.holding), in pages:
 - `start` / `end`: care dates, not record dates. Each type's care date is the R4 date parameter
   in CARE_DATES; a resource matches when that date's range overlaps [start, end] (`ge` start,
   `le` end, search.html#date). Resources with no care date (the patient, a type not in the
-  table or whose parameter the registry does not offer yet, or an element left empty) are
-  included: the operation narrows by when care happened, and they do not say.
+  table, or an element left empty) are included: the operation narrows by when care happened, and they do not say.
 - `_count`: page size as for search (default and cap from the settings); `0` gives the total.
 - Any other parameter (but `_format`, `_pretty`) is ignored with a warning entry, or refused
   with `Prefer: handling=strict`, as search does.

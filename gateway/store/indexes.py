@@ -9,8 +9,8 @@ Indexes name the fields search filters read (gateway.search): `index.*` values c
 write time and typed paths. `last_updated` comes with `_id`, the order `_lastUpdated` sorts,
 system searches merge and the history feeds read current versions in. Every resource collection
 gets one index per search clinical apps make most (gateway.search.common_searches: patient with
-date, code or status; identifier), its keys derived here from the parameters playing each role;
-DECLARED adds the others. A compound index holds at most one array field (MongoDB refuses
+date, code or status; identifier), its keys derived here from the parameters playing each role,
+and one per parameter that puts it in the Patient compartment; DECLARED adds the others. A compound index holds at most one array field (MongoDB refuses
 "parallel arrays"), which is why single-valued search values are stored as scalars. Tests check
 that every common search's filter is served by an index prefix, and, over the demo data, that
 every indexed field is one the stored documents have.
@@ -22,8 +22,10 @@ from functools import cache
 
 from pymongo import ASCENDING, IndexModel
 
+import fhir_profiles
 from gateway.search.common_searches import common_searches
 from gateway.search.model import SearchParameter
+from gateway.search.parameters import parameters_of
 from gateway.search.paths import dotted
 
 Keys = tuple[str, ...]  # the fields of one index, each ascending
@@ -74,7 +76,7 @@ DECLARED: dict[str, tuple[Keys, ...]] = {
     CLAIMS: (),  # a claim is only ever read by its `_id`
     CHECKPOINTS: (),  # likewise a checkpoint
 }
-GENERIC: tuple[Keys, ...] = (("last_updated",),)  # besides the common searches
+GENERIC: tuple[Keys, ...] = (("last_updated", "_id"),)  # besides the common searches
 _RESOURCE_TYPES = {name: resource_type for resource_type, name in DOMAIN_COLLECTIONS.items()}
 # Token kinds whose element is the code itself (`status`), and the sub-field holding the code
 # of the others: an Identifier's and a ContactPoint's `value`, else `code` (Coding, the entries
@@ -110,12 +112,25 @@ def _resource_indexes(resource_type: str, declared: tuple[Keys, ...]) -> tuple[K
     """`declared` and one index per common search of the type, leaving out any that is a
     prefix of another (MongoDB answers a query on a prefix from the longer index)."""
     searched = [search_keys(ps) for ps in common_searches(resource_type).values()]
-    candidates = list(dict.fromkeys([*declared, *searched]))
+    candidates = list(dict.fromkeys([*declared, *searched, *_patient_compartment(resource_type)]))
     return tuple(
         keys
         for keys in candidates
         if not any(other != keys and other[: len(keys)] == keys for other in candidates)
     )
+
+
+def _patient_compartment(resource_type: str) -> list[Keys]:
+    """One index per parameter putting the type in the Patient compartment (R4
+    CompartmentDefinition): `$everything` and compartment searches OR them, and an `$or` uses
+    indexes only when every branch has one (Observation's `subject`, `performer`)."""
+    parameters = parameters_of(resource_type)
+    codes = fhir_profiles.compartments()["Patient"].get(resource_type, ())
+    return [
+        (parameters[code].index_field,)
+        for code in codes
+        if code in parameters and parameters[code].type == "reference"
+    ]
 
 
 def search_keys(parameters: tuple[SearchParameter, ...]) -> Keys:

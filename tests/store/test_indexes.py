@@ -29,8 +29,9 @@ from tests.conftest import make_settings
 
 IDENTIFIER = {"system": "http://clinic.example/ids", "value": "x-1"}
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-# The demo carries no identifier on these types, and no type kept whole: the same resources
-# with one, and two generic types (one with a `patient` parameter), complete the population.
+# The demo carries no identifier on these types, no patient link, and no type kept whole: the
+# same resources with one, a linked patient and two generic types (one with a `patient`
+# parameter) complete the population.
 SUPPLEMENT: list[Json] = [
     {
         "resourceType": "Condition",
@@ -43,8 +44,14 @@ SUPPLEMENT: list[Json] = [
             "text": "Asthma",
         },
         "onsetDateTime": "2019-04-02",
+        "asserter": {"reference": "Patient/demo-patient-1"},  # in the Patient compartment by it
     },
     {"resourceType": "Practitioner", "id": "pr-1", "identifier": [IDENTIFIER]},
+    {  # a Patient is in the compartment of the patients it links to
+        "resourceType": "Patient",
+        "id": "p-linked",
+        "link": [{"other": {"reference": "Patient/demo-patient-1"}, "type": "seealso"}],
+    },
 ]
 
 
@@ -57,7 +64,10 @@ async def populated() -> AsyncIterator[Services]:
         store = services.store(resource_type)
         [first] = await store.fetch({}, sort=[("_id", 1)], limit=1)
         resource = copy.deepcopy(store.to_version(first).resource or {})
-        await resources.update(store, first["_id"], {**resource, "identifier": [IDENTIFIER]})
+        extra: Json = {"identifier": [IDENTIFIER]}
+        if resource_type == "Observation":  # a patient recording their own: the compartment
+            extra["performer"] = [resource["subject"]]
+        await resources.update(store, first["_id"], {**resource, **extra})
     for resource in SUPPLEMENT:
         await resources.update(services.store(resource["resourceType"]), resource["id"], resource)
     yield services
@@ -136,7 +146,7 @@ def test_a_generic_collections_indexes_follow_its_search_parameters() -> None:
     assert "patient" not in parameters_of("Practitioner")
     identifier = parameter_keys(parameters_of("Practitioner")["identifier"])
     assert identifier[0].endswith((".value", ".code"))  # `identifier=v` alone is served too
-    assert index_keys("generic_Practitioner") == (("last_updated",), identifier)
+    assert index_keys("generic_Practitioner") == (("last_updated", "_id"), identifier)
     assert collection_name("Observation") == "observations"
     assert collection_name("Condition") == "generic_Condition"
     assert index_keys(CLAIMS) == ()
