@@ -90,19 +90,15 @@ def export(
     ] = None,
 ) -> None:
     """Export the current resources as Bulk Data NDJSON, one file per type (Type.ndjson)."""
+    from gateway.cli.database import server_settings
     from gateway.domain.time import parse_range
     from gateway.errors import GatewayError
-    from gateway.settings import Settings
 
-    settings = Settings(mongodb_uri=mongodb_uri) if mongodb_uri else Settings()
-    if settings.embedded:
-        console.print(
-            "[red]Set MONGODB_URI or --mongodb-uri. Without them the gateway uses its embedded "
-            "store, which lives inside one process: a new process starts it empty, so there "
-            "would be nothing to export. (A running gateway exports over HTTP: GET "
-            "\\[base]/$export.)[/red]"
-        )
-        raise typer.Exit(code=2)
+    settings = server_settings(
+        mongodb_uri,
+        work="export (a running gateway exports over HTTP: GET \\[base]/$export)",
+        console=console,
+    )
     try:
         since_at = parse_range(since)[0] if since else None
     except ValueError as error:

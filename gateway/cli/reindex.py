@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from gateway.cli.database import server_settings
 from gateway.errors import GatewayError
 from gateway.services import reindex as service
 from gateway.services.context import Services, open_services
@@ -51,14 +52,7 @@ def reindex_command(
         types = service.check_types(type_) if type_ else None
     except GatewayError as error:
         raise typer.BadParameter(error.diagnostics, param_hint="--type") from error
-    settings = Settings(mongodb_uri=mongodb_uri) if mongodb_uri else Settings()
-    if settings.embedded:
-        console.print(
-            "[red]Set MONGODB_URI or --mongodb-uri. Without them the gateway uses its embedded "
-            "store, which lives inside one process: a new process starts it empty, so there "
-            "would be nothing to reindex.[/red]"
-        )
-        raise typer.Exit(code=2)
+    settings = server_settings(mongodb_uri, work="reindex", console=console)
     try:
         results = asyncio.run(_run(settings, types=types, batch_size=batch_size, restart=restart))
     except KeyboardInterrupt:
