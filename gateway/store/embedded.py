@@ -212,11 +212,12 @@ def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
     ):
         return _all_results(self, with_limit_and_skip)  # type: ignore[no-any-return,no-untyped-call]
     if getattr(self, "_top_factory", None) is not self._factory:
-        self._top = top_rows(
+        top = top_rows(
             self.collection, self._spec, self._sort, self._projection, self._skip + limit
         )
+        self._top = top[self._skip :][:limit]  # once: `_next` asks again for every row
         self._top_factory = self._factory
-    rows: list[Any] = self._top[self._skip :][:limit]
+    rows: list[Any] = self._top
     return rows
 
 
@@ -243,12 +244,39 @@ def top_rows(
 ) -> list[Any]:
     """The first `count` matches of `spec` in `fields` order, copied as mongomock would."""
     directions = [direction for _, direction in fields]
-    keyed = (
-        (_SortKey([_sort_value(field, doc) for field, _ in fields], directions, i), doc)
-        for i, doc in enumerate(collection._iter_documents(spec))
-    )
-    best = heapq.nsmallest(count, keyed, key=lambda pair: pair[0])
-    return [collection._copy_only_fields(doc, projection, dict) for _, doc in best]
+    matches = list(collection._iter_documents(spec))
+    values = [[_sort_value(field, doc) for field, _ in fields] for doc in matches]
+    native = _native_order(values, directions, count)
+    if native is not None:
+        best = [matches[i] for i in native]
+    else:
+        keyed = (
+            (_SortKey(row, directions, i), doc)
+            for i, (row, doc) in enumerate(zip(values, matches, strict=True))
+        )
+        best = [doc for _, doc in heapq.nsmallest(count, keyed, key=lambda pair: pair[0])]
+    return [collection._copy_only_fields(doc, projection, dict) for doc in best]
+
+
+# Types Python orders as BSON does, when every value of a sort field has the same one (a str
+# compares by code point, as UTF-8 bytes do): then tuples of them sort in C, not by `__lt__`.
+_NATIVE_TYPES = frozenset((str, int, datetime))
+
+
+def _native_order(values: list[list[Any]], directions: list[int], count: int) -> list[int] | None:
+    """The positions of the first `count` rows by plain tuple comparison, when that gives
+    mongomock's order: every field's values present, scalar and of one native type, and every
+    field sorted the same way (ties in scan order). None otherwise."""
+    if len(set(directions)) != 1:
+        return None
+    for column in zip(*values, strict=True):
+        kinds = {type(key.obj) for rank, key in column if rank == 1}
+        if len(kinds) != 1 or not kinds <= _NATIVE_TYPES or any(r != 1 for r, _ in column):
+            return None
+    keys = [tuple(key.obj for _, key in row) for row in values]
+    if directions[0] > 0:
+        return heapq.nsmallest(count, range(len(keys)), key=lambda i: (keys[i], i))
+    return heapq.nlargest(count, range(len(keys)), key=lambda i: (keys[i], -i))
 
 
 def _sort_value(field: str, document: Any) -> Any:

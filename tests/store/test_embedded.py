@@ -115,6 +115,12 @@ def _rows(count: int) -> list[dict[str, Any]]:
         pytest.param([("score", -1)], id="-score"),
         pytest.param([("group", 1), ("when.start", -1)], id="group,-when"),
         pytest.param([("when.start", -1), ("score", 1), ("_id", 1)], id="-when,score,_id"),
+        # One native type per field, one direction: ordered by plain tuples (ties in scan order)
+        pytest.param([("_id", 1)], id="_id"),
+        pytest.param([("_id", -1)], id="-_id"),
+        pytest.param([("group", 1)], id="group-ties"),
+        pytest.param([("group", -1)], id="-group-ties"),
+        pytest.param([("group", -1), ("_id", -1)], id="-group,-_id"),
     ],
 )
 @pytest.mark.parametrize(("skip", "limit"), [(0, 1), (0, 7), (5, 10), (0, 500)])
