@@ -110,9 +110,9 @@ def _bare(
     and the code's index (`index.<code>.code`) serves the filter."""
     if system is not None and system != (param.system or ""):
         return NOTHING
-    key = [f"{dotted(path)}.{field}" if field else dotted(path) for path in paths]
+    keys = [f"{dotted(path)}.{field}" if field else dotted(path) for path in paths]
     condition: Any = code if code else {"$ne": None}  # `system|`: any code at all
-    return any_of([{k: condition} for k in key])
+    return any_of([{key: condition} for key in keys])
 
 
 def _boolean(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
