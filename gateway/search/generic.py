@@ -26,7 +26,12 @@ from gateway.search.fhirpath import (
     compile_component,
     compile_expression,
 )
-from gateway.search.generic_shape import boolean_valued, single_valued, top_level_keys
+from gateway.search.generic_shape import (
+    boolean_valued,
+    implicit_system,
+    single_valued,
+    top_level_keys,
+)
 from gateway.search.model import ParamType, SearchParameter
 
 # Parameter types whose values the index keeps in a sortable scalar (`sort.<code>`).
@@ -108,6 +113,10 @@ def _compiled(resource_type: str, code: str, definition: dict[str, Any]) -> Comp
     )  # fmt: skip
     if type_ == "token" and boolean_valued(resource_type, expression):
         parameter = dataclasses.replace(parameter, allowed=("true", "false"))
+    if type_ == "token":  # matched at query time: the entries keep the bare code (token._bare)
+        parameter = dataclasses.replace(
+            parameter, system=implicit_system(resource_type, expression)
+        )
     return Compiled(parameter, extract, keys)
 
 

@@ -5,8 +5,10 @@ path branches (`Condition.onset.as(dateTime)`, `Appointment.participant.actor.wh
 is Patient)`) against `fhir_profiles.elements()` for what the index needs to know beforehand:
 the top-level elements it starts from (a write skips a parameter whose elements are absent),
 whether it selects at most one element (stored bare, so a compound MongoDB index may combine
-it with an array field), and whether it ends at booleans (its search takes `true`/`false`).
-Anything else than a plain path answers conservatively: always run, a list, not boolean.
+it with an array field), whether it ends at booleans (its search takes `true`/`false`), and the
+implicit code system of the `code` elements it ends at (search.html#token).
+Anything else than a plain path answers conservatively: always run, a list, not boolean, no
+implicit system.
 """
 
 from __future__ import annotations
@@ -75,6 +77,23 @@ def boolean_valued(resource_type: str, expression: str) -> bool:
     found = branches(resource_type, expression)
     ends = [_along(resource_type, branch) for branch in found]
     return bool(ends) and all(specs and specs[-1][0] == "boolean" for specs in ends)
+
+
+def implicit_system(resource_type: str, expression: str) -> str | None:
+    """The code system every branch of `expression` takes its codes from, when every branch
+    ends at a `code` element bound (required) to a value set of that one system
+    (`MedicationRequest.status`: http://hl7.org/fhir/CodeSystem/medicationrequest-status).
+    A `code` element's system is implicit in its binding (search.html#token); None when any
+    branch ends elsewhere, is unbound, or the branches disagree."""
+    found = branches(resource_type, expression)
+    systems = {_bound_system(_along(resource_type, branch)) for branch in found}
+    return systems.pop() if len(systems) == 1 else None
+
+
+def _bound_system(specs: list[list[Any]] | None) -> str | None:
+    if not specs or specs[-1][0] != "code" or len(specs[-1]) < 3:
+        return None
+    return fhir_profiles.code_systems().get(specs[-1][2])
 
 
 def _along(resource_type: str, branch: str) -> list[list[Any]] | None:

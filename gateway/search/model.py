@@ -40,7 +40,7 @@ class SearchParameter:
     resource_types: tuple[str, ...]
     paths: tuple[str, ...] = ()
     kind: TokenKind | None = None  # token: the shape of the element at each path
-    system: str | None = None  # token kinds code/boolean: the implicit code system
+    system: str | None = None  # token kinds code/boolean/indexed: the implicit code system
     contact_system: str | None = None  # token kind contact: only ContactPoints of this system
     targets: tuple[str, ...] = ()  # reference: the resource types it may point to
     parts: tuple[SearchParameter, ...] = ()  # composite: the components, in order

@@ -3,7 +3,9 @@
 Forms (search.html#token): `[code]` any system, `[system]|[code]`, `|[code]` no system,
 `[system]|` any code of the system. What "system" and "code" are depends on the element kind
 (the table under #token): Coding.system/code, CodeableConcept.coding, Identifier.system/value,
-ContactPoint.use/value, or a plain code/boolean/id whose system is implicit. Modifiers
+ContactPoint.use/value, or a plain code/boolean/id whose system is implicit (`param.system`:
+the one code system of the value set the element is bound to; on a type kept whole the
+`indexed` entries keep the bare code and the system is matched here). Modifiers
 (search.html#modifiers): `:not`, `:text`, `:of-type` (Identifier only); `:missing` is handled by
 the caller; `:above :below :in :not-in` need a terminology server we don't have.
 """
@@ -63,9 +65,12 @@ def _positive(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Cla
 
 
 def _structured(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
-    """Coding, CodeableConcept.coding, Identifier, ContactPoint: system and code on one element."""
+    """Coding, CodeableConcept.coding, Identifier, ContactPoint: system and code on one element;
+    `indexed` entries of plain codes with an implicit system: the code alone (`_bare`)."""
     system, code = _system_and_code(param, value)
     system_field, code_field = _FIELDS[param.kind or ""]
+    if param.kind == "indexed" and param.system is not None:
+        return _bare(param, system, code, code_field, paths)
     fields: dict[str, Any] = {}
     if system is not None:
         fields[system_field] = system or None  # `|code`: None matches a missing system
@@ -92,10 +97,22 @@ def _code(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
     system any explicit system matches nothing and `|code` matches the code.
     """
     system, code = _system_and_code(param, value)
+    return _bare(param, system, code, "", paths)
+
+
+def _bare(
+    param: SearchParameter, system: str | None, code: str, field: str, paths: tuple[str, ...]
+) -> Clause:
+    """Codes stored without their system, which is `param.system` (implicit in the binding):
+    an explicit system must be that one, `|code` (no system) matches nothing once a system is
+    known, `system|` any code. `field`: the code's key inside each element ("" for the element
+    itself). The system is matched here rather than stored, so old documents need no reindex
+    and the code's index (`index.<code>.code`) serves the filter."""
     if system is not None and system != (param.system or ""):
         return NOTHING
+    keys = [f"{dotted(path)}.{field}" if field else dotted(path) for path in paths]
     condition: Any = code if code else {"$ne": None}  # `system|`: any code at all
-    return any_of([{dotted(path): condition} for path in paths])
+    return any_of([{key: condition} for key in keys])
 
 
 def _boolean(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
