@@ -1,0 +1,529 @@
+"""Search of every Synthea type against an independent evaluator of the R4 search rules.
+
+Six patient Bundles (the biggest among them) and the companion batches they point at go in
+through the API; every stored resource is read back. Queries are generated from the stored
+data (seeded, so a failure reproduces) and the gateway's ids, all pages followed, must equal
+what this module computes without the gateway's search code: each parameter's R4 FHIRPath
+expression is evaluated by fhirpathpy (tests/search/fhirpath_engine.py), and search.html's
+matching rules are applied to the values here, in a few lines per parameter type.
+
+Where R4 leaves room, the evaluator follows the gateway's documented choice:
+- `_sort` on a multi-valued date orders by the earliest start (gateway.search.generic_index),
+  in both directions; a resource without the value sorts first ascending and last descending
+  (MongoDB's null order, gateway.search.paging). Order is checked only between resources whose
+  sort keys differ.
+- `:text` on a token matches like a string search (starts-with, case and accent blind) on
+  CodeableConcept.text, Coding.display and Identifier.type.text.
+- a dateTime without a time zone is taken as UTC (Synthea always writes one).
+- `ap` (approximately) is the server's call (search.html#prefix) and is not generated.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import unicodedata
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import pytest_asyncio
+from httpx import AsyncClient
+
+import fhir_profiles
+from tests.conftest import api_client, make_settings
+from tests.search.fhirpath_engine import engine
+
+pytestmark = [pytest.mark.corpus, pytest.mark.asyncio(loop_scope="module")]
+
+PATIENTS = (
+    "Lanell756_Goodwin327",  # the biggest Bundle; conditional references into the companion
+    "Glenn0_Parker433",  # DocumentReference, Provenance
+    "Dennis_Durgan",  # AllergyIntolerance, Goal, ImagingStudy
+    "Jordan_Cruickshank",
+    "Claudie_Walsh",
+    "Rudolf_Weber",
+)
+BASE = "http://test/fhir"
+SEED = 20261205
+Resource = dict[str, Any]
+Value = tuple[Any, str | None]  # an element and its FHIR type, as fhirpathpy gives them
+
+
+# --- the stored data -------------------------------------------------------------------------
+
+
+@dataclass
+class Store:
+    api: AsyncClient
+    by_type: dict[str, dict[str, Resource]] = field(default_factory=dict)
+    _values: dict[tuple[str, str, str], list[Value]] = field(default_factory=dict)
+
+    def resources(self, resource_type: str) -> list[Resource]:
+        return list(self.by_type.get(resource_type, {}).values())
+
+    def values(self, resource: Resource, code: str) -> list[Value]:
+        """The elements the R4 expression of `code` selects in `resource`."""
+        key = (resource["resourceType"], resource["id"], code)
+        if key not in self._values:
+            expression = definition(resource["resourceType"], code)["expression"]
+            self._values[key] = engine(expression)(resource)
+        return self._values[key]
+
+    def get(self, reference: str) -> Resource | None:
+        resource_type, _, resource_id = reference.removeprefix(f"{BASE}/").partition("/")
+        return self.by_type.get(resource_type, {}).get(resource_id)
+
+
+def definition(resource_type: str, code: str) -> dict[str, Any]:
+    known = fhir_profiles.search_parameters()
+    for base in (resource_type, "DomainResource", "Resource"):
+        if (base, code) in known:
+            return known[(base, code)]
+    raise KeyError((resource_type, code))
+
+
+async def _post(api: AsyncClient, path: Path) -> None:
+    response = await api.post("", json=json.loads(path.read_text("utf-8")))
+    assert response.status_code == 200, response.text[:500]
+
+
+async def _all_of(api: AsyncClient, resource_type: str) -> list[Resource]:
+    return [resource for resource, _ in await pages(api, f"/{resource_type}?_count=1000")]
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def store(fhir_samples: Path) -> AsyncIterator[Store]:
+    async with api_client(make_settings(), raise_app_exceptions=False) as api:
+        for path in sorted((fhir_samples / "synthea" / "companion").glob("*.json")):
+            await _post(api, path)
+        for prefix in PATIENTS:
+            (path,) = (fhir_samples / "synthea").glob(f"{prefix}_*.json")
+            await _post(api, path)
+        result = Store(api)
+        for resource_type in TYPES + ("Location", "PractitionerRole"):
+            result.by_type[resource_type] = {r["id"]: r for r in await _all_of(api, resource_type)}
+        yield result
+
+
+async def pages(api: AsyncClient, url: str) -> list[tuple[Resource, str]]:
+    """Every entry of every page, following `next`: (resource, search mode)."""
+    found: list[tuple[Resource, str]] = []
+    next_url: str | None = url
+    while next_url is not None:
+        response = await api.get(next_url)
+        assert response.status_code == 200, (url, response.text[:500])
+        page = response.json()
+        found += [(e["resource"], e["search"]["mode"]) for e in page.get("entry", [])]
+        link = next((k["url"] for k in page.get("link", []) if k["relation"] == "next"), None)
+        next_url = link.removeprefix(BASE) if link else None
+    return found
+
+
+# --- the R4 matching rules (search.html), written from the spec -----------------------------
+
+
+def normalised(text: str) -> str:
+    """search.html#string: case and accent blind (combining marks dropped after NFKD)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def string_parts(value: Any, kind: str | None) -> list[str]:
+    """search.html#string: a HumanName or Address matches on any of its parts."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, dict):
+        return []
+    names = {
+        "HumanName": ("family", "given", "prefix", "suffix", "text"),
+        "Address": ("line", "city", "district", "state", "postalCode", "country", "text"),
+    }.get(kind or "", ())
+    parts: list[str] = []
+    for name in names:
+        part = value.get(name)
+        parts += part if isinstance(part, list) else [part] if isinstance(part, str) else []
+    return parts
+
+
+def tokens(value: Any, kind: str | None) -> list[tuple[str | None, str | None, list[str]]]:
+    """search.html#token's table: (system, code, texts for :text) of one element."""
+    if isinstance(value, bool):
+        return [(None, "true" if value else "false", [])]
+    if isinstance(value, str):
+        return [(None, value, [])]
+    if not isinstance(value, dict):
+        return []
+    if kind == "CodeableConcept":
+        text = [value["text"]] if "text" in value else []
+        return [
+            (c.get("system"), c.get("code"), text + ([c["display"]] if "display" in c else []))
+            for c in value.get("coding", [])
+        ] or [(None, None, text)]
+    if kind == "Coding":
+        return [(value.get("system"), value.get("code"), [value.get("display", "")])]
+    if kind == "Identifier":
+        text = value.get("type", {}).get("text")
+        return [(value.get("system"), value.get("value"), [text] if text else [])]
+    if kind == "ContactPoint":
+        return [(None, value.get("value"), [])]
+    return []
+
+
+def token_matches(query: str, value: Any, kind: str | None) -> bool:
+    system, bar, code = query.rpartition("|")
+    for own_system, own_code, _ in tokens(value, kind):
+        if bar and system == "" and own_system is not None:
+            continue  # |code: no system
+        if bar and system and own_system != system:
+            continue
+        if code == "" or own_code == code:
+            return True
+    return False
+
+
+EPOCH_END = datetime.max.replace(tzinfo=UTC)
+EPOCH_START = datetime.min.replace(tzinfo=UTC)
+
+
+def date_range(text: str) -> tuple[datetime, datetime]:
+    """A date, dateTime or instant as the half-open UTC range its precision covers."""
+    if len(text) == 4:
+        start = datetime(int(text), 1, 1, tzinfo=UTC)
+        return start, start.replace(year=start.year + 1)
+    if len(text) == 7:
+        start = datetime(int(text[:4]), int(text[5:7]), 1, tzinfo=UTC)
+        month = start.month % 12 + 1
+        return start, start.replace(year=start.year + (month == 1), month=month)
+    if len(text) == 10:
+        start = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        return start, start + timedelta(days=1)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    seconds = text.split("T")[1][:8]
+    digits = len(text.split(".")[1].rstrip("Z+-:0123456789")) if "." in text else 0
+    fraction = len(text.split(".")[1]) if "." in text else 0
+    del digits
+    if "." in text:
+        fraction = len("".join(ch for ch in text.split(".")[1] if ch.isdigit())[:6])
+        step = timedelta(microseconds=10 ** (6 - min(fraction, 6)))
+    else:
+        step = timedelta(seconds=1) if len(seconds) == 8 else timedelta(minutes=1)
+    return moment.astimezone(UTC), moment.astimezone(UTC) + step
+
+
+def value_ranges(value: Any, kind: str | None) -> list[tuple[datetime, datetime]]:
+    if isinstance(value, str):
+        return [date_range(value)]
+    if isinstance(value, dict) and kind == "Period":
+        start = date_range(value["start"])[0] if "start" in value else EPOCH_START
+        end = date_range(value["end"])[1] if "end" in value else EPOCH_END
+        return [(start, end)]
+    if isinstance(value, dict) and kind == "Timing":
+        return [date_range(event) for event in value.get("event", [])]
+    return []
+
+
+def date_matches(query: str, value: Any, kind: str | None) -> bool:
+    """search.html#prefix over ranges: the query's precision makes its range too."""
+    prefix, text = (query[:2], query[2:]) if query[:2].isalpha() else ("eq", query)
+    low, high = date_range(text)
+    for start, end in value_ranges(value, kind):
+        inside = low <= start and end <= high
+        if {
+            "eq": inside,
+            "ne": not inside,
+            "gt": end > high,
+            "lt": start < low,
+            "ge": end > high or inside,
+            "le": start < low or inside,
+            "sa": start >= high,
+            "eb": end <= low,
+        }[prefix]:
+            return True
+    return False
+
+
+def reference_matches(query: str, value: Any, _: str | None) -> bool:
+    """search.html#reference: `Type/id`, a bare id, or the absolute URL on this server."""
+    if not isinstance(value, dict) or not isinstance(value.get("reference"), str):
+        return False
+    own = value["reference"].removeprefix(f"{BASE}/")
+    query = query.removeprefix(f"{BASE}/")
+    return own == query if "/" in query else own.split("/")[-1] == query
+
+
+def quantity_matches(query: str, value: Any, _: str | None) -> bool:
+    """search.html#quantity: number with the precision of its digits, then system and code."""
+    number, _, rest = query.partition("|")
+    system, _, code = rest.partition("|")
+    prefix, number = (number[:2], number[2:]) if number[:2].isalpha() else ("eq", number)
+    if not isinstance(value, dict) or "value" not in value:
+        return False
+    if system and value.get("system") != system:
+        return False
+    if code and code not in (value.get("code"), None if system else value.get("unit")):
+        return False
+    target, wanted = Decimal(str(value["value"])), Decimal(number)
+    half = Decimal(1).scaleb(wanted.as_tuple().exponent) / 2  # type: ignore[arg-type]
+    return {
+        "eq": wanted - half <= target < wanted + half,
+        "ne": not wanted - half <= target < wanted + half,
+        "gt": target > wanted,
+        "lt": target < wanted,
+        "ge": target >= wanted,
+        "le": target <= wanted,
+    }[prefix]
+
+
+def string_matches(query: str, value: Any, kind: str | None, modifier: str = "") -> bool:
+    for part in string_parts(value, kind):
+        if modifier == "exact" and part == query:
+            return True
+        if modifier == "contains" and normalised(query) in normalised(part):
+            return True
+        if modifier == "" and normalised(part).startswith(normalised(query)):
+            return True
+    return False
+
+
+def text_matches(query: str, value: Any, kind: str | None) -> bool:
+    texts = [text for _, _, found in tokens(value, kind) for text in found]
+    return any(normalised(text).startswith(normalised(query)) for text in texts)
+
+
+MATCHERS: dict[str, Callable[[str, Any, str | None], bool]] = {
+    "token": token_matches,
+    "date": date_matches,
+    "reference": reference_matches,
+    "quantity": quantity_matches,
+    "string": string_matches,
+    "uri": lambda query, value, _: value == query,
+}
+
+
+class Evaluator:
+    """Which stored resources a query selects, by the rules above."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def matches(self, resource: Resource, name: str, query: str) -> bool:
+        """One `name=query` item (OR by comma) on one resource."""
+        code, _, modifier = name.partition(":")
+        if "." in code or "." in modifier:
+            return self._chain(resource, name, query)
+        parameter = definition(resource["resourceType"], code)
+        values = self.store.values(resource, code)
+        if modifier == "missing":
+            return (not values) == (query == "true")
+        if modifier == "not":
+            return not any(token_matches(q, v, k) for q in query.split(",") for v, k in values)
+        if modifier == "text":
+            return any(text_matches(q, v, k) for q in query.split(",") for v, k in values)
+        if parameter["type"] == "string":
+            return any(
+                string_matches(q, v, k, modifier) for q in query.split(",") for v, k in values
+            )
+        if parameter["type"] == "reference" and modifier:
+            query = ",".join(f"{modifier}/{q}" for q in query.split(","))
+        match = MATCHERS[parameter["type"]]
+        return any(match(q, v, k) for q in query.split(",") for v, k in values)
+
+    def _chain(self, resource: Resource, name: str, query: str) -> bool:
+        head, _, rest = name.partition(".")
+        code, _, target_type = head.partition(":")
+        for value, _ in self.store.values(resource, code):
+            reference = value.get("reference", "") if isinstance(value, dict) else ""
+            target = self.store.get(reference)
+            if target is None or (target_type and target["resourceType"] != target_type):
+                continue
+            if self.matches(target, rest, query):
+                return True
+        return False
+
+    def has(self, resource: Resource, has: str, query: str) -> bool:
+        """`_has:Type:reference:parameter=query` (search.html#has)."""
+        _, other_type, code, parameter = has.split(":", 3)
+        own = f"{resource['resourceType']}/{resource['id']}"
+        for other in self.store.resources(other_type):
+            refs = [v.get("reference") for v, _ in self.store.values(other, code)]
+            if own in refs and self.matches(other, parameter, query):
+                return True
+        return False
+
+    def select(self, resource_type: str, items: list[tuple[str, str]]) -> set[str]:
+        """AND over the items (repetition), each an OR over its comma-separated values."""
+        return {
+            resource["id"]
+            for resource in self.store.resources(resource_type)
+            if all(
+                self.has(resource, name, value)
+                if name.startswith("_has:")
+                else self.matches(resource, name, value)
+                for name, value in items
+            )
+        }
+
+    def references(self, resource: Resource, code: str) -> set[str]:
+        found = set()
+        for value, _ in self.store.values(resource, code):
+            target = self.store.get(value.get("reference", "")) if isinstance(value, dict) else None
+            if target is not None:
+                found.add(f"{target['resourceType']}/{target['id']}")
+        return found
+
+
+# --- the queries -----------------------------------------------------------------------------
+
+TYPES = (
+    "Patient",
+    "Encounter",
+    "Observation",
+    "Condition",
+    "AllergyIntolerance",
+    "MedicationRequest",
+    "Immunization",
+    "Procedure",
+    "DiagnosticReport",
+    "CarePlan",
+    "Goal",
+    "DocumentReference",
+    "ImagingStudy",
+    "Provenance",
+    "Claim",
+    "ExplanationOfBenefit",
+    "Practitioner",
+    "Organization",
+)
+SKIPPED_TYPES = {"composite", "special", "number"}
+
+
+def query_string(items: Iterable[tuple[str, str]]) -> str:
+    return "&".join(f"{name}={quote(value, safe=',:|/')}" for name, value in items)
+
+
+def _codes(resource_type: str) -> list[str]:
+    own = [
+        code
+        for (base, code), spec in fhir_profiles.search_parameters().items()
+        if base == resource_type and spec["type"] not in SKIPPED_TYPES and "expression" in spec
+    ]
+    return sorted(own)
+
+
+def generated(store: Store, rng: random.Random, resource_type: str) -> list[list[tuple[str, str]]]:
+    """Queries on `resource_type` whose values come from its stored resources."""
+    resources = store.resources(resource_type)
+    queries: list[list[tuple[str, str]]] = []
+    for code in _codes(resource_type):
+        kind = definition(resource_type, code)["type"]
+        with_values = [r for r in resources if store.values(r, code)]
+        queries.append([(f"{code}:missing", rng.choice(["true", "false"]))])
+        if not with_values:
+            continue
+        for _ in range(3):
+            resource = rng.choice(with_values)
+            value, element = rng.choice(store.values(resource, code))
+            queries += _for_value(rng, code, kind, value, element)
+    return queries
+
+
+def _for_value(
+    rng: random.Random, code: str, kind: str, value: Any, element: str | None
+) -> list[list[tuple[str, str]]]:
+    if kind == "token":
+        found = tokens(value, element)
+        if not found:
+            return []
+        system, token, texts = rng.choice(found)
+        if token is None:
+            return []
+        queries = [[(code, token)], [(f"{code}:not", token)]]
+        if system:
+            queries.append([(code, f"{system}|{token}")])
+            queries.append([(code, f"{system}|")])
+        if texts and texts[0]:
+            queries.append([(f"{code}:text", texts[0][: rng.randint(3, 12)])])
+        return queries
+    if kind == "string":
+        parts = [p for p in string_parts(value, element) if p]
+        if not parts:
+            return []
+        part = rng.choice(parts)
+        return [
+            [(code, part[: rng.randint(1, len(part))].upper())],
+            [(f"{code}:exact", part)],
+            [(f"{code}:contains", part[len(part) // 3 : len(part) // 3 + 3])],
+        ]
+    if kind == "date":
+        ranges = value_ranges(value, element)
+        if not ranges or ranges[0][0] == EPOCH_START:
+            return []
+        start = ranges[0][0]
+        text = rng.choice(
+            [start.strftime("%Y"), start.strftime("%Y-%m"), start.strftime("%Y-%m-%d")]
+        )
+        prefixes = rng.sample(["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb"], 3)
+        return [[(code, f"{prefix}{text}")] for prefix in prefixes] + [
+            [(code, f"ge{start.strftime('%Y')}"), (code, f"lt{start.year + 5}")]
+        ]
+    if kind == "reference":
+        reference = value.get("reference") if isinstance(value, dict) else None
+        if not isinstance(reference, str) or "/" not in reference:
+            return []
+        target_type, _, target_id = reference.partition("/")
+        return [
+            [(code, reference)],
+            [(f"{code}:{target_type}", target_id)],
+            [(code, f"{BASE}/{reference}")],
+        ]
+    if kind == "quantity" and isinstance(value, dict) and "value" in value:
+        number = value["value"]
+        system, unit = value.get("system", ""), value.get("code", value.get("unit", ""))
+        return [
+            [(code, f"{number}|{system}|{unit}")],
+            [(code, f"gt{number}|{system}|{unit}")],
+            [(code, f"le{number}")],
+        ]
+    if kind == "uri" and isinstance(value, str):
+        return [[(code, value)]]
+    return []
+
+
+async def _ids(api: AsyncClient, resource_type: str, items: list[tuple[str, str]]) -> list[str]:
+    found = await pages(api, f"/{resource_type}?{query_string(items)}&_count=200")
+    return [resource["id"] for resource, mode in found if mode == "match"]
+
+
+async def _check(
+    store: Store, resource_type: str, items: list[tuple[str, str]], wrong: list[Any]
+) -> None:
+    expected = Evaluator(store).select(resource_type, items)
+    got = await _ids(store.api, resource_type, items)
+    if sorted(got) != sorted(expected):
+        wrong.append(
+            (
+                f"{resource_type}?{query_string(items)}",
+                f"gateway-only {sorted(set(got) - expected)[:3]}",
+                f"evaluator-only {sorted(expected - set(got))[:3]}",
+                len(got),
+                len(expected),
+            )
+        )
+
+
+@pytest.mark.parametrize("resource_type", TYPES)
+async def test_parameters_of_every_type_agree(store: Store, resource_type: str) -> None:
+    rng = random.Random(f"{SEED}-{resource_type}")
+    assert store.resources(resource_type), resource_type
+    wrong: list[Any] = []
+    queries = generated(store, rng, resource_type)
+    for items in queries:
+        await _check(store, resource_type, items, wrong)
+    assert wrong == [], f"{len(wrong)} of {len(queries)}"
