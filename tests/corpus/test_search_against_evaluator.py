@@ -81,12 +81,30 @@ class Store:
         key = (resource["resourceType"], resource["id"], code)
         if key not in self._values:
             expression = definition(resource["resourceType"], code)["expression"]
-            self._values[key] = engine(expression)(resource)
+            self._values[key] = [
+                value
+                for branch in branches(expression, resource["resourceType"])
+                for value in engine(branch)(resource)
+            ]
         return self._values[key]
 
     def get(self, reference: str) -> Resource | None:
         resource_type, _, resource_id = reference.removeprefix(f"{BASE}/").partition("/")
         return self.by_type.get(resource_type, {}).get(resource_id)
+
+
+def branches(expression: str, resource_type: str) -> list[str]:
+    """The union's branches about `resource_type` (all when none names it): fhirpathpy names
+    the type of what a lone path selects, but not of what a union (`A.code | B.code`) does."""
+    parts, depth, start = [], 0, 0
+    for at, char in enumerate(expression):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(expression[start:at].strip())
+            start = at + 1
+    parts.append(expression[start:].strip())
+    own = [p for p in parts if p.lstrip("(").startswith(f"{resource_type}.")]
+    return own or parts
 
 
 def definition(resource_type: str, code: str) -> dict[str, Any]:
@@ -549,3 +567,249 @@ async def test_parameters_of_every_type_agree(store: Store, resource_type: str) 
     for items in queries:
         await _check(store, resource_type, items, wrong)
     assert not wrong, "\n".join([f"{len(wrong)} of {len(queries)}"] + [str(w) for w in wrong])
+
+
+# --- chains, reverse chains, includes --------------------------------------------------------
+
+
+def _picked(
+    store: Store, rng: random.Random, resource_type: str, code: str, count: int
+) -> list[Any]:
+    """Up to `count` values of `code` found on stored `resource_type`s (seeded)."""
+    found = [v for r in store.resources(resource_type) for v, _ in store.values(r, code)]
+    return rng.sample(found, min(count, len(found)))
+
+
+def _token(value: Any) -> str:
+    coding = value["coding"][0] if "coding" in value else value
+    return f"{coding['system']}|{coding['code']}"
+
+
+def chain_queries(store: Store, rng: random.Random) -> list[tuple[str, list[tuple[str, str]]]]:
+    families = [n["family"] for n in _picked(store, rng, "Patient", "name", 4) if "family" in n]
+    births = [b[:4] for b in _picked(store, rng, "Patient", "birthdate", 3)]
+    encounter_types = [_token(t) for t in _picked(store, rng, "Encounter", "type", 3)]
+    organisations = [n[:6] for n in _picked(store, rng, "Organization", "name", 2)]
+    codes = [_token(c) for c in _picked(store, rng, "Condition", "code", 3)]
+    observed = [_token(c) for c in _picked(store, rng, "Observation", "code", 2)]
+    queries: list[tuple[str, list[tuple[str, str]]]] = []
+    for family in families:
+        queries += [
+            ("Condition", [("patient.name", family)]),
+            ("Claim", [("patient.family", family)]),
+            ("Immunization", [("patient.name", family.lower()), ("status", "completed")]),
+        ]
+    for year in births:
+        queries += [
+            ("DiagnosticReport", [("subject:Patient.birthdate", year)]),
+            ("Encounter", [("subject:Patient.birthdate", f"ge{year}")]),
+        ]
+    for encounter_type in encounter_types:
+        queries += [
+            ("Observation", [("encounter.type", encounter_type)]),
+            ("Procedure", [("encounter.type", encounter_type)]),
+            ("MedicationRequest", [("encounter.type", encounter_type)]),
+        ]
+    for name in organisations:
+        queries.append(("Encounter", [("service-provider.name", name)]))
+        queries.append(("Claim", [("encounter.service-provider.name", name)]))
+    for code in codes:
+        queries.append(("Patient", [("_has:Condition:patient:code", code)]))
+        queries.append(("Encounter", [("_has:Condition:encounter:code", code)]))
+    for code in observed:
+        queries.append(("Patient", [("_has:Observation:patient:code", code), ("gender", "male")]))
+    return queries
+
+
+async def test_chains_and_reverse_chains_agree(store: Store) -> None:
+    rng = random.Random(f"{SEED}-chains")
+    queries = chain_queries(store, rng)
+    wrong: list[Any] = []
+    for resource_type, items in queries:
+        await _check(store, resource_type, items, wrong)
+    assert len(queries) > 30
+    assert not wrong, "\n".join([f"{len(wrong)} of {len(queries)}"] + [str(w) for w in wrong])
+
+
+INCLUDES = (
+    ("Condition", "code", "_include", "Condition:patient", "patient"),
+    ("Condition", "code", "_include", "Condition:encounter", "encounter"),
+    ("MedicationRequest", "status", "_include", "MedicationRequest:requester", "requester"),
+    ("Encounter", "type", "_include", "Encounter:service-provider", "service-provider"),
+    ("Encounter", "type", "_include", "Encounter:participant:Practitioner", "participant"),
+    ("Claim", "status", "_include", "Claim:provider", "provider"),
+    ("DiagnosticReport", "code", "_include", "DiagnosticReport:result", "result"),
+    ("Encounter", "type", "_revinclude", "Condition:encounter", "encounter"),
+    ("Patient", "gender", "_revinclude", "Provenance:target", "target"),
+    ("Encounter", "class", "_revinclude", "Observation:encounter", "encounter"),
+    ("Organization", "name", "_revinclude", "Encounter:service-provider", "service-provider"),
+)
+
+
+@pytest.mark.parametrize(("resource_type", "code", "kind", "include", "via"), INCLUDES)
+async def test_included_ids_agree(
+    store: Store, resource_type: str, code: str, kind: str, include: str, via: str
+) -> None:
+    """search.html#include: `_include` adds what the matches reference through the parameter
+    (a `:Type` third part narrows it), `_revinclude` what references a match through it."""
+    rng = random.Random(f"{SEED}-{include}")
+    with_values = [r for r in store.resources(resource_type) if store.values(r, code)]
+    value, element = rng.choice(store.values(rng.choice(with_values), code))
+    if definition(resource_type, code)["type"] == "token":
+        system, token, _ = tokens(value, element)[0]
+        query = f"{system}|{token}" if system else str(token)
+    else:
+        query = string_parts(value, element)[0][:4]
+    evaluator = Evaluator(store)
+    matched = evaluator.select(resource_type, [(code, query)])
+    assert matched
+    keys = {f"{resource_type}/{i}" for i in matched}
+    expected: set[str] = set()
+    if kind == "_include":
+        narrow = include.split(":")[2] if include.count(":") == 2 else None
+        for resource_id in matched:
+            resource = store.by_type[resource_type][resource_id]
+            expected |= {
+                key
+                for key in evaluator.references(resource, via)
+                if narrow is None or key.startswith(f"{narrow}/")
+            }
+    else:
+        other_type = include.split(":")[0]
+        for other in store.resources(other_type):
+            if evaluator.references(other, via) & keys:
+                expected.add(f"{other_type}/{other['id']}")
+    url = f"/{resource_type}?{query_string([(code, query), (kind, include)])}&_count=100"
+    found = await pages(store.api, url)
+    got = [f"{r['resourceType']}/{r['id']}" for r, mode in found if mode == "include"]
+    assert {f"{r['resourceType']}/{r['id']}" for r, m in found if m == "match"} == keys
+    assert set(got) == expected - keys, (url, len(got), len(expected))
+
+
+# --- sorting and paging ----------------------------------------------------------------------
+
+SORTS = (
+    ("Condition", "onset-date"),
+    ("Condition", "-recorded-date"),
+    ("Encounter", "date"),
+    ("Encounter", "-date"),
+    ("Immunization", "-date"),
+    ("Procedure", "date"),
+    ("Claim", "created"),
+    ("DiagnosticReport", "-issued"),
+    ("Observation", "date"),
+    ("CarePlan", "-date"),
+    ("Organization", "name"),
+    ("Organization", "-name"),
+)
+
+
+def sort_key(store: Store, resource: Resource, code: str) -> Any:
+    """The R4 order as the gateway documents it (module docstring): a date's earliest start,
+    a string's first value as string search compares it; None when missing."""
+    values = store.values(resource, code)
+    if not values:
+        return None
+    if definition(resource["resourceType"], code)["type"] == "date":
+        return min(start for v, k in values for start, _ in value_ranges(v, k))
+    return normalised(string_parts(*values[0])[0])
+
+
+@pytest.mark.parametrize(("resource_type", "sort"), SORTS)
+async def test_sorted_pages_agree(store: Store, resource_type: str, sort: str) -> None:
+    """Small pages (`_count=7`) following `next`: each match once, in the order of the key."""
+    evaluator = Evaluator(store)
+    items = [("address-state", "MA")]
+    if resource_type != "Organization":  # the patient with most of them
+        patient = max(
+            store.resources("Patient"),
+            key=lambda p: len(evaluator.select(resource_type, [("patient", f"Patient/{p['id']}")])),
+        )
+        items = [("patient", f"Patient/{patient['id']}")]
+    expected = evaluator.select(resource_type, items)
+    url = f"/{resource_type}?{query_string([*items, ('_sort', sort)])}&_count=7"
+    found = [r for r, mode in await pages(store.api, url) if mode == "match"]
+    ids = [r["id"] for r in found]
+    assert len(ids) == len(set(ids)), url  # each resource once across pages
+    assert set(ids) == expected, url
+    descending, code = sort.startswith("-"), sort.removeprefix("-")
+    keys = [sort_key(store, r, code) for r in found]
+    present = [k for k in keys if k is not None]
+    missing_at = [i for i, k in enumerate(keys) if k is None]
+    if missing_at:  # missing first ascending, last descending (MongoDB's null order)
+        expected_at = (
+            list(range(len(keys) - len(missing_at), len(keys)))
+            if descending
+            else list(range(len(missing_at)))
+        )
+        assert missing_at == expected_at, url
+    assert present == sorted(present, reverse=descending), url
+    assert len(set(present)) > 1, url  # the order was tested on keys that differ
+
+
+# --- $everything -----------------------------------------------------------------------------
+
+
+def in_compartment(store: Store, resource: Resource, patient_id: str) -> bool:
+    """R4 CompartmentDefinition Patient: a member through any of its parameters' references."""
+    if resource["resourceType"] == "Patient" and resource["id"] == patient_id:
+        return True
+    codes = fhir_profiles.compartments()["Patient"].get(resource["resourceType"], ())
+    own = f"Patient/{patient_id}"
+    return any(
+        isinstance(value, dict) and value.get("reference", "").removeprefix(f"{BASE}/") == own
+        for code in codes
+        for value, _ in store.values(resource, code)
+    )
+
+
+async def test_everything_is_the_patient_compartment(store: Store) -> None:
+    for patient in store.resources("Patient"):
+        expected = {
+            f"{r['resourceType']}/{r['id']}"
+            for resource_type in store.by_type
+            for r in store.resources(resource_type)
+            if in_compartment(store, r, patient["id"])
+        }
+        found = await pages(store.api, f"/Patient/{patient['id']}/$everything?_count=97")
+        keys = [f"{r['resourceType']}/{r['id']}" for r, _ in found]
+        assert len(keys) == len(set(keys))
+        assert set(keys) == expected, (
+            sorted(set(keys) - expected)[:5],
+            sorted(expected - set(keys))[:5],
+        )
+
+
+# --- refusals --------------------------------------------------------------------------------
+
+REFUSED = (
+    ("/Condition?onset-date=yesterday", 400, "onset-date"),
+    ("/Condition?onset-date=xx2020", 400, "onset-date"),
+    ("/Observation?value-quantity=abc", 400, "value-quantity"),
+    ("/Claim?created=2020-13-01", 400, "created"),
+    ("/Immunization?date=ap", 400, "date"),
+    ("/Condition?code:bogus=x", 400, "code"),
+    ("/Condition?patient.nosuch=x", 400, "nosuch"),
+    ("/Condition?patient:Nosuch.name=x", 400, "patient"),
+    ("/Condition?_has:Nosuch:patient:code=x", 400, "Nosuch"),
+    ("/Patient?_has:Condition:patient:nosuch=x", 400, "nosuch"),
+    ("/Condition?_sort=nosuch", 400, "nosuch"),
+    ("/Condition?_include=Condition:nosuch", 400, "nosuch"),
+    ("/Encounter?_revinclude=Nosuch:encounter", 400, "Nosuch"),
+    ("/Goal?lifecycle-status:missing=maybe", 400, "lifecycle-status"),
+    ("/Procedure?date=ge", 400, "date"),
+    ("/Practitioner?phonetic=smith", 400, "phonetic"),
+)
+
+
+@pytest.mark.parametrize(("url", "status", "named"), REFUSED)
+async def test_refusals_name_the_parameter(store: Store, url: str, status: int, named: str) -> None:
+    response = await store.api.get(url, headers={"Prefer": "handling=strict"})
+    assert response.status_code == status, (url, response.text[:300])
+    assert named in response.text, (url, response.text[:300])
+
+
+async def test_an_unknown_type_is_refused(store: Store) -> None:
+    response = await store.api.get("/Nosuch?name=x")
+    assert response.status_code in (400, 404), response.text[:300]
+    assert response.json()["resourceType"] == "OperationOutcome"
