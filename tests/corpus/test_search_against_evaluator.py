@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -344,6 +345,16 @@ MATCHERS: dict[str, Callable[[str, Any, str | None], bool]] = {
 }
 
 
+def alternatives(query: str) -> list[str]:
+    """OR by comma; `\\,` is a comma inside a value (search.html#escaping)."""
+    return [part.replace("\\,", ",").replace("\\$", "$") for part in re.split(r"(?<!\\),", query)]
+
+
+def esc(text: str) -> str:
+    """A value's own commas and dollars escaped, as a client must (search.html#escaping)."""
+    return text.replace(",", "\\,").replace("$", "\\$")
+
+
 class Evaluator:
     """Which stored resources a query selects, by the rules above."""
 
@@ -360,17 +371,17 @@ class Evaluator:
         if modifier == "missing":
             return (not values) == (query == "true")
         if modifier == "not":
-            return not any(token_matches(q, v, k) for q in query.split(",") for v, k in values)
+            return not any(token_matches(q, v, k) for q in alternatives(query) for v, k in values)
         if modifier == "text":
-            return any(text_matches(q, v, k) for q in query.split(",") for v, k in values)
+            return any(text_matches(q, v, k) for q in alternatives(query) for v, k in values)
         if parameter["type"] == "string":
             return any(
-                string_matches(q, v, k, modifier) for q in query.split(",") for v, k in values
+                string_matches(q, v, k, modifier) for q in alternatives(query) for v, k in values
             )
         if parameter["type"] == "reference" and modifier:
-            query = ",".join(f"{modifier}/{q}" for q in query.split(","))
+            query = ",".join(f"{modifier}/{q}" for q in alternatives(query))
         match = MATCHERS[parameter["type"]]
-        return any(match(q, v, k) for q in query.split(",") for v, k in values)
+        return any(match(q, v, k) for q in alternatives(query) for v, k in values)
 
     def _chain(self, resource: Resource, name: str, query: str) -> bool:
         head, _, rest = name.partition(".")
@@ -467,10 +478,17 @@ def generated(store: Store, rng: random.Random, resource_type: str) -> list[list
         queries.append([(f"{code}:missing", rng.choice(["true", "false"]))])
         if not with_values:
             continue
+        singles: dict[str, list[str]] = {}
         for _ in range(3):
             resource = rng.choice(with_values)
             value, element = rng.choice(store.values(resource, code))
-            queries += _for_value(rng, code, kind, value, element)
+            for items in _for_value(rng, code, kind, value, element):
+                queries.append(items)
+                if len(items) == 1 and ":" not in items[0][0]:
+                    singles.setdefault(items[0][0], []).append(items[0][1])
+        for name, values in singles.items():  # OR by comma
+            if len(set(values)) > 1:
+                queries.append([(name, ",".join(sorted(set(values))[:3]))])
     return queries
 
 
@@ -484,12 +502,12 @@ def _for_value(
         system, token, texts = rng.choice(found)
         if token is None:
             return []
-        queries = [[(code, token)], [(f"{code}:not", token)]]
+        queries = [[(code, esc(token))], [(f"{code}:not", esc(token))]]
         if system:
-            queries.append([(code, f"{system}|{token}")])
-            queries.append([(code, f"{system}|")])
+            queries.append([(code, f"{esc(system)}|{esc(token)}")])
+            queries.append([(code, f"{esc(system)}|")])
         if texts and texts[0]:
-            queries.append([(f"{code}:text", texts[0][: rng.randint(3, 12)])])
+            queries.append([(f"{code}:text", esc(texts[0][: rng.randint(3, 12)]))])
         return queries
     if kind == "string":
         parts = [p for p in string_parts(value, element) if p]
@@ -497,9 +515,9 @@ def _for_value(
             return []
         part = rng.choice(parts)
         return [
-            [(code, part[: rng.randint(1, len(part))].upper())],
-            [(f"{code}:exact", part)],
-            [(f"{code}:contains", part[len(part) // 3 : len(part) // 3 + 3])],
+            [(code, esc(part[: rng.randint(1, len(part))].upper()))],
+            [(f"{code}:exact", esc(part))],
+            [(f"{code}:contains", esc(part[len(part) // 3 : len(part) // 3 + 3]))],
         ]
     if kind == "date":
         ranges = value_ranges(value, element)
@@ -532,7 +550,7 @@ def _for_value(
             [(code, f"le{number}")],
         ]
     if kind == "uri" and isinstance(value, str):
-        return [[(code, value)]]
+        return [[(code, esc(value))]]
     return []
 
 
