@@ -15,6 +15,8 @@ Where R4 leaves room, the evaluator follows the gateway's documented choice:
 - `:text` on a token matches like a string search (starts-with, case and accent blind) on
   CodeableConcept.text, Coding.display and Identifier.type.text.
 - a dateTime without a time zone is taken as UTC (Synthea always writes one).
+- ranges have millisecond resolution, MongoDB's: a time with more fraction digits covers the
+  millisecond it falls in (gateway.search.date), so `eq…23.778000` finds `…23.778`.
 - string search ignores white space at the ends and takes a run of it as one space
   (gateway.search.normalise; search.html#string allows such "minor differences").
 - quantities in UCUM convert (search.html#quantity: the server SHOULD): values and query bounds
@@ -33,7 +35,7 @@ import re
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -236,16 +238,15 @@ def date_range(text: str) -> tuple[datetime, datetime]:
         return start, start + timedelta(days=1)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    seconds = text.split("T")[1][:8]
-    digits = len(text.split(".")[1].rstrip("Z+-:0123456789")) if "." in text else 0
-    fraction = len(text.split(".")[1]) if "." in text else 0
-    del digits
-    if "." in text:
-        fraction = len("".join(ch for ch in text.split(".")[1] if ch.isdigit())[:6])
-        step = timedelta(microseconds=10 ** (6 - min(fraction, 6)))
+    fraction = re.match(r"\d*", text.partition(".")[2])[0]  # type: ignore[index]
+    if fraction:
+        step = timedelta(microseconds=10 ** (6 - min(len(fraction), 6)))
     else:
-        step = timedelta(seconds=1) if len(seconds) == 8 else timedelta(minutes=1)
-    return moment.astimezone(UTC), moment.astimezone(UTC) + step
+        step = timedelta(seconds=1) if len(text.split("T")[1]) >= 8 else timedelta(minutes=1)
+    start, end = moment.astimezone(UTC), moment.astimezone(UTC) + step
+    return start - timedelta(microseconds=start.microsecond % 1000), end + timedelta(
+        microseconds=-end.microsecond % 1000
+    )
 
 
 def value_ranges(value: Any, kind: str | None) -> list[tuple[datetime, datetime]]:
@@ -525,7 +526,13 @@ def _for_value(
             return []
         start = ranges[0][0]
         text = rng.choice(
-            [start.strftime("%Y"), start.strftime("%Y-%m"), start.strftime("%Y-%m-%d")]
+            [
+                start.strftime("%Y"),
+                start.strftime("%Y-%m"),
+                start.strftime("%Y-%m-%d"),
+                start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                start.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+            ]
         )
         prefixes = rng.sample(["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb"], 3)
         return [[(code, f"{prefix}{text}")] for prefix in prefixes] + [
