@@ -15,6 +15,10 @@ Target [ts, te), search [ss, se), as in the #prefix table:
   eb  te <= ss                the target ends before the search range (no overlap)
   ap  ts < se' and te > ss'   overlap with [ss', se'), the search range widened on each side by
                               10% of the gap between now and it (#prefix `ap`)
+
+Ranges have millisecond resolution, the one MongoDB stores (gateway.domain.time): a value with
+more fraction digits covers the whole millisecond it falls in, so `eq2021-10-07T17:26:23.778000Z`
+finds a stored `…23.778Z` and `gt` that same value does not.
 """
 
 from __future__ import annotations

@@ -170,25 +170,60 @@ async def _chain(
             f"Only reference parameters chain; `{parameter.code}` does not.",
             expression=parsed.raw_name,
         )
-    target = parsed.modifier or (parameter.targets[0] if len(parameter.targets) == 1 else None)
-    if target is None or target not in parameter.targets:
-        raise InvalidSearch(
-            f"Chain `{parsed.raw_name}` needs a target type, e.g. `{parameter.code}:Patient.`.",
-            expression=parsed.raw_name,
-        )
-    if not resolver.keeps(target):
-        raise InvalidSearch(
-            f"Chain `{parsed.raw_name}` reaches `{target}`, a type this server does not keep.",
-            expression=parsed.raw_name,
-        )
     inner = _rechain(parsed)
-    if not inner.has and inner.name not in parameters_of(target):
+    clauses = []
+    for target in _chain_targets(parameter, parsed, inner, resolver):
+        ids = await resolver.matching_ids(target, [inner], depth=depth + 1)
+        if ids:
+            clauses.append(reference.ids_clause(parameter, target, ids, base_urls=base_urls))
+    return any_of(clauses) if clauses else NOTHING
+
+
+def _chain_targets(
+    parameter: SearchParameter, parsed: ParsedParameter, inner: ParsedParameter, resolver: Resolver
+) -> list[str]:
+    """The types a chain reaches. `subject:Patient.name` names one. Without a type, a reference
+    to several types searches each kept here that has the next parameter (search.html#chaining:
+    `DiagnosticReport?subject.name=peter`), refused only where that parameter's type differs
+    between them ("Servers SHOULD reject a search where the logical type of the parameter is
+    different across types")."""
+    named = parsed.modifier or (parameter.targets[0] if len(parameter.targets) == 1 else None)
+    if named is not None:
+        if named not in parameter.targets:
+            raise InvalidSearch(
+                f"Chain `{parsed.raw_name}`: `{named}` is not a target of `{parameter.code}`.",
+                expression=parsed.raw_name,
+            )
+        if not resolver.keeps(named):
+            raise InvalidSearch(
+                f"Chain `{parsed.raw_name}` reaches `{named}`, a type this server does not keep.",
+                expression=parsed.raw_name,
+            )
+        if not inner.has and inner.name not in parameters_of(named):
+            raise InvalidSearch(
+                f"Chain `{parsed.raw_name}` reaches `{named}`, which has no parameter "
+                f"`{inner.name}`.",
+                expression=parsed.raw_name,
+            )
+        return [named]
+    reached = [
+        target
+        for target in parameter.targets
+        if resolver.keeps(target) and (inner.has or inner.name in parameters_of(target))
+    ]
+    if not reached:
         raise InvalidSearch(
-            f"Chain `{parsed.raw_name}` reaches `{target}`, which has no parameter `{inner.name}`.",
+            f"Chain `{parsed.raw_name}`: no target of `{parameter.code}` kept here has a "
+            f"parameter `{inner.name}`.",
             expression=parsed.raw_name,
         )
-    ids = await resolver.matching_ids(target, [inner], depth=depth + 1)
-    return reference.ids_clause(parameter, target, ids, base_urls=base_urls) if ids else NOTHING
+    if len({parameters_of(target)[inner.name].type for target in reached if not inner.has}) > 1:
+        raise InvalidSearch(
+            f"Chain `{parsed.raw_name}` is ambiguous: `{inner.name}` has different types on "
+            f"{', '.join(reached)}; name one, e.g. `{parameter.code}:{reached[0]}.`.",
+            expression=parsed.raw_name,
+        )
+    return reached
 
 
 def _rechain(parsed: ParsedParameter) -> ParsedParameter:

@@ -2,6 +2,11 @@
 
 The value's significant figures give it a range, which `eq`, `ne` and `ap` use; the other
 prefixes compare with the number exactly. Quantity search reuses `conditions` for its value.
+
+Stores compare doubles. When the upper end of an eq/ne precision range rounds to the same double
+as the number itself (`eq160.07303938032456` reaches 5e-15 either side, finer than a double
+there), that end is compared inclusively (`$lt` -> `$lte`, ne's `$gte` -> `$gt`), so a value as
+written is inside its own range; any coarser range keeps its operators (`eq5.4` excludes 5.45).
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ def clause(param: SearchParameter, value: str, *, paths: tuple[str, ...] | None 
 
 def conditions(prefix: Prefix, number: str) -> list[Condition]:
     """Conditions on one numeric field, any of which matches; ValueError for a bad number."""
-    return [_floats(condition) for condition in bounds(prefix, number)]
+    exact = float(parse_decimal(number))
+    return [_floats(prefix, condition, exact) for condition in bounds(prefix, number)]
 
 
 def bounds(prefix: Prefix, number: str) -> list[dict[str, Decimal]]:
@@ -62,9 +68,23 @@ def _approximately(exact: Decimal, *, half: Decimal) -> dict[str, Decimal]:
     return {"$gte": exact - margin, "$lte": exact + margin}
 
 
-def _floats(condition: dict[str, Decimal]) -> Condition:
+def _floats(prefix: Prefix, condition: dict[str, Decimal], exact: float) -> Condition:
     """MongoDB compares doubles; a bound beyond a double's range is not a usable number."""
-    converted = {operator: float(bound) for operator, bound in condition.items()}
-    if not all(math.isfinite(bound) for bound in converted.values()):
-        raise ValueError("the number is beyond the range of a double")
+    converted: Condition = {}
+    for operator, bound in condition.items():
+        number = float(bound)
+        if not math.isfinite(number):
+            raise ValueError("the number is beyond the range of a double")
+        converted[as_double(prefix, operator, number, exact)] = number
     return converted
+
+
+# The operator of the upper end of the precision range: eq's `$lt high`, ne's `$gte high`.
+_UPPER = {"eq": ("$lt", "$lte"), "ne": ("$gte", "$gt")}
+
+
+def as_double(prefix: Prefix, operator: str, bound: float, exact: float) -> str:
+    """The operator for a bound compared as a double (module docstring): the upper end of an
+    eq/ne range that is the number's own double includes it."""
+    strict, widened = _UPPER.get(prefix, ("", ""))
+    return widened if operator == strict and bound == exact else operator

@@ -27,7 +27,7 @@ from gateway.search import number
 from gateway.search.escaping import split_unescaped, unescape
 from gateway.search.model import Clause, SearchParameter
 from gateway.search.paths import any_of, nest
-from gateway.search.prefixes import Prefix, split_prefix
+from gateway.search.prefixes import Prefix, parse_decimal, split_prefix
 from gateway.ucum import UCUM, Conversion, conversion, number_text
 
 Unit = dict[str, str]  # equalities on a Quantity's system, code or unit
@@ -82,13 +82,15 @@ def _units(system: str | None, code: str) -> list[Unit]:
 
 def _canonical(prefix: Prefix, figures: str, converts: Conversion) -> list[Match]:
     """The conditions of `figures` in the code's unit, on the canonical value instead."""
-    return [
-        {
-            "canonical.value": {op: _converted(converts, bound) for op, bound in bounds.items()},
-            "canonical.code": converts.unit,
+    exact = _converted(converts, parse_decimal(figures))
+    matches: list[Match] = []
+    for bounds in number.bounds(prefix, figures):
+        values = {op: _converted(converts, bound) for op, bound in bounds.items()}
+        condition = {
+            number.as_double(prefix, op, value, exact): value for op, value in values.items()
         }
-        for bounds in number.bounds(prefix, figures)
-    ]
+        matches.append({"canonical.value": condition, "canonical.code": converts.unit})
+    return matches
 
 
 def _converted(converts: Conversion, bound: Decimal) -> ExactDecimal:

@@ -12,13 +12,13 @@ the caller; `:above :below :in :not-in` need a terminology server we don't have.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from gateway.errors import InvalidSearch
 from gateway.search.escaping import split_unescaped, unescape
 from gateway.search.model import NOTHING, Clause, SearchParameter
+from gateway.search.normalise import starts_with_pattern
 from gateway.search.paths import any_of, dotted, nest
 
 # The sub-element names holding a token's system and code, per element kind; `indexed`: the
@@ -132,14 +132,15 @@ _SCALARS: dict[str, _Scalar] = {"code": _code, "boolean": _boolean, "id": _id}
 
 
 def _text(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:
-    """`:text`: case-insensitive starts-with on the texts a person reads (search.html#modifiers).
+    """`:text`: starts-with on the texts a person reads, compared as string search compares
+    (search.html#modifiers: "processed as a string"; case, accents and spacing ignored).
 
     CodeableConcept.text or any Coding.display; Coding.display; Identifier.type.text.
     """
     text = unescape(value)
     if not text.strip():
         raise _invalid(param, value, "`:text` needs some text")
-    pattern = {"$regex": "^" + re.escape(text), "$options": "i"}
+    pattern = {"$regex": starts_with_pattern(text), "$options": "i"}
     keys = [key for path in paths for key in _text_keys(param, path)]
     return any_of([{key: pattern} for key in keys])
 

@@ -121,12 +121,41 @@ async def test_chain_with_no_match_matches_nothing() -> None:
     assert await build_filter("Observation", [p("patient.name", "x")], FakeResolver([])) == NOTHING
 
 
-async def test_chain_through_a_polymorphic_reference_needs_its_type() -> None:
-    with pytest.raises(InvalidSearch):
-        await build_filter("Observation", [p("subject.name", "ann")], FakeResolver([]))
+async def test_chain_through_a_polymorphic_reference_searches_each_target_with_the_parameter() -> (
+    None
+):
+    """search.html#chaining: `subject.name` reaches every target type kept here that has `name`
+    (of Observation.subject's Group, Device, Patient, Location, the fake keeps only Patient)."""
+    resolver = FakeResolver(["p1"])
+    result = await build_filter("Observation", [p("subject.name", "ann")], resolver)
+    assert result == {"index.subject": {"$in": ["Patient/p1"]}}
+    assert [asked[1] for asked in resolver.asked] == ["Patient"]
     resolver = FakeResolver(["p1"])
     result = await build_filter("Observation", [p("subject:Patient.gender", "male")], resolver)
     assert result == {"index.subject": {"$in": ["Patient/p1"]}}
+
+
+async def test_chain_to_several_kept_targets_ors_their_ids() -> None:
+    """With every target kept, each target type's ids are OR-ed."""
+    resolver = KeepsAll(["x1"])
+    result = await build_filter("Observation", [p("subject.identifier", "a|b")], resolver)
+    targets = [asked[1] for asked in resolver.asked]
+    assert set(targets) == {"Group", "Device", "Patient", "Location"}
+    assert result == {"$or": [{"index.subject": {"$in": [f"{t}/x1"]}} for t in targets]}
+
+
+async def test_chain_refused_where_no_target_has_the_parameter_or_the_type_is_not_one() -> None:
+    with pytest.raises(InvalidSearch) as raised:
+        await build_filter("Observation", [p("subject.nosuch", "x")], KeepsAll([]))
+    assert raised.value.issues[0].expression == "subject.nosuch"
+    with pytest.raises(InvalidSearch) as raised:
+        await build_filter("Observation", [p("subject:Organization.name", "x")], KeepsAll([]))
+    assert "not a target" in str(raised.value.issues[0].diagnostics)
+
+
+class KeepsAll(FakeResolver):
+    def keeps(self, resource_type: str) -> bool:
+        return True
 
 
 async def test_reverse_chain_matches_the_referenced_ids() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from gateway.search.normalise import normalise
+from gateway.search.normalise import normalise, starts_with_pattern
 
 
 @pytest.mark.parametrize(
@@ -30,3 +32,26 @@ def test_normalise(text: str, expected: str) -> None:
 def test_normalise_is_idempotent() -> None:
     once = normalise("  Dvořák ÉCOLE ")
     assert normalise(once) == once
+
+
+@pytest.mark.parametrize(
+    ("query", "written", "matches"),
+    [
+        pytest.param("muller", "Müller-Lüdenscheidt", True, id="accent-blind"),
+        pytest.param("MÜLLER", "muller", True, id="accent-in-the-query"),
+        pytest.param("jose ma", "  José   María", True, id="spacing-blind"),
+        pytest.param("rifampicin ", "Rifampicin", True, id="trailing-space"),
+        pytest.param("jose", "Jose\u0301", True, id="decomposed-mark"),
+        pytest.param("nguyen", "Nguyễn Van", True, id="stacked-marks"),
+        pytest.param("a.b", "axb", False, id="regex-characters-literal"),
+        pytest.param("cose", "Glucose", False, id="starts-with-only"),
+        pytest.param("jose", "Josh", False, id="different-letter"),
+    ],
+)
+def test_starts_with_pattern_matches_text_as_written(
+    query: str, written: str, matches: bool
+) -> None:
+    """The pattern `:text` uses on displays kept as written: what string search would match."""
+    found = re.match(starts_with_pattern(query), written, re.IGNORECASE) is not None
+    assert found == matches
+    assert found == normalise(written).startswith(normalise(query))

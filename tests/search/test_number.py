@@ -157,6 +157,20 @@ def test_one_array_element_holds_the_whole_range() -> None:
     assert matching(collection, number.clause(SCORES, "100")) == {"inside"}
 
 
+@pytest.mark.parametrize("written", [160.07303938032456, 1.3351148609139232, 0.1 + 0.2])
+def test_a_value_finer_than_a_double_matches_itself(written: float) -> None:
+    """Synthea writes 17 significant digits: the precision range is narrower than a double there,
+    so both ends round to the value's own double; eq still finds it and ne does not."""
+    collection: mongomock.Collection[dict[str, Any]] = mongomock.MongoClient().db.fine
+    collection.insert_many(
+        [{"_id": "it", "dose_number": written}, {"_id": "other", "dose_number": 0}]
+    )
+    assert matching(collection, number.clause(DOSE, repr(written))) == {"it"}
+    assert matching(collection, number.clause(DOSE, f"ne{written!r}")) == {"other"}
+    assert matching(collection, number.clause(DOSE, f"gt{written!r}")) == set()
+    assert matching(collection, number.clause(DOSE, f"lt{written!r}")) == {"other"}
+
+
 @pytest.mark.parametrize(
     "value",
     [

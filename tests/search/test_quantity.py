@@ -250,6 +250,19 @@ def test_matches(
     assert found == expected
 
 
+def test_a_value_finer_than_a_double_matches_itself_in_any_unit() -> None:
+    """17 significant digits (Synthea): eq in the unit recorded and in a converted one."""
+    collection: mongomock.Collection[dict[str, Any]] = mongomock.MongoClient().db.fine
+    value = 160.07303938032456
+    stored = with_canonical({"system": UCUM, "code": "cm", "value": value})
+    collection.insert_one({"_id": "it", "value_quantity": stored})
+    for asked in (f"{value!r}|{UCUM}|cm", f"{value!r}||cm", f"{value / 100!r}|{UCUM}|m"):
+        found = {d["_id"] for d in collection.find(quantity.clause(COMBO, asked))}
+        assert found == {"it"}, asked
+    ne = {d["_id"] for d in collection.find(quantity.clause(COMBO, f"ne{value!r}|{UCUM}|cm"))}
+    assert ne == set()
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -9,6 +9,7 @@ import pytest
 
 from gateway.errors import InvalidSearch, Issue
 from gateway.search.model import NOTHING, Clause, SearchParameter
+from gateway.search.normalise import starts_with_pattern
 from gateway.search.token import clause
 
 OBS = ("Observation",)
@@ -37,7 +38,8 @@ V2 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 
 def text_regex(text: str) -> dict[str, str]:
-    return {"$regex": text, "$options": "i"}
+    """`:text` compares as string search does: the pattern normalise.starts_with_pattern makes."""
+    return {"$regex": starts_with_pattern(text), "$options": "i"}
 
 
 @pytest.mark.parametrize(
@@ -73,13 +75,13 @@ def text_regex(text: str) -> dict[str, str]:
         ),
         pytest.param(
             CODE, "text", "Gluc",
-            {"$or": [{"code.text": text_regex("^Gluc")}, {"code.coding.display": text_regex("^Gluc")}]},
+            {"$or": [{"code.text": text_regex("Gluc")}, {"code.coding.display": text_regex("Gluc")}]},
             id="codeable-text",
         ),
         pytest.param(
             CODE, "text", "a.*b\\,c",
-            {"$or": [{"code.text": text_regex("^a\\.\\*b,c")},
-                     {"code.coding.display": text_regex("^a\\.\\*b,c")}]},
+            {"$or": [{"code.text": text_regex("a.*b,c")},
+                     {"code.coding.display": text_regex("a.*b,c")}]},
             id="codeable-text-escaped-regex",
         ),
         pytest.param(
@@ -98,7 +100,7 @@ def text_regex(text: str) -> dict[str, str]:
             id="coding-array-system-code",
         ),
         pytest.param(
-            TAG, "text", "Draft", {"fhir_rest.meta.tag.display": text_regex("^Draft")},
+            TAG, "text", "Draft", {"fhir_rest.meta.tag.display": text_regex("Draft")},
             id="coding-text",
         ),
         # Identifier: system and value; :of-type; :text on type.text
@@ -115,7 +117,7 @@ def text_regex(text: str) -> dict[str, str]:
             id="identifier-of-type",
         ),
         pytest.param(
-            IDENTIFIER, "text", "Medical", {"identifiers.type.text": text_regex("^Medical")},
+            IDENTIFIER, "text", "Medical", {"identifiers.type.text": text_regex("Medical")},
             id="identifier-text",
         ),
         # ContactPoint: value, `use` in the system part, the parameter's ContactPoint.system
@@ -246,6 +248,9 @@ def matching(documents: list[dict[str, Any]], query: Clause) -> set[str]:
         pytest.param(CODE, "text", "blood", {"o1"}, id="text-concept-text"),
         pytest.param(CODE, "text", "GLUC", {"o1"}, id="text-display-case-insensitive"),
         pytest.param(CODE, "text", "ärztlicher", {"o2"}, id="text-display-unicode-case"),
+        pytest.param(CODE, "text", "ARZTL", {"o2"}, id="text-accent-blind"),
+        pytest.param(CODE, "text", "  blood   gl", {"o1"}, id="text-spacing-blind"),
+        pytest.param(CODE, "text", "glucose ", {"o1"}, id="text-trailing-space"),
         pytest.param(CODE, "text", "cose", set(), id="text-is-starts-with"),
         pytest.param(CODE, None, ".*", {"o5"}, id="regex-chars-literal-in-code"),
         pytest.param(CODE, "text", ".*", set(), id="regex-chars-literal-in-text"),
