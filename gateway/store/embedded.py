@@ -29,9 +29,12 @@ from mongomock.collection import Collection, Cursor
 from mongomock.filtering import filter_applies, resolve_sort_key
 from mongomock_motor import AsyncMongoMockClient
 
+from gateway.jsonio import ExactDecimal
 from gateway.store.collection import OwnedDocument
 
-_IMMUTABLE = (str, int, float, bool, type(None), bytes)
+# ExactDecimal: a float that keeps its JSON text; never changed once made, so shared like a float
+# (copying one re-parses its text).
+_IMMUTABLE = (str, int, float, bool, type(None), bytes, ExactDecimal)
 _LEAF_TYPES = frozenset((*_IMMUTABLE, datetime))
 _IMMUTABLE_TYPES = frozenset(_IMMUTABLE)
 _scan = Collection._iter_documents
