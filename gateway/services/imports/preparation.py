@@ -58,6 +58,9 @@ def _in_worker(payload: bytes) -> list[Prepared]:
     return [prepare(resource, build) for resource, build in loads(payload)]
 
 
+PRELOAD = "gateway.services.imports.preload"  # what every worker starts with
+
+
 @cache
 def _mapper(resource_type: str) -> ResourceMapper[Any]:
     return MAPPERS.get(resource_type) or generic_mapper(resource_type)
@@ -79,6 +82,7 @@ class Preparer:
         if self.workers:
             # forkserver: a fork of this process could inherit a lock held by a driver thread.
             context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([PRELOAD])  # takes effect when the server starts
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
         return self
 
