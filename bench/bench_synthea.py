@@ -22,8 +22,8 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
-from fhir.resources.R4B import get_fhir_model_class
 
+from bench.bench_transaction import validate_only  # the same floor: every entry validated
 from bench.common import ROOT
 from gateway.jsonio import Json
 from gateway.services.context import Services, open_services
@@ -39,15 +39,6 @@ def samples() -> Path:
 
 def load(folder: Path) -> list[Json]:
     return [orjson.loads(path.read_bytes()) for path in sorted(folder.glob("*.json"))]
-
-
-def validate_only(bundles: list[Json]) -> float:
-    started = time.perf_counter()
-    for bundle in bundles:
-        for entry in bundle["entry"]:
-            resource = entry["resource"]
-            get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-    return time.perf_counter() - started
 
 
 async def opened(companions: list[Json]) -> Services:
