@@ -23,7 +23,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from gateway.demo import generate
 from gateway.jsonio import Json
-from gateway.services.context import open_services
+from gateway.services.context import Services, open_services
 from gateway.services.transaction import process
 from gateway.settings import Settings
 
@@ -82,7 +82,12 @@ def validate_only(bundles: list[Json]) -> float:
 
 
 async def run_transactions(bundles: list[Json]) -> float:
-    services = await open_services(Settings(mongodb_uri=None))
+    return await timed_transactions(await open_services(Settings(mongodb_uri=None)), bundles)
+
+
+async def timed_transactions(services: Services, bundles: list[Json]) -> float:
+    """Seconds to post `bundles` as transactions to `services` (closed afterwards), every
+    entry created."""
     work = copy.deepcopy(bundles)  # rewriting references changes the Bundles in place
     started = time.perf_counter()
     for bundle in work:
