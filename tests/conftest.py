@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 
 from gateway.http.app import create_app
+from gateway.jsonio import Json
 from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,17 @@ def make_settings(**overrides: Any) -> Settings:
 async def api() -> AsyncIterator[AsyncClient]:
     """An HTTP client on the FHIR base of a new app with an empty embedded store."""
     async with api_client(make_settings()) as client:
+        yield client
+
+
+@asynccontextmanager
+async def populated_client(resources: Iterable[Json]) -> AsyncIterator[AsyncClient]:
+    """A client on a new app whose store holds `resources`, each created by a PUT at its id."""
+    async with api_client(make_settings()) as client:
+        for resource in resources:
+            path = f"/{resource['resourceType']}/{resource['id']}"
+            response = await client.put(path, json=resource)
+            assert response.status_code == 201, response.text
         yield client
 
 

@@ -13,18 +13,14 @@ from httpx import AsyncClient
 from gateway.jsonio import Json
 from tests.api.compartment_fixtures import BASE, POPULATION
 from tests.api.test_errors import issue, outcome
-from tests.conftest import api_client, make_settings
+from tests.conftest import populated_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def api() -> AsyncIterator[AsyncClient]:
-    async with api_client(make_settings()) as client:
-        for resource in POPULATION:
-            path = f"/{resource['resourceType']}/{resource['id']}"
-            response = await client.put(path, json=resource)
-            assert response.status_code == 201, response.text
+    async with populated_client(POPULATION) as client:
         yield client
 
 

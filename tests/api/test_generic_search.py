@@ -14,7 +14,7 @@ import pytest_asyncio
 from httpx import AsyncClient
 
 from gateway.jsonio import Json
-from tests.conftest import api_client, make_settings
+from tests.conftest import populated_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -127,11 +127,7 @@ POPULATION: list[Json] = [
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def population() -> AsyncIterator[AsyncClient]:
-    async with api_client(make_settings()) as client:
-        for resource in POPULATION:
-            url = f"/{resource['resourceType']}/{resource['id']}"
-            response = await client.put(url, json=resource)
-            assert response.status_code == 201, response.text
+    async with populated_client(POPULATION) as client:
         yield client
 
 

@@ -16,7 +16,7 @@ from gateway.search.parameters import parameters_of
 from gateway.services.generic import kept_types
 from gateway.store.indexes import index_keys
 from tests.api.test_errors import issue, outcome
-from tests.conftest import api_client, make_settings
+from tests.conftest import api_client, make_settings, populated_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -359,11 +359,7 @@ POPULATION: list[Json] = [
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def population() -> AsyncIterator[AsyncClient]:
-    async with api_client(make_settings()) as client:
-        for resource in POPULATION:
-            url = f"/{resource['resourceType']}/{resource['id']}"
-            response = await client.put(url, json=resource)
-            assert response.status_code == 201, response.text
+    async with populated_client(POPULATION) as client:
         yield client
 
 
