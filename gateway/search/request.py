@@ -102,14 +102,14 @@ def parse(
     return SearchRequest(
         resource_type=resource_type,
         parameters=tuple(parameters),
-        count=_count(results.get("_count"), default=default_count, maximum=max_count),
+        count=page_size(_last(results.get("_count")), default=default_count, maximum=max_count),
         sort=_sort(results.get("_sort")),
         total=_choice("_total", results.get("_total"), TOTALS),  # type: ignore[arg-type]
         summary=_choice("_summary", results.get("_summary"), SUMMARIES),  # type: ignore[arg-type]
         elements=tuple(e for v in results.get("_elements", []) for e in v.split(",") if e),
         includes=tuple(_include(v, "_include") for v in results.get("_include", [])),
         revincludes=tuple(_include(v, "_revinclude") for v in results.get("_revinclude", [])),
-        cursor=results["_cursor"][-1] if results.get("_cursor") else None,
+        cursor=_last(results.get("_cursor")),
         ignored=tuple(ignored),
     )
 
@@ -141,10 +141,15 @@ def _parse_parameter(name: str, value: str) -> ParsedParameter:
     return ParsedParameter(code, (value,), modifier or None, tuple(chain), raw_name=name)
 
 
-def _count(values: list[str] | None, *, default: int, maximum: int) -> int:
-    if not values:
+def _last(values: list[str] | None) -> str | None:
+    """A result parameter given more than once counts as its last value."""
+    return values[-1] if values else None
+
+
+def page_size(text: str | None, *, default: int, maximum: int) -> int:
+    """`_count` (search.html#count): a non-negative integer, capped at `maximum`."""
+    if text is None:
         return default
-    text = values[-1]
     if not text.isdigit():
         raise InvalidSearch(f"_count `{text}` is not a non-negative integer.", expression="_count")
     return min(int(text), maximum)

@@ -43,6 +43,7 @@ from gateway.search.model import Clause, ParsedParameter, SearchParameter
 from gateway.search.paging import Cursor, decode_cursor, encode_cursor
 from gateway.search.parameters import parameters_of
 from gateway.search.paths import all_of, any_of
+from gateway.search.request import page_size
 from gateway.services import resources
 from gateway.services.bundles import searchset_bundle
 from gateway.services.compartments import Ids, member_types, membership
@@ -178,7 +179,7 @@ def parse(
             _check_date(name, given[name])
     return EverythingRequest(
         patient_id=patient_id,
-        count=_count(given.get("_count"), default=default_count, maximum=max_count),
+        count=page_size(given.get("_count"), default=default_count, maximum=max_count),
         types=_check_types(types, frozenset(kept)) if types else None,
         since=given.get("_since"),
         start=given.get("start"),
@@ -205,14 +206,6 @@ def _check_types(types: list[str], kept: frozenset[str]) -> tuple[str, ...]:
             expression="_type",
         )
     return tuple(dict.fromkeys(types))
-
-
-def _count(text: str | None, *, default: int, maximum: int) -> int:
-    if text is None:
-        return default
-    if not text.isdigit():
-        raise InvalidSearch(f"_count `{text}` is not a non-negative integer.", expression="_count")
-    return min(int(text), maximum)
 
 
 def visible_patients(patient_id: str | None) -> Ids:
