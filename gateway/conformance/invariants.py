@@ -45,7 +45,7 @@ _ACTIVE = re.compile(
 def has_value_or_children(value: Any) -> bool:
     """ele-1 natively: a primitive has a value; an object has an element besides `id`."""
     if isinstance(value, dict):
-        return any(key != "id" for key in value)
+        return any(key != "id" and v is not None and v != [] for key, v in value.items())
     return value is not None and value != [] and value != ""
 
 
