@@ -61,6 +61,14 @@ def compile_snapshot(definition: Json) -> tuple[ElementRule, dict[str, ElementRu
             target = by_id.get(reference.partition("#")[2])
             by_id[element["id"]].content = target
     for rule in by_id.values():
+        rule.inert = (
+            all(t in PRIMITIVES for t in rule.types)
+            and bool(rule.types)
+            and rule.fixed is UNSET
+            and rule.pattern is UNSET
+            and rule.binding is None
+            and not rule.constraints
+        )
         _index_keys(rule)
         slicing.prepare(rule)
     _mark_selectors(root)

@@ -24,7 +24,7 @@ is empty and passes).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from functools import cache
 from typing import Any, Literal
@@ -33,13 +33,14 @@ import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
+from gateway.conformance.existence import compile_existence, native_disjuncts
 from gateway.conformance.rules import Constraint, ConstraintCheck, Json
 
 NATIVE_STRUCTURAL = frozenset({"ele-1", "ext-1"})
 NEEDS_CONTAINED = frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
-_ACTIVE = re.compile(
-    r"<\s*(script|object|applet|iframe|embed|form|input|style)\b|\son\w+\s*=", re.I
-)
+_ACTIVE_TAGS = ("<script", "<object", "<applet", "<iframe", "<embed", "<form", "<input", "<style")
+_EVENT = re.compile(r"on[a-z]+\s*=")
+_CONTENT = re.compile(r">[^<]*[^<\s]|<img\b")  # some text between tags, or an image
 
 
 def has_value_or_children(value: Any) -> bool:
@@ -63,32 +64,57 @@ def _narrative(focus: Any, _type: str, _resource: Json, _root: Json) -> bool:
 
 def _html_checks(focus: Any, _type: str, _resource: Json, _root: Json) -> bool:
     """txt-1/txt-2 (`htmlChecks()`) lexically: a div with content and nothing active."""
-    div = focus.get("div") if isinstance(focus, dict) else None
+    div = focus.get("div") if isinstance(focus, dict) else focus
     if not isinstance(div, str):
         return True  # a missing div is Narrative.div's cardinality, not this invariant
-    inner = re.sub(r"<[^>]*>", "", div)
-    return div.lstrip().startswith("<div") and bool(inner.strip()) and not _ACTIVE.search(div)
+    return div.lstrip().startswith("<div") and bool(_CONTENT.search(div)) and not _active(div)
 
 
-def _local_reference(focus: Any, type_path: str, resource: Json, root: Json) -> bool:
-    """ref-1 is about `#id` references only; any other reference holds without evaluation."""
-    reference = focus.get("reference") if isinstance(focus, dict) else None
-    if not (isinstance(reference, str) and reference.startswith("#")):
+def _active(div: str) -> bool:
+    """Script or an event attribute; substring searches, as regexes over a div are slow."""
+    lower = div.lower().replace("\n", " ").replace("\t", " ")
+    if any(tag in lower for tag in _ACTIVE_TAGS):
         return True
-    check = _compiled(_REF_1)
-    return check is None or check(focus, type_path, resource, root)
+    at = lower.find(" on")
+    while at != -1:
+        if _EVENT.match(lower, at + 1):
+            return True
+        at = lower.find(" on", at + 3)
+    return False
 
 
-_REF_1 = (
-    "reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
-    "%rootResource.contained.id.trace('ids'))"
-)
 _NATIVE: dict[str, ConstraintCheck] = {
     "dom-6": _narrative,
     "txt-1": _html_checks,
     "txt-2": _html_checks,
 }
-_GUARDED: dict[str, ConstraintCheck] = {"ref-1": _local_reference}
+
+
+def _local_reference(focus: Any) -> bool | None:
+    """ref-1 is about `#id` references only: any other holds without the engine."""
+    reference = focus.get("reference") if isinstance(focus, dict) else None
+    return None if isinstance(reference, str) and reference.startswith("#") else True
+
+
+def _period_order(focus: Any) -> bool | None:
+    """per-1 where start and end are of one precision in UTC or without time: text order."""
+    start = focus.get("start") if isinstance(focus, dict) else None
+    end = focus.get("end") if isinstance(focus, dict) else None
+    if not (isinstance(start, str) and isinstance(end, str)):
+        return True
+    comparable = len(start) == len(end) and (len(start) <= 10 or start[-1] == end[-1] == "Z")
+    return start <= end if comparable else None
+
+
+# Invariants a cheap look at the focus often settles (None: ask the engine), for R4's text
+_GUARDS: dict[str, tuple[str, Callable[[Any], bool | None]]] = {
+    "ref-1": (
+        "reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
+        "%rootResource.contained.id.trace('ids'))",
+        _local_reference,
+    ),
+    "per-1": ("start.hasValue().not() or end.hasValue().not() or (start <= end)", _period_order),
+}
 
 
 def _has_value(items: list[Any]) -> bool:
@@ -142,6 +168,26 @@ def _compiled(expression: str) -> ConstraintCheck | None:
     return check
 
 
+@cache
+def _checker(expression: str) -> ConstraintCheck | None:
+    """Native when the expression only tests existence (see `existence`); else fhirpathpy, with
+    any native top-level `or` operand tried first (when one holds, so does the whole)."""
+    native = compile_existence(expression)
+    if native is not None:
+        return lambda focus, type_path, _resource, _root: native(focus, type_path)
+    engine = _compiled(expression)
+    shortcuts = native_disjuncts(expression)
+    if engine is None or not shortcuts:
+        return engine
+
+    def check(focus: Any, type_path: str, resource: Json, root: Json) -> bool:
+        if any(test(focus, type_path) for test in shortcuts):
+            return True
+        return engine(focus, type_path, resource, root)
+
+    return check
+
+
 def compile_constraints(element: Json) -> tuple[tuple[Constraint, ...], bool, bool]:
     """An element's constraints, less the natively checked ele-1 and ext-1 (returned as flags)."""
     found: list[Constraint] = []
@@ -158,7 +204,7 @@ def compile_constraints(element: Json) -> tuple[tuple[Constraint, ...], bool, bo
         check = (
             _NATIVE.get(key)
             or _guarded(key, expression)
-            or (_compiled(expression) if isinstance(expression, str) else None)
+            or (_checker(expression) if isinstance(expression, str) else None)
         )
         human = str(constraint.get("human", ""))
         found.append(
@@ -168,8 +214,17 @@ def compile_constraints(element: Json) -> tuple[tuple[Constraint, ...], bool, bo
 
 
 def _guarded(key: str, expression: Any) -> ConstraintCheck | None:
-    """A cheap precondition in front of fhirpathpy, for the expression R4 gives that key."""
-    return _GUARDED.get(key) if key == "ref-1" and expression == _REF_1 else None
+    """The guard of `_GUARDS` in front of the engine, for the expression R4 gives that key."""
+    text, guard = _GUARDS.get(key, ("", None))
+    engine = _compiled(text) if guard is not None and expression == text else None
+    if guard is None or engine is None:
+        return None
+
+    def check(focus: Any, type_path: str, resource: Json, root: Json) -> bool:
+        settled = guard(focus)
+        return settled if settled is not None else engine(focus, type_path, resource, root)
+
+    return check
 
 
 def _each(value: Any) -> Iterable[Json]:

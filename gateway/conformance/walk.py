@@ -23,6 +23,7 @@ from gateway.errors import Issue, Severity
 
 VALIDATION_RULE = "http://fhir-gateway.org/fhir/CodeSystem/validation-rule"
 _NESTED = ("BackboneElement", "Element")
+_RESOURCE_TYPES = fhir_profiles.resource_types()
 
 
 class Walk:
@@ -62,7 +63,7 @@ class Walk:
         self, obj: Json, rule: ElementRule, type_code: str, path: str, resource: Json
     ) -> None:
         """The elements of an object: unknown keys, required ones missing, each one present."""
-        source = self._source(rule, type_code)
+        source = rule if rule.children else self._source(rule, type_code)
         if source is None:
             return
         present: dict[str, list[str]] = {}
@@ -86,11 +87,11 @@ class Walk:
         self, obj: Json, rule: ElementRule, keys: list[str], path: str, resource: Json
     ) -> None:
         """One element of an object (its value and, for a primitive, its `_name` sibling)."""
-        names = sorted({k.removeprefix("_") for k in keys})
-        if len(names) > 1:
+        key = keys[0].removeprefix("_")
+        if len(keys) > 1 and any(k.removeprefix("_") != key for k in keys):
+            names = sorted({k.removeprefix("_") for k in keys})
             self.report("error", "structure", rule.id, f"only one of {names} may be present", path)
             return
-        key = names[0]
         type_code = rule.json_types[key]
         element_path = f"{path}.{key}"
         value, extra = obj.get(key), obj.get("_" + key)
@@ -112,11 +113,19 @@ class Walk:
             )
         if rule.slices and not self._sliced(items, rule, type_code, element_path, resource):
             return
-        target = rule.type_slices.get(key, rule)
-        for index, item in enumerate(items):
-            if item is not None:
-                item_path = f"{element_path}[{index}]" if rule.array else element_path
-                self.value(item, target, type_code, item_path, resource)
+        target = rule.type_slices.get(key, rule) if rule.type_slices else rule
+        if target.inert:  # a primitive with nothing to check but its shape
+            for index, item in enumerate(items):
+                if isinstance(item, dict | list):
+                    item_path = f"{element_path}[{index}]" if rule.array else element_path
+                    self.report(
+                        "error", "structure", rule.id, f"must be a {type_code} value", item_path
+                    )
+        else:
+            for index, item in enumerate(items):
+                if item is not None:
+                    item_path = f"{element_path}[{index}]" if rule.array else element_path
+                    self.value(item, target, type_code, item_path, resource)
         if extra is not None and not self.selecting:
             self._primitive_extras(extra, type_code, element_path, resource)
 
@@ -128,31 +137,36 @@ class Walk:
             if isinstance(item, dict | list):
                 self.report("error", "structure", rule.id, f"must be a {type_code} value", path)
             else:
-                self._fixed_pattern(item, rule, path)
-                self._binding(item, rule, type_code, path)
+                if rule.fixed is not UNSET or rule.pattern is not UNSET:
+                    self._fixed_pattern(item, rule, path)
+                if rule.binding is not None:
+                    self._binding(item, rule, type_code, path)
                 if rule.constraints:
                     self.constraints(item, rule, type_code, rule, path, resource)
             return
         if not isinstance(item, dict):
             self.report("error", "structure", rule.id, f"must be a {type_code} object", path)
             return
-        if type_code == "Resource" or type_code in fhir_profiles.resource_types():
+        if type_code == "Resource" or type_code in _RESOURCE_TYPES:
             self._nested_resource(item, rule, path)
             return
         if rule.ele1 and not has_value_or_children(item):
             self.report(
                 "error", "invariant", "ele-1", "an element must have a value or children", path
             )
-        self._fixed_pattern(item, rule, path)
+        if rule.fixed is not UNSET or rule.pattern is not UNSET:
+            self._fixed_pattern(item, rule, path)
         if not self.selecting:
-            self._binding(item, rule, type_code, path)
-            self._reference(item, rule, type_code, path)
+            if rule.binding is not None:
+                self._binding(item, rule, type_code, path)
+            if rule.targets is not None:
+                self._reference(item, rule, type_code, path)
             if type_code == "Extension" and self._extension(item, rule, path, resource):
                 return
         source = self._source(rule, type_code)
         if source is not None:
             self.constraints(item, rule, type_code, source, path, resource)
-        self.members(item, rule, type_code, path, resource)
+            self.members(item, source, type_code, path, resource)
 
     def constraints(
         self,
@@ -164,11 +178,11 @@ class Walk:
         resource: Json,
     ) -> None:
         """The invariants of an element and of its datatype, on one occurrence."""
-        if self.selecting:
-            return
         merged = rule.merged.get(type_code)
         if merged is None:
             merged = rule.merged[type_code] = _merge(rule, source)
+        if not merged or self.selecting:
+            return
         type_path = rule.path if type_code in _NESTED else type_code
         for constraint in merged:
             if constraint.needs_contained and not resource.get("contained"):
