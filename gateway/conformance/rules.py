@@ -52,6 +52,7 @@ class Constraint:
     key: str
     severity: Literal["error", "warning"]
     human: str
+    expression: str
     check: ConstraintCheck | None  # None: the engine cannot evaluate it (reported once)
     needs_contained: bool = False  # dom-2..5 hold trivially on a resource without `contained`
 

@@ -16,7 +16,7 @@ from typing import Any
 import fhir_profiles
 from gateway.conformance import bindings, registry, slicing
 from gateway.conformance.invariants import extension_or_value, has_value_or_children
-from gateway.conformance.references import target_type
+from gateway.conformance.references import bundle_entries, target_type
 from gateway.conformance.rules import PRIMITIVES, UNSET, Constraint, ElementRule, Json
 from gateway.conformance.values import contains, equals
 from gateway.errors import Issue, Severity
@@ -39,6 +39,7 @@ class Walk:
         self.url, self.source, self.root, self.selecting = url, source, root, selecting
         self.issues: list[Issue] = []
         self._reported: set[str] = set()
+        self.entries = bundle_entries(root)
 
     def report(
         self, severity: Severity, code: str, key: str, message: str, expression: str
@@ -315,7 +316,8 @@ class Walk:
         finding = bindings.check(
             pairs or [], strength=strength, value_set=value_set, source=self.source
         )
-        if finding is not None:
+        if finding is not None and (finding[0] != "information" or value_set not in self._reported):
+            self._reported.add(value_set)  # "cannot be checked" once per value set
             severity, message = finding
             code = "processing" if severity == "information" else "code-invalid"
             self.report(severity, code, rule.id, message, path)
@@ -323,7 +325,7 @@ class Walk:
     def _reference(self, item: Json, rule: ElementRule, type_code: str, path: str) -> None:
         if type_code != "Reference" or rule.targets is None:
             return
-        found = target_type(item, self.root)
+        found = target_type(item, self.root, self.entries)
         allowed = ", ".join(sorted(rule.targets))
         if found is None and isinstance(item.get("reference"), str):
             message = f"the target's type cannot be told; it must be one of {allowed}"
@@ -353,7 +355,8 @@ class Walk:
             self.report("error", "structure", rule.id, f"unknown resourceType {_show(kind)}", path)
             return
         walk = self if rule.name == "contained" else Walk(self.url, self.source, item)
-        walk.selecting = self.selecting
+        walk.selecting, walk.entries = self.selecting, walk.entries or self.entries
+        walk._reported = self._reported
         walk.resource(defined.root, item, path)
         if walk is not self:
             self.issues += walk.issues
@@ -369,7 +372,7 @@ class Walk:
     def _not_evaluated(self, constraint: Constraint, path: str) -> None:
         if constraint.key not in self._reported:
             self._reported.add(constraint.key)
-            message = "the FHIRPath engine cannot evaluate this invariant; not checked"
+            message = f"the FHIRPath engine cannot evaluate `{constraint.expression}`; not checked"
             self.report("warning", "not-supported", constraint.key, message, path)
 
 
