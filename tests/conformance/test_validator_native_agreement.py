@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -26,9 +26,9 @@ NOT_IN_FHIRPATHPY = frozenset({"txt-1", "txt-2"})  # htmlChecks()
 class Comparing(Walk):
     """A walk that also asks fhirpathpy at every constraint occurrence."""
 
-    compared: Counter[str] = Counter()
-    failed: Counter[str] = Counter()
-    disagreements: list[tuple[str, str, Any]] = []
+    compared: ClassVar[Counter[str]] = Counter()
+    failed: ClassVar[Counter[str]] = Counter()
+    disagreements: ClassVar[list[tuple[str, str, Any]]] = []
 
     def constraints(
         self,
