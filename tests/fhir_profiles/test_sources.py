@@ -110,6 +110,7 @@ STRUCTURE_DEFINITIONS = [
 def test_structure_definition_is_a_differential(name: str) -> None:
     definition = SOURCES[name]
     assert "snapshot" not in definition
+    assert definition["purpose"], "say why the profile or extension exists"
     assert definition["derivation"] == "constraint"
     assert definition["fhirVersion"] == "4.0.1"
     assert resolve(definition["baseDefinition"]) is not None
