@@ -18,6 +18,7 @@ from gateway.conformance.snapshot_elements import (
     EXTENSION_SLICING,
     INLINE_TYPES,
     SnapshotError,
+    check_shape,
     choice_type,
     element_id,
     merge,
@@ -42,8 +43,9 @@ def snapshot(sd: Json, resolve: Resolve) -> list[Json]:
 
 def snapshot_of(sd: Json, resolve: Resolve) -> list[Json]:
     """The held snapshot of `sd`, or one generated from its differential."""
-    elements = sd.get("snapshot", {}).get("element")
-    if elements:
+    held = sd.get("snapshot")
+    elements = held.get("element") if isinstance(held, dict) else None
+    if isinstance(elements, list) and elements:
         result: list[Json] = elements
         return result
     return snapshot(sd, resolve)
@@ -60,8 +62,16 @@ class _Walk:
         base = resolve(base_url) if isinstance(base_url, str) else None
         if base is None:
             raise SnapshotError(f"`{self.url}`: base definition `{base_url}` is not held.")
+        if base.get("type") != sd.get("type"):
+            raise SnapshotError(
+                f"`{self.url}`: type `{sd.get('type')}` is not its base's `{base.get('type')}`."
+            )
         self.resolve = resolve
-        self.differential: list[Json] = sd.get("differential", {}).get("element", [])
+        differential = sd.get("differential")
+        elements = differential.get("element") if isinstance(differential, dict) else None
+        if not isinstance(elements, list):
+            raise SnapshotError(f"`{self.url}`: `differential.element` is not a list.")
+        self.differential: list[Json] = elements
         self.elements = copy.deepcopy(snapshot_of(base, resolve))
         # What each element was before this differential touched it: slices start from it.
         self.pristine = {str(e["id"]): copy.deepcopy(e) for e in self.elements}
@@ -69,7 +79,10 @@ class _Walk:
 
     def run(self) -> list[Json]:
         for diff in self.differential:
+            if not isinstance(diff, dict):
+                raise SnapshotError(f"`{self.url}`: a differential element is not an object.")
             diff_id = element_id(diff)
+            check_shape(diff, f"{self.url}#{diff_id}")
             target = self._locate(diff_id, diff)
             merge(target, diff, f"{self.url}#{diff_id}")
         return self.elements
@@ -194,14 +207,15 @@ class _Walk:
                 e
                 for e in self.elements
                 if str(e["id"]).startswith(prefix)
-                and "." not in str(e["id"])[len(prefix) :]
-                and choice_type(name, e) is not None
+                and not {".", ":"} & set(str(e["id"])[len(prefix) :])
+                and choice_type(name, self.pristine[str(e["id"])]) is not None
             ),
             None,
         )
         if choice is None:
             raise SnapshotError(f"`{self.url}`: `{diff_id}` matches no element of the base.")
-        entry = copy.deepcopy(choice_type(name, choice))
+        # the types the base allows: an earlier type slice has narrowed `choice` itself
+        entry = copy.deepcopy(choice_type(name, self.pristine[str(choice["id"])]))
         if diff is not None and "type" in diff:
             self.renames[diff_id] = str(choice["id"])
             return choice
@@ -213,5 +227,4 @@ class _Walk:
         self.renames[diff_id] = f"{choice['id']}:{name}"
         slice_ = self._new_slice(choice, name)
         slice_["type"] = [entry]
-        slice_["min"] = choice.get("min", 0)
         return slice_

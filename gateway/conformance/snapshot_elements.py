@@ -9,6 +9,7 @@ narrow what it inherits).
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from gateway.errors import InvalidRequest
@@ -23,6 +24,7 @@ EXTENSION_SLICING: Json = {
     "discriminator": [{"path": "url", "type": "value"}],
     "rules": "open",
 }
+MAX = re.compile(r"\*|[0-9]+")
 # Merged specially below; everything else a differential element states replaces the base's.
 _KEPT = frozenset({"id", "path", "base"})
 
@@ -54,7 +56,10 @@ def split_id(element_id_: str) -> tuple[str, str, str | None]:
 
 def choice_type(name: str, choice: Json) -> Json | None:
     """The type entry `valueQuantity` selects from the choice element `value[x]`, if any."""
-    stem = str(choice["path"]).rsplit(".", 1)[-1].removesuffix("[x]")
+    last = str(choice["path"]).rsplit(".", 1)[-1]
+    if not last.endswith("[x]"):
+        return None
+    stem = last.removesuffix("[x]")
     for entry in choice.get("type", []):
         code = str(entry["code"])
         if name == stem + code[:1].upper() + code[1:]:
@@ -73,6 +78,24 @@ def renamed(element: Json, *, old_id: str, new_id: str, old_path: str, new_path:
 
 def _max_value(value: str) -> float:
     return float("inf") if value == "*" else float(value)
+
+
+def check_shape(diff: Json, where: str) -> None:
+    """Refuse a differential element whose properties this generator would misread."""
+    if "min" in diff and (
+        not isinstance(diff["min"], int) or isinstance(diff["min"], bool) or diff["min"] < 0
+    ):
+        raise SnapshotError(f"`{where}`: min must be a non-negative integer.")
+    if "max" in diff and not (isinstance(diff["max"], str) and MAX.fullmatch(diff["max"])):
+        raise SnapshotError(f"`{where}`: max must be a whole number or `*`.")
+    types = diff.get("type", [])
+    if not isinstance(types, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("code"), str) for t in types
+    ):
+        raise SnapshotError(f"`{where}`: each type needs a `code`.")
+    name = diff.get("sliceName")
+    if name is not None and not str(diff.get("id", f":{name}")).endswith(f":{name}"):
+        raise SnapshotError(f"`{where}`: the id does not end with its sliceName `:{name}`.")
 
 
 def _check_narrows(base: Json, diff: Json, where: str) -> None:
@@ -111,3 +134,5 @@ def merge(base: Json, diff: Json, where: str) -> None:
                 for stale in [k for k in base if k.startswith(("fixed", "pattern"))]:
                     del base[stale]
             base[key] = copy.deepcopy(value)
+    if _max_value(str(base.get("max", "*"))) < base.get("min", 0):
+        raise SnapshotError(f"`{where}`: min {base['min']} is above max {base['max']}.")

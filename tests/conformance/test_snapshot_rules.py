@@ -219,6 +219,31 @@ def test_constraints_add_to_the_base() -> None:
             "Reslicing",
             id="reslicing",
         ),
+        pytest.param(
+            {"id": "Observation.subject", "path": "Observation.subject", "min": 1, "max": "0"},
+            "min 1 is above max 0",
+            id="min-above-max",
+        ),
+        pytest.param(
+            {"id": "Observation.subject", "path": "Observation.subject", "min": "1"},
+            "min must be a non-negative integer",
+            id="min-not-integer",
+        ),
+        pytest.param(
+            {"id": "Observation.subject", "path": "Observation.subject", "max": "many"},
+            "max must be a whole number or `*`",
+            id="max-not-number",
+        ),
+        pytest.param(
+            {"id": "Observation.subject", "path": "Observation.subject", "type": [{"profile": []}]},
+            "each type needs a `code`",
+            id="type-without-code",
+        ),
+        pytest.param(
+            {"id": "Observation.category:a", "path": "Observation.category", "sliceName": "b"},
+            "the id does not end with its sliceName `:b`",
+            id="slice-name-not-in-id",
+        ),
     ],
 )
 def test_what_it_refuses_is_named(element: Json, message: str) -> None:
@@ -243,6 +268,34 @@ def test_an_unknown_base_is_refused() -> None:
         SnapshotError, match=re.escape("base definition `http://example.org/nope` is not held")
     ):
         snapshot(_profile(base="http://example.org/nope"), held().resolve)
+
+
+def test_a_profile_of_another_type_than_its_base_is_refused() -> None:
+    with pytest.raises(SnapshotError, match="type `Patient` is not its base's `Observation`"):
+        snapshot({**_profile(), "type": "Patient"}, held().resolve)
+
+
+def test_a_differential_that_is_no_list_is_refused() -> None:
+    with pytest.raises(SnapshotError, match=re.escape("`differential.element` is not a list")):
+        snapshot({**_profile(), "differential": {"element": {}}}, held().resolve)
+
+
+def test_each_type_slice_of_a_choice_adds_its_type() -> None:
+    generated = _by_id(
+        snapshot(
+            _profile(
+                {"id": "Observation.valueQuantity", "path": "Observation.valueQuantity"},
+                {"id": "Observation.valueString", "path": "Observation.valueString", "max": "0"},
+            ),
+            held().resolve,
+        )
+    )
+    value = generated["Observation.value[x]"]
+    assert value["type"] == [{"code": "Quantity"}, {"code": "string"}]
+    assert value["slicing"]["discriminator"] == [{"path": "$this", "type": "type"}]
+    assert generated["Observation.value[x]:valueString"]["type"] == [{"code": "string"}]
+    assert generated["Observation.value[x]:valueString"]["max"] == "0"
+    assert generated["Observation.value[x]:valueQuantity"]["type"] == [{"code": "Quantity"}]
 
 
 def test_a_specialization_is_refused() -> None:
