@@ -198,9 +198,9 @@ class _Walk:
         return new[0]
 
     def _choice(self, parent: Json, name: str, diff_id: str, diff: Json | None) -> Json:
-        """`valueQuantity` in a differential: a type slice of `value[x]`, or, when the
-        differential element restricts the type itself, `value[x]` renamed (HL7's R4 vital
-        signs snapshots do each)."""
+        """`valueQuantity` in a differential: `value[x]` itself when it can only be a Quantity
+        or the differential element restricts its type (bp's components), else a type slice
+        of `value[x]` (bodyweight's value): HL7's R4 vital signs snapshots do each."""
         prefix = f"{parent['id']}."
         choice = next(
             (
@@ -216,7 +216,8 @@ class _Walk:
             raise SnapshotError(f"`{self.url}`: `{diff_id}` matches no element of the base.")
         # the types the base allows: an earlier type slice has narrowed `choice` itself
         entry = copy.deepcopy(choice_type(name, self.pristine[str(choice["id"])]))
-        if diff is not None and "type" in diff:
+        only_type = "slicing" not in choice and len(choice.get("type", [])) == 1
+        if only_type or (diff is not None and "type" in diff):
             self.renames[diff_id] = str(choice["id"])
             return choice
         if "slicing" not in choice:

@@ -119,6 +119,31 @@ def test_a_choice_restricted_by_its_type_is_renamed_not_sliced() -> None:
     assert generated["Observation.value[x].code"]["path"] == "Observation.value[x].code"
 
 
+def test_a_choice_already_restricted_to_the_type_is_renamed_not_sliced() -> None:
+    generated = _by_id(
+        snapshot(
+            _profile(
+                {
+                    "id": "Observation.value[x]",
+                    "path": "Observation.value[x]",
+                    "type": [{"code": "Quantity"}],
+                },
+                {"id": "Observation.valueQuantity", "path": "Observation.valueQuantity", "min": 1},
+                {
+                    "id": "Observation.valueQuantity.code",
+                    "path": "Observation.valueQuantity.code",
+                    "min": 1,
+                },
+            ),
+            held().resolve,
+        )
+    )
+    assert generated["Observation.value[x]"]["min"] == 1
+    assert "slicing" not in generated["Observation.value[x]"]
+    assert generated["Observation.value[x].code"]["min"] == 1
+    assert not [i for i in generated if i.startswith("Observation.value[x]:")]
+
+
 def test_a_new_slice_is_optional_unless_it_says_so() -> None:
     generated = _by_id(
         snapshot(
