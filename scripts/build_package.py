@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from fhir_profiles.canonical import Canonicals, r4_structure_definitions
-from gateway.conformance.snapshot import snapshot
+from gateway.conformance.snapshot import SnapshotError, snapshot
 
 Json = dict[str, Any]
 ROOT = Path(__file__).resolve().parent.parent / "fhir_profiles"
@@ -135,7 +136,14 @@ def write(files: dict[str, str], folder: Path = PACKAGE) -> None:
         (folder / name).write_text(text, "utf-8")
 
 
-if __name__ == "__main__":
-    built = build(read_sources())
+def main() -> None:
+    try:
+        built = build(read_sources())
+    except (SourceError, SnapshotError) as error:
+        sys.exit(f"build_package: {error}")
     write(built)
     print(f"{PACKAGE}: {len(built) - 2} resources")
+
+
+if __name__ == "__main__":
+    main()

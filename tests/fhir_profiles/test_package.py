@@ -218,3 +218,9 @@ def test_the_build_is_deterministic_and_writes_exactly_its_files(tmp_path: Path)
 def test_a_bad_source_is_refused_by_name(sources: list[Json], message: str) -> None:
     with pytest.raises(BUILD.SourceError, match=re.escape(message)):
         BUILD.build(sources)
+
+
+def test_the_script_exits_naming_what_it_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BUILD, "read_sources", lambda: [{**WEARABLE, "type": "Patient"}])
+    with pytest.raises(SystemExit, match=re.escape("type `Patient` is not its base's")):
+        BUILD.main()
