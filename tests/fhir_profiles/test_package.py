@@ -61,6 +61,30 @@ def test_every_snapshot_element_has_an_id_and_a_path() -> None:
             assert element.get("path"), (sd["url"], element)
 
 
+def _parent(element_id: str) -> str:
+    """`A.b:s.c` -> `A.b:s`; `A.b:s` -> `A.b` (a slice's parent is the element it slices)."""
+    head, _, last = element_id.rpartition(".")
+    return f"{head}.{last.partition(':')[0]}" if ":" in last else head
+
+
+def test_every_snapshot_is_a_tree_in_order() -> None:
+    """Ids are unique; each element follows its parent, a slice the element it slices, and
+    that element declares its slicing."""
+    for resource in package_resources():
+        if resource["resourceType"] != "StructureDefinition":
+            continue
+        seen: dict[str, Json] = {}
+        for element in resource["snapshot"]["element"][1:]:
+            where = (resource["url"], element["id"])
+            assert element["id"] not in seen, where
+            assert _parent(element["id"]) in seen or _parent(element["id"]) == resource["type"], (
+                where
+            )
+            if "sliceName" in element:
+                assert "slicing" in seen[_parent(element["id"])], where
+            seen[element["id"]] = element
+
+
 def test_every_profiles_base_resolves() -> None:
     for resource in package_resources():
         if resource["resourceType"] == "StructureDefinition":
