@@ -74,7 +74,7 @@ class ElementRule:
     its datatype from that type's base StructureDefinition.
     """
 
-    id: str
+    id: str  # the element id as issues name it (see compile._shown_id)
     path: str
     name: str  # last path segment: `status`, `value[x]`
     min: int

@@ -339,8 +339,12 @@ class Walk:
         url = item.get("url")
         generic = not (rule.slice_name or rule.type_profiles or "." not in rule.path)
         defined = registry.extension(url) if generic and isinstance(url, str) else None
-        if defined is not None:
-            self.value(item, defined.root, "Extension", path, resource)
+        if defined is not None:  # its findings name the extension's definition
+            profile_url, self.url = self.url, defined.url
+            try:
+                self.value(item, defined.root, "Extension", path, resource)
+            finally:
+                self.url = profile_url
             return True
         if rule.ext1 and not extension_or_value(item):
             message = "must have either extensions or value[x], not both"

@@ -72,7 +72,7 @@ CASES = [
         "Observation-example.json",
         "bodyweight",
         _centimetres,
-        {("Observation.valueQuantity.code", "Observation.value[x]:valueQuantity.code")},
+        {("Observation.valueQuantity.code", "Observation.valueQuantity.code")},
         id="bodyweight-in-cm",
     ),
     pytest.param(
@@ -107,7 +107,7 @@ CASES = [
         "Observation-body-temperature.json",
         "bodytemp",
         _fahrenheit_system,
-        {("Observation.valueQuantity.system", "Observation.value[x]:valueQuantity.system")},
+        {("Observation.valueQuantity.system", "Observation.valueQuantity.system")},
         id="bodytemp-fixed-ucum-system",
     ),
     pytest.param(
