@@ -10,11 +10,11 @@ import pytest
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
-from gateway.conformance.invariants import (
-    _html_checks,
-    _narrative,
+from gateway.conformance.natives import (
     extension_or_value,
     has_value_or_children,
+    html_checks,
+    narrative,
 )
 from tests.conftest import samples_dir
 
@@ -83,7 +83,7 @@ def test_dom_6_agrees_with_fhirpathpy() -> None:
         {"resourceType": "Patient", "text": {"status": "empty"}},
     ]
     for resource in resources:
-        assert _narrative(resource, "", resource, resource) == (DOM_6(resource) == [True])
+        assert narrative(resource, "", resource, resource) == (DOM_6(resource) == [True])
 
 
 @pytest.mark.parametrize(
@@ -98,4 +98,4 @@ def test_dom_6_agrees_with_fhirpathpy() -> None:
 )
 def test_narrative_html_checks(div: str, holds: bool) -> None:
     narrative = {"status": "generated", "div": div}
-    assert _html_checks(narrative, "Narrative", {}, {}) is holds
+    assert html_checks(narrative, "Narrative", {}, {}) is holds
