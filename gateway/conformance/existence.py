@@ -46,10 +46,28 @@ def compile_existence(expression: str) -> Test | None:
     return test if test is not None and parser.at_end() else None
 
 
-def native_disjuncts(expression: str) -> list[Test]:
-    """The top-level `or` operands that are native: if one holds, the whole does."""
+def shortcuts(expression: str) -> list[Test]:
+    """Native tests any one of which, when true, settles the whole expression as true: its
+    native top-level `or` operands; the negated native antecedent of a top-level `implies`; a
+    `path.all(…)` or `path.where(…).empty()` chain over a path that reaches nothing."""
+    if len(_split(expression, "xor")) > 1:
+        return []
+    implied = _split(expression, "implies")
+    if len(implied) == 2:
+        antecedent = compile_existence(implied[0])
+        return [_negated(antecedent)] if antecedent is not None else []
+    parts = _split(expression, "or") if len(implied) == 1 else []
+    found = [compile_existence(part) or _empty_chain(part) for part in parts]
+    if len(parts) == 1:
+        found = [_empty_chain(expression)]
+    return [test for test in found if test is not None]
+
+
+def _split(expression: str, word: str) -> list[str]:
+    """The operands of `word` at the top level (string literals and parentheses respected)."""
+    masked = re.sub(r"'(?:[^'\\]|\\.)*'", lambda m: "_" * len(m[0]), expression)
     parts, depth, start = [], 0, 0
-    for match in re.finditer(r"\(|\)|\bor\b", expression):
+    for match in re.finditer(rf"\(|\)|\b{word}\b", masked):
         if match[0] == "(":
             depth += 1
         elif match[0] == ")":
@@ -57,30 +75,36 @@ def native_disjuncts(expression: str) -> list[Test]:
         elif depth == 0:
             parts.append(expression[start : match.start()])
             start = match.end()
-    parts.append(expression[start:])
-    found = (
-        [compile_existence(part) or _empty_chain(part) for part in parts] if len(parts) > 1 else []
-    )
-    return [test for test in found if test is not None]
+    return [*parts, expression[start:]]
+
+
+def _negated(test: Test) -> Test:
+    return lambda focus, type_path: not test(focus, type_path)
 
 
 def _empty_chain(text: str) -> Test | None:
-    """`path.where(…).empty()` (or `select`, `ofType`): true whenever `path` reaches nothing."""
+    """`path.where(…).empty()` or `path.where(…).all(…)` (`where`, `select`, `ofType`, `all`
+    links): true whenever `path` reaches nothing, as each link keeps an empty input empty and
+    `all()` and `empty()` of nothing are true."""
     text = text.strip()
-    match = _CHAIN.match(text)
+    match = _PATH.match(text)
     if match is None:
         return None
-    depth, position = 1, match.end()
-    while depth and position < len(text):
-        depth += {"(": 1, ")": -1}.get(text[position], 0)
-        position += 1
-    if text[position:].strip() != ".empty()":
+    position, last = match.end(), ""
+    while (link := _LINK.match(text, position)) is not None:
+        depth, position, last = 1, link.end(), link[1]
+        while depth and position < len(text):
+            depth += {"(": 1, ")": -1}.get(text[position], 0)
+            position += 1
+    rest = text[position:].strip()
+    if not last or not (rest == ".empty()" or (rest == "" and last == "all")):
         return None
-    path = tuple(match["path"].split("."))
+    path = tuple(match[0].split("."))
     return lambda focus, type_path: not _reach(focus, type_path, path)
 
 
-_CHAIN = re.compile(r"(?P<path>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.(?:where|select|ofType)\(")
+_PATH = re.compile(r"[A-Za-z_]\w*(?:\.(?!where\(|select\(|ofType\(|all\()[A-Za-z_]\w*)*")
+_LINK = re.compile(r"\.(where|select|ofType|all)\(")
 
 
 def _tokens(expression: str) -> list[tuple[str, str, bool]] | None:

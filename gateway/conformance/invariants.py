@@ -25,7 +25,7 @@ import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
-from gateway.conformance.existence import compile_existence, native_disjuncts
+from gateway.conformance.existence import compile_existence, shortcuts
 from gateway.conformance.natives import GUARDS, NATIVE, NATIVE_STRUCTURAL, NEEDS_CONTAINED
 from gateway.conformance.rules import Constraint, ConstraintCheck, Json
 
@@ -83,18 +83,18 @@ def fhirpathpy_check(expression: str) -> ConstraintCheck | None:
 
 @cache
 def _checker(expression: str) -> ConstraintCheck | None:
-    """Native when the expression only tests existence (see `existence`); else fhirpathpy, with
-    any native top-level `or` operand tried first (when one holds, so does the whole)."""
+    """Native when the expression only tests existence (see `existence`); else fhirpathpy, after
+    the expression's native shortcuts (`existence.shortcuts`: when one holds, so does the whole)."""
     native = compile_existence(expression)
     if native is not None:
         return lambda focus, type_path, _resource, _root: native(focus, type_path)
     engine = fhirpathpy_check(expression)
-    shortcuts = native_disjuncts(expression)
-    if engine is None or not shortcuts:
+    settling = shortcuts(expression)
+    if engine is None or not settling:
         return engine
 
     def check(focus: Any, type_path: str, resource: Json, root: Json) -> bool:
-        if any(test(focus, type_path) for test in shortcuts):
+        if any(test(focus, type_path) for test in settling):
             return True
         return engine(focus, type_path, resource, root)
 
