@@ -4,6 +4,16 @@ https://hl7.org/fhir/R4/profiling.html, https://hl7.org/fhir/R4/validation.html 
 is any held StructureDefinition (R4's base definitions, the vital signs family, the gateway's
 own package) compiled once; `Profile.validate` walks an instance against it and returns every
 finding; `Profile.selects` tells whether the profile describes a record at all.
+
+Checked: cardinality and JSON shape, unknown elements and disallowed choice types, fixed[x] and
+pattern[x], required and extensible bindings, Reference target types, slices by `value` and
+`pattern` discriminators (extensions by `url`), held extension definitions wherever their URL
+occurs, contained resources and Bundle entries against their types, and invariants. Not
+checked: primitive formats (the write path's model validation does that), `ordered` slicing,
+`exists`/`profile` discriminators and `type` ones outside a choice element (a warning says the
+slices were not told apart), re-slicing, and `targetProfile` beyond the target's type. A
+constraint profile's snapshot holds its base's rules, so validating against it also covers the
+base definition.
 """
 
 from __future__ import annotations
