@@ -13,7 +13,7 @@ from gateway.errors import InvalidSearch
 from gateway.search.escaping import split_unescaped, unescape
 from gateway.search.model import NOTHING, Clause, SearchParameter
 from gateway.search.paths import any_of, dotted, nest
-from gateway.terminology import TerminologySource, UnknownCodeSystem
+from gateway.terminology import TerminologySource, UnknownCodeSystem, expansion_codes
 
 MODIFIERS = frozenset({"in", "not-in", "below", "above"})
 _CODED_KINDS = frozenset({"codeable", "coding", "indexed", "code"})  # Identifier has no value set
@@ -44,8 +44,8 @@ def clause(
 
 def _in_value_set(url: str, terminology: TerminologySource) -> _Pairs:
     pairs: _Pairs = {}
-    for entry in terminology.expand(url).get("expansion", {}).get("contains", []):
-        pairs.setdefault(entry["system"], set()).add(entry["code"])
+    for system, code in expansion_codes(terminology.expand(url)):
+        pairs.setdefault(system, set()).add(code)
     return pairs
 
 

@@ -37,6 +37,9 @@ class LocalSource:
     def holds_code_system(self, url: str) -> bool:
         return self._code_system(url) is not None
 
+    def holds_concept_map(self, url: str) -> bool:
+        return self._held.resolve(url, "ConceptMap") is not None
+
     def expand(
         self, url: str, *, text_filter: str | None = None, count: int | None = None, offset: int = 0
     ) -> Json:
