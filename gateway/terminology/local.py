@@ -61,7 +61,7 @@ class LocalSource:
             )
         if not found:
             return CodeCheck(False, f"Code {named} is not in ValueSet `{url}`.")
-        known = self._display(system, code)
+        known = self._display(url, system, code)
         if display is not None and known is not None and display.casefold() != known.casefold():
             return CodeCheck(True, f"Display `{display}` for {named} should be `{known}`.", known)
         return CodeCheck(True, "", known)
@@ -110,7 +110,14 @@ class LocalSource:
             self._indexes[url] = None if resource is None else CodeSystemIndex.of(resource)
         return self._indexes[url]
 
-    def _display(self, system: str | None, code: str) -> str | None:
+    def _display(self, url: str, system: str | None, code: str) -> str | None:
+        """The display the value set gives the code, else its CodeSystem's."""
+        try:
+            coded = self._composer.find(url, system, code)
+        except (NotEnumerable, ExpansionTooLarge):
+            coded = None
+        if coded is not None and coded.display is not None:
+            return coded.display
         index = self._code_system(system) if system else None
         return index.display(code) if index else None
 
