@@ -2,12 +2,13 @@
 
 The local source answers whatever it holds and can evaluate; the remote one is asked only when
 the local one does not hold the value set, code system or concept map, or cannot tell (a
-SNOMED CT filter, all of LOINC). A local "not in the set" is final.
+SNOMED CT filter, all of LOINC). A local "not in the set" is final; a value set held here that
+the server does not know either stays "cannot tell" (or the local refusal to expand it).
 """
 
 from __future__ import annotations
 
-from gateway.terminology.errors import NotEnumerable
+from gateway.terminology.errors import NotEnumerable, UnknownValueSet
 from gateway.terminology.local import LocalSource
 from gateway.terminology.model import CodeCheck, Json, TerminologySource
 from gateway.terminology.remote_replies import parameter
@@ -26,28 +27,39 @@ class ChainedSource:
     def expand(
         self, url: str, *, text_filter: str | None = None, count: int | None = None, offset: int = 0
     ) -> Json:
-        if self.local.holds_value_set(url):
+        if not self.local.holds_value_set(url):
+            return self.remote.expand(url, text_filter=text_filter, count=count, offset=offset)
+        try:
+            return self.local.expand(url, text_filter=text_filter, count=count, offset=offset)
+        except NotEnumerable as refused:  # the server may hold the code systems it needs
             try:
-                return self.local.expand(url, text_filter=text_filter, count=count, offset=offset)
-            except NotEnumerable:
-                pass  # the server may hold the code systems the compose needs
-        return self.remote.expand(url, text_filter=text_filter, count=count, offset=offset)
+                return self.remote.expand(url, text_filter=text_filter, count=count, offset=offset)
+            except UnknownValueSet:
+                raise refused from None
 
     def contains(self, url: str, system: str | None, code: str) -> bool | None:
-        if self.local.holds_value_set(url):
-            found = self.local.contains(url, system, code)
-            if found is not None:
-                return found
-        return self.remote.contains(url, system, code)
+        if not self.local.holds_value_set(url):
+            return self.remote.contains(url, system, code)
+        found = self.local.contains(url, system, code)
+        if found is not None:
+            return found
+        try:
+            return self.remote.contains(url, system, code)
+        except UnknownValueSet:
+            return None  # held here, unknown there: nobody can tell
 
     def validate_code(
         self, url: str, *, system: str | None, code: str, display: str | None = None
     ) -> CodeCheck:
-        if self.local.holds_value_set(url):
-            check = self.local.validate_code(url, system=system, code=code, display=display)
-            if check.result is not None:
-                return check
-        return self.remote.validate_code(url, system=system, code=code, display=display)
+        if not self.local.holds_value_set(url):
+            return self.remote.validate_code(url, system=system, code=code, display=display)
+        check = self.local.validate_code(url, system=system, code=code, display=display)
+        if check.result is not None:
+            return check
+        try:
+            return self.remote.validate_code(url, system=system, code=code, display=display)
+        except UnknownValueSet:
+            return check
 
     def lookup(self, system: str, code: str, version: str | None = None) -> Json:
         canonical = f"{system}|{version}" if version else system

@@ -42,7 +42,7 @@ class RemoteSource:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = client or httpx.Client(timeout=TIMEOUT_SECONDS)
-        self._cache: Lru[Json] = Lru(CACHE_SIZE)
+        self._cache: Lru[Json | NotKnownThere] = Lru(CACHE_SIZE)
         self.limit = limit
 
     def holds_value_set(self, url: str) -> bool:
@@ -143,9 +143,15 @@ class RemoteSource:
     ) -> Json:
         key: Hashable = (method, path, repr(sorted((params or {}).items())), repr(body))
         cached = self._cache.get(key)
+        if isinstance(cached, NotKnownThere):  # a "not known" is kept too: asked per write
+            raise NotKnownThere(str(cached))
         if cached is not None:
             return cached
-        answer = self._send(method, path, params, body)
+        try:
+            answer = self._send(method, path, params, body)
+        except NotKnownThere as error:
+            self._cache.put(key, error.with_traceback(None))
+            raise
         self._cache.put(key, answer)
         return answer
 

@@ -10,6 +10,7 @@ from gateway.terminology import (
     ChainedSource,
     CodeCheck,
     LocalSource,
+    NotEnumerable,
     RemoteSource,
     TerminologyUnavailable,
     UnknownCodeSystem,
@@ -87,12 +88,29 @@ def test_validate_code_and_contains_ask_the_server(chained: ChainedSource) -> No
 def test_what_the_local_source_cannot_tell_the_server_is_asked(
     chained: ChainedSource, calls: list[httpx.Request]
 ) -> None:
-    """observation-codes is held but is all of LOINC: the server decides (here: unknown VS)."""
-    with pytest.raises(UnknownValueSet) as raised:
-        chained.contains("http://hl7.org/fhir/ValueSet/observation-codes", LOINC, "8867-4")
+    """observation-codes is held but is all of LOINC: the server is asked; it does not know the
+    set either, so membership stays "cannot tell" and expansion keeps the local reason."""
+    observation_codes = "http://hl7.org/fhir/ValueSet/observation-codes"
+    assert chained.contains(observation_codes, LOINC, "8867-4") is None
     assert calls[0].url.path == "/fhir/ValueSet/$validate-code"
+    check = chained.validate_code(observation_codes, system=LOINC, code="8867-4")
+    assert check.result is None
+    assert "all codes of CodeSystem `http://loinc.org`" in check.message
+    with pytest.raises(NotEnumerable) as raised:
+        chained.expand(observation_codes)
+    assert calls[-1].url.path == "/fhir/ValueSet/$expand"
+    assert "all codes of CodeSystem `http://loinc.org`" in raised.value.diagnostics
+
+
+def test_an_answer_of_not_known_is_cached_too(
+    chained: ChainedSource, calls: list[httpx.Request]
+) -> None:
+    for _ in range(3):
+        with pytest.raises(UnknownValueSet) as raised:
+            chained.expand("http://nowhere.example.org/ValueSet/x")
+    assert len(calls) == 1
     assert raised.value.diagnostics == (
-        "ValueSet `http://hl7.org/fhir/ValueSet/observation-codes` is not held by this server, "
+        "ValueSet `http://nowhere.example.org/ValueSet/x` is not held by this server, "
         f"and terminology server `{BASE}` answered: Unknown value set."
     )
 
