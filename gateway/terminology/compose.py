@@ -84,7 +84,7 @@ class Composer:
         return tuple(found.values())
 
     def _include_codes(self, url: str, include: Json, within: tuple[str, ...]) -> list[Coded]:
-        imported = [self.codes(other, within=within) for other in include.get("valueSet", [])]
+        imported = [self._imported(url, other, within) for other in include.get("valueSet", [])]
         system = include.get("system")
         if system is None:
             if not imported:
@@ -96,6 +96,11 @@ class Composer:
             keys = {(c.system, c.code) for c in other}
             codes = [c for c in codes if (c.system, c.code) in keys]
         return codes
+
+    def _imported(self, url: str, other: str, within: tuple[str, ...]) -> tuple[Coded, ...]:
+        if self._value_set(other) is None:
+            raise NotEnumerable(url, f"it imports ValueSet `{other}`, which is not held")
+        return self.codes(other, within=within)
 
     def _system_codes(self, url: str, system: str, include: Json) -> list[Coded]:
         index = self._code_system(system)
@@ -132,13 +137,15 @@ class Composer:
     def _contains(
         self, url: str, system: str | None, code: str, within: tuple[str, ...]
     ) -> bool | None:
+        if within and self._value_set(url) is None:
+            return None  # an imported set not held: cannot tell
         if url not in self._refused:
             try:
                 return self.find(url, system, code) is not None
             except (NotEnumerable, ExpansionTooLarge):
                 pass  # decide include by include below
         if url in within:
-            return None
+            return None  # a set importing itself
         compose = self._held(url).get("compose", {})
         within = (*within, url)
         parts = (
