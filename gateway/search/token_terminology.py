@@ -65,9 +65,9 @@ def _in_hierarchy(
     ask = terminology.descendants if modifier == "below" else terminology.ancestors
     codes = ask(system, code)
     if codes is None:
-        raise UnknownCodeSystem(
-            system, f"is not held by this server, so `:{modifier}` cannot be evaluated"
-        )
+        held = terminology.holds_code_system(system)
+        why = "is held here without all its codes" if held else "is not held by this server"
+        raise UnknownCodeSystem(system, f"{why}, so `:{modifier}` cannot be evaluated")
     return {system: set(codes)} if codes else {}
 
 
