@@ -35,7 +35,12 @@ def clause(
             expression=param.code,
         )
     if modifier in ("in", "not-in"):
-        pairs = _in_value_set(unescape(value), terminology)
+        url = unescape(value)
+        if not url:
+            raise InvalidSearch(
+                f"`{param.code}:{modifier}` needs a ValueSet URL.", expression=param.code
+            )
+        pairs = _in_value_set(url, terminology)
     else:
         pairs = _in_hierarchy(param, modifier, value, terminology)
     matched = _matching(param, pairs, paths)

@@ -166,6 +166,9 @@ def test_filter(param: SearchParameter, modifier: str, value: str, expected: Cla
             id="above-needs-a-system",
         ),
         pytest.param(
+            CODE, "in", "", InvalidSearch, "`code:in` needs a ValueSet URL.", id="in-empty"
+        ),
+        pytest.param(
             IDENTIFIER, "in", VITALS, InvalidSearch,
             "Modifier `:in` is not supported for parameter `identifier`.",
             id="in-on-identifier",
