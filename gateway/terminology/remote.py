@@ -24,7 +24,7 @@ from gateway.terminology.errors import (
 )
 from gateway.terminology.lru import Lru
 from gateway.terminology.model import CodeCheck, Json
-from gateway.terminology.remote_replies import check_of, codes_of, outcome_text
+from gateway.terminology.remote_replies import check_of, codes_of, expansion_of, outcome_text
 
 TIMEOUT_SECONDS = 5.0
 CACHE_SIZE = 1024
@@ -54,16 +54,30 @@ class RemoteSource:
     def expand(
         self, url: str, *, text_filter: str | None = None, count: int | None = None, offset: int = 0
     ) -> Json:
-        params = {"url": url, "filter": text_filter, "offset": offset or None,
-                  "count": self.limit if count is None else count}  # fmt: skip
+        """Without `count`, every code: pages are asked for until `total` is reached, since a
+        server may page below the count asked for."""
+        first = self._page(url, text_filter, self.limit if count is None else count, offset)
+        if count is not None:
+            return first
+        expansion = expansion_of(first)
+        total, contains = expansion.get("total"), list(expansion.get("contains") or [])
+        if not isinstance(total, int):
+            return first
+        if total > self.limit:
+            raise ExpansionTooLarge(url, self.limit)
+        while len(contains) < total - offset:
+            more = expansion_of(self._page(url, text_filter, self.limit, offset + len(contains)))
+            if not more.get("contains"):
+                break  # the server stopped short of its own total: keep what it gave
+            contains.extend(more["contains"])
+        return {**first, "expansion": {**expansion, "contains": contains}}
+
+    def _page(self, url: str, text_filter: str | None, count: int, offset: int) -> Json:
+        params = {"url": url, "filter": text_filter, "count": count, "offset": offset or None}
         try:
-            expanded = self._get("ValueSet/$expand", params)
+            return self._get("ValueSet/$expand", params)
         except NotKnownThere as error:
             raise UnknownValueSet(url, self._not_known(error)) from error
-        total = expanded.get("expansion", {}).get("total")
-        if count is None and isinstance(total, int) and total > self.limit:
-            raise ExpansionTooLarge(url, self.limit)
-        return expanded
 
     def contains(self, url: str, system: str | None, code: str) -> bool | None:
         return self.validate_code(url, system=system, code=code).result

@@ -31,10 +31,19 @@ def check_of(parameters: Json) -> CodeCheck:
     )
 
 
+def expansion_of(expanded: Json) -> Json:
+    """ValueSet.expansion with a list `contains` (or none), whatever the reply holds."""
+    expansion = expanded.get("expansion") if isinstance(expanded, dict) else None
+    if not isinstance(expansion, dict):
+        return {}
+    if not isinstance(expansion.get("contains", []), list):
+        return {k: v for k, v in expansion.items() if k != "contains"}
+    return expansion
+
+
 def codes_of(expanded: Json) -> Iterator[tuple[str, str]]:
     """The (system, code) pairs of an expanded ValueSet, hierarchy flattened, junk skipped."""
-    expansion = expanded.get("expansion") if isinstance(expanded, dict) else None
-    yield from _flatten(expansion.get("contains") if isinstance(expansion, dict) else None)
+    yield from _flatten(expansion_of(expanded).get("contains"))
 
 
 def _flatten(contains: Any) -> Iterator[tuple[str, str]]:

@@ -9,6 +9,7 @@ from fhir_profiles.canonical import held
 from gateway.terminology import (
     ChainedSource,
     CodeCheck,
+    ExpansionTooLarge,
     LocalSource,
     NotEnumerable,
     RemoteSource,
@@ -191,3 +192,36 @@ def test_junk_in_an_expansion_is_skipped() -> None:
         {"system": COLOURS}, "x", {"code": "a", "system": COLOURS, "contains": [
             {"system": COLOURS, "code": "b"}, {"system": 3, "code": "c"}]}]}}  # fmt: skip
     assert list(expansion_codes(junk)) == [(COLOURS, "a"), (COLOURS, "b")]
+
+
+def paging_server(total: int, page_size: int) -> httpx.Client:
+    """A server that answers at most `page_size` codes per $expand, whatever count is asked."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params.get("offset", "0"))
+        size = min(page_size, int(request.url.params["count"]))
+        codes = [f"c{i}" for i in range(offset, min(offset + size, total))]
+        contains = [{"system": COLOURS, "code": code} for code in codes]
+        expansion = {"total": total, "offset": offset, "contains": contains}
+        return httpx.Response(200, json={"resourceType": "ValueSet", "expansion": expansion})
+
+    return client(handle)
+
+
+def test_a_server_paging_below_the_count_is_read_to_its_total() -> None:
+    remote = RemoteSource(BASE, client=paging_server(total=7, page_size=3))
+    codes = [code for _, code in expansion_codes(remote.expand(COLOURS_VS))]
+    assert codes == [f"c{i}" for i in range(7)]
+
+
+def test_a_remote_expansion_past_the_limit_is_too_large() -> None:
+    remote = RemoteSource(BASE, client=paging_server(total=50, page_size=10), limit=20)
+    with pytest.raises(ExpansionTooLarge):
+        remote.expand(COLOURS_VS)
+    assert len(remote.expand(COLOURS_VS, count=5)["expansion"]["contains"]) == 5
+
+
+def test_a_junk_expansion_is_read_as_empty() -> None:
+    junk = {"resourceType": "ValueSet", "expansion": {"total": "many", "contains": "x"}}
+    remote = RemoteSource(BASE, client=client(lambda r: httpx.Response(200, json=junk)))
+    assert list(expansion_codes(remote.expand(COLOURS_VS))) == []
