@@ -172,7 +172,7 @@ class Composer:
             self._contains(other, system or own, code, within)
             for other in include.get("valueSet", [])
         )
-        return all3(answers)
+        return all3(answers) if answers else False  # neither system nor valueSet: no codes
 
     def _system_has(self, url: str, system: str, include: Json, code: str) -> bool | None:
         if "concept" in include:

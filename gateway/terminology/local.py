@@ -125,8 +125,6 @@ class LocalSource:
         """Why the value set cannot be enumerated here (the message of its refusal)."""
         try:
             self._composer.codes(url)
-        except (NotEnumerable, ExpansionTooLarge) as error:
-            return error.diagnostics
-        except UnknownValueSet as error:
+        except (NotEnumerable, ExpansionTooLarge, UnknownValueSet) as error:
             return error.diagnostics
         return "its definition cannot be evaluated here."
