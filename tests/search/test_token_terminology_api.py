@@ -140,3 +140,35 @@ async def test_what_is_not_held_is_a_400(
     outcome = response.json()
     assert outcome["resourceType"] == "OperationOutcome"
     assert [issue["diagnostics"] for issue in outcome["issue"]] == [diagnostics]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        pytest.param("/Observation", {"code:in": "\x00"}, id="in-nul"),
+        pytest.param("/Observation", {"code:in": "x" * 5000}, id="in-long"),
+        pytest.param("/Observation", {"code:not-in": ","}, id="not-in-commas"),
+        pytest.param("/Observation", {"code:in": f"{VITAL_SIGNS}|9.9.9"}, id="in-other-version"),
+        pytest.param("/Observation", {"code:below": "|"}, id="below-bar"),
+        pytest.param("/Observation", {"code:below": "a|b|c"}, id="below-three-parts"),
+        pytest.param("/Observation", {"code:above": f"{ACT_CODE}|"}, id="above-no-code"),
+        pytest.param("/Patient", {"identifier:in": VITAL_SIGNS}, id="in-identifier"),
+        pytest.param("/Patient", {"active:below": "true"}, id="below-boolean"),
+        pytest.param(
+            "/Observation",
+            {"code:in": "http://hl7.org/fhir/ValueSet/use-context"},
+            id="in-imports-unheld",
+        ),
+    ],
+)
+async def test_hostile_values_are_400s(api: AsyncClient, path: str, params: dict[str, str]) -> None:
+    response = await api.get(path, params=params)
+    assert response.status_code == 400, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_in_with_the_held_version(api: AsyncClient) -> None:
+    assert await ids(api, "/Observation", {"code:in": f"{VITAL_SIGNS}|4.0.1"}) == [
+        "heart-rate",
+        "weight",
+    ]
