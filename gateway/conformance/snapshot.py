@@ -31,7 +31,7 @@ Resolve = Callable[[str], Json | None]
 R4_BASE = "http://hl7.org/fhir/StructureDefinition/"
 TYPE_SLICING: Json = {"discriminator": [{"path": "$this", "type": "type"}], "ordered": False}
 
-__all__ = ["SnapshotError", "snapshot"]
+__all__ = ["SnapshotError", "snapshot", "snapshot_of"]
 
 
 def snapshot(sd: Json, resolve: Resolve) -> list[Json]:
@@ -106,6 +106,8 @@ class _Walk:
             raise SnapshotError(f"`{self.url}`: `{diff_id}` is not an element of the base type.")
         if slice_name is not None:
             sliced = self._locate(f"{parent_diff_id}.{name}", None)
+            if choice_type(slice_name, self.pristine[str(sliced["id"])]) is not None:
+                return self._type_slice(sliced, slice_name)  # `value[x]:valueQuantity`
             return self._new_slice(sliced, slice_name)
         parent = self._locate(parent_diff_id, None)
         self._expand(parent)
@@ -214,18 +216,23 @@ class _Walk:
         )
         if choice is None:
             raise SnapshotError(f"`{self.url}`: `{diff_id}` matches no element of the base.")
-        # the types the base allows: an earlier type slice has narrowed `choice` itself
-        entry = copy.deepcopy(choice_type(name, self.pristine[str(choice["id"])]))
         only_type = "slicing" not in choice and len(choice.get("type", [])) == 1
         if only_type or (diff is not None and "type" in diff):
             self.renames[diff_id] = str(choice["id"])
             return choice
+        self.renames[diff_id] = f"{choice['id']}:{name}"
+        return self._find(self.renames[diff_id]) or self._type_slice(choice, name)
+
+    def _type_slice(self, choice: Json, name: str) -> Json:
+        """The slice `value[x]:valueQuantity`; `value[x]` is type-sliced, closed, and allows
+        the types of its slices (as HL7's bodyweight has it)."""
+        # the types the base allows: an earlier type slice has narrowed `choice` itself
+        entry = copy.deepcopy(choice_type(name, self.pristine[str(choice["id"])]))
         if "slicing" not in choice:
             choice["slicing"] = {**copy.deepcopy(TYPE_SLICING), "rules": "closed"}
             choice["type"] = []
         if entry not in choice["type"]:
             choice["type"].append(entry)
-        self.renames[diff_id] = f"{choice['id']}:{name}"
         slice_ = self._new_slice(choice, name)
         slice_["type"] = [entry]
         return slice_

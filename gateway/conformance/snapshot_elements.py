@@ -93,6 +93,14 @@ def check_shape(diff: Json, where: str) -> None:
         isinstance(t, dict) and isinstance(t.get("code"), str) for t in types
     ):
         raise SnapshotError(f"`{where}`: each type needs a `code`.")
+    constraints = diff.get("constraint", [])
+    if not isinstance(constraints, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("key"), str) for c in constraints
+    ):
+        raise SnapshotError(f"`{where}`: each constraint needs a `key`.")
+    conditions = diff.get("condition", [])
+    if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
+        raise SnapshotError(f"`{where}`: condition must list constraint keys.")
     name = diff.get("sliceName")
     if name is not None and not str(diff.get("id", f":{name}")).endswith(f":{name}"):
         raise SnapshotError(f"`{where}`: the id does not end with its sliceName `:{name}`.")

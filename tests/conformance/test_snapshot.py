@@ -42,9 +42,10 @@ def test_vital_signs_snapshot_is_hl7s(name: str) -> None:
     assert _without_sources(generated) == _without_sources(sd["snapshot"]["element"])
 
 
-def test_a_base_held_without_snapshot_is_generated_first() -> None:
-    """bp over a vitalsigns that carries only its differential: vitalsigns' snapshot is
-    generated from Observation on the way (bp -> vitalsigns -> Observation)."""
+@pytest.mark.parametrize("name", VITAL_SIGNS[1:])
+def test_a_base_held_without_snapshot_is_generated_first(name: str) -> None:
+    """Each child of vitalsigns over a vitalsigns that carries only its differential: its
+    snapshot is generated from Observation on the way (bp -> vitalsigns -> Observation)."""
     vitalsigns = held().resolve(HL7 + "vitalsigns")
     assert vitalsigns is not None
     differential_only = {k: v for k, v in vitalsigns.items() if k != "snapshot"}
@@ -52,10 +53,10 @@ def test_a_base_held_without_snapshot_is_generated_first() -> None:
     def resolve(url: str) -> Json | None:
         return differential_only if url == HL7 + "vitalsigns" else held().resolve(url)
 
-    bp = held().resolve(HL7 + "bp")
-    assert bp is not None
-    generated = snapshot(bp, resolve)
-    assert _without_sources(generated) == _without_sources(bp["snapshot"]["element"])
+    profile = held().resolve(HL7 + name)
+    assert profile is not None
+    generated = snapshot(profile, resolve)
+    assert _without_sources(generated) == _without_sources(profile["snapshot"]["element"])
 
 
 def test_generation_leaves_the_held_base_unchanged() -> None:

@@ -323,6 +323,37 @@ def test_each_type_slice_of_a_choice_adds_its_type() -> None:
     assert generated["Observation.value[x]:valueQuantity"]["type"] == [{"code": "Quantity"}]
 
 
+def test_an_explicit_type_slice_and_its_shorthand_are_one_slice() -> None:
+    generated = snapshot(
+        _profile(
+            {
+                "id": "Observation.value[x]:valueQuantity",
+                "path": "Observation.value[x]",
+                "sliceName": "valueQuantity",
+                "min": 1,
+            },
+            {
+                "id": "Observation.valueQuantity.unit",
+                "path": "Observation.valueQuantity.unit",
+                "min": 1,
+            },
+            {
+                "id": "Observation.value[x]:valueQuantity.code",
+                "path": "Observation.value[x].code",
+                "min": 1,
+            },
+        ),
+        held().resolve,
+    )
+    ids = [e["id"] for e in generated]
+    assert ids.count("Observation.value[x]:valueQuantity") == 1
+    by_id = _by_id(generated)
+    assert by_id["Observation.value[x]"]["slicing"]["rules"] == "closed"
+    assert by_id["Observation.value[x]:valueQuantity"]["min"] == 1
+    assert by_id["Observation.value[x]:valueQuantity.unit"]["min"] == 1
+    assert by_id["Observation.value[x]:valueQuantity.code"]["min"] == 1
+
+
 def test_a_specialization_is_refused() -> None:
     with pytest.raises(SnapshotError, match="only constraint profiles"):
         snapshot({**_profile(), "derivation": "specialization"}, held().resolve)
