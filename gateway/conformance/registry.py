@@ -12,6 +12,7 @@ from functools import cache
 from fhir_profiles.canonical import held
 from gateway.conformance.compile import compile_snapshot
 from gateway.conformance.rules import ElementRule
+from gateway.conformance.snapshot import SnapshotError, snapshot_of
 
 CORE = "http://hl7.org/fhir/StructureDefinition/"
 
@@ -28,14 +29,16 @@ class Compiled:
 
 @cache
 def compiled(canonical: str) -> Compiled | None:
-    """The held StructureDefinition `canonical` (`url` or `url|version`) names, compiled; None
-    when it is not held or has no usable snapshot."""
+    """The held StructureDefinition `canonical` (`url` or `url|version`) names, compiled (its
+    snapshot, or one generated from its differential); None when it is not held or no snapshot
+    can be had."""
     definition = held().resolve(canonical, "StructureDefinition")
     if definition is None or not isinstance(definition.get("type"), str):
         return None
     try:
-        root, _ = compile_snapshot(definition)
-    except (ValueError, KeyError, TypeError):
+        elements = snapshot_of(definition, lambda url: held().resolve(url, "StructureDefinition"))
+        root, _ = compile_snapshot({**definition, "snapshot": {"element": elements}})
+    except (SnapshotError, ValueError, KeyError, TypeError):
         return None
     return Compiled(str(definition["url"]), definition["type"], str(definition.get("kind")), root)
 

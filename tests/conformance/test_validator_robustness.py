@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fhir_profiles.canonical import Canonicals, held
 from gateway.conformance import base_profile, profile, registry
 from gateway.conformance.compile import compile_snapshot
 from tests.conformance.conftest import VS, errors, load
@@ -86,3 +87,35 @@ def test_not_a_resource_never_raises() -> None:
     rules = base_profile("Observation")
     for value in ([], "Observation", {"resourceType": 3}, {}):
         assert errors(rules.validate(value))  # type: ignore[arg-type]
+
+
+def test_profile_held_without_snapshot_gets_one_generated(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "http://example.org/StructureDefinition/final-only"
+    definition = {
+        "resourceType": "StructureDefinition",
+        "url": url,
+        "type": "Observation",
+        "kind": "resource",
+        "derivation": "constraint",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+        "differential": {
+            "element": [
+                {"id": "Observation", "path": "Observation"},
+                {"id": "Observation.status", "path": "Observation.status", "fixedCode": "final"},
+            ]
+        },
+    }
+    canonicals = Canonicals([*held(), definition])
+    monkeypatch.setattr(registry, "held", lambda: canonicals)
+    profile.cache_clear()
+    registry.compiled.cache_clear()
+    try:
+        rules = profile(url)
+        assert rules is not None
+        amended = {"resourceType": "Observation", "status": "amended", "code": {"text": "x"}}
+        assert {(i.expression, i.details_code) for i in errors(rules.validate(amended))} == {
+            ("Observation.status", "Observation.status")
+        }
+    finally:
+        profile.cache_clear()
+        registry.compiled.cache_clear()
