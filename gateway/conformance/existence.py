@@ -1,14 +1,16 @@
-"""Invariants that only ask which elements exist, evaluated natively.
+"""Invariants that only test existence and compare single values, evaluated natively.
 
-A third of R4's invariants are boolean combinations of `path.exists()` and `path.empty()`
-(`obs-6` "dataAbsentReason.empty() or value.empty()", `vs-3`, `obs-3`, `per-1`'s kin), and many
-more open with such a disjunct (`obs-7` "value.empty() or component.code.where(…)…"). Those
-are compiled here into closures over the JSON: no FHIRPath engine per element. The grammar is
-FHIRPath's (https://hl7.org/fhirpath/#boolean-logic; `and` binds tighter than `or`/`xor`, which
-bind tighter than `implies`); `exists()` and `empty()` always give a boolean, so the logic is
-two-valued. A path step naming a choice element (`value`) reaches any of its JSON names
-(`valueQuantity`), by fhirpathpy's R4 model; a primitive exists when it has a value or an
-extension (`_name`). Anything else in the text makes the expression not native (None).
+A third of R4's invariants are boolean combinations of `path.exists()`, `path.empty()` and
+`path.hasValue()` (`obs-6` "dataAbsentReason.empty() or value.empty()", `vs-3`, `obs-3`), and
+profiles add comparisons of one number with another (`(low.exists() and high.exists()) implies
+low.value <= high.value`). Those are compiled here into closures over the JSON: no FHIRPath
+engine per element. The grammar is FHIRPath's (https://hl7.org/fhirpath/#boolean-logic: `and`
+binds tighter than `or`/`xor`, which bind tighter than `implies`), with its three-valued logic
+(None is the empty result; an invariant fails only on false). A path step naming a choice
+element (`value`) reaches any of its JSON names (`valueQuantity`), by fhirpathpy's R4 model; a
+primitive exists when it has a value or an extension (`_name`). A comparison whose sides are
+not one number each (dates, strings, several items) raises `AskEngine`: the caller asks
+fhirpathpy. Any other text makes the expression not native (None).
 """
 
 from __future__ import annotations
@@ -19,92 +21,41 @@ from typing import Any
 
 from fhirpathpy.models import models
 
-Test = Callable[[Any, str], bool]  # (focus, its type path) -> value
+Value = bool | None  # None: FHIRPath's empty result
+Test = Callable[[Any, str], Value]  # (focus, its type path) -> value
 _TOKEN = re.compile(
     r"\s*(?:(?P<open>\()|(?P<close>\))(?P<close_not>\.not\(\))?"
     r"|(?P<op>or|and|xor|implies)\b"
-    r"|(?P<path>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.(?P<fn>exists|empty|hasValue)\(\)(?P<not>\.not\(\))?)"
+    r"|(?P<path>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.(?P<fn>exists|empty|hasValue)\(\)(?P<not>\.not\(\))?"
+    r"|(?P<compare><=|>=|!=|<|>|=)"
+    r"|(?P<number>-?\d+(?:\.\d+)?)\b"
+    r"|(?P<operand>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))"
 )
 _CHOICES: dict[str, list[str]] = models["r4"]["choiceTypePaths"]
 _TYPES: dict[str, str] = models["r4"]["path2Type"]
-_OPERATORS: dict[str, Callable[[bool, bool], bool]] = {
-    "and": lambda a, b: a and b,
-    "or": lambda a, b: a or b,
-    "xor": lambda a, b: a != b,
-    "implies": lambda a, b: (not a) or b,
-}
 _LEVELS = (("implies",), ("or", "xor"), ("and",))
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+
+
+class AskEngine(Exception):
+    """This occurrence is beyond the native evaluator (a comparison of non-numbers)."""
 
 
 def compile_existence(expression: str) -> Test | None:
-    """The expression as a closure, when it is only existence tests and boolean logic."""
+    """The expression as a closure, when it is within the native grammar."""
     tokens = _tokens(expression)
     if tokens is None:
         return None
     parser = _Parser(tokens)
     test = parser.expression(0)
     return test if test is not None and parser.at_end() else None
-
-
-def shortcuts(expression: str) -> list[Test]:
-    """Native tests any one of which, when true, settles the whole expression as true: its
-    native top-level `or` operands; the negated native antecedent of a top-level `implies`; a
-    `path.all(…)` or `path.where(…).empty()` chain over a path that reaches nothing."""
-    if len(_split(expression, "xor")) > 1:
-        return []
-    implied = _split(expression, "implies")
-    if len(implied) == 2:
-        antecedent = compile_existence(implied[0])
-        return [_negated(antecedent)] if antecedent is not None else []
-    parts = _split(expression, "or") if len(implied) == 1 else []
-    found = [compile_existence(part) or _empty_chain(part) for part in parts]
-    if len(parts) == 1:
-        found = [_empty_chain(expression)]
-    return [test for test in found if test is not None]
-
-
-def _split(expression: str, word: str) -> list[str]:
-    """The operands of `word` at the top level (string literals and parentheses respected)."""
-    masked = re.sub(r"'(?:[^'\\]|\\.)*'", lambda m: "_" * len(m[0]), expression)
-    parts, depth, start = [], 0, 0
-    for match in re.finditer(rf"\(|\)|\b{word}\b", masked):
-        if match[0] == "(":
-            depth += 1
-        elif match[0] == ")":
-            depth -= 1
-        elif depth == 0:
-            parts.append(expression[start : match.start()])
-            start = match.end()
-    return [*parts, expression[start:]]
-
-
-def _negated(test: Test) -> Test:
-    return lambda focus, type_path: not test(focus, type_path)
-
-
-def _empty_chain(text: str) -> Test | None:
-    """`path.where(…).empty()` or `path.where(…).all(…)` (`where`, `select`, `ofType`, `all`
-    links): true whenever `path` reaches nothing, as each link keeps an empty input empty and
-    `all()` and `empty()` of nothing are true."""
-    text = text.strip()
-    match = _PATH.match(text)
-    if match is None:
-        return None
-    position, last = match.end(), ""
-    while (link := _LINK.match(text, position)) is not None:
-        depth, position, last = 1, link.end(), link[1]
-        while depth and position < len(text):
-            depth += {"(": 1, ")": -1}.get(text[position], 0)
-            position += 1
-    rest = text[position:].strip()
-    if not last or not (rest == ".empty()" or (rest == "" and last == "all")):
-        return None
-    path = tuple(match[0].split("."))
-    return lambda focus, type_path: not _reach(focus, type_path, path)
-
-
-_PATH = re.compile(r"[A-Za-z_]\w*(?:\.(?!where\(|select\(|ofType\(|all\()[A-Za-z_]\w*)*")
-_LINK = re.compile(r"\.(where|select|ofType|all)\(")
 
 
 def _tokens(expression: str) -> list[tuple[str, str, bool]] | None:
@@ -119,12 +70,13 @@ def _tokens(expression: str) -> list[tuple[str, str, bool]] | None:
             found.append(("(", "", False))
         elif match["close"]:
             found.append((")", "", bool(match["close_not"])))
-        elif match["op"]:
-            found.append(("op", match["op"], False))
-        else:
+        elif match["path"]:
             negate = (match["fn"] == "empty") != bool(match["not"])
             kind = "value" if match["fn"] == "hasValue" else "path"
             found.append((kind, match["path"], negate))
+        else:
+            kind = next(k for k in ("op", "compare", "number", "operand") if match[k])
+            found.append((kind, match[kind], False))
     return found
 
 
@@ -139,8 +91,8 @@ class _Parser:
         if level == len(_LEVELS):
             return self.atom()
         left = self.expression(level + 1)
-        while left is not None and self._peek() in _LEVELS[level]:
-            operator = _OPERATORS[self.tokens[self.position][1]]
+        while left is not None and self._peek("op") in _LEVELS[level]:
+            operator = _LOGIC[self.tokens[self.position][1]]
             self.position += 1
             right = self.expression(level + 1)
             if right is None:
@@ -155,30 +107,74 @@ class _Parser:
         self.position += 1
         if kind in ("path", "value"):
             return _exists(tuple(text.split(".")), negate, values=kind == "value")
+        if kind in ("number", "operand"):
+            return self._comparison(kind, text)
         if kind != "(":
             return None
         inner = self.expression(0)
-        if inner is None or self.at_end() or self.tokens[self.position][0] != ")":
+        if inner is None or self._peek(")") is None:
             return None
         negate = self.tokens[self.position][2]
         self.position += 1
-        return (lambda focus, type_path: not inner(focus, type_path)) if negate else inner
+        return _not(inner) if negate else inner
 
-    def _peek(self) -> str:
-        if self.at_end() or self.tokens[self.position][0] != "op":
-            return ""
+    def _comparison(self, kind: str, text: str) -> Test | None:
+        operator = self._peek("compare")
+        if operator is None or self.position + 1 >= len(self.tokens):
+            return None
+        other_kind, other, _ = self.tokens[self.position + 1]
+        if other_kind not in ("number", "operand"):
+            return None
+        self.position += 2
+        return _compare(_operand(kind, text), _COMPARE[operator], _operand(other_kind, other))
+
+    def _peek(self, kind: str) -> str | None:
+        if self.at_end() or self.tokens[self.position][0] != kind:
+            return None
         return self.tokens[self.position][1]
 
 
-def _combine(operator: Callable[[bool, bool], bool], left: Test, right: Test) -> Test:
+def _and(a: Value, b: Value) -> Value:
+    return False if a is False or b is False else (None if a is None or b is None else True)
+
+
+def _or(a: Value, b: Value) -> Value:
+    return True if a is True or b is True else (None if a is None or b is None else False)
+
+
+def _xor(a: Value, b: Value) -> Value:
+    return None if a is None or b is None else a != b
+
+
+def _implies(a: Value, b: Value) -> Value:
+    return True if a is False else (b if a is True else (True if b is True else None))
+
+
+_LOGIC: dict[str, Callable[[Value, Value], Value]] = {
+    "and": _and,
+    "or": _or,
+    "xor": _xor,
+    "implies": _implies,
+}
+
+
+def _combine(operator: Callable[[Value, Value], Value], left: Test, right: Test) -> Test:
     return lambda focus, type_path: operator(left(focus, type_path), right(focus, type_path))
+
+
+def _not(test: Test) -> Test:
+    def negated(focus: Any, type_path: str) -> Value:
+        value = test(focus, type_path)
+        return None if value is None else not value
+
+    return negated
 
 
 def _exists(path: tuple[str, ...], negate: bool, *, values: bool = False) -> Test:
     """`path.exists()`, `path.empty()` (negated) or `path.hasValue()` (a primitive's value)."""
 
     def test(focus: Any, type_path: str) -> bool:
-        found = _reach(focus, type_path, path)
+        found = reach(focus, type_path, path)
         if values:
             found = [v for v in found if not isinstance(v, dict | list)]
         return bool(found) != negate
@@ -186,8 +182,37 @@ def _exists(path: tuple[str, ...], negate: bool, *, values: bool = False) -> Tes
     return test
 
 
-def _reach(focus: Any, type_path: str, path: tuple[str, ...]) -> list[Any]:
-    """The nodes a dotted path reaches from `focus` (arrays flattened, `_name` objects too)."""
+Operand = Callable[[Any, str], list[Any]]
+
+
+def _operand(kind: str, text: str) -> Operand:
+    if kind == "number":
+        number = float(text)
+        return lambda _focus, _type_path: [number]
+    path = tuple(text.split("."))
+    return lambda focus, type_path: reach(focus, type_path, path)
+
+
+def _compare(left: Operand, compare: Callable[[float, float], bool], right: Operand) -> Test:
+    def test(focus: Any, type_path: str) -> Value:
+        a, b = left(focus, type_path), right(focus, type_path)
+        if not a or not b:
+            return None
+        if len(a) > 1 or len(b) > 1 or not all(_number(v) for v in (*a, *b)):
+            raise AskEngine
+        return compare(a[0], b[0])
+
+    return test
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def reach(focus: Any, type_path: str, path: tuple[str, ...]) -> list[Any]:
+    """The nodes a dotted path reaches from `focus`, arrays flattened; a primitive's `_name`
+    object counts as a node too (it exists, though it may have no value: compared, it is not
+    a number, so the engine is asked)."""
     current: list[tuple[Any, str]] = [(focus, type_path)]
     for name in path:
         found: list[tuple[Any, str]] = []

@@ -25,9 +25,10 @@ import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
-from gateway.conformance.existence import compile_existence, shortcuts
+from gateway.conformance.existence import AskEngine, compile_existence
 from gateway.conformance.natives import GUARDS, NATIVE, NATIVE_STRUCTURAL, NEEDS_CONTAINED
 from gateway.conformance.rules import Constraint, ConstraintCheck, Json
+from gateway.conformance.shortcuts import shortcuts
 
 
 def _has_value(items: list[Any]) -> bool:
@@ -46,7 +47,7 @@ def _resolve_contained(items: list[Any]) -> list[Any]:
 
 
 _ROOT: ContextVar[Json | None] = ContextVar("root", default=None)
-_OPTIONS = {
+ENGINE_OPTIONS = {
     "traceFn": lambda *_: None,  # ref-1 calls trace(); fhirpathpy would print
     "userInvocationTable": {
         "hasValue": {"fn": _has_value, "arity": {0: []}},
@@ -68,7 +69,7 @@ def _of_type(match: re.Match[str]) -> str:
 def fhirpathpy_check(expression: str) -> ConstraintCheck | None:
     """fhirpathpy's function for one expression text, or None when it cannot compile it."""
     try:
-        function = fhirpathpy.compile(_AS.sub(_of_type, expression), models["r4"], _OPTIONS)
+        function = fhirpathpy.compile(_AS.sub(_of_type, expression), models["r4"], ENGINE_OPTIONS)
     except Exception:  # fhirpathpy raises plain Exceptions on what it cannot parse
         return None
 
@@ -83,12 +84,22 @@ def fhirpathpy_check(expression: str) -> ConstraintCheck | None:
 
 @cache
 def _checker(expression: str) -> ConstraintCheck | None:
-    """Native when the expression only tests existence (see `existence`); else fhirpathpy, after
-    the expression's native shortcuts (`existence.shortcuts`: when one holds, so does the whole)."""
+    """Native when the expression is within `existence`'s grammar (fhirpathpy for an occurrence
+    beyond it); else fhirpathpy after the expression's `shortcuts` (when one holds, so does
+    the whole)."""
     native = compile_existence(expression)
-    if native is not None:
-        return lambda focus, type_path, _resource, _root: native(focus, type_path)
     engine = fhirpathpy_check(expression)
+    if native is not None:
+
+        def evaluate(focus: Any, type_path: str, resource: Json, root: Json) -> bool:
+            try:
+                return native(focus, type_path) is not False
+            except AskEngine:
+                if engine is None:
+                    raise
+                return engine(focus, type_path, resource, root)
+
+        return evaluate
     settling = shortcuts(expression)
     if engine is None or not settling:
         return engine

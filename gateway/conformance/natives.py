@@ -16,7 +16,8 @@ at every occurrence in the corpus):
   check of https://hl7.org/fhir/R4/narrative.html#xhtml, not an XHTML parse).
 Guards settle the common case and leave the rest to the engine: `ref-1` holds for any reference
 but `#id`; `per-1` and `rng-2` compare start and end (low and high) directly when they are
-comparable without conversion (one precision and time zone; one unit).
+comparable without conversion (one precision and time zone; one unit); vital signs' `vs-1`
+measures the dateTime's text.
 `dom-2`..`dom-5` only constrain `contained`, so they are evaluated only where it is present.
 """
 
@@ -149,6 +150,12 @@ def _range_order(focus: Any) -> bool | None:
     return bool(bottom <= top) if numbers and same else None
 
 
+def _day_precision(focus: Any) -> bool | None:
+    """vs-1 (vital signs' effective[x]): a dateTime is at least to the day; a Period is not
+    a dateTime, so `as dateTime` is empty and the invariant holds."""
+    return len(focus) >= 8 if isinstance(focus, str) else True
+
+
 # Invariants a cheap look at the focus often settles (None: ask the engine), for R4's text
 GUARDS: dict[str, tuple[str, Callable[[Any], bool | None]]] = {
     "ref-1": (
@@ -158,4 +165,5 @@ GUARDS: dict[str, tuple[str, Callable[[Any], bool | None]]] = {
     ),
     "per-1": ("start.hasValue().not() or end.hasValue().not() or (start <= end)", _period_order),
     "rng-2": ("low.empty() or high.empty() or (low <= high)", _range_order),
+    "vs-1": ("($this as dateTime).toString().length() >= 8", _day_precision),
 }

@@ -10,6 +10,8 @@ import pytest
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
+from gateway.conformance.existence import AskEngine, compile_existence
+from gateway.conformance.invariants import ENGINE_OPTIONS
 from gateway.conformance.natives import (
     extension_or_value,
     has_value_or_children,
@@ -99,3 +101,49 @@ def test_dom_6_agrees_with_fhirpathpy() -> None:
 def test_narrative_html_checks(div: str, holds: bool) -> None:
     narrative = {"status": "generated", "div": div}
     assert html_checks(narrative, "Narrative", {}, {}) is holds
+
+
+EXPRESSIONS = [
+    "a.exists() and b.empty()",
+    "a.exists() or b.exists() implies c.exists()",
+    "(a.exists() xor b.exists()).not()",
+    "a.hasValue().not() or b.exists()",
+    "(a.exists() and b.exists()) implies a <= b",
+    "a > 2 or b.exists()",
+    "a = b and c.empty()",
+    "a >= 0 and a <= 100",
+    "a.exists() implies (a != 3 and c.exists().not())",
+]
+FOCI: list[dict[str, Any]] = [
+    {},
+    {"a": 1},
+    {"a": 3, "b": 2},
+    {"a": 1, "b": 2, "c": 3},
+    {"a": 5.5, "c": "x"},
+    {"_a": {"extension": [{"url": "u", "valueString": "x"}]}, "b": 0},
+    {"a": 101, "b": 101},
+    {"a": -1, "b": [1, 2]},
+]
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_native_grammar_agrees_with_fhirpathpy(expression: str) -> None:
+    """Three-valued logic included: an empty comparison is empty, not false."""
+    native = compile_existence(expression)
+    assert native is not None
+    engine = fhirpathpy.compile(expression, models["r4"], ENGINE_OPTIONS)  # with hasValue()
+    for focus in FOCI:
+        try:
+            got = native(focus, "Element")
+        except AskEngine:
+            continue  # several items, or not numbers: fhirpathpy's to answer
+        expected = engine(ResourceNode.create_node(focus, "Element"))
+        assert got == (expected[0] if expected else None), (expression, focus)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["a.where(b = 'x').exists()", "a.count() > 1", "$this.exists()", "a = 'text'", "a.exists("],
+)
+def test_beyond_the_native_grammar(expression: str) -> None:
+    assert compile_existence(expression) is None
