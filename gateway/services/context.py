@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.errors import NotFound
 from gateway.services.generic import generic_types
+from gateway.services.profiles import ProfilePolicy
 from gateway.settings import Settings
 from gateway.store.claims import ClaimStore
 from gateway.store.client import make_client
@@ -24,6 +25,7 @@ class Services:
 
     settings: Settings
     storage: Storage
+    profiles: ProfilePolicy  # what writes are checked against (gateway.services.profiles)
 
     @property
     def client(self) -> Any:
@@ -54,5 +56,6 @@ class Services:
 
 
 async def open_services(settings: Settings) -> Services:
+    profiles = ProfilePolicy.from_settings(settings)  # a bad setting stops the start here
     storage = await Storage.open(make_client(settings), settings.mongodb_database)
-    return Services(settings=settings, storage=storage)
+    return Services(settings=settings, storage=storage, profiles=profiles)
