@@ -49,8 +49,7 @@ class ProfilePolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> ProfilePolicy:
         required = _required(settings.required_profiles)
-        server = getattr(settings, "terminology_server_url", None)  # added by helper terminology
-        return cls(settings.unknown_profile, required, server)
+        return cls(settings.unknown_profile, required, settings.terminology_server_url)
 
     def issues(self, resource: Json, *, also: Iterable[str] = ()) -> list[Issue]:
         """Every finding of the profiles that apply to `resource` (and of the `also` URLs,
