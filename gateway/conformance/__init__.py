@@ -1,0 +1,9 @@
+"""Profile validation over StructureDefinition snapshots, compiled once per profile.
+
+https://hl7.org/fhir/R4/profiling.html — `profile(url)` and `base_profile(type)` give a compiled
+`Profile`; `Profile.validate(resource, terminology)` lists every finding as `Issue`s.
+"""
+
+from gateway.conformance.profiles import Profile, base_profile, profile
+
+__all__ = ["Profile", "base_profile", "profile"]

@@ -1,0 +1,370 @@
+"""The walk: an instance's JSON checked against a compiled rule tree, element by element.
+
+https://hl7.org/fhir/R4/validation.html — the walk follows the instance, not the definition:
+only elements present are visited (plus the required ones, for their absence), so a constraint
+or binding costs something only where its element occurs. Where the profile does not constrain
+inside an element, the element's datatype definition (`registry.base`) supplies the rules.
+Findings are `Issue`s with the instance path (indexes included), the rule's element id or
+constraint key as `details_code`, and the profile's URL at the end of `diagnostics`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import fhir_profiles
+from gateway.conformance import bindings, registry, slicing
+from gateway.conformance.invariants import extension_or_value, has_value_or_children
+from gateway.conformance.references import target_type
+from gateway.conformance.rules import PRIMITIVES, UNSET, Constraint, ElementRule, Json
+from gateway.conformance.values import contains, equals
+from gateway.errors import Issue, Severity
+
+VALIDATION_RULE = "http://fhir-gateway.org/fhir/CodeSystem/validation-rule"
+_NESTED = ("BackboneElement", "Element")
+
+
+class Walk:
+    """One validation of one resource against one profile; collects `issues`.
+
+    `selecting` keeps only what tells whether a profile describes a record (cardinality,
+    fixed, pattern, slices): no bindings, references, extensions or invariants.
+    """
+
+    def __init__(
+        self, url: str, source: bindings.Membership | None, root: Json, *, selecting: bool = False
+    ) -> None:
+        self.url, self.source, self.root, self.selecting = url, source, root, selecting
+        self.issues: list[Issue] = []
+        self._reported: set[str] = set()
+
+    def report(
+        self, severity: Severity, code: str, key: str, message: str, expression: str
+    ) -> None:
+        self.issues.append(
+            Issue(
+                f"{key}: {message} (profile {self.url})",
+                code=code,
+                severity=severity,
+                expression=expression,
+                details_code=key,
+                details_system=VALIDATION_RULE,
+            )
+        )
+
+    def resource(self, rule: ElementRule, resource: Json, path: str) -> None:
+        """A whole resource against the root rule of its definition."""
+        self.constraints(resource, rule, rule.path, rule, path, resource)
+        self.members(resource, rule, rule.path, path, resource)
+
+    def members(
+        self, obj: Json, rule: ElementRule, type_code: str, path: str, resource: Json
+    ) -> None:
+        """The elements of an object: unknown keys, required ones missing, each one present."""
+        source = self._source(rule, type_code)
+        if source is None:
+            return
+        present: dict[str, list[str]] = {}
+        for key in obj:
+            entry = source.keys.get(key)
+            if entry is not None:
+                present.setdefault(entry[0].name, []).append(key)
+            elif key != "resourceType" and not self.selecting:
+                self._unknown(key, source, path)
+        for child in source.required:
+            if child.name not in present:
+                self._missing(child, path)
+        if self.selecting:
+            for child in source.children.values():
+                if child.slices and child.name not in present and child not in source.required:
+                    self.report("error", "value", child.id, "meets none of the slices", path)
+        for name, keys in present.items():
+            self.child(obj, source.children[name], keys, path, resource)
+
+    def child(
+        self, obj: Json, rule: ElementRule, keys: list[str], path: str, resource: Json
+    ) -> None:
+        """One element of an object (its value and, for a primitive, its `_name` sibling)."""
+        names = sorted({k.removeprefix("_") for k in keys})
+        if len(names) > 1:
+            self.report("error", "structure", rule.id, f"only one of {names} may be present", path)
+            return
+        key = names[0]
+        type_code = rule.json_types[key]
+        element_path = f"{path}.{key}"
+        value, extra = obj.get(key), obj.get("_" + key)
+        if rule.array != isinstance(value, list) and value is not None:
+            shape = "an array" if rule.array else "a single value, not an array"
+            self.report("error", "structure", rule.id, f"`{key}` must be {shape}", element_path)
+            return
+        items: list[Any] = value if isinstance(value, list) else [] if value is None else [value]
+        count = max(len(items), len(extra) if isinstance(extra, list) else int(extra is not None))
+        if count < rule.min:
+            self._missing(rule, path, found=count)
+        if rule.max is not None and count > rule.max:
+            self.report(
+                "error",
+                "structure",
+                rule.id,
+                f"at most {rule.max} allowed, found {count}",
+                element_path,
+            )
+        if rule.slices and not self._sliced(items, rule, type_code, element_path, resource):
+            return
+        target = rule.type_slices.get(key, rule)
+        for index, item in enumerate(items):
+            if item is not None:
+                item_path = f"{element_path}[{index}]" if rule.array else element_path
+                self.value(item, target, type_code, item_path, resource)
+        if extra is not None and not self.selecting:
+            self._primitive_extras(extra, type_code, element_path, resource)
+
+    def value(
+        self, item: Any, rule: ElementRule, type_code: str, path: str, resource: Json
+    ) -> None:
+        """One occurrence of an element: its shape, values, binding, and what is inside."""
+        if type_code in PRIMITIVES:
+            if isinstance(item, dict | list):
+                self.report("error", "structure", rule.id, f"must be a {type_code} value", path)
+            else:
+                self._fixed_pattern(item, rule, path)
+                self._binding(item, rule, type_code, path)
+                if rule.constraints:
+                    self.constraints(item, rule, type_code, rule, path, resource)
+            return
+        if not isinstance(item, dict):
+            self.report("error", "structure", rule.id, f"must be a {type_code} object", path)
+            return
+        if type_code == "Resource" or type_code in fhir_profiles.resource_types():
+            self._nested_resource(item, rule, path)
+            return
+        if rule.ele1 and not has_value_or_children(item):
+            self.report(
+                "error", "invariant", "ele-1", "an element must have a value or children", path
+            )
+        self._fixed_pattern(item, rule, path)
+        if not self.selecting:
+            self._binding(item, rule, type_code, path)
+            self._reference(item, rule, type_code, path)
+            if type_code == "Extension" and self._extension(item, rule, path, resource):
+                return
+        source = self._source(rule, type_code)
+        if source is not None:
+            self.constraints(item, rule, type_code, source, path, resource)
+        self.members(item, rule, type_code, path, resource)
+
+    def constraints(
+        self,
+        item: Any,
+        rule: ElementRule,
+        type_code: str,
+        source: ElementRule,
+        path: str,
+        resource: Json,
+    ) -> None:
+        """The invariants of an element and of its datatype, on one occurrence."""
+        if self.selecting:
+            return
+        merged = rule.merged.get(type_code)
+        if merged is None:
+            merged = rule.merged[type_code] = _merge(rule, source)
+        type_path = rule.path if type_code in _NESTED else type_code
+        for constraint in merged:
+            if constraint.needs_contained and not resource.get("contained"):
+                continue
+            try:
+                holds = constraint.check is None or constraint.check(
+                    item, type_path, resource, self.root
+                )
+            except Exception:  # fhirpathpy raises plain Exceptions; one warning, never a 500
+                holds = True
+                self._not_evaluated(constraint, path)
+            if constraint.check is None:
+                self._not_evaluated(constraint, path)
+            elif not holds:
+                self.report(
+                    constraint.severity, "invariant", constraint.key, constraint.human, path
+                )
+
+    def _source(self, rule: ElementRule, type_code: str) -> ElementRule | None:
+        """The rule whose children apply inside an occurrence of `rule`."""
+        if rule.children:
+            return rule
+        if rule.content is not None:
+            return rule.content
+        for url in rule.type_profiles.get(type_code, ()):
+            defined = registry.compiled(url)
+            if defined is not None and defined.root is not rule:
+                return defined.root
+        if type_code in _NESTED:
+            return rule
+        found = registry.base(type_code)
+        return found.root if found is not None else None
+
+    def _sliced(
+        self, items: list[Any], rule: ElementRule, type_code: str, path: str, resource: Json
+    ) -> bool:
+        """Items checked against their slices; True when the caller should check them itself."""
+        if rule.unsupported_slicing:
+            if not self.selecting:
+                self.report(
+                    "warning",
+                    "not-supported",
+                    rule.id,
+                    f"slices not checked: {rule.unsupported_slicing}",
+                    path,
+                )
+            return True
+        counts = dict.fromkeys((s.id for s in rule.slices), 0)
+        for index, item in enumerate(items):
+            item_path = f"{path}[{index}]"
+            found = slicing.slice_of(rule, item)
+            if found is not None:
+                counts[found.id] += 1
+            elif rule.closed:
+                self.report(
+                    "error",
+                    "structure",
+                    rule.id,
+                    "matches no slice and the slicing is closed",
+                    item_path,
+                )
+            if item is not None:
+                self.value(item, found or rule, type_code, item_path, resource)
+        if self.selecting and not any(counts.values()) and all(s.min == 0 for s in rule.slices):
+            # R4's vitalspanel fixes its LOINC code in an optional slice: still what selects it
+            self.report("error", "value", rule.id, "meets none of the slices", path)
+        for slice_ in rule.slices:
+            count = counts[slice_.id]
+            if count < slice_.min:
+                self.report(
+                    "error",
+                    "required",
+                    slice_.id,
+                    f"slice `{slice_.slice_name}` needs at least {slice_.min}, found {count}",
+                    path,
+                )
+            elif slice_.max is not None and count > slice_.max:
+                self.report(
+                    "error",
+                    "structure",
+                    slice_.id,
+                    f"slice `{slice_.slice_name}` allows at most {slice_.max}, found {count}",
+                    path,
+                )
+        return False
+
+    def _missing(self, rule: ElementRule, path: str, *, found: int = 0) -> None:
+        name = rule.name.removesuffix("[x]")
+        if found < rule.min:
+            self.report(
+                "error",
+                "required",
+                rule.id,
+                f"needs at least {rule.min}, found {found}",
+                f"{path}.{name}",
+            )
+        if found == 0:
+            for slice_ in (s for s in rule.slices if s.min > 0):
+                self.report(
+                    "error",
+                    "required",
+                    slice_.id,
+                    f"slice `{slice_.slice_name}` needs at least {slice_.min}, found 0",
+                    f"{path}.{name}",
+                )
+
+    def _unknown(self, key: str, source: ElementRule, path: str) -> None:
+        for child in source.children.values():
+            stem = child.name.removesuffix("[x]")
+            if child.name.endswith("[x]") and key.lstrip("_").startswith(stem):
+                allowed = ", ".join(child.json_types) or "none"
+                message = f"`{key}` is not an allowed type here (allowed: {allowed})"
+                self.report("error", "structure", child.id, message, f"{path}.{key}")
+                return
+        self.report("error", "structure", source.id, f"unknown element `{key}`", f"{path}.{key}")
+
+    def _fixed_pattern(self, item: Any, rule: ElementRule, path: str) -> None:
+        if rule.fixed is not UNSET and not equals(item, rule.fixed):
+            self.report("error", "value", rule.id, f"must be exactly {_show(rule.fixed)}", path)
+        if rule.pattern is not UNSET and not contains(item, rule.pattern):
+            self.report(
+                "error", "value", rule.id, f"must match the pattern {_show(rule.pattern)}", path
+            )
+
+    def _binding(self, item: Any, rule: ElementRule, type_code: str, path: str) -> None:
+        if rule.binding is None or self.source is None or self.selecting:
+            return
+        pairs = bindings.codes(item, type_code)
+        strength, value_set = rule.binding
+        finding = bindings.check(
+            pairs or [], strength=strength, value_set=value_set, source=self.source
+        )
+        if finding is not None:
+            severity, message = finding
+            code = "processing" if severity == "information" else "code-invalid"
+            self.report(severity, code, rule.id, message, path)
+
+    def _reference(self, item: Json, rule: ElementRule, type_code: str, path: str) -> None:
+        if type_code != "Reference" or rule.targets is None:
+            return
+        found = target_type(item, self.root)
+        allowed = ", ".join(sorted(rule.targets))
+        if found is None and isinstance(item.get("reference"), str):
+            message = f"the target's type cannot be told; it must be one of {allowed}"
+            self.report("warning", "processing", rule.id, message, path)
+        elif found is not None and found not in rule.targets:
+            message = f"a reference to {found} is not allowed here (allowed: {allowed})"
+            self.report("error", "structure", rule.id, message, path)
+
+    def _extension(self, item: Json, rule: ElementRule, path: str, resource: Json) -> bool:
+        """A held definition of the extension's URL, else ext-1; True when the definition did."""
+        url = item.get("url")
+        generic = not (rule.slice_name or rule.type_profiles or "." not in rule.path)
+        defined = registry.extension(url) if generic and isinstance(url, str) else None
+        if defined is not None:
+            self.value(item, defined.root, "Extension", path, resource)
+            return True
+        if rule.ext1 and not extension_or_value(item):
+            message = "must have either extensions or value[x], not both"
+            self.report("error", "invariant", "ext-1", message, path)
+        return False
+
+    def _nested_resource(self, item: Json, rule: ElementRule, path: str) -> None:
+        """A contained resource or a Bundle entry, against its type's base definition."""
+        kind = item.get("resourceType")
+        defined = registry.base(kind) if isinstance(kind, str) else None
+        if defined is None or defined.kind != "resource":
+            self.report("error", "structure", rule.id, f"unknown resourceType {_show(kind)}", path)
+            return
+        walk = self if rule.name == "contained" else Walk(self.url, self.source, item)
+        walk.selecting = self.selecting
+        walk.resource(defined.root, item, path)
+        if walk is not self:
+            self.issues += walk.issues
+
+    def _primitive_extras(self, extra: Any, type_code: str, path: str, resource: Json) -> None:
+        defined = registry.base(type_code)
+        for item in extra if isinstance(extra, list) else [extra]:
+            if isinstance(item, dict) and defined is not None:
+                self.members(item, defined.root, type_code, path, resource)
+            elif item is not None:
+                self.report("error", "structure", type_code, "must be an object", "_" + path)
+
+    def _not_evaluated(self, constraint: Constraint, path: str) -> None:
+        if constraint.key not in self._reported:
+            self._reported.add(constraint.key)
+            message = "the FHIRPath engine cannot evaluate this invariant; not checked"
+            self.report("warning", "not-supported", constraint.key, message, path)
+
+
+def _merge(rule: ElementRule, source: ElementRule) -> tuple[Constraint, ...]:
+    """The element's own constraints and, once, those of its datatype's root."""
+    keys = {c.key for c in rule.constraints}
+    extra = () if source is rule else tuple(c for c in source.constraints if c.key not in keys)
+    return rule.constraints + extra
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
