@@ -4,7 +4,8 @@ Files are read as `fhir-gateway import` reads them (Bundles, NDJSON, single reso
 streamed) and each resource gets the $validate findings (gateway.services.validation: structure,
 invariants, R4's definition, claimed and required profiles, `--profile`). Findings are reported
 in the import's error report format, one `{"file", "position", "outcome"}` per resource with
-findings (`--format json`: exactly those lines, as `import --errors` writes them). One process:
+errors (`--warnings`: or warnings; `--format json`: exactly those lines, as `import --errors`
+writes them). One process:
 the import's worker pool prepares write batches, which is not this work (docs/validation.md).
 """
 
@@ -42,6 +43,9 @@ def validate_command(
             "--format", help="text: a line per finding; json: the import's error report (NDJSON)."
         ),
     ] = "text",
+    warnings: Annotated[
+        bool, typer.Option(help="Also report resources with warnings only (exit code 0).")
+    ] = False,
 ) -> None:
     """Validate FHIR resources in files without storing them; exit 1 if any has an error."""
     if format_ not in ("text", "json"):
@@ -58,7 +62,8 @@ def validate_command(
         console.print(f"[red]{error.diagnostics}[/red]")
         raise typer.Exit(code=2) from error
     started = time.perf_counter()
-    report = validate_items(_items(files), Report(_sink(format_)), policy=policy, profiles=profiles)
+    report = validate_items(_items(files), Report(_sink(format_)), policy=policy,
+                            profiles=profiles, warnings=warnings)  # fmt: skip
     _summary(report, time.perf_counter() - started)
     raise typer.Exit(code=0 if report.ok else 1)
 

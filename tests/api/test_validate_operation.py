@@ -7,7 +7,14 @@ import pytest
 from httpx import AsyncClient
 
 from gateway.jsonio import Json
-from tests.api.validate_fixtures import BODY_WEIGHT, BP, blood_pressure, body_weight, errors
+from tests.api.validate_fixtures import (
+    BODY_WEIGHT,
+    BP,
+    blood_pressure,
+    body_weight,
+    errors,
+    narrated,
+)
 
 CLEAN = {"resourceType": "OperationOutcome", "issue": [
     {"severity": "information", "code": "informational",
@@ -81,13 +88,13 @@ async def test_a_profile_in_the_query(api: AsyncClient) -> None:
 
 
 async def test_mode_update_needs_the_urls_id(api: AsyncClient) -> None:
-    body = {"resourceType": "Patient", "id": "other"}
+    body = narrated({"resourceType": "Patient", "id": "other"})
     answer = await validated(api, "/Patient/p1/$validate", body, mode="update")
     assert errors(answer) == [("Patient.id", None)]
     assert answer["issue"][0]["details"]["coding"][0]["code"] == "MSG_RESOURCE_ID_MISMATCH"
-    same = {"resourceType": "Patient", "id": "p1"}
+    same = narrated({"resourceType": "Patient", "id": "p1"})
     assert await validated(api, "/Patient/p1/$validate", same, mode="update") == CLEAN
-    body = parameters({"name": "resource", "resource": {"resourceType": "Patient"}},
+    body = parameters({"name": "resource", "resource": narrated({"resourceType": "Patient"})},
                       {"name": "mode", "valueCode": "update"})  # fmt: skip
     assert errors(await validated(api, "/Patient/$validate", body)) == [("Patient.id", None)]
 
@@ -104,7 +111,9 @@ async def test_mode_delete_needs_the_resource_to_exist(api: AsyncClient) -> None
 
 
 async def test_an_unknown_claimed_profile_is_a_warning(api: AsyncClient) -> None:
-    claimed = {"resourceType": "Patient", "meta": {"profile": ["http://example.org/nope"]}}
+    claimed = narrated(
+        {"resourceType": "Patient", "meta": {"profile": ["http://example.org/nope"]}}
+    )
     answer = await validated(api, "/Patient/$validate", claimed)
     assert [(i["severity"], i["expression"]) for i in answer["issue"]] == [
         ("warning", ["Patient.meta.profile[0]"])

@@ -15,6 +15,15 @@ CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observa
                         "code": "vital-signs"}]}  # fmt: skip
 
 
+NARRATIVE = {"status": "generated",
+             "div": '<div xmlns="http://www.w3.org/1999/xhtml">A vital sign.</div>'}  # fmt: skip
+
+
+def narrated(resource: Json) -> Json:
+    """`resource` with a narrative, which R4's dom-6 asks every resource for (a warning)."""
+    return {**resource, "text": NARRATIVE}
+
+
 def coded(code: str) -> Json:
     return {"coding": [{"system": LOINC, "code": code}]}
 
@@ -26,6 +35,7 @@ def quantity(value: float, unit: str) -> Json:
 def vital(code: str, *claims: str, **fields: Any) -> Json:
     resource: Json = {
         "resourceType": "Observation",
+        "text": NARRATIVE,
         "status": "final",
         "category": [CATEGORY],
         "code": coded(code),

@@ -10,7 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from gateway.cli.main import cli
-from tests.api.validate_fixtures import BODY_WEIGHT, BP, blood_pressure, body_weight, errors
+from tests.api.validate_fixtures import (
+    BODY_WEIGHT,
+    BP,
+    blood_pressure,
+    body_weight,
+    errors,
+    narrated,
+)
 
 SLICE = ("Observation.component", "Observation.component:DiastolicBP")
 
@@ -63,9 +70,13 @@ def test_a_profile_option_applies_to_every_resource(tmp_path: Path) -> None:
     assert SLICE in errors(orjson.loads(out)["outcome"])
 
 
-def test_warnings_alone_are_reported_but_exit_0(tmp_path: Path) -> None:
-    claimed = {"resourceType": "Patient", "meta": {"profile": ["http://example.org/nope"]}}
-    code, out, _ = run(str(ndjson(tmp_path / "p.ndjson", claimed)), "--format", "json")
+def test_warnings_alone_are_reported_on_request_and_exit_0(tmp_path: Path) -> None:
+    claimed = narrated(
+        {"resourceType": "Patient", "meta": {"profile": ["http://example.org/nope"]}}
+    )
+    path = str(ndjson(tmp_path / "p.ndjson", claimed))
+    assert run(path, "--format", "json")[:2] == (0, "")
+    code, out, _ = run(path, "--format", "json", "--warnings")
     assert code == 0
     issues = orjson.loads(out)["outcome"]["issue"]
     assert [issue["severity"] for issue in issues] == ["warning"]
