@@ -5,8 +5,8 @@ streamed) and each resource gets the $validate findings (gateway.services.valida
 invariants, R4's definition, claimed and required profiles, `--profile`). Findings are reported
 in the import's error report format, one `{"file", "position", "outcome"}` per resource with
 errors (`--warnings`: or warnings; `--format json`: exactly those lines, as `import --errors`
-writes them). One process:
-the import's worker pool prepares write batches, which is not this work (docs/validation.md).
+writes them). With `--workers`, batches are checked in worker processes started as the
+import's are (gateway.services.validation_files).
 """
 
 from __future__ import annotations
@@ -21,14 +21,17 @@ import orjson
 import typer
 from rich.console import Console
 
+from gateway.cli.importing import default_workers
 from gateway.errors import GatewayError
 from gateway.services.imports.readers import Item, expand, read
 from gateway.services.imports.report import Failure, Report
 from gateway.services.profiles import InvalidSetting, ProfilePolicy
-from gateway.services.validation import check_profiles, validate_items
+from gateway.services.validation import check_profiles
+from gateway.services.validation_files import validate_items
 from gateway.settings import Settings
 
 console = Console(stderr=True)
+POOLED_BYTES = 8 * 1024 * 1024  # ~8,000 resources of NDJSON: worth starting worker processes
 
 
 def validate_command(
@@ -46,6 +49,14 @@ def validate_command(
     warnings: Annotated[
         bool, typer.Option(help="Also report resources with warnings only (exit code 0).")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Processes checking batches beside the one reading "
+            "(default: as import, 2 on 2 cores or more, for inputs over 8 MB).",
+        ),
+    ] = None,
 ) -> None:
     """Validate FHIR resources in files without storing them; exit 1 if any has an error."""
     if format_ not in ("text", "json"):
@@ -62,10 +73,18 @@ def validate_command(
         console.print(f"[red]{error.diagnostics}[/red]")
         raise typer.Exit(code=2) from error
     started = time.perf_counter()
-    report = validate_items(_items(files), Report(_sink(format_)), policy=policy,
-                            profiles=profiles, warnings=warnings)  # fmt: skip
+    report = validate_items(_items(files), Report(_sink(format_)), policy=policy, profiles=profiles,
+                            warnings=warnings,
+                            workers=_workers(files) if workers is None else workers)  # fmt: skip
     _summary(report, time.perf_counter() - started)
     raise typer.Exit(code=0 if report.ok else 1)
+
+
+def _workers(files: list[Path]) -> int:
+    """The import's default for inputs over POOLED_BYTES; none below, where starting the
+    workers (about a second and a half) would cost more than they save."""
+    size = sum(path.stat().st_size for path in files)
+    return default_workers() if size > POOLED_BYTES else 0
 
 
 def _items(files: list[Path]) -> Iterator[Item]:

@@ -11,7 +11,6 @@ referential integrity, so any existing resource may be deleted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,10 +19,7 @@ from gateway.errors import InvalidRequest, InvalidResource, Issue
 from gateway.jsonio import Json
 from gateway.services import resources
 from gateway.services.context import Services
-from gateway.services.imports.identity import reported_type
-from gateway.services.imports.readers import Item
-from gateway.services.imports.report import Failure, Report
-from gateway.services.profiles import ProfilePolicy, blocking, by_severity, distinct, repeats
+from gateway.services.profiles import ProfilePolicy, by_severity, distinct, repeats
 from gateway.store.repository import ResourceStore
 from mappers.invariants import invariant_issues
 from mappers.outcome import operation_outcome
@@ -119,33 +115,6 @@ def findings(policy: ProfilePolicy, resource: Json, profiles: tuple[str, ...] = 
     found += [issue for issue in base if not repeats(issue, found)]
     found += [i for i in policy.issues(resource, also=profiles) if not repeats(i, found)]
     return by_severity(distinct(found))
-
-
-def validate_items(
-    items: Iterable[Item],
-    report: Report,
-    *,
-    policy: ProfilePolicy,
-    profiles: tuple[str, ...] = (),
-    warnings: bool = False,
-) -> Report:
-    """`fhir-gateway validate`: each item read from files checked as $validate checks it, one
-    at a time (a stream: memory stays flat). A resource with errors is a failure of `report`;
-    one with warnings only is counted valid, its findings sent to the same sink if `warnings`
-    (R4's dom-6 warns of every resource without a narrative: most data has none)."""
-    for item in items:
-        if item.resource is None:
-            report.unreadable(item)
-            continue
-        resource_type = reported_type(item.resource)
-        issues = findings(policy, item.resource, profiles)
-        if blocking(issues):
-            report.fail(item, resource_type, *issues)
-            continue
-        report.count(resource_type, "valid")
-        if issues and warnings:
-            report.on_failure(Failure(str(item.source), item.position, operation_outcome(issues)))
-    return report
 
 
 def check_profiles(urls: tuple[str, ...]) -> None:

@@ -115,3 +115,14 @@ def test_usage_errors_exit_2_naming_the_problem(
 def test_an_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     path = ndjson(tmp_path / "ok.ndjson", blood_pressure(BP))
     assert run(str(path), "--format", "xml")[0] == 2
+
+
+def test_worker_processes_report_the_same(tmp_path: Path) -> None:
+    lines = [blood_pressure(BP, diastolic=i % 3 != 0) for i in range(450)]
+    path = ndjson(tmp_path / "many.ndjson", *lines, "{not json")
+    inline = run(str(path), "--format", "json", "--workers", "0")
+    pooled = run(str(path), "--format", "json", "--workers", "1")
+    assert inline[:2] == pooled[:2]
+    assert inline[0] == 1
+    positions = [orjson.loads(line)["position"] for line in pooled[1].splitlines()]
+    assert positions == [f"line {i + 1}" for i in range(0, 450, 3)] + ["line 451"]
