@@ -66,9 +66,14 @@ def parse_request(
 def _parameters(body: Json, mode: str | None) -> tuple[Json | None, str | None, list[str]]:
     resource: Json | None = None
     named: list[str] = []
-    for index, parameter in enumerate(body.get("parameter") or []):
-        name = parameter.get("name") if isinstance(parameter, dict) else None
+    listed = body.get("parameter", [])
+    if not isinstance(listed, list):
+        raise InvalidRequest("`parameter` must be a list.", expression="Parameters.parameter")
+    for index, parameter in enumerate(listed):
         where = f"Parameters.parameter[{index}]"
+        if not isinstance(parameter, dict):
+            raise InvalidRequest(f"{where} is not a parameter (an object).", expression=where)
+        name = parameter.get("name")
         if name == "resource" and isinstance(parameter.get("resource"), dict):
             resource = parameter["resource"]
         elif name == "mode" and isinstance(parameter.get("valueCode"), str):
