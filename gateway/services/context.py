@@ -6,7 +6,7 @@ services read and write only through the stores it gives (gateway.store).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import NotFound
@@ -25,7 +25,9 @@ class Services:
 
     settings: Settings
     storage: Storage
-    profiles: ProfilePolicy  # what writes are checked against (gateway.services.profiles)
+    # What writes are checked against (gateway.services.profiles); open_services reads it from
+    # the settings, the default checks claimed profiles only.
+    profiles: ProfilePolicy = field(default_factory=ProfilePolicy)
 
     @property
     def client(self) -> Any:

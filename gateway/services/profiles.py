@@ -55,13 +55,14 @@ class ProfilePolicy:
         """Every finding of the profiles that apply to `resource` (and of the `also` URLs,
         which the caller has checked are held), errors first."""
         found: list[Issue] = []
-        for url, index in self._claims(resource):
+        claims = self._claims(resource)
+        for url, index in claims:
             checked = profile(url)
             if checked is None:
                 found.append(self._unknown(resource, url, index))
             else:
                 found += self._validate(checked, resource)
-        claimed = {url for url, _ in self._claims(resource)}
+        claimed = {url for url, _ in claims}
         for url in (*also, *self._required_for(str(resource.get("resourceType")))):
             checked = profile(url)
             if url in claimed or checked is None:
