@@ -1,7 +1,8 @@
-"""Profile validation over StructureDefinition snapshots, compiled once per profile.
+"""Conformance over StructureDefinitions: snapshots generated from differentials, profile
+validation. https://hl7.org/fhir/R4/profiling.html
 
-https://hl7.org/fhir/R4/profiling.html — `profile(url)` and `base_profile(type)` give a compiled
-`Profile`; `Profile.validate(resource, terminology)` lists every finding as `Issue`s.
+`profile(url)` and `base_profile(type)` give a `Profile` compiled once;
+`Profile.validate(resource, terminology)` lists every finding as `Issue`s.
 """
 
 from gateway.conformance.profiles import Profile, base_profile, profile

@@ -60,11 +60,39 @@ def compile_snapshot(definition: Json) -> tuple[ElementRule, dict[str, ElementRu
         if isinstance(reference, str):
             target = by_id.get(reference.partition("#")[2])
             by_id[element["id"]].content = target
-    for rule in by_id.values():
+    for element_id, rule in by_id.items():
+        rule.id = _shown_id(element_id, by_id)
+        rule.inert = (
+            all(t in PRIMITIVES for t in rule.types)
+            and bool(rule.types)
+            and rule.fixed is UNSET
+            and rule.pattern is UNSET
+            and rule.binding is None
+            and not rule.constraints
+        )
         _index_keys(rule)
         slicing.prepare(rule)
     _mark_selectors(root)
     return root, by_id
+
+
+def _shown_id(element_id: str, by_id: dict[str, ElementRule]) -> str:
+    """The id issues name: a choice segment is written as the JSON name it stands for,
+    `value[x]:valueQuantity` as `valueQuantity` anywhere, and, before a child, a `value[x]`
+    allowing one type as that type's name (`Observation.value[x].code` ->
+    `Observation.valueQuantity.code`), the form `ElementDefinition.id` also allows."""
+    segments = element_id.split(".")
+    shown = []
+    for depth, segment in enumerate(segments):
+        name, _, slice_name = segment.partition(":")
+        rule = by_id.get(".".join(segments[: depth + 1]))
+        if name.endswith("[x]") and rule is not None and slice_name in rule.json_types:
+            segment = slice_name
+        elif name.endswith("[x]") and not slice_name and depth < len(segments) - 1:
+            only = list(rule.json_types) if rule is not None else []
+            segment = only[0] if len(only) == 1 else segment
+        shown.append(segment)
+    return ".".join(shown)
 
 
 def _rule(element: Json) -> ElementRule:

@@ -6,17 +6,9 @@ per distinct text (the same base invariants recur in every StructureDefinition) 
 with `%resource` and `%rootResource` set. A constraint fails only when the expression gives
 `false`; an empty result is no finding (FHIRPath's three-valued logic).
 
-Some are checked natively, because they are structural and hold on every element, so that the
-engine spends nothing on them per element (tests compare each with fhirpathpy):
-- `ele-1` "All FHIR elements must have a @value or children": an object has a key besides `id`
-  (the walk checks it where it meets an object);
-- `ext-1` "Must have either extensions or value[x], not both";
-- `dom-6` "A resource should have narrative": `text.div` exists;
-- `txt-1`/`txt-2` (`htmlChecks()`, which fhirpathpy lacks): the div is a `<div>` with some
-  non-whitespace content and no `<script>`, event attributes or other active content (a lexical
-  check of https://hl7.org/fhir/R4/narrative.html#xhtml, not an XHTML parse).
-`dom-2`..`dom-5` only constrain `contained`, so they are evaluated only where it is present.
-fhirpathpy lacks `hasValue()` and `resolve()`; the engine gives it both (`resolve()` finds
+Before fhirpathpy: `natives` (ele-1, ext-1, dom-3, dom-6, txt-1/2 natively; guards on ref-1,
+per-1, rng-2), then `existence` (expressions that only test existence, and native first
+disjuncts of an `or`). fhirpathpy lacks `hasValue()` and `resolve()`; the engine gives it both (`resolve()` finds
 `#id` in the root's `contained` and nothing else, so `resolve() is Patient` on a remote target
 is empty and passes).
 """
@@ -33,62 +25,9 @@ import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
+from gateway.conformance.existence import compile_existence, shortcuts
+from gateway.conformance.natives import GUARDS, NATIVE, NATIVE_STRUCTURAL, NEEDS_CONTAINED
 from gateway.conformance.rules import Constraint, ConstraintCheck, Json
-
-NATIVE_STRUCTURAL = frozenset({"ele-1", "ext-1"})
-NEEDS_CONTAINED = frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
-_ACTIVE = re.compile(
-    r"<\s*(script|object|applet|iframe|embed|form|input|style)\b|\son\w+\s*=", re.I
-)
-
-
-def has_value_or_children(value: Any) -> bool:
-    """ele-1 natively: a primitive has a value; an object has an element besides `id`."""
-    if isinstance(value, dict):
-        return any(key != "id" for key in value)
-    return value is not None and value != [] and value != ""
-
-
-def extension_or_value(extension: Json) -> bool:
-    """ext-1 natively: an Extension has nested extensions or a `value[x]`, not both."""
-    has_value = any(key.startswith("value") for key in extension)
-    return bool(extension.get("extension")) != has_value
-
-
-def _narrative(focus: Any, _type: str, _resource: Json, _root: Json) -> bool:
-    """dom-6: `text.div.exists()` on a DomainResource."""
-    text = focus.get("text") if isinstance(focus, dict) else None
-    return isinstance(text, dict) and "div" in text
-
-
-def _html_checks(focus: Any, _type: str, _resource: Json, _root: Json) -> bool:
-    """txt-1/txt-2 (`htmlChecks()`) lexically: a div with content and nothing active."""
-    div = focus.get("div") if isinstance(focus, dict) else None
-    if not isinstance(div, str):
-        return True  # a missing div is Narrative.div's cardinality, not this invariant
-    inner = re.sub(r"<[^>]*>", "", div)
-    return div.lstrip().startswith("<div") and bool(inner.strip()) and not _ACTIVE.search(div)
-
-
-def _local_reference(focus: Any, type_path: str, resource: Json, root: Json) -> bool:
-    """ref-1 is about `#id` references only; any other reference holds without evaluation."""
-    reference = focus.get("reference") if isinstance(focus, dict) else None
-    if not (isinstance(reference, str) and reference.startswith("#")):
-        return True
-    check = _compiled(_REF_1)
-    return check is None or check(focus, type_path, resource, root)
-
-
-_REF_1 = (
-    "reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
-    "%rootResource.contained.id.trace('ids'))"
-)
-_NATIVE: dict[str, ConstraintCheck] = {
-    "dom-6": _narrative,
-    "txt-1": _html_checks,
-    "txt-2": _html_checks,
-}
-_GUARDED: dict[str, ConstraintCheck] = {"ref-1": _local_reference}
 
 
 def _has_value(items: list[Any]) -> bool:
@@ -126,7 +65,7 @@ def _of_type(match: re.Match[str]) -> str:
 
 
 @cache
-def _compiled(expression: str) -> ConstraintCheck | None:
+def fhirpathpy_check(expression: str) -> ConstraintCheck | None:
     """fhirpathpy's function for one expression text, or None when it cannot compile it."""
     try:
         function = fhirpathpy.compile(_AS.sub(_of_type, expression), models["r4"], _OPTIONS)
@@ -138,6 +77,26 @@ def _compiled(expression: str) -> ConstraintCheck | None:
         _ROOT.set(root)
         result = function(node, {"resource": resource, "rootResource": root})
         return not (len(result) == 1 and result[0] is False)
+
+    return check
+
+
+@cache
+def _checker(expression: str) -> ConstraintCheck | None:
+    """Native when the expression only tests existence (see `existence`); else fhirpathpy, after
+    the expression's native shortcuts (`existence.shortcuts`: when one holds, so does the whole)."""
+    native = compile_existence(expression)
+    if native is not None:
+        return lambda focus, type_path, _resource, _root: native(focus, type_path)
+    engine = fhirpathpy_check(expression)
+    settling = shortcuts(expression)
+    if engine is None or not settling:
+        return engine
+
+    def check(focus: Any, type_path: str, resource: Json, root: Json) -> bool:
+        if any(test(focus, type_path) for test in settling):
+            return True
+        return engine(focus, type_path, resource, root)
 
     return check
 
@@ -156,20 +115,36 @@ def compile_constraints(element: Json) -> tuple[tuple[Constraint, ...], bool, bo
         )
         expression = constraint.get("expression")
         check = (
-            _NATIVE.get(key)
+            NATIVE.get(key)
             or _guarded(key, expression)
-            or (_compiled(expression) if isinstance(expression, str) else None)
+            or (_checker(expression) if isinstance(expression, str) else None)
         )
         human = str(constraint.get("human", ""))
         found.append(
-            Constraint(key, severity, human, check, needs_contained=key in NEEDS_CONTAINED)
+            Constraint(
+                key,
+                severity,
+                human,
+                str(expression),
+                check,
+                needs_contained=key in NEEDS_CONTAINED,
+            )
         )
     return tuple(found), "ele-1" in keys, "ext-1" in keys
 
 
 def _guarded(key: str, expression: Any) -> ConstraintCheck | None:
-    """A cheap precondition in front of fhirpathpy, for the expression R4 gives that key."""
-    return _GUARDED.get(key) if key == "ref-1" and expression == _REF_1 else None
+    """The guard of `_GUARDS` in front of the engine, for the expression R4 gives that key."""
+    text, guard = GUARDS.get(key, ("", None))
+    engine = fhirpathpy_check(text) if guard is not None and expression == text else None
+    if guard is None or engine is None:
+        return None
+
+    def check(focus: Any, type_path: str, resource: Json, root: Json) -> bool:
+        settled = guard(focus)
+        return settled if settled is not None else engine(focus, type_path, resource, root)
+
+    return check
 
 
 def _each(value: Any) -> Iterable[Json]:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from gateway.conformance import registry
-from gateway.conformance.bindings import Membership
 from gateway.conformance.rules import ElementRule, Json
 from gateway.conformance.walk import Walk
 from gateway.errors import Issue
+from gateway.terminology import TerminologySource, local_source
 
 _SELECTORS = ("code", "category")
 
@@ -28,11 +28,10 @@ class Profile:
     type: str
     root: ElementRule
 
-    def validate(self, resource: Json, terminology: Membership | None = None) -> list[Issue]:
-        """Every finding (errors, warnings, information) of `resource` against this profile.
-
-        Bindings are checked only with a `terminology` source (see `bindings`)."""
-        walk = Walk(self.url, terminology, resource)
+    def validate(self, resource: Json, terminology: TerminologySource | None = None) -> list[Issue]:
+        """Every finding (errors, warnings, information) of `resource` against this profile;
+        bindings are checked against `terminology`, by default the terminology held here."""
+        walk = Walk(self.url, terminology or local_source(), resource)
         if not isinstance(resource, dict) or resource.get("resourceType") != self.type:
             found = resource.get("resourceType") if isinstance(resource, dict) else None
             message = f"a {self.type} is expected, not {found!r}"

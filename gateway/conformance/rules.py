@@ -52,6 +52,7 @@ class Constraint:
     key: str
     severity: Literal["error", "warning"]
     human: str
+    expression: str
     check: ConstraintCheck | None  # None: the engine cannot evaluate it (reported once)
     needs_contained: bool = False  # dom-2..5 hold trivially on a resource without `contained`
 
@@ -73,7 +74,7 @@ class ElementRule:
     its datatype from that type's base StructureDefinition.
     """
 
-    id: str
+    id: str  # the element id as issues name it (see compile._shown_id)
     path: str
     name: str  # last path segment: `status`, `value[x]`
     min: int
@@ -99,6 +100,7 @@ class ElementRule:
     type_slices: dict[str, ElementRule] = field(default_factory=dict)  # `value[x]:valueQuantity`
     keys: dict[str, tuple[ElementRule, str]] = field(default_factory=dict)  # JSON key -> child
     required: tuple[ElementRule, ...] = ()  # children with min > 0 or a slice with min > 0
+    inert: bool = False  # a primitive with no fixed, pattern, binding or constraint to check
     selector: bool = False  # fixed/pattern somewhere below or a required slice (see `selects`)
     # each slice with what it fixes at each discriminator path: (path, "fixed" | "pattern", value)
     matchers: tuple[tuple[ElementRule, tuple[tuple[tuple[str, ...], str, Any], ...]], ...] = ()

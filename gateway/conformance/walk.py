@@ -4,54 +4,24 @@ https://hl7.org/fhir/R4/validation.html — the walk follows the instance, not t
 only elements present are visited (plus the required ones, for their absence), so a constraint
 or binding costs something only where its element occurs. Where the profile does not constrain
 inside an element, the element's datatype definition (`registry.base`) supplies the rules.
-Findings are `Issue`s with the instance path (indexes included), the rule's element id or
-constraint key as `details_code`, and the profile's URL at the end of `diagnostics`.
+What it finds, and the checks on a single value, are `findings.Findings`.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import fhir_profiles
-from gateway.conformance import bindings, registry, slicing
-from gateway.conformance.invariants import extension_or_value, has_value_or_children
-from gateway.conformance.references import target_type
-from gateway.conformance.rules import PRIMITIVES, UNSET, Constraint, ElementRule, Json
-from gateway.conformance.values import contains, equals
-from gateway.errors import Issue, Severity
+from gateway.conformance import registry, slicing
+from gateway.conformance.findings import NESTED, Findings, show
+from gateway.conformance.natives import extension_or_value, has_value_or_children
+from gateway.conformance.rules import PRIMITIVES, UNSET, ElementRule, Json
 
-VALIDATION_RULE = "http://fhir-gateway.org/fhir/CodeSystem/validation-rule"
-_NESTED = ("BackboneElement", "Element")
+_RESOURCE_TYPES = fhir_profiles.resource_types()
 
 
-class Walk:
-    """One validation of one resource against one profile; collects `issues`.
-
-    `selecting` keeps only what tells whether a profile describes a record (cardinality,
-    fixed, pattern, slices): no bindings, references, extensions or invariants.
-    """
-
-    def __init__(
-        self, url: str, source: bindings.Membership | None, root: Json, *, selecting: bool = False
-    ) -> None:
-        self.url, self.source, self.root, self.selecting = url, source, root, selecting
-        self.issues: list[Issue] = []
-        self._reported: set[str] = set()
-
-    def report(
-        self, severity: Severity, code: str, key: str, message: str, expression: str
-    ) -> None:
-        self.issues.append(
-            Issue(
-                f"{key}: {message} (profile {self.url})",
-                code=code,
-                severity=severity,
-                expression=expression,
-                details_code=key,
-                details_system=VALIDATION_RULE,
-            )
-        )
+class Walk(Findings):
+    """One validation of one resource against one profile; collects `issues`."""
 
     def resource(self, rule: ElementRule, resource: Json, path: str) -> None:
         """A whole resource against the root rule of its definition."""
@@ -62,7 +32,7 @@ class Walk:
         self, obj: Json, rule: ElementRule, type_code: str, path: str, resource: Json
     ) -> None:
         """The elements of an object: unknown keys, required ones missing, each one present."""
-        source = self._source(rule, type_code)
+        source = rule if rule.children else self._source(rule, type_code)
         if source is None:
             return
         present: dict[str, list[str]] = {}
@@ -86,11 +56,11 @@ class Walk:
         self, obj: Json, rule: ElementRule, keys: list[str], path: str, resource: Json
     ) -> None:
         """One element of an object (its value and, for a primitive, its `_name` sibling)."""
-        names = sorted({k.removeprefix("_") for k in keys})
-        if len(names) > 1:
+        key = keys[0].removeprefix("_")
+        if len(keys) > 1 and any(k.removeprefix("_") != key for k in keys):
+            names = sorted({k.removeprefix("_") for k in keys})
             self.report("error", "structure", rule.id, f"only one of {names} may be present", path)
             return
-        key = names[0]
         type_code = rule.json_types[key]
         element_path = f"{path}.{key}"
         value, extra = obj.get(key), obj.get("_" + key)
@@ -112,11 +82,19 @@ class Walk:
             )
         if rule.slices and not self._sliced(items, rule, type_code, element_path, resource):
             return
-        target = rule.type_slices.get(key, rule)
-        for index, item in enumerate(items):
-            if item is not None:
-                item_path = f"{element_path}[{index}]" if rule.array else element_path
-                self.value(item, target, type_code, item_path, resource)
+        target = rule.type_slices.get(key, rule) if rule.type_slices else rule
+        if target.inert:  # a primitive with nothing to check but its shape
+            for index, item in enumerate(items):
+                if isinstance(item, dict | list):
+                    item_path = f"{element_path}[{index}]" if rule.array else element_path
+                    self.report(
+                        "error", "structure", rule.id, f"must be a {type_code} value", item_path
+                    )
+        else:
+            for index, item in enumerate(items):
+                if item is not None:
+                    item_path = f"{element_path}[{index}]" if rule.array else element_path
+                    self.value(item, target, type_code, item_path, resource)
         if extra is not None and not self.selecting:
             self._primitive_extras(extra, type_code, element_path, resource)
 
@@ -128,64 +106,36 @@ class Walk:
             if isinstance(item, dict | list):
                 self.report("error", "structure", rule.id, f"must be a {type_code} value", path)
             else:
-                self._fixed_pattern(item, rule, path)
-                self._binding(item, rule, type_code, path)
+                if rule.fixed is not UNSET or rule.pattern is not UNSET:
+                    self._fixed_pattern(item, rule, path)
+                if rule.binding is not None:
+                    self._binding(item, rule, type_code, path)
                 if rule.constraints:
                     self.constraints(item, rule, type_code, rule, path, resource)
             return
         if not isinstance(item, dict):
             self.report("error", "structure", rule.id, f"must be a {type_code} object", path)
             return
-        if type_code == "Resource" or type_code in fhir_profiles.resource_types():
+        if type_code == "Resource" or type_code in _RESOURCE_TYPES:
             self._nested_resource(item, rule, path)
             return
         if rule.ele1 and not has_value_or_children(item):
             self.report(
                 "error", "invariant", "ele-1", "an element must have a value or children", path
             )
-        self._fixed_pattern(item, rule, path)
+        if rule.fixed is not UNSET or rule.pattern is not UNSET:
+            self._fixed_pattern(item, rule, path)
         if not self.selecting:
-            self._binding(item, rule, type_code, path)
-            self._reference(item, rule, type_code, path)
+            if rule.binding is not None:
+                self._binding(item, rule, type_code, path)
+            if rule.targets is not None:
+                self._reference(item, rule, type_code, path)
             if type_code == "Extension" and self._extension(item, rule, path, resource):
                 return
         source = self._source(rule, type_code)
         if source is not None:
             self.constraints(item, rule, type_code, source, path, resource)
-        self.members(item, rule, type_code, path, resource)
-
-    def constraints(
-        self,
-        item: Any,
-        rule: ElementRule,
-        type_code: str,
-        source: ElementRule,
-        path: str,
-        resource: Json,
-    ) -> None:
-        """The invariants of an element and of its datatype, on one occurrence."""
-        if self.selecting:
-            return
-        merged = rule.merged.get(type_code)
-        if merged is None:
-            merged = rule.merged[type_code] = _merge(rule, source)
-        type_path = rule.path if type_code in _NESTED else type_code
-        for constraint in merged:
-            if constraint.needs_contained and not resource.get("contained"):
-                continue
-            try:
-                holds = constraint.check is None or constraint.check(
-                    item, type_path, resource, self.root
-                )
-            except Exception:  # fhirpathpy raises plain Exceptions; one warning, never a 500
-                holds = True
-                self._not_evaluated(constraint, path)
-            if constraint.check is None:
-                self._not_evaluated(constraint, path)
-            elif not holds:
-                self.report(
-                    constraint.severity, "invariant", constraint.key, constraint.human, path
-                )
+            self.members(item, source, type_code, path, resource)
 
     def _source(self, rule: ElementRule, type_code: str) -> ElementRule | None:
         """The rule whose children apply inside an occurrence of `rule`."""
@@ -197,7 +147,7 @@ class Walk:
             defined = registry.compiled(url)
             if defined is not None and defined.root is not rule:
                 return defined.root
-        if type_code in _NESTED:
+        if type_code in NESTED:
             return rule
         found = registry.base(type_code)
         return found.root if found is not None else None
@@ -285,46 +235,17 @@ class Walk:
                 return
         self.report("error", "structure", source.id, f"unknown element `{key}`", f"{path}.{key}")
 
-    def _fixed_pattern(self, item: Any, rule: ElementRule, path: str) -> None:
-        if rule.fixed is not UNSET and not equals(item, rule.fixed):
-            self.report("error", "value", rule.id, f"must be exactly {_show(rule.fixed)}", path)
-        if rule.pattern is not UNSET and not contains(item, rule.pattern):
-            self.report(
-                "error", "value", rule.id, f"must match the pattern {_show(rule.pattern)}", path
-            )
-
-    def _binding(self, item: Any, rule: ElementRule, type_code: str, path: str) -> None:
-        if rule.binding is None or self.source is None or self.selecting:
-            return
-        pairs = bindings.codes(item, type_code)
-        strength, value_set = rule.binding
-        finding = bindings.check(
-            pairs or [], strength=strength, value_set=value_set, source=self.source
-        )
-        if finding is not None:
-            severity, message = finding
-            code = "processing" if severity == "information" else "code-invalid"
-            self.report(severity, code, rule.id, message, path)
-
-    def _reference(self, item: Json, rule: ElementRule, type_code: str, path: str) -> None:
-        if type_code != "Reference" or rule.targets is None:
-            return
-        found = target_type(item, self.root)
-        allowed = ", ".join(sorted(rule.targets))
-        if found is None and isinstance(item.get("reference"), str):
-            message = f"the target's type cannot be told; it must be one of {allowed}"
-            self.report("warning", "processing", rule.id, message, path)
-        elif found is not None and found not in rule.targets:
-            message = f"a reference to {found} is not allowed here (allowed: {allowed})"
-            self.report("error", "structure", rule.id, message, path)
-
     def _extension(self, item: Json, rule: ElementRule, path: str, resource: Json) -> bool:
         """A held definition of the extension's URL, else ext-1; True when the definition did."""
         url = item.get("url")
         generic = not (rule.slice_name or rule.type_profiles or "." not in rule.path)
         defined = registry.extension(url) if generic and isinstance(url, str) else None
-        if defined is not None:
-            self.value(item, defined.root, "Extension", path, resource)
+        if defined is not None:  # its findings name the extension's definition
+            profile_url, self.url = self.url, defined.url
+            try:
+                self.value(item, defined.root, "Extension", path, resource)
+            finally:
+                self.url = profile_url
             return True
         if rule.ext1 and not extension_or_value(item):
             message = "must have either extensions or value[x], not both"
@@ -336,10 +257,11 @@ class Walk:
         kind = item.get("resourceType")
         defined = registry.base(kind) if isinstance(kind, str) else None
         if defined is None or defined.kind != "resource":
-            self.report("error", "structure", rule.id, f"unknown resourceType {_show(kind)}", path)
+            self.report("error", "structure", rule.id, f"unknown resourceType {show(kind)}", path)
             return
         walk = self if rule.name == "contained" else Walk(self.url, self.source, item)
-        walk.selecting = self.selecting
+        walk.selecting, walk.entries = self.selecting, walk.entries or self.entries
+        walk._reported = self._reported
         walk.resource(defined.root, item, path)
         if walk is not self:
             self.issues += walk.issues
@@ -350,21 +272,4 @@ class Walk:
             if isinstance(item, dict) and defined is not None:
                 self.members(item, defined.root, type_code, path, resource)
             elif item is not None:
-                self.report("error", "structure", type_code, "must be an object", "_" + path)
-
-    def _not_evaluated(self, constraint: Constraint, path: str) -> None:
-        if constraint.key not in self._reported:
-            self._reported.add(constraint.key)
-            message = "the FHIRPath engine cannot evaluate this invariant; not checked"
-            self.report("warning", "not-supported", constraint.key, message, path)
-
-
-def _merge(rule: ElementRule, source: ElementRule) -> tuple[Constraint, ...]:
-    """The element's own constraints and, once, those of its datatype's root."""
-    keys = {c.key for c in rule.constraints}
-    extra = () if source is rule else tuple(c for c in source.constraints if c.key not in keys)
-    return rule.constraints + extra
-
-
-def _show(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
+                self.report("error", "structure", type_code, "must be an object", path)
