@@ -80,22 +80,11 @@ async def build_filter(
         if parsed.chain:
             clauses.append(await _chain(parameter, parsed, resolver, depth, base_urls))
         elif parameter.type == "token" and parsed.modifier in token.TERMINOLOGY_MODIFIERS:
-            clauses.append(await _terminology_clause(parameter, parsed, resolver, base_urls))
+            ask = partial(parameter_clause, parameter, parsed, terminology=resolver.terminology)
+            clauses.append(await anyio.to_thread.run_sync(ask))  # a remote source blocks
         else:
             clauses.append(parameter_clause(parameter, parsed, base_urls=base_urls))
     return all_of(clauses)
-
-
-async def _terminology_clause(
-    parameter: SearchParameter,
-    parsed: ParsedParameter,
-    resolver: Resolver,
-    base_urls: tuple[str, ...],
-) -> Clause:
-    build = partial(
-        parameter_clause, parameter, parsed, base_urls=base_urls, terminology=resolver.terminology
-    )
-    return await anyio.to_thread.run_sync(build)
 
 
 def parameter_clause(

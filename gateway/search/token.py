@@ -23,6 +23,7 @@ from gateway.search.normalise import starts_with_pattern
 from gateway.search.paths import any_of, dotted, nest
 from gateway.terminology import TerminologySource, local_source
 
+TERMINOLOGY_MODIFIERS = token_terminology.MODIFIERS
 # The sub-element names holding a token's system and code, per element kind; `indexed`: the
 # entries a write computed for a type kept whole (gateway.search.values), whatever the element.
 _FIELDS = {"codeable": ("system", "code"), "coding": ("system", "code"),
@@ -44,7 +45,7 @@ def clause(
     """The clause for one token value; `paths` overrides `param.paths` (composite components);
     `terminology` answers `:in`, `:below`... (default: what the gateway holds)."""
     paths = param.paths if paths is None else paths
-    if modifier is not None and modifier in token_terminology.MODIFIERS:
+    if modifier is not None and modifier in TERMINOLOGY_MODIFIERS:
         source = local_source() if terminology is None else terminology
         return token_terminology.clause(param, modifier, value, paths=paths, terminology=source)
     if modifier == "not":  # search.html#modifiers: resources without the element match too

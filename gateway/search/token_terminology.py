@@ -13,7 +13,7 @@ from gateway.errors import InvalidSearch
 from gateway.search.escaping import split_unescaped, unescape
 from gateway.search.model import NOTHING, Clause, SearchParameter
 from gateway.search.paths import any_of, dotted, nest
-from gateway.terminology import TerminologySource, UnknownCodeSystem
+from gateway.terminology import TerminologySource, UnknownCodeSystem, expansion_codes
 
 MODIFIERS = frozenset({"in", "not-in", "below", "above"})
 _CODED_KINDS = frozenset({"codeable", "coding", "indexed", "code"})  # Identifier has no value set
@@ -35,7 +35,12 @@ def clause(
             expression=param.code,
         )
     if modifier in ("in", "not-in"):
-        pairs = _in_value_set(unescape(value), terminology)
+        url = unescape(value)
+        if not url:
+            raise InvalidSearch(
+                f"`{param.code}:{modifier}` needs a ValueSet URL.", expression=param.code
+            )
+        pairs = _in_value_set(url, terminology)
     else:
         pairs = _in_hierarchy(param, modifier, value, terminology)
     matched = _matching(param, pairs, paths)
@@ -44,8 +49,8 @@ def clause(
 
 def _in_value_set(url: str, terminology: TerminologySource) -> _Pairs:
     pairs: _Pairs = {}
-    for entry in terminology.expand(url).get("expansion", {}).get("contains", []):
-        pairs.setdefault(entry["system"], set()).add(entry["code"])
+    for system, code in expansion_codes(terminology.expand(url)):
+        pairs.setdefault(system, set()).add(code)
     return pairs
 
 
@@ -65,9 +70,9 @@ def _in_hierarchy(
     ask = terminology.descendants if modifier == "below" else terminology.ancestors
     codes = ask(system, code)
     if codes is None:
-        raise UnknownCodeSystem(
-            system, f"is not held by this server, so `:{modifier}` cannot be evaluated"
-        )
+        held = terminology.holds_code_system(system)
+        why = "is held here without all its codes" if held else "is not held by this server"
+        raise UnknownCodeSystem(system, f"{why}, so `:{modifier}` cannot be evaluated")
     return {system: set(codes)} if codes else {}
 
 

@@ -144,14 +144,29 @@ def test_filter(param: SearchParameter, modifier: str, value: str, expected: Cla
             id="not-in-not-enumerable",
         ),
         pytest.param(
-            CODE, "below", f"{SNOMED}|404684003", UnknownCodeSystem,
-            f"CodeSystem `{SNOMED}` is not held by this server, so `:below` cannot be evaluated.",
+            CODE, "below", "http://example.org/fhir/CodeSystem/nowhere|x", UnknownCodeSystem,
+            "CodeSystem `http://example.org/fhir/CodeSystem/nowhere` is not held by this server, "
+            "so `:below` cannot be evaluated.",
             id="below-system-not-held",
+        ),
+        pytest.param(
+            CODE, "below", f"{SNOMED}|404684003", UnknownCodeSystem,
+            f"CodeSystem `{SNOMED}` is held here without all its codes, so `:below` cannot be "
+            "evaluated.",
+            id="below-snomed-not-present",
+        ),
+        pytest.param(
+            CODE, "below", f"{SNOMED}|", InvalidSearch,
+            f"Value `{SNOMED}|` is not valid for parameter `code`: `:below` needs `system|code`.",
+            id="below-needs-a-code",
         ),
         pytest.param(
             CODE, "above", "AE", InvalidSearch,
             "Value `AE` is not valid for parameter `code`: `:above` needs `system|code`.",
             id="above-needs-a-system",
+        ),
+        pytest.param(
+            CODE, "in", "", InvalidSearch, "`code:in` needs a ValueSet URL.", id="in-empty"
         ),
         pytest.param(
             IDENTIFIER, "in", VITALS, InvalidSearch,
