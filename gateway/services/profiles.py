@@ -18,20 +18,24 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from gateway.conformance import Profile, profile
+from fhir_profiles.canonical import held
+from gateway.conformance import Profile, base_profile, profile
 from gateway.errors import Issue
-from gateway.jsonio import Json
+from gateway.jsonio import Json, dumps
 from gateway.settings import Settings
 from gateway.terminology import TerminologySource, source_for
 
 GATEWAY_OUTCOMES = "http://fhir-gateway.org/fhir/CodeSystem/outcome"
 VITAL_SIGNS = "vital-signs"  # the keyword of required_profiles for R4's vital signs family
+SD = "http://hl7.org/fhir/StructureDefinition"
 VITAL_SIGNS_FAMILY = tuple(
-    f"http://hl7.org/fhir/StructureDefinition/{name}"
+    f"{SD}/{name}"
     for name in ("vitalsigns", "bp", "bodyweight", "bodyheight", "bodytemp", "heartrate",
                  "oxygensat", "resprate", "bmi", "headcircum")
 )  # fmt: skip
 _RANK = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
+_SELECTIONS: dict[tuple[int, bytes], tuple[Profile, bool]] = {}  # see `selected`
+_SELECTIONS_KEPT = 10_000
 
 
 class InvalidSetting(ValueError):
@@ -51,25 +55,32 @@ class ProfilePolicy:
         required = _required(settings.required_profiles)
         return cls(settings.unknown_profile, required, settings.terminology_server_url)
 
-    def issues(self, resource: Json, *, also: Iterable[str] = ()) -> list[Issue]:
+    def issues(
+        self, resource: Json, *, also: Iterable[str] = (), base: bool = False
+    ) -> list[Issue]:
         """Every finding of the profiles that apply to `resource` (and of the `also` URLs,
-        which the caller has checked are held), errors first."""
+        which the caller has checked are held; and with `base`, of R4's definition of its type,
+        which any profile checked covers), errors first."""
         found: list[Issue] = []
         claims = self._claims(resource)
+        covered: set[str] = set()  # validated, or implied by a profile validated (constrains)
         for url, index in claims:
             checked = profile(url)
             if checked is None:
                 found.append(self._unknown(resource, url, index))
             else:
                 found += self._validate(checked, resource)
-        claimed = {url for url, _ in claims}
+                covered |= {url, *constrained(url)}
         for url in (*also, *self._required_for(str(resource.get("resourceType")))):
             checked = profile(url)
-            if url in claimed or checked is None:
+            if url in covered or checked is None:
                 continue
-            claimed.add(url)
-            if url in also or checked.selects(resource):
+            if url in also or selected(checked, resource):
                 found += self._validate(checked, resource)
+                covered |= {url, *constrained(url)}
+        core = base_profile(str(resource.get("resourceType"))) if base else None
+        if core is not None and core.url not in covered:
+            found += self._validate(core, resource)
         return by_severity(distinct(found))
 
     def terminology(self) -> TerminologySource:
@@ -97,6 +108,40 @@ class ProfilePolicy:
         return Issue(text, code="not-supported", severity=self.unknown,
                      expression=f"{resource.get('resourceType')}.meta.profile[{index}]",
                      details_code="unknown-profile", details_system=GATEWAY_OUTCOMES)  # fmt: skip
+
+
+@cache
+def constrained(url: str) -> frozenset[str]:
+    """The profiles `url` constrains, directly or not: a constraint's snapshot holds all of its
+    base's rules (profiling.html#snapshot), so a resource that met (or was checked against) bp
+    needs no separate check against vitalsigns or R4's Observation."""
+    found: set[str] = set()
+    definition = held().resolve(url, "StructureDefinition")
+    while definition is not None and definition.get("derivation") == "constraint":
+        base = definition.get("baseDefinition")
+        if not isinstance(base, str) or base in found:
+            break
+        found.add(base)
+        definition = held().resolve(base, "StructureDefinition")
+    return frozenset(found)
+
+
+def selected(checked: Profile, resource: Json) -> bool:
+    """`checked.selects(resource)`, remembered per profile and per what selection reads: the
+    type's code element (the contract: the profile's fixed or pattern value there), else its
+    category (the engine's rule, `Profile.selects`). With the vital signs family required,
+    selection cost a create more than validation did: ten walks per Observation, for a few
+    dozen distinct codes."""
+    key = (id(checked), dumps([resource.get("resourceType"), resource.get("code"),
+                               resource.get("category")]))  # fmt: skip
+    known = _SELECTIONS.get(key)
+    if known is not None and known[0] is checked:  # `is`: an id outlives its object
+        return known[1]
+    answer = checked.selects(resource)
+    if len(_SELECTIONS) >= _SELECTIONS_KEPT:
+        _SELECTIONS.clear()
+    _SELECTIONS[key] = (checked, answer)
+    return answer
 
 
 def by_severity(issues: list[Issue]) -> list[Issue]:
@@ -144,6 +189,8 @@ def _required(setting: Mapping[str, list[str]]) -> tuple[tuple[str, tuple[str, .
                 _check_required(resource_type, url)
                 if url not in urls:
                     urls.append(url)
+        # a profile before those it constrains, which it then covers (`constrained`)
+        urls.sort(key=lambda url: -len(constrained(url)))
         required.append((resource_type, tuple(urls)))
     return tuple(required)
 

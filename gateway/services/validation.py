@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gateway.conformance import base_profile, profile
+from gateway.conformance import profile
 from gateway.errors import InvalidRequest, InvalidResource, Issue
 from gateway.jsonio import Json
 from gateway.services import resources
@@ -110,15 +110,14 @@ async def validate(
 
 def findings(policy: ProfilePolicy, resource: Json, profiles: tuple[str, ...] = ()) -> list[Issue]:
     """Every finding about `resource`, errors first: structure (reported, not raised), R4
-    invariants, R4's definition of its type, then the policy's profiles and `profiles` (held:
-    see `check_profiles`). Needs no store: `fhir-gateway validate` runs it on files."""
+    invariants, the policy's profiles and `profiles` (held: see `check_profiles`), and R4's
+    definition of its type. Needs no store: `fhir-gateway validate` runs it on files."""
     try:
         found = structure(resource) + invariant_issues(resource)
     except InvalidResource as error:
         return error.issues  # the profiles' rules presume the structure they describe
-    base = base_profile(str(resource["resourceType"])).validate(resource, policy.terminology())
-    found += [issue for issue in base if not repeats(issue, found)]
-    found += [i for i in policy.issues(resource, also=profiles) if not repeats(i, found)]
+    checked = policy.issues(resource, also=profiles, base=True)
+    found += [issue for issue in checked if not repeats(issue, found)]
     return by_severity(distinct(found))
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from gateway.conformance import profile
+from gateway.demo import generate
 from gateway.errors import Issue
 from gateway.jsonio import Json
 from gateway.services import profiles
-from gateway.services.profiles import InvalidSetting, ProfilePolicy, distinct
+from gateway.services.profiles import InvalidSetting, ProfilePolicy, distinct, selected
 from gateway.settings import Settings
 
 BP = "http://hl7.org/fhir/StructureDefinition/bp"
@@ -29,12 +31,14 @@ class FakeProfile:
     selects_code: str | None = None
     findings: list[Issue] = field(default_factory=list)
     checked: list[Json] = field(default_factory=list)
+    selections: int = 0
 
     def validate(self, resource: Json, terminology: object = None) -> list[Issue]:
         self.checked.append(resource)
         return list(self.findings)
 
     def selects(self, resource: Json) -> bool:
+        self.selections += 1
         codes = [c.get("code") for c in resource.get("code", {}).get("coding", [])]
         return self.selects_code is None or self.selects_code in codes
 
@@ -109,6 +113,22 @@ def test_a_profile_both_claimed_and_required_is_checked_once(
     assert len(held[BP].checked) == 1
 
 
+def test_a_profile_a_checked_one_constrains_is_not_checked_again(
+    held: dict[str, FakeProfile],
+) -> None:
+    """bp constrains vitalsigns: its snapshot holds vitalsigns' rules."""
+    vitalsigns = held[f"{profiles.SD}/vitalsigns"]
+    vitalsigns.selects_code = None  # selects every Observation, as the category would
+    family = ProfilePolicy.from_settings(
+        Settings(required_profiles={"Observation": ["vital-signs"]})
+    )
+    family.issues(observation("85354-9", BP))
+    family.issues(observation("85354-9"))
+    assert (len(held[BP].checked), vitalsigns.checked) == (2, [])
+    family.issues(observation("2345-7"))
+    assert len(vitalsigns.checked) == 1
+
+
 def test_a_profile_of_another_type_is_an_error(held: dict[str, FakeProfile]) -> None:
     issues = ProfilePolicy().issues(observation("1", PATIENT_PROFILE))
     assert [(i.severity, i.details_code) for i in issues] == [("error", "profile-type-mismatch")]
@@ -131,7 +151,10 @@ def test_findings_come_errors_first_and_once(held: dict[str, FakeProfile]) -> No
 def test_the_keyword_stands_for_the_vital_signs_family(held: dict[str, FakeProfile]) -> None:
     settings = Settings(required_profiles={"Observation": ["vital-signs", BP]})
     policy = ProfilePolicy.from_settings(settings)
-    assert policy.required == (("Observation", profiles.VITAL_SIGNS_FAMILY),)
+    ((resource_type, urls),) = policy.required
+    assert resource_type == "Observation"
+    assert sorted(urls) == sorted(profiles.VITAL_SIGNS_FAMILY)
+    assert urls[-1] == f"{profiles.SD}/vitalsigns"  # after the profiles that constrain it
 
 
 def test_the_setting_is_read_from_the_environment_as_json(
@@ -172,3 +195,23 @@ def test_distinct_keeps_the_first_of_each_finding() -> None:
         "b", code="invariant", expression="Observation.component[0]", details_code="obs-6"
     )
     assert distinct([first, again, other]) == [first, other]
+
+
+def test_selection_is_remembered_per_profile_and_code() -> None:
+    bp = FakeProfile(BP, "Observation", selects_code="85354-9")
+    assert selected(bp, observation("85354-9")) is True  # type: ignore[arg-type]
+    assert selected(bp, {**observation("85354-9"), "status": "amended"}) is True  # type: ignore[arg-type]
+    assert bp.selections == 1
+    assert selected(bp, observation("29463-7")) is False  # type: ignore[arg-type]
+    other = FakeProfile(BP, "Observation", selects_code="29463-7")
+    assert selected(other, observation("29463-7")) is True  # type: ignore[arg-type]
+    assert (bp.selections, other.selections) == (2, 1)
+
+
+def test_remembered_selection_agrees_with_the_engine() -> None:
+    """Over the demo data (vitals, labs, wearables), for each vital signs profile."""
+    for url in profiles.VITAL_SIGNS_FAMILY:
+        held = profile(url)
+        assert held is not None
+        for resource in generate(patients=2):
+            assert selected(held, resource) == held.selects(resource), (url, resource.get("code"))
