@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qsl, unquote, urlencode
 
@@ -88,9 +89,8 @@ async def conditional_create(
     `known`: the matches a caller found just before (a transaction plans its entries first),
     used instead of searching again on the first round; the claim still guards the create."""
     resource = resources.without_id(resource)  # http.html#create: a create ignores the id
-    record = resources.accept(
-        store, resource, profiles=services.profiles
-    )  # a bad body is a 400 whether or not it matches
+    # a bad body is a 400 whether or not it matches
+    record, warnings = resources.admit(store, resource, profiles=services.profiles)
     key = f"{store.resource_type}?{_canonical(criteria)}"
 
     async def matches() -> list[str]:
@@ -106,9 +106,10 @@ async def conditional_create(
             return Written(await resources.read(store, found[0]), created=False)
         new_id = resource_id or resources.new_id()
         if await _claim(services.claims, store, key, new_id, matches, unit):
-            return await resources.create(
+            written = await resources.create(
                 store, resource, resource_id=new_id, unit=unit, record=record
             )
+            return replace(written, warnings=tuple(warnings))
         if unit is not None:  # never wait inside a transaction: others would see its writes
             break
         await asyncio.sleep(WAIT_SECONDS)  # another creation of the same resource is under way

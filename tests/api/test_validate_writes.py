@@ -146,3 +146,13 @@ async def test_the_import_reports_the_bad_line_under_the_same_policy(
     assert SLICE in errors(failures[1].outcome)
     assert report.counts["Observation"]["created"] == 1
     services.close()
+
+
+async def test_a_conditional_create_names_its_warnings_too(api: AsyncClient) -> None:
+    claimed = narrated({"resourceType": "Patient", "meta": {"profile": ["http://example.org/nope"]},
+                        "identifier": [{"system": "http://clinic.example/mrn", "value": "W-1"}]})  # fmt: skip
+    headers = {"Prefer": "return=OperationOutcome",
+               "If-None-Exist": "identifier=http://clinic.example/mrn|W-1"}  # fmt: skip
+    response = await api.post("/Patient", json=claimed, headers=headers)
+    assert response.status_code == 201, response.text
+    assert [i["severity"] for i in response.json()["issue"]] == ["warning", "information"]
