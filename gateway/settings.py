@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,15 @@ class Settings(BaseSettings):
         description="FHIR terminology server asked for what the gateway does not hold; unset: none.",
     )
     log_level: str = Field(default="info")
+    unknown_profile: Literal["warning", "error"] = Field(
+        default="warning",
+        description="A claimed meta.profile this server does not hold: a warning, or a 422.",
+    )
+    required_profiles: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Profiles a type must meet unclaimed, as JSON: {"Observation": ["vital-signs"]}'
+        " (the keyword: R4's vital signs family); each applies where it selects the resource.",
+    )
 
     @property
     def embedded(self) -> bool:

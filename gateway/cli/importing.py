@@ -98,7 +98,7 @@ async def _direct(
     started = time.perf_counter()
     with ExitStack() as stack:
         progress = stack.enter_context(_progress(len(files)))
-        preparer = stack.enter_context(Preparer(workers))
+        preparer = stack.enter_context(Preparer(workers, profiles=services.profiles))
         importer = Importer(services, keep_ids=keep_ids, dry_run=dry_run, batch_size=batch_size,
                             on_failure=on_failure, on_progress=progress.advance,
                             preparer=preparer)  # fmt: skip

@@ -233,6 +233,12 @@ def _instance(resources: list[Json]) -> Json:
             "vread", "Read a version (http.html#vread)", "Instance",
             {"200": read, **errors(404, 410)}, parameters=params("vread", version),
         )},
+        "/{type}/{id}/$validate": {"post": _operation(
+            "validateInstance", "Validate for an update or delete of this resource "
+            "(resource-operation-validate.html)", "Instance",
+            {"200": _VALIDATED, **errors(400, 404, 410, 415)},
+            parameters=params("read", *_VALIDATE_PARAMETERS), requestBody=_VALIDATE_BODY,
+        )},
     }  # fmt: skip
 
 
@@ -271,8 +277,9 @@ def _type_paths(resource: Json) -> Json:
         paths[f"/{resource_type}/_history"] = {"get": _history(
             f"history{resource_type}", f"Every version of every {resource_type}, newest first",
             resource_type)}  # fmt: skip
-    for operation in resource.get("operation", []):
-        paths.update(_OPERATIONS[operation["name"]](resource, criteria))
+    names = [operation["name"] for operation in resource.get("operation", [])]
+    for name in [*names, *(["validate"] if "validate" not in names else [])]:
+        paths.update(_OPERATIONS[name](resource, criteria))  # $validate: every type, always
     return paths
 
 
@@ -354,6 +361,26 @@ def _lastn(resource: Json, criteria: list[Json]) -> Json:
     )}}  # fmt: skip
 
 
+_VALIDATED = _answer("The findings; one information issue when there are none.",
+                     "OperationOutcome")  # fmt: skip
+_VALIDATE_BODY = {"required": True, "content": fhir_body(
+    {"oneOf": [ref("schemas", "Resource"), ref("schemas", "Parameters")]})}  # fmt: skip
+_VALIDATE_PARAMETERS = (
+    query("mode", {"enum": ["create", "update", "delete", "profile"]}, "What to validate for."),
+    query("profile", {"type": "string"}, "A profile to validate against too (canonical URL)."),
+)
+
+
+def _validate(resource: Json, criteria: list[Json]) -> Json:
+    """`$validate` on the type (resource-operation-validate.html); a resource or Parameters."""
+    del criteria  # the operation has its own parameters
+    return {f"/{resource['type']}/$validate": {"post": _operation(
+        f"validate{resource['type']}", f"Validate a {resource['type']} without writing it",
+        resource["type"], {"200": _VALIDATED, **errors(400, 404, 415)},
+        parameters=[*_VALIDATE_PARAMETERS, *_general()], requestBody=_VALIDATE_BODY,
+    )}}  # fmt: skip
+
+
 def _patient_export(resource: Json, criteria: list[Json]) -> Json:
     summary = "Export the patients' compartments (Bulk Data)"
     return {f"/{resource['type']}/$export": {"get": _kick_off("patientExport", summary,
@@ -424,4 +451,9 @@ def _compartments(rest: Json) -> Json:
     }  # fmt: skip
 
 
-_OPERATIONS = {"lastn": _lastn, "export": _patient_export, "everything": _everything}
+_OPERATIONS = {
+    "lastn": _lastn,
+    "export": _patient_export,
+    "everything": _everything,
+    "validate": _validate,
+}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qsl, unquote, urlencode
 
@@ -88,7 +89,8 @@ async def conditional_create(
     `known`: the matches a caller found just before (a transaction plans its entries first),
     used instead of searching again on the first round; the claim still guards the create."""
     resource = resources.without_id(resource)  # http.html#create: a create ignores the id
-    record = resources.accept(store, resource)  # a bad body is a 400 whether or not it matches
+    # a bad body is a 400 whether or not it matches
+    record, warnings = resources.admit(store, resource, profiles=services.profiles)
     key = f"{store.resource_type}?{_canonical(criteria)}"
 
     async def matches() -> list[str]:
@@ -104,9 +106,10 @@ async def conditional_create(
             return Written(await resources.read(store, found[0]), created=False)
         new_id = resource_id or resources.new_id()
         if await _claim(services.claims, store, key, new_id, matches, unit):
-            return await resources.create(
+            written = await resources.create(
                 store, resource, resource_id=new_id, unit=unit, record=record
             )
+            return replace(written, warnings=tuple(warnings))
         if unit is not None:  # never wait inside a transaction: others would see its writes
             break
         await asyncio.sleep(WAIT_SECONDS)  # another creation of the same resource is under way
@@ -171,7 +174,7 @@ async def conditional_update(
     )
     if len(found) > 1:
         raise too_many(store.resource_type, criteria)
-    body_id = resource.get("id")
+    body_id, profiles = resource.get("id"), services.profiles
     if found:
         if body_id is not None and body_id != found[0]:
             raise InvalidResource(
@@ -179,10 +182,11 @@ async def conditional_update(
                 expression=f"{store.resource_type}.id",
                 code="MSG_RESOURCE_ID_MISMATCH",
             )
-        return await resources.update(store, found[0], {**resource, "id": found[0]}, unit=unit)
+        matched = {**resource, "id": found[0]}
+        return await resources.update(store, found[0], matched, unit=unit, profiles=profiles)
     if body_id is not None:
-        return await resources.update(store, body_id, resource, unit=unit)
-    return await resources.create(store, resource, resource_id=new_id, unit=unit)
+        return await resources.update(store, body_id, resource, unit=unit, profiles=profiles)
+    return await resources.create(store, resource, resource_id=new_id, unit=unit, profiles=profiles)
 
 
 async def conditional_delete(

@@ -6,11 +6,12 @@ services read and write only through the stores it gives (gateway.store).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import NotFound
 from gateway.services.generic import generic_types
+from gateway.services.profiles import ProfilePolicy
 from gateway.settings import Settings
 from gateway.store.claims import ClaimStore
 from gateway.store.client import make_client
@@ -24,6 +25,9 @@ class Services:
 
     settings: Settings
     storage: Storage
+    # What writes are checked against (gateway.services.profiles); open_services reads it from
+    # the settings, the default checks claimed profiles only.
+    profiles: ProfilePolicy = field(default_factory=ProfilePolicy)
 
     @property
     def client(self) -> Any:
@@ -54,5 +58,6 @@ class Services:
 
 
 async def open_services(settings: Settings) -> Services:
+    profiles = ProfilePolicy.from_settings(settings)  # a bad setting stops the start here
     storage = await Storage.open(make_client(settings), settings.mongodb_database)
-    return Services(settings=settings, storage=storage)
+    return Services(settings=settings, storage=storage, profiles=profiles)

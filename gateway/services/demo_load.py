@@ -21,6 +21,6 @@ async def load_demo(services: Services, *, patients: int = 5) -> dict[str, int]:
             continue  # already there: loading twice changes nothing
         except NotFound:
             pass
-        await resources.update(store, resource["id"], resource)
+        await resources.update(store, resource["id"], resource, profiles=services.profiles)
         counts[resource["resourceType"]] += 1
     return dict(counts)

@@ -22,6 +22,13 @@ from gateway.errors import (
     UnprocessableResource,
 )
 from gateway.jsonio import Json
+from gateway.services.profiles import GATEWAY_OUTCOMES as GATEWAY_OUTCOMES  # our code system
+from gateway.services.profiles import (
+    ProfilePolicy,
+    blocking,
+    by_severity,
+    repeats,
+)
 from gateway.store.repository import ResourceStore
 from gateway.store.unit import Unit
 from gateway.store.versions import Version, same_content
@@ -29,7 +36,6 @@ from mappers.invariants import invariant_issues
 from mappers.r4 import validate
 
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-GATEWAY_OUTCOMES = "http://fhir-gateway.org/fhir/CodeSystem/outcome"
 # R4's operation-outcome codes have none for an update that changed nothing (HAPI FHIR says
 # SUCCESSFUL_UPDATE_NO_CHANGE in its own system); clients such as the HTTP import read this one.
 NO_CHANGE = Issue(
@@ -39,6 +45,7 @@ NO_CHANGE = Issue(
     details_code="no-change",
     details_system=GATEWAY_OUTCOMES,
 )
+DEFAULT_PROFILES = ProfilePolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,7 @@ class Written:
     version: Version
     created: bool
     changed: bool = True  # False: an update that said what the current version says
+    warnings: tuple[Issue, ...] = ()  # what the checks found without refusing the write
 
 
 def check_id(resource_id: str) -> str:
@@ -59,27 +67,56 @@ def check_id(resource_id: str) -> str:
     return resource_id
 
 
-def accept(store: ResourceStore, resource: Json, *, checked: bool = False) -> Any:
+def accept(
+    store: ResourceStore,
+    resource: Json,
+    *,
+    checked: bool = False,
+    profiles: ProfilePolicy | None = None,
+) -> Any:
     """Validate an incoming resource and map it to its record; raises 400/422 errors.
-    `checked`: `validation_issues` already found none (the bulk import validates in workers)."""
+    `checked`: `validation_issues` already found none (the bulk import validates in workers).
+    `profiles`: the write policy of the settings (default: the claimed profiles only)."""
+    return admit(store, resource, checked=checked, profiles=profiles)[0]
+
+
+def admit(
+    store: ResourceStore,
+    resource: Json,
+    *,
+    checked: bool = False,
+    profiles: ProfilePolicy | None = None,
+) -> tuple[Any, list[Issue]]:
+    """`accept`, and the warnings the resource was accepted with (for Prefer: OperationOutcome)."""
     if resource.get("resourceType") != store.resource_type:
         raise InvalidResource(
             f"resourceType `{resource.get('resourceType')}` does not match `{store.resource_type}`.",
             expression="resourceType",
         )
+    warnings: list[Issue] = []
     if not checked:
-        issues = validate(resource) + invariant_issues(resource)
-        if issues:
-            raise UnprocessableResource(issues[0].diagnostics, issues=issues)
-    return store.mapper.from_fhir(resource)
+        warnings = findings(resource, profiles)
+        if blocking(warnings):
+            first = warnings[0].diagnostics
+            raise UnprocessableResource(first, issues=warnings)
+    return store.mapper.from_fhir(resource), warnings
 
 
-def validation_issues(resource: Json) -> list[Issue]:
-    """What `accept` would reject `resource` for, as issues; empty when it is valid."""
+def findings(resource: Json, profiles: ProfilePolicy | None = None) -> list[Issue]:
+    """Every finding of the write checks, errors first: structure (raises InvalidResource,
+    400), R4 invariants, then the profiles of the policy (gateway.services.profiles)."""
+    structural = validate(resource) + invariant_issues(resource)
+    found = (profiles or DEFAULT_PROFILES).issues(resource)
+    return by_severity(structural + [i for i in found if not repeats(i, structural)])
+
+
+def validation_issues(resource: Json, profiles: ProfilePolicy | None = None) -> list[Issue]:
+    """What `accept` would reject `resource` for, as issues (warnings too); empty when valid."""
     try:
-        return validate(resource) + invariant_issues(resource)
+        issues = findings(resource, profiles)
     except InvalidResource as error:
         return error.issues
+    return issues if blocking(issues) else []
 
 
 def new_id() -> str:
@@ -101,11 +138,14 @@ async def create(
     resource_id: str | None = None,
     unit: Unit | None = None,
     record: Any = None,
+    profiles: ProfilePolicy | None = None,
 ) -> Written:
     """POST: a new resource under a new server id (`resource_id` when a Bundle chose it);
     `record` when the caller has already accepted the resource."""
     resource = without_id(resource)
-    record = record if record is not None else accept(store, resource)
+    warnings: list[Issue] = []
+    if record is None:
+        record, warnings = admit(store, resource, profiles=profiles)
     version = await store.write(
         record,
         resource,
@@ -116,7 +156,7 @@ async def create(
         method="POST",
         unit=unit,
     )
-    return Written(version, created=True)
+    return Written(version, created=True, warnings=tuple(warnings))
 
 
 async def read(store: ResourceStore, resource_id: str) -> Version:
@@ -150,6 +190,7 @@ async def update(
     *,
     if_match: int | None = None,
     unit: Unit | None = None,
+    profiles: ProfilePolicy | None = None,
 ) -> Written:
     """PUT: replace, or create with the client's id (http.html#upsert). A body that says
     exactly what the current version says (meta versions aside) is a no-op: no new version,
@@ -161,12 +202,12 @@ async def update(
             expression=f"{store.resource_type}.id",
             code="MSG_RESOURCE_ID_MISMATCH",
         )
-    record = accept(store, resource)
+    record, warnings = admit(store, resource, profiles=profiles)
     current = await store.current_document(resource_id, unit)
     _check_precondition(store, resource_id, current, if_match)
     served = store.to_version(current) if current is not None else None
     if served is not None and same_content(served.resource or {}, resource):
-        return Written(served, created=False, changed=False)
+        return Written(served, created=False, changed=False, warnings=tuple(warnings))
     if current is None:
         latest = await store.latest_archived(resource_id, unit)
         next_version = latest.version_id + 1 if latest else 1
@@ -183,7 +224,7 @@ async def update(
         unit=unit,
         previous_version=served,
     )
-    return Written(version, created=current is None)
+    return Written(version, created=current is None, warnings=tuple(warnings))
 
 
 async def delete(

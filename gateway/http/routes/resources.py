@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import InvalidRequest
+from gateway.errors import InvalidRequest, Issue
 from gateway.http.body import read_json_body
 from gateway.http.deps import base_url, services_for
 from gateway.http.negotiation import if_match, pretty, return_preference
@@ -22,7 +22,7 @@ from gateway.services.conditional import conditional_create, conditional_delete,
 from gateway.services.context import Services
 from gateway.store.repository import ResourceStore
 from gateway.store.versions import Version
-from mappers.outcome import information
+from mappers.outcome import information, operation_outcome
 
 MAX_HISTORY = 1000
 
@@ -36,8 +36,10 @@ def _read_response(request: Request, version: Version) -> Response:
     return FHIRResponse(version.resource, headers=version_headers(version), pretty=pretty(request))
 
 
-def _write_response(request: Request, version: Version, *, status: int) -> Response:
-    """A create/update answer: Location with version, and the body `Prefer: return` asks for."""
+def _write_response(request: Request, written: resources.Written) -> Response:
+    """A create/update answer: Location with version, and the body `Prefer: return` asks for
+    (an OperationOutcome names the warnings the write was accepted with, profiles' ones)."""
+    version, status = written.version, 201 if written.created else 200
     location = (
         f"{base_url(request)}/{version.resource_type}/{version.id}/_history/{version.version_id}"
     )
@@ -49,7 +51,8 @@ def _write_response(request: Request, version: Version, *, status: int) -> Respo
     if preference == "OperationOutcome":
         verb = "Created" if status == 201 else "Updated"
         where = f"`{version.resource_type}/{version.id}`, version {version.version_id}"
-        body = information(f"{verb} {where}.")
+        done = Issue(f"{verb} {where}.", code="informational", severity="information")
+        body = operation_outcome([*written.warnings, done])
     return FHIRResponse(body, status_code=status, headers=headers, pretty=pretty(request))
 
 
@@ -59,11 +62,11 @@ async def create(request: Request) -> Response:
     body = await read_json_body(request, limit=services.settings.max_body_bytes)
     criteria = request.headers.get("if-none-exist")
     if criteria is None:
-        written = await resources.create(store, body)
+        written = await resources.create(store, body, profiles=services.profiles)
     else:
         bases = (base_url(request),)
         written = await conditional_create(services, store, body, criteria, base_urls=bases)
-    return _write_response(request, written.version, status=201 if written.created else 200)
+    return _write_response(request, written)
 
 
 async def conditional_update_route(request: Request) -> Response:
@@ -74,7 +77,7 @@ async def conditional_update_route(request: Request) -> Response:
     written = await conditional_update(
         services, store, body, criteria, base_urls=(base_url(request),)
     )
-    return _write_response(request, written.version, status=201 if written.created else 200)
+    return _write_response(request, written)
 
 
 async def conditional_delete_route(request: Request) -> Response:
@@ -96,8 +99,10 @@ async def update(request: Request) -> Response:
     services, store = _store(request)
     body = await read_json_body(request, limit=services.settings.max_body_bytes)
     resource_id = request.path_params["resource_id"]
-    written = await resources.update(store, resource_id, body, if_match=if_match(request))
-    return _write_response(request, written.version, status=201 if written.created else 200)
+    written = await resources.update(
+        store, resource_id, body, if_match=if_match(request), profiles=services.profiles
+    )
+    return _write_response(request, written)
 
 
 async def delete(request: Request) -> Response:

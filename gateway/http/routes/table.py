@@ -1,7 +1,7 @@
 """Every path of the FHIR base, and the handler of each method it takes, in one table.
 
 Fixed paths come before the `{resource_type}` templates that would read them as a type or an id
-(`metadata`, `$export`, `Observation/$lastn`, `Patient/$everything`, `_search`, and `_history`
+(`metadata`, `$export`, `Observation/$lastn`, `Patient/$everything`, `$validate`, `_search`, and `_history`
 before a compartment's types); each path answers its other methods 405 with `Allow`
 (`gateway.http.methods`). `openapi.py` describes the same interactions from the
 CapabilityStatement; a test holds the two together.
@@ -21,6 +21,7 @@ from gateway.http.routes import (
     resources,
     search,
     system,
+    validation,
 )
 
 
@@ -46,6 +47,11 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (f"{base}/Observation/$lastn", {"GET": search.observation_lastn}),
         (f"{base}/Patient/$everything", everything),
         (f"{base}/Patient/{{resource_id}}/$everything", everything),
+        (f"{base}/{{resource_type}}/$validate", {"POST": validation.validate_type}),
+        (
+            f"{base}/{{resource_type}}/{{resource_id}}/$validate",
+            {"POST": validation.validate_instance},
+        ),
         (base or "/", {"GET": system.system_search, "POST": bundles.transaction}),
         (f"{base}/", {"GET": system.system_search, "POST": bundles.transaction}),
         (f"{base}/_search", {"POST": system.system_search_post}),

@@ -72,7 +72,7 @@ class Importer:
         preparer: Preparer | None = None,
     ) -> None:
         self.services, self.keep_ids, self.dry_run = services, keep_ids, dry_run
-        self.preparer = preparer or Preparer()
+        self.preparer = preparer or Preparer(profiles=services.profiles)
         self.batch_size = batch_size
         self.on_progress = on_progress or (lambda count: None)
         self.report = Report(on_failure) if on_failure else Report()
@@ -260,7 +260,9 @@ class Importer:
             self.report.count(resource_type, "unchanged")
             return
         if not self.dry_run:
-            await resources.update(store, entry.target, entry.resource)
+            await resources.update(
+                store, entry.target, entry.resource, profiles=self.services.profiles
+            )
         self.report.count(resource_type, "updated")
 
 

@@ -4,7 +4,8 @@ Validation, mapping to the domain record and building the stored document with i
 index are most of an import's cost, and need nothing but the resource: the importer has already
 given it its id and rewritten its references (which are valid references, so validation finds
 the same). They can therefore run in other processes while this one writes the batches before.
-The workers run the gateway's own checks (`resources.validation_issues`), mapper and indexer.
+The workers run the gateway's own checks (`resources.validation_issues`, under the profile
+policy of the importing process's settings, sent with each batch), mapper and indexer.
 A resource whose conditional references (`Patient?identifier=…`) must still be resolved against
 the store is only validated there; the importer maps it once they are.
 """
@@ -24,6 +25,7 @@ from gateway.errors import Issue
 from gateway.jsonio import Json, dumps, loads
 from gateway.search.index import build_indexer
 from gateway.services import resources
+from gateway.services.profiles import ProfilePolicy
 from gateway.store.collection import OwnedDocument
 from gateway.store.repository import stored_document
 from mappers.base import ResourceMapper
@@ -42,8 +44,8 @@ class Prepared:
 Task = tuple[Json, bool]  # a resource with its final id, and whether to build its document
 
 
-def prepare(resource: Json, build: bool) -> Prepared:
-    issues = resources.validation_issues(resource)
+def prepare(resource: Json, build: bool, profiles: ProfilePolicy | None = None) -> Prepared:
+    issues = resources.validation_issues(resource, profiles)
     if issues or not build:
         return Prepared(issues)
     resource_type = resource["resourceType"]
@@ -54,8 +56,8 @@ def prepare(resource: Json, build: bool) -> Prepared:
     return Prepared(issues, document)
 
 
-def _in_worker(payload: bytes) -> list[Prepared]:
-    return [prepare(resource, build) for resource, build in loads(payload)]
+def _in_worker(payload: bytes, profiles: ProfilePolicy | None) -> list[Prepared]:
+    return [prepare(resource, build, profiles) for resource, build in loads(payload)]
 
 
 PRELOAD = "gateway.services.imports.preload"  # what every worker starts with
@@ -74,8 +76,8 @@ def _indexer(resource_type: str) -> Any:
 class Preparer:
     """Prepares batches inline (`workers=0`) or in a pool of worker processes."""
 
-    def __init__(self, workers: int = 0) -> None:
-        self.workers = workers
+    def __init__(self, workers: int = 0, *, profiles: ProfilePolicy | None = None) -> None:
+        self.workers, self.profiles = workers, profiles
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Preparer:
@@ -100,6 +102,6 @@ class Preparer:
         """The tasks prepared, now (inline) or by a worker meanwhile."""
         if self._pool is None:
             done: asyncio.Future[list[Prepared]] = asyncio.get_running_loop().create_future()
-            done.set_result([prepare(resource, build) for resource, build in tasks])
+            done.set_result([prepare(resource, build, self.profiles) for resource, build in tasks])
             return done
-        return asyncio.wrap_future(self._pool.submit(_in_worker, dumps(tasks)))
+        return asyncio.wrap_future(self._pool.submit(_in_worker, dumps(tasks), self.profiles))

@@ -61,6 +61,7 @@ class EntryFailed(GatewayError):
                 severity=issue.severity,
                 expression=_entry_path(index, issue.expression),
                 details_code=issue.details_code,
+                details_system=issue.details_system,
             )
             for issue in error.issues
         ]

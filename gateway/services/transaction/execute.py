@@ -92,8 +92,9 @@ async def _post(
             )
     else:
         written = await resources.create(
-            store, entry.resource, resource_id=entry.target_id, unit=unit
-        )
+            store, entry.resource, resource_id=entry.target_id, unit=unit,
+            profiles=services.profiles,
+        )  # fmt: skip
     return Outcome("201 Created" if written.created else "200 OK", written.version)
 
 
@@ -109,8 +110,9 @@ async def _put(
         )  # fmt: skip
     elif entry.resource_id:
         written = await resources.update(
-            store, entry.resource_id, entry.resource, if_match=entry.if_match, unit=unit
-        )
+            store, entry.resource_id, entry.resource, if_match=entry.if_match, unit=unit,
+            profiles=services.profiles,
+        )  # fmt: skip
     else:
         raise InvalidRequest(
             "PUT needs `Type/id` or `Type?criteria` as its url.", expression="request.url"
