@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     export_dir: Path | None = Field(
         default=None, description="Where $export jobs write their files; unset: a temp directory."
     )
+    terminology_server_url: str | None = Field(
+        default=None,
+        description="FHIR terminology server asked for what the gateway does not hold; unset: none.",
+    )
     log_level: str = Field(default="info")
 
     @property
