@@ -11,6 +11,8 @@ OperationOutcomes; bodies are `application/fhir+json`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from gateway.http.openapi_parts import (
@@ -21,6 +23,7 @@ from gateway.http.openapi_parts import (
     query,
     ref,
 )
+from gateway.http.openapi_terminology import TERMINOLOGY_OPERATIONS, terminology_paths
 from gateway.jsonio import Json
 from gateway.services.bulk_jobs import OUTPUT_FORMATS
 from gateway.services.exports import NDJSON
@@ -272,7 +275,9 @@ def _type_paths(resource: Json) -> Json:
             f"history{resource_type}", f"Every version of every {resource_type}, newest first",
             resource_type)}  # fmt: skip
     for operation in resource.get("operation", []):
-        paths.update(_OPERATIONS[operation["name"]](resource, criteria))
+        describe = _OPERATIONS.get(operation["name"])
+        if describe is not None:  # `validate`: gateway.http.routes.validation documents its own
+            paths.update(describe(resource, criteria))
     return paths
 
 
@@ -424,4 +429,9 @@ def _compartments(rest: Json) -> Json:
     }  # fmt: skip
 
 
-_OPERATIONS = {"lastn": _lastn, "export": _patient_export, "everything": _everything}
+_OPERATIONS: dict[str, Callable[[Json, list[Json]], Json]] = {
+    "lastn": _lastn,
+    "export": _patient_export,
+    "everything": _everything,
+    **{name: partial(terminology_paths, name) for name in TERMINOLOGY_OPERATIONS},
+}

@@ -21,6 +21,7 @@ from gateway.http.routes import (
     resources,
     search,
     system,
+    terminology,
 )
 
 
@@ -46,6 +47,7 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (f"{base}/Observation/$lastn", {"GET": search.observation_lastn}),
         (f"{base}/Patient/$everything", everything),
         (f"{base}/Patient/{{resource_id}}/$everything", everything),
+        *_terminology(base),
         (base or "/", {"GET": system.system_search, "POST": bundles.transaction}),
         (f"{base}/", {"GET": system.system_search, "POST": bundles.transaction}),
         (f"{base}/_search", {"POST": system.system_search_post}),
@@ -67,6 +69,22 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (compartment, {"GET": compartments.search}),
         (f"{compartment}/_search", {"POST": compartments.search_post}),
     ]
+
+
+def _terminology(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
+    """The terminology operations (gateway.http.routes.terminology), GET and POST each."""
+    found: list[tuple[str, dict[str, Endpoint]]] = []
+    for resource_type, name, handler, instance in (
+        ("ValueSet", "expand", terminology.expand, True),
+        ("ValueSet", "validate-code", terminology.validate_code, True),
+        ("CodeSystem", "lookup", terminology.lookup, False),
+        ("ConceptMap", "translate", terminology.translate, True),
+    ):
+        handlers: dict[str, Endpoint] = {"GET": handler, "POST": handler}
+        found.append((f"{base}/{resource_type}/${name}", handlers))
+        if instance:
+            found.append((f"{base}/{resource_type}/{{resource_id}}/${name}", handlers))
+    return found
 
 
 def routes(base: str) -> list[Route]:
