@@ -43,10 +43,12 @@ async def expand(services: Services, given: OperationInput, *, instance: str | N
     url = _needed(await _canonical(services, given, "ValueSet", instance, "valueSetVersion"), given)
     text_filter, count = given.text("filter"), given.integer("count")
     offset = given.integer("offset") or 0
-    return await _ask(
+    answer = await _ask(
         services,
         lambda source: source.expand(url, text_filter=text_filter, count=count, offset=offset),
     )
+    # resourceType first, as FHIR JSON writes it; on an instance, the id it was asked by
+    return {"resourceType": "ValueSet", **answer, **({"id": instance} if instance else {})}
 
 
 async def validate_code(services: Services, given: OperationInput, *, instance: str | None) -> Json:
