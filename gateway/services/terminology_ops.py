@@ -187,6 +187,13 @@ def _codings(given: OperationInput, *, codeable: bool) -> list[Json]:
         raise InvalidRequest(
             f"{given.operation}: every Coding given needs a `code`.", expression=named[0][1:-1]
         )
+    for coding in codings:
+        for key in ("system", "version", "display"):
+            if not isinstance(coding.get(key, ""), str):
+                raise InvalidRequest(
+                    f"{given.operation}: a Coding's `{key}` must be a string.",
+                    expression=named[0][1:-1],
+                )
     return codings
 
 

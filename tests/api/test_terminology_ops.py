@@ -212,6 +212,10 @@ async def test_validate_a_coding_and_a_codeable_concept(api: AsyncClient) -> Non
         pytest.param("", parameters(("url", "Uri", GENDER_VS), ("coding", "Coding", {"system": GENDER})),
                      "invalid", "$validate-code: every Coding given needs a `code`.",
                      id="coding-without-code"),
+        pytest.param("", parameters(("url", "Uri", GENDER_VS),
+                                    ("coding", "Coding", {"system": 7, "code": "male"})),
+                     "invalid", "$validate-code: a Coding's `system` must be a string.",
+                     id="coding-system-not-a-string"),
         pytest.param(f"url={LOINC_VS}&system=http://loinc.org&code=8480-6", None, "not-supported",
                      "Cannot tell whether `http://loinc.org|8480-6` is in ValueSet "
                      f"`{LOINC_VS}`: ValueSet `{LOINC_VS}` cannot be expanded here: it includes "
