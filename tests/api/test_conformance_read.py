@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from httpx import AsyncClient
 
-from fhir_profiles.canonical import Canonicals, held
+from fhir_profiles.canonical import Canonicals, held, package_resources
 from gateway.store import conformance
 from gateway.store.conformance import conformance_store, served
 from tests.conftest import api_client, make_settings
@@ -38,7 +38,8 @@ async def test_read_is_the_held_resource_at_version_1(api: AsyncClient) -> None:
         pytest.param(f"StructureDefinition?url={BP}", ["bp"], id="sd-url"),
         pytest.param("StructureDefinition?name=observation-bp", ["bp"], id="sd-name"),
         pytest.param(
-            "StructureDefinition?type=Observation&derivation=constraint&_count=100&_sort=_id",
+            "StructureDefinition?type=Observation&derivation=constraint"
+            "&url:below=http://hl7.org/fhir/StructureDefinition&_count=100&_sort=_id",
             [
                 "bmi",
                 "bodyheight",
@@ -72,6 +73,32 @@ async def test_search_by_r4_parameters(api: AsyncClient, query: str, expected: l
     response = await api.get(f"/{query}")
     assert response.status_code == 200, response.text
     assert _ids(response.json()) == expected
+
+
+SIDE_EFFECT = "http://fhir-gateway.org/fhir/StructureDefinition/medication-side-effect"
+needs_package = pytest.mark.skipif(
+    not package_resources(), reason="the gateway package is not built (scripts/build_package.py)"
+)
+
+
+@needs_package
+async def test_the_side_effect_extension_resolves_by_its_url(api: AsyncClient) -> None:
+    """mappers/medication_statement.py writes this extension URL; it resolves to its definition."""
+    found = (await api.get(f"/StructureDefinition?url={SIDE_EFFECT}")).json()
+    assert [e["fullUrl"] for e in found["entry"]] == [
+        "http://test/fhir/StructureDefinition/medication-side-effect"
+    ]
+    extension = found["entry"][0]["resource"]
+    assert (extension["type"], extension["derivation"]) == ("Extension", "constraint")
+    assert "snapshot" in extension  # built from the differential (scripts/build_package.py)
+
+
+@needs_package
+async def test_every_package_resource_is_served_at_its_id(api: AsyncClient) -> None:
+    for resource in package_resources():
+        response = await api.get(f"/{resource['resourceType']}/{resource['id']}")
+        assert response.status_code == 200, resource["url"]
+        assert response.json()["url"] == resource["url"]
 
 
 async def test_summary_count_and_paging(api: AsyncClient) -> None:

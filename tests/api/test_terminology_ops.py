@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from fhir_profiles.canonical import package_resources
 from gateway.jsonio import Json
 
 GENDER_VS = "http://hl7.org/fhir/ValueSet/administrative-gender"
@@ -354,3 +355,35 @@ async def test_operations_take_only_get_and_post(api: AsyncClient) -> None:
     response = await api.put("/ValueSet/$expand", json=parameters())
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST, HEAD"
+
+
+# --- the gateway's own package ---------------------------------------------------------------
+
+needs_package = pytest.mark.skipif(
+    not package_resources(), reason="the gateway package is not built (scripts/build_package.py)"
+)
+
+
+@needs_package
+async def test_every_package_value_set_expands_or_says_why_not(api: AsyncClient) -> None:
+    for value_set in (r for r in package_resources() if r["resourceType"] == "ValueSet"):
+        response = await api.get(f"/ValueSet/{value_set['id']}/$expand")
+        if response.status_code == 200:
+            assert response.json()["url"] == value_set["url"]
+        else:  # a value set over a system the gateway does not hold (LOINC, say)
+            assert response.status_code == 400, value_set["url"]
+            assert response.json()["issue"][0]["code"] == "too-costly", value_set["url"]
+
+
+@needs_package
+async def test_every_package_concept_map_translates_its_first_code(api: AsyncClient) -> None:
+    for concept_map in (r for r in package_resources() if r["resourceType"] == "ConceptMap"):
+        group = concept_map["group"][0]
+        element = group["element"][0]
+        path = f"/ConceptMap/{concept_map['id']}/$translate"
+        answer = await api.get(path, params={"system": group["source"], "code": element["code"]})
+        assert answer.status_code == 200, answer.text
+        expected = [
+            (t["equivalence"], group["target"], t["code"]) for t in element.get("target", [])
+        ]
+        assert _targets(answer.json()) == expected, concept_map["url"]
