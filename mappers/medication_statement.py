@@ -3,7 +3,7 @@ derived views (patient and encounter ids, medication, dosage text, dose, frequen
 prescriber, side effects). https://hl7.org/fhir/R4/medicationstatement.html
 
 Side effects have no element in R4; the gateway reads them from its `medication-side-effect`
-extension (fhir_profiles/structure-definitions).
+extension, published as fhir_profiles/source/StructureDefinition-medication-side-effect.json.
 """
 
 from __future__ import annotations

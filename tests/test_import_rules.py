@@ -76,6 +76,8 @@ def test_the_project_keeps_every_contract(tmp_path: Path) -> None:
         pytest.param("mappers.base", "import gateway.cli.main", EDGES, id="mappers-cli"),
         pytest.param("gateway.search.model", "import gateway.services.search", LAYERS, id="search-services"),
         pytest.param("gateway.store", "import gateway.services.resources", LAYERS, id="store-services"),
+        pytest.param("gateway.terminology.model", "import gateway.search.model", LAYERS, id="terminology-search"),
+        pytest.param("gateway.domain.base", "import gateway.terminology", LAYERS, id="domain-terminology"),
         pytest.param("gateway.services.search", "import gateway.http.body", LAYERS, id="services-http"),
         pytest.param("gateway.store.collection", "import gateway.store.repository", ACYCLIC, id="cycle-store"),
         pytest.param("gateway.search.parameters", "import gateway.search.filters", ACYCLIC, id="cycle-search"),

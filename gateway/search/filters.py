@@ -2,12 +2,17 @@
 
 Values of one parameter are OR-ed, repeated parameters AND-ed (search.html#combining);
 `:missing` works for every type; chains (`patient.name=x`) and reverse chains (`_has`) are
-resolved to ids through a Resolver, the only part that touches the database.
+resolved to ids through a Resolver, the only part that touches the database; the Resolver's
+terminology source answers the token modifiers `:in`, `:not-in`, `:below`, `:above`, in a
+worker thread since a remote source blocks.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Protocol
+
+import anyio.to_thread
 
 from gateway.errors import InvalidSearch
 from gateway.search import date, number, quantity, reference, string, token, uri
@@ -15,6 +20,7 @@ from gateway.search.escaping import split_unescaped
 from gateway.search.model import NOTHING, Clause, ParsedParameter, SearchParameter
 from gateway.search.parameters import parameters_of
 from gateway.search.paths import all_of, any_of, dotted, nest
+from gateway.terminology import TerminologySource
 
 # Chains and _has nest; past this depth a query is refused rather than run (a loop guard).
 MAX_CHAIN_DEPTH = 3
@@ -22,7 +28,12 @@ _INDEXED_TYPES = ("date", "string", "reference")
 
 
 class Resolver(Protocol):
-    """Database look-ups a filter needs for chains and reverse chains."""
+    """Look-ups a filter needs: the database for chains and reverse chains, terminology for
+    the token modifiers that name a value set or a code system."""
+
+    @property
+    def terminology(self) -> TerminologySource:
+        """The configured terminology source (gateway.terminology.source_for)."""
 
     def keeps(self, resource_type: str) -> bool:
         """Whether resources of this type are stored here (and so can be chained into)."""
@@ -68,26 +79,43 @@ async def build_filter(
             )
         if parsed.chain:
             clauses.append(await _chain(parameter, parsed, resolver, depth, base_urls))
+        elif parameter.type == "token" and parsed.modifier in token.TERMINOLOGY_MODIFIERS:
+            ask = partial(parameter_clause, parameter, parsed, terminology=resolver.terminology)
+            clauses.append(await anyio.to_thread.run_sync(ask))  # a remote source blocks
         else:
             clauses.append(parameter_clause(parameter, parsed, base_urls=base_urls))
     return all_of(clauses)
 
 
 def parameter_clause(
-    parameter: SearchParameter, parsed: ParsedParameter, *, base_urls: tuple[str, ...] = ()
+    parameter: SearchParameter,
+    parsed: ParsedParameter,
+    *,
+    base_urls: tuple[str, ...] = (),
+    terminology: TerminologySource | None = None,
 ) -> Clause:
     """One occurrence of a parameter: its comma-separated values OR-ed."""
     if parsed.modifier == "missing":
         return _missing(parameter, parsed)
     values = [v for raw in parsed.values for v in split_unescaped(raw, ",")]
-    if parsed.modifier == "not" and parameter.type == "token":
-        # `code:not=a,b`: neither a nor b (R5 words it so; R4 is silent), not "not a, or not b".
-        return {"$nor": [token.clause(parameter, None, v) for v in values]}
-    return any_of([_value_clause(parameter, parsed.modifier, v, base_urls) for v in values])
+    if parsed.modifier in ("not", "not-in") and parameter.type == "token":
+        # `code:not=a,b`: neither a nor b (R5 words it so; R4 is silent), not "not a, or not b";
+        # `:not-in=vs1,vs2` likewise: in neither value set.
+        positive = None if parsed.modifier == "not" else "in"
+        return {
+            "$nor": [token.clause(parameter, positive, v, terminology=terminology) for v in values]
+        }
+    return any_of(
+        [_value_clause(parameter, parsed.modifier, v, base_urls, terminology) for v in values]
+    )
 
 
 def _value_clause(
-    parameter: SearchParameter, modifier: str | None, value: str, base_urls: tuple[str, ...]
+    parameter: SearchParameter,
+    modifier: str | None,
+    value: str,
+    base_urls: tuple[str, ...],
+    terminology: TerminologySource | None = None,
 ) -> Clause:
     kind = parameter.type
     if kind in ("date", "quantity", "number", "composite") and modifier is not None:
@@ -96,7 +124,7 @@ def _value_clause(
             expression=parameter.code,
         )
     if kind == "token":
-        return token.clause(parameter, modifier, value)
+        return token.clause(parameter, modifier, value, terminology=terminology)
     if kind == "string":
         return string.clause(parameter, modifier, value)
     if kind == "date":

@@ -7,7 +7,7 @@ ContactPoint.use/value, or a plain code/boolean/id whose system is implicit (`pa
 the one code system of the value set the element is bound to; on a type kept whole the
 `indexed` entries keep the bare code and the system is matched here). Modifiers
 (search.html#modifiers): `:not`, `:text`, `:of-type` (Identifier only); `:missing` is handled by
-the caller; `:above :below :in :not-in` need a terminology server we don't have.
+the caller; `:in :not-in :below :above` ask a terminology source (gateway.search.token_terminology).
 """
 
 from __future__ import annotations
@@ -16,16 +16,20 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.errors import InvalidSearch
+from gateway.search import token_terminology
 from gateway.search.escaping import split_unescaped, unescape
 from gateway.search.model import NOTHING, Clause, SearchParameter
 from gateway.search.normalise import starts_with_pattern
 from gateway.search.paths import any_of, dotted, nest
+from gateway.terminology import TerminologySource, local_source
 
+TERMINOLOGY_MODIFIERS = token_terminology.MODIFIERS
 # The sub-element names holding a token's system and code, per element kind; `indexed`: the
 # entries a write computed for a type kept whole (gateway.search.values), whatever the element.
 _FIELDS = {"codeable": ("system", "code"), "coding": ("system", "code"),
            "identifier": ("system", "value"), "contact": ("use", "value"),
            "indexed": ("system", "code")}  # fmt: skip
+TERMINOLOGY_MODIFIERS = token_terminology.MODIFIERS
 _TEXT_KINDS = ("codeable", "coding", "identifier", "indexed")
 _OF_TYPE_KINDS = {"identifier": ("type.coding", "value"), "indexed": ("type", "code")}
 
@@ -36,9 +40,14 @@ def clause(
     value: str,
     *,
     paths: tuple[str, ...] | None = None,
+    terminology: TerminologySource | None = None,
 ) -> Clause:
-    """The clause for one token value; `paths` overrides `param.paths` (composite components)."""
+    """The clause for one token value; `paths` overrides `param.paths` (composite components);
+    `terminology` answers `:in`, `:below`... (default: what the gateway holds)."""
     paths = param.paths if paths is None else paths
+    if modifier is not None and modifier in TERMINOLOGY_MODIFIERS:
+        source = local_source() if terminology is None else terminology
+        return token_terminology.clause(param, modifier, value, paths=paths, terminology=source)
     if modifier == "not":  # search.html#modifiers: resources without the element match too
         return {"$nor": [_positive(param, value, paths)]}
     if modifier == "text" and param.kind in _TEXT_KINDS:

@@ -31,6 +31,7 @@ from gateway.services.includes import included
 from gateway.store.collection import Document
 from gateway.store.repository import ResourceStore
 from gateway.store.versions import Version
+from gateway.terminology import TerminologySource, source_for
 
 KEYSCAN_LIMIT = 50_000
 
@@ -50,6 +51,7 @@ class StoreResolver:
 
     def __init__(self, services: Services, base_urls: tuple[str, ...]) -> None:
         self.services, self.base_urls = services, base_urls
+        self.terminology: TerminologySource = source_for(services.settings.terminology_server_url)
 
     async def _filter(
         self, resource_type: str, parameters: list[ParsedParameter], depth: int

@@ -61,6 +61,12 @@ class CodeSystemIndex:
     def ancestors(self, code: str) -> frozenset[str]:
         return self._closure(code, self.parents)
 
+    def defines(self, name: str) -> bool:
+        """Whether `name` is a property a filter may test: the code, its display, the
+        hierarchy, or one declared in CodeSystem.property."""
+        declared = {p.get("code") for p in self.resource.get("property", [])}
+        return name in ("code", "display", *_UP, *_DOWN) or name in declared
+
     def property_values(self, code: str, name: str) -> list[str]:
         """A concept's values of one property, as strings (for `=` filters and $lookup)."""
         concept = self.concepts.get(code, {})

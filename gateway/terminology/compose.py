@@ -35,13 +35,14 @@ class Composer:
     ) -> None:
         self._value_set, self._code_system, self.limit = value_set, code_system, limit
         self._codes: dict[str, tuple[Coded, ...]] = {}
+        self._by_code: dict[str, dict[str, tuple[Coded, ...]]] = {}  # url -> code -> concepts
         self._filtered: dict[tuple[str, str], frozenset[str]] = {}
         self._refused: dict[str, NotEnumerable | ExpansionTooLarge] = {}  # not retried
 
     def codes(self, url: str, *, within: tuple[str, ...] = ()) -> tuple[Coded, ...]:
         """Every code of the value set, in definition order; raises when not enumerable here."""
         if url in self._refused:
-            raise self._refused[url]
+            raise self._refused[url].with_traceback(None)  # a fresh traceback, not a growing one
         if url not in self._codes:
             if url in within:
                 raise NotEnumerable(url, "it imports itself")
@@ -55,6 +56,16 @@ class Composer:
     def contains(self, url: str, system: str | None, code: str) -> bool | None:
         """Whether the code is in the value set (any system when `system` is None)."""
         return self._contains(url, system, code, ())
+
+    def find(self, url: str, system: str | None, code: str) -> Coded | None:
+        """The concept of an enumerable value set with this code (and system, when given)."""
+        if url not in self._by_code:
+            by_code: dict[str, list[Coded]] = {}
+            for coded in self.codes(url):
+                by_code.setdefault(coded.code, []).append(coded)
+            self._by_code[url] = {code: tuple(found) for code, found in by_code.items()}
+        candidates = self._by_code[url].get(code, ())
+        return next((c for c in candidates if system is None or c.system == system), None)
 
     def _enumerate(self, url: str, within: tuple[str, ...]) -> tuple[Coded, ...]:
         value_set = self._held(url)
@@ -73,7 +84,7 @@ class Composer:
         return tuple(found.values())
 
     def _include_codes(self, url: str, include: Json, within: tuple[str, ...]) -> list[Coded]:
-        imported = [self.codes(other, within=within) for other in include.get("valueSet", [])]
+        imported = [self._imported(url, other, within) for other in include.get("valueSet", [])]
         system = include.get("system")
         if system is None:
             if not imported:
@@ -85,6 +96,11 @@ class Composer:
             keys = {(c.system, c.code) for c in other}
             codes = [c for c in codes if (c.system, c.code) in keys]
         return codes
+
+    def _imported(self, url: str, other: str, within: tuple[str, ...]) -> tuple[Coded, ...]:
+        if self._value_set(other) is None:
+            raise NotEnumerable(url, f"it imports ValueSet `{other}`, which is not held")
+        return self.codes(other, within=within)
 
     def _system_codes(self, url: str, system: str, include: Json) -> list[Coded]:
         index = self._code_system(system)
@@ -121,12 +137,15 @@ class Composer:
     def _contains(
         self, url: str, system: str | None, code: str, within: tuple[str, ...]
     ) -> bool | None:
-        try:
-            return any(_matches(c, system, code) for c in self.codes(url))
-        except (NotEnumerable, ExpansionTooLarge):
-            pass  # decide include by include below
+        if within and self._value_set(url) is None:
+            return None  # an imported set not held: cannot tell
+        if url not in self._refused:
+            try:
+                return self.find(url, system, code) is not None
+            except (NotEnumerable, ExpansionTooLarge):
+                pass  # decide include by include below
         if url in within:
-            return None
+            return None  # a set importing itself
         compose = self._held(url).get("compose", {})
         within = (*within, url)
         parts = (
@@ -153,7 +172,7 @@ class Composer:
             self._contains(other, system or own, code, within)
             for other in include.get("valueSet", [])
         )
-        return all3(answers)
+        return all3(answers) if answers else False  # neither system nor valueSet: no codes
 
     def _system_has(self, url: str, system: str, include: Json, code: str) -> bool | None:
         if "concept" in include:
@@ -172,10 +191,6 @@ class Composer:
         if value_set is None:
             raise UnknownValueSet(url)
         return value_set
-
-
-def _matches(coded: Coded, system: str | None, code: str) -> bool:
-    return coded.code == code and (system is None or coded.system == system)
 
 
 def _listed(system: str, concept: Json, index: CodeSystemIndex | None) -> Coded:

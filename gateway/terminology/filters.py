@@ -79,6 +79,8 @@ def _exists(system: CodeSystemIndex, prop: str, value: str) -> frozenset[str]:
 
 def _where(system: CodeSystemIndex, prop: str, test: Callable[[list[str]], bool]) -> frozenset[str]:
     name = "code" if prop == "concept" else prop
+    if not system.defines(name):  # e.g. a CodeSystem.filter whose meaning only its text gives
+        raise UnsupportedFilter(f"property `{prop}` is not defined by the CodeSystem")
     return frozenset(code for code in system.codes() if test(system.property_values(code, name)))
 
 

@@ -37,6 +37,9 @@ class LocalSource:
     def holds_code_system(self, url: str) -> bool:
         return self._code_system(url) is not None
 
+    def holds_concept_map(self, url: str) -> bool:
+        return self._held.resolve(url, "ConceptMap") is not None
+
     def expand(
         self, url: str, *, text_filter: str | None = None, count: int | None = None, offset: int = 0
     ) -> Json:
@@ -58,7 +61,7 @@ class LocalSource:
             )
         if not found:
             return CodeCheck(False, f"Code {named} is not in ValueSet `{url}`.")
-        known = self._display(system, code)
+        known = self._display(url, system, code)
         if display is not None and known is not None and display.casefold() != known.casefold():
             return CodeCheck(True, f"Display `{display}` for {named} should be `{known}`.", known)
         return CodeCheck(True, "", known)
@@ -107,7 +110,14 @@ class LocalSource:
             self._indexes[url] = None if resource is None else CodeSystemIndex.of(resource)
         return self._indexes[url]
 
-    def _display(self, system: str | None, code: str) -> str | None:
+    def _display(self, url: str, system: str | None, code: str) -> str | None:
+        """The display the value set gives the code, else its CodeSystem's."""
+        try:
+            coded = self._composer.find(url, system, code)
+        except (NotEnumerable, ExpansionTooLarge):
+            coded = None
+        if coded is not None and coded.display is not None:
+            return coded.display
         index = self._code_system(system) if system else None
         return index.display(code) if index else None
 
@@ -115,8 +125,6 @@ class LocalSource:
         """Why the value set cannot be enumerated here (the message of its refusal)."""
         try:
             self._composer.codes(url)
-        except (NotEnumerable, ExpansionTooLarge) as error:
-            return error.diagnostics
-        except UnknownValueSet as error:
+        except (NotEnumerable, ExpansionTooLarge, UnknownValueSet) as error:
             return error.diagnostics
         return "its definition cannot be evaluated here."

@@ -169,10 +169,6 @@ def test_paths_override_the_parameters_paths() -> None:
 @pytest.mark.parametrize(
     ("param", "modifier", "value", "diagnostics"),
     [
-        pytest.param(CODE, "below", "x", "Modifier `:below` is not supported for parameter `code`.", id="below"),
-        pytest.param(CODE, "above", "x", "Modifier `:above` is not supported for parameter `code`.", id="above"),
-        pytest.param(CODE, "in", "http://vs", "Modifier `:in` is not supported for parameter `code`.", id="in"),
-        pytest.param(CODE, "not-in", "http://vs", "Modifier `:not-in` is not supported for parameter `code`.", id="not-in"),
         pytest.param(CODE, "exact", "x", "Modifier `:exact` is not supported for parameter `code`.", id="exact"),
         pytest.param(CODE, "of-type", "a|b|c", "Modifier `:of-type` is not supported for parameter `code`.", id="of-type-on-codeable"),
         pytest.param(GENDER, "text", "fem", "Modifier `:text` is not supported for parameter `gender`.", id="text-on-code"),
