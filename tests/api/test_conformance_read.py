@@ -6,8 +6,12 @@ import pytest
 from httpx import AsyncClient
 
 from fhir_profiles.canonical import Canonicals, held, package_resources
+from gateway.jsonio import dumps
+from gateway.search.index import build_indexer
 from gateway.store import conformance
-from gateway.store.conformance import conformance_store, served
+from gateway.store.conformance import PUBLISHED, conformance_store, served, shared_document
+from gateway.store.repository import stored_document
+from mappers.generic import generic_mapper
 from tests.conftest import api_client, make_settings
 
 BP = "http://hl7.org/fhir/StructureDefinition/bp"
@@ -183,3 +187,18 @@ def test_a_clash_leaves_the_package_its_id(monkeypatch: pytest.MonkeyPatch) -> N
         ("units-r4", r4["url"]),
         ("units-2", again["url"]),
     ]
+
+
+def test_a_shared_document_is_what_a_write_would_store() -> None:
+    """`shared_document` skips the record's copy; it must store exactly what a write does, and
+    serve the same JSON, element order included, for every held resource."""
+    for resource_type in ("StructureDefinition", "ValueSet", "CodeSystem", "ConceptMap"):
+        mapper, indexer = generic_mapper(resource_type), build_indexer(resource_type)
+        for resource_id, resource in served(resource_type):
+            written = stored_document(
+                mapper.from_fhir(resource), indexer, resource_id, 1, PUBLISHED, "PUT"
+            )
+            shared = shared_document(resource, resource_id, indexer)
+            assert shared == written, resource["url"]
+            served_json = dumps(mapper.document_to_fhir(shared))
+            assert served_json == dumps(mapper.document_to_fhir(written)), resource["url"]
