@@ -30,6 +30,7 @@ from functools import cache
 from typing import Any, NoReturn
 
 from fhir_profiles.canonical import CONFORMANCE_TYPES, held, package_resources
+from gateway.domain.time import parse_range
 from gateway.errors import MethodNotAllowed
 from gateway.jsonio import Json
 from gateway.search.index import build_indexer
@@ -42,7 +43,8 @@ from mappers.generic import generic_mapper
 __all__ = ["CONFORMANCE_TYPES", "ConformanceStore", "conformance_store", "refusal"]
 
 # R4 4.0.1's own meta.lastUpdated (2019-11-01T09:29:23.356+11:00), naive UTC as stored: the
-# held resources change only with a release of the gateway, never while it runs.
+# held resources change only with a release of the gateway, never while it runs. The slimmed
+# R4 resources carry no `date`; the package's do, and theirs is their lastUpdated (`changed`).
 PUBLISHED = datetime(2019, 10, 31, 22, 29, 23, 356000)
 DATABASE = "conformance"
 
@@ -108,10 +110,24 @@ def shared_document(resource: Json, resource_id: str, indexer: Indexer) -> Owned
     read-only, as the embedded store treats an OwnedDocument."""
     rest = {key: value for key, value in resource.items() if key not in ("resourceType", "id")}
     document = OwnedDocument(
-        _id=resource_id, version_id=1, last_updated=PUBLISHED, written_by="PUT", fhir_rest=rest
+        _id=resource_id,
+        version_id=1,
+        last_updated=changed(resource),
+        written_by="PUT",
+        fhir_rest=rest,
     )
     document.update(indexer(document))
     return document
+
+
+def changed(resource: Json) -> datetime:
+    """When the resource last changed: its `date` ("Date last changed", canonical resources
+    in R4) where it has a valid one, else R4's publication."""
+    date = resource.get("date")
+    try:
+        return parse_range(date)[0] if isinstance(date, str) else PUBLISHED
+    except ValueError:
+        return PUBLISHED
 
 
 def served(resource_type: str) -> list[tuple[str, Json]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from httpx import AsyncClient
 
@@ -9,7 +11,7 @@ from fhir_profiles.canonical import Canonicals, held, package_resources
 from gateway.jsonio import dumps
 from gateway.search.index import build_indexer
 from gateway.store import conformance
-from gateway.store.conformance import PUBLISHED, conformance_store, served, shared_document
+from gateway.store.conformance import changed, conformance_store, served, shared_document
 from gateway.store.repository import stored_document
 from mappers.generic import generic_mapper
 from tests.conftest import api_client, make_settings
@@ -172,6 +174,23 @@ def test_ids_are_unique_per_type() -> None:
         assert len(ids) == len(set(ids)), resource_type
 
 
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        pytest.param(None, "2019-10-31T22:29:23.356", id="none-r4-published"),
+        pytest.param("2026-12-05", "2026-12-05T00:00:00", id="date"),
+        pytest.param("2026-12-05T10:11:12+02:00", "2026-12-05T08:11:12", id="date-time"),
+        pytest.param("junk", "2019-10-31T22:29:23.356", id="invalid"),
+        pytest.param(7, "2019-10-31T22:29:23.356", id="not-a-string"),
+    ],
+)
+def test_last_updated_is_when_the_resource_last_changed(date: object, expected: str) -> None:
+    resource = {"resourceType": "ValueSet", "url": "http://example.org/vs", "date": date}
+    assert changed(resource).isoformat(timespec="milliseconds") == datetime.fromisoformat(
+        expected
+    ).isoformat(timespec="milliseconds")
+
+
 def test_a_clash_leaves_the_package_its_id(monkeypatch: pytest.MonkeyPatch) -> None:
     r4 = {"resourceType": "ValueSet", "id": "units", "url": "http://hl7.org/fhir/ValueSet/units"}
     ours = {
@@ -195,8 +214,9 @@ def test_a_shared_document_is_what_a_write_would_store() -> None:
     for resource_type in ("StructureDefinition", "ValueSet", "CodeSystem", "ConceptMap"):
         mapper, indexer = generic_mapper(resource_type), build_indexer(resource_type)
         for resource_id, resource in served(resource_type):
+            updated = changed(resource)
             written = stored_document(
-                mapper.from_fhir(resource), indexer, resource_id, 1, PUBLISHED, "PUT"
+                mapper.from_fhir(resource), indexer, resource_id, 1, updated, "PUT"
             )
             shared = shared_document(resource, resource_id, indexer)
             assert shared == written, resource["url"]
