@@ -71,8 +71,9 @@ class OperationInput:
             return None
         if value.kind == QUERY and value.value.isdigit():
             return int(value.value)
-        if value.kind in _INTEGERS and isinstance(value.value, int) and value.value >= 0:
-            return int(value.value)
+        number = value.value
+        if value.kind in _INTEGERS and type(number) is int and number >= 0:  # not a bool
+            return number
         raise self._wrong(name, "a non-negative integer")
 
     def boolean(self, name: str) -> bool | None:

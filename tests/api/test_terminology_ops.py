@@ -142,6 +142,9 @@ async def test_expand_refusals(
         pytest.param(parameters(("url", "Uri", GENDER_VS), ("count", "String", "2")),
                      "$expand: parameter `count` must be a non-negative integer.",
                      id="count-as-string"),
+        pytest.param(parameters(("url", "Uri", GENDER_VS), ("count", "Integer", True)),
+                     "$expand: parameter `count` must be a non-negative integer.",
+                     id="count-as-boolean"),
     ],
 )  # fmt: skip
 async def test_expand_refuses_a_malformed_body(
