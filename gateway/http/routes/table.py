@@ -47,7 +47,7 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (f"{base}/Observation/$lastn", {"GET": search.observation_lastn}),
         (f"{base}/Patient/$everything", everything),
         (f"{base}/Patient/{{resource_id}}/$everything", everything),
-        *_terminology(base),
+        *_terminology(base, instance=False),
         (base or "/", {"GET": system.system_search, "POST": bundles.transaction}),
         (f"{base}/", {"GET": system.system_search, "POST": bundles.transaction}),
         (f"{base}/_search", {"POST": system.system_search_post}),
@@ -66,23 +66,27 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (instance, {"GET": resources.read, "PUT": resources.update, "DELETE": resources.delete}),
         (f"{instance}/_history", {"GET": resources.history}),
         (f"{instance}/_history/{{version_id}}", {"GET": resources.vread}),
+        # after the instance routes, which they cannot match: a read does not pass them
+        *_terminology(base, instance=True),
         (compartment, {"GET": compartments.search}),
         (f"{compartment}/_search", {"POST": compartments.search_post}),
     ]
 
 
-def _terminology(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
-    """The terminology operations (gateway.http.routes.terminology), GET and POST each."""
+def _terminology(base: str, *, instance: bool) -> list[tuple[str, dict[str, Endpoint]]]:
+    """The terminology operations (gateway.http.routes.terminology), GET and POST each, at
+    type level or (where R4 defines it) instance level."""
     found: list[tuple[str, dict[str, Endpoint]]] = []
-    for resource_type, name, handler, instance in (
+    for resource_type, name, handler, on_instances in (
         ("ValueSet", "expand", terminology.expand, True),
         ("ValueSet", "validate-code", terminology.validate_code, True),
         ("CodeSystem", "lookup", terminology.lookup, False),
         ("ConceptMap", "translate", terminology.translate, True),
     ):
         handlers: dict[str, Endpoint] = {"GET": handler, "POST": handler}
-        found.append((f"{base}/{resource_type}/${name}", handlers))
-        if instance:
+        if not instance:
+            found.append((f"{base}/{resource_type}/${name}", handlers))
+        elif on_instances:
             found.append((f"{base}/{resource_type}/{{resource_id}}/${name}", handlers))
     return found
 
