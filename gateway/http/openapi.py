@@ -11,6 +11,8 @@ OperationOutcomes; bodies are `application/fhir+json`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from gateway.http.openapi_parts import (
@@ -21,6 +23,7 @@ from gateway.http.openapi_parts import (
     query,
     ref,
 )
+from gateway.http.openapi_terminology import TERMINOLOGY_OPERATIONS, terminology_paths
 from gateway.jsonio import Json
 from gateway.services.bulk_jobs import OUTPUT_FORMATS
 from gateway.services.exports import NDJSON
@@ -277,9 +280,8 @@ def _type_paths(resource: Json) -> Json:
         paths[f"/{resource_type}/_history"] = {"get": _history(
             f"history{resource_type}", f"Every version of every {resource_type}, newest first",
             resource_type)}  # fmt: skip
-    names = [operation["name"] for operation in resource.get("operation", [])]
-    for name in [*names, *(["validate"] if "validate" not in names else [])]:
-        paths.update(_OPERATIONS[name](resource, criteria))  # $validate: every type, always
+    for operation in resource.get("operation", []):
+        paths.update(_OPERATIONS[operation["name"]](resource, criteria))
     return paths
 
 
@@ -451,9 +453,10 @@ def _compartments(rest: Json) -> Json:
     }  # fmt: skip
 
 
-_OPERATIONS = {
+_OPERATIONS: dict[str, Callable[[Json, list[Json]], Json]] = {
     "lastn": _lastn,
     "export": _patient_export,
     "everything": _everything,
     "validate": _validate,
+    **{name: partial(terminology_paths, name) for name in TERMINOLOGY_OPERATIONS},
 }

@@ -1,7 +1,20 @@
 """The CapabilityStatement, generated from what is implemented (capabilitystatement.html):
 the kept types (our four and every other R4 type fhir.resources validates) with the search
 registry's parameters and includes for each, and the R4 parameters not offered, with the
-reason, in each resource's `documentation`."""
+reason, in each resource's `documentation`.
+
+Conformance (issue 11): each type lists as `supportedProfile` every held constraint profile
+of it (R4's vital signs family, the gateway package's), while `profile` stays R4's base
+definition; every type has `$validate`; the four conformance types, published read-only from
+`fhir_profiles/` (gateway.store.conformance), offer only reads, searches and history, and
+carry the terminology operations. `implementationGuide` names the gateway's package.
+
+`instantiates` claims R4's terminology-server CapabilityStatement: R4 lets a server implement
+a subset of a statement it instantiates, as long as its own statement says exactly what it does
+(capabilitystatement.html, `instantiates`). This one serves ValueSet $expand and
+$validate-code, CodeSystem $lookup and ConceptMap $translate over the terminology it holds, and
+lists them below; it does not offer CodeSystem $validate-code, $subsumes or $closure.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +22,7 @@ from functools import cache
 from typing import Any
 
 import fhir_profiles
+from fhir_profiles.canonical import held, package_manifest
 from gateway import __doc__ as gateway_doc
 from gateway.jsonio import Json
 from gateway.search.model import SearchParameter
@@ -17,6 +31,7 @@ from gateway.services.compartments import compartment_names, definition_url
 from gateway.services.everything import OPERATION as EVERYTHING
 from gateway.services.generic import kept_types
 from gateway.services.system_search import common_parameters
+from gateway.store.conformance import CONFORMANCE_TYPES
 from mappers.r4 import FHIR_VERSION
 
 SOFTWARE_VERSION = "0.1.0"
@@ -28,14 +43,28 @@ SYSTEM_INTERACTIONS = ("search-system", "history-system")
 LASTN = "http://hl7.org/fhir/OperationDefinition/Observation-lastn"
 BULK_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
 PATIENT_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
+# The conformance types are read-only; history-type too reads them (one version each).
+READ_ONLY_INTERACTIONS = ("read", "vread", "history-instance", "history-type", "search-type")
+R4_OPERATIONS = "http://hl7.org/fhir/OperationDefinition/"
+VALIDATE = {"name": "validate", "definition": f"{R4_OPERATIONS}Resource-validate"}
+TERMINOLOGY_OPERATIONS = {
+    "ValueSet": [
+        {"name": "expand", "definition": f"{R4_OPERATIONS}ValueSet-expand"},
+        {"name": "validate-code", "definition": f"{R4_OPERATIONS}ValueSet-validate-code"},
+    ],
+    "CodeSystem": [{"name": "lookup", "definition": f"{R4_OPERATIONS}CodeSystem-lookup"}],
+    "ConceptMap": [{"name": "translate", "definition": f"{R4_OPERATIONS}ConceptMap-translate"}],
+}
+TERMINOLOGY_SERVER = "http://hl7.org/fhir/CapabilityStatement/terminology-server"
 
 
 def capability_statement(*, base_url: str, date: str) -> Json:
-    return {
+    statement: Json = {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": date,
         "kind": "instance",
+        "instantiates": [TERMINOLOGY_SERVER],
         "software": {"name": "fhir-gateway", "version": SOFTWARE_VERSION},
         "implementation": {"description": (gateway_doc or "").strip(), "url": base_url},
         "fhirVersion": FHIR_VERSION,
@@ -53,6 +82,19 @@ def capability_statement(*, base_url: str, date: str) -> Json:
             }
         ],
     }
+    guide = package_guide()
+    if guide is not None:
+        statement["implementationGuide"] = [guide]
+    return statement
+
+
+def package_guide() -> str | None:
+    """The gateway package as an ImplementationGuide canonical, by the NPM package convention
+    `{canonical}/ImplementationGuide/{name}`; None before the package is built."""
+    manifest = package_manifest()
+    if manifest is None or "canonical" not in manifest or "name" not in manifest:
+        return None
+    return f"{manifest['canonical']}/ImplementationGuide/{manifest['name']}"
 
 
 @cache
@@ -84,14 +126,44 @@ def _resource(resource_type: str) -> dict[str, Any]:
         "searchRevInclude": referring,
         "searchParam": [_search_param(resource_type, p) for _, p in sorted(parameters.items())],
     }
+    profiles = supported_profiles(resource_type)
+    if profiles:
+        entry["supportedProfile"] = profiles
+    if resource_type in CONFORMANCE_TYPES:
+        _read_only(entry)
     documentation = _unsupported_documentation(resource_type)
     if documentation:
         entry["documentation"] = documentation
-    if resource_type == "Observation":
-        entry["operation"] = [{"name": "lastn", "definition": LASTN}]
-    if resource_type == "Patient":
-        entry["operation"] = [{"name": "export", "definition": PATIENT_EXPORT}, _everything()]
+    entry["operation"] = [*_operations(resource_type), VALIDATE]
     return entry
+
+
+def _operations(resource_type: str) -> list[dict[str, str]]:
+    """The type's own operations; `$validate` (every type) follows them."""
+    if resource_type == "Observation":
+        return [{"name": "lastn", "definition": LASTN}]
+    if resource_type == "Patient":
+        return [{"name": "export", "definition": PATIENT_EXPORT}, _everything()]
+    return TERMINOLOGY_OPERATIONS.get(resource_type, [])
+
+
+def _read_only(entry: dict[str, Any]) -> None:
+    """A conformance type: reads, searches and history only (writes answer 405)."""
+    entry["interaction"] = [{"code": code} for code in READ_ONLY_INTERACTIONS]
+    entry["versioning"] = "versioned"
+    entry.update(updateCreate=False, conditionalCreate=False, conditionalUpdate=False)
+    entry["conditionalDelete"] = "not-supported"
+
+
+def supported_profiles(resource_type: str) -> list[str]:
+    """Every held constraint profile of `resource_type` (fhir_profiles.canonical), sorted."""
+    return sorted(
+        sd["url"]
+        for sd in held().of_type("StructureDefinition")
+        if sd.get("derivation") == "constraint"
+        and sd.get("kind") == "resource"
+        and sd.get("type") == resource_type
+    )
 
 
 def _unsupported_documentation(resource_type: str) -> str:

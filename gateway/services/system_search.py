@@ -46,6 +46,7 @@ from gateway.services.generic import kept_types
 from gateway.services.includes import included
 from gateway.services.search import SearchResult, StoreResolver
 from gateway.store.collection import Document
+from gateway.store.conformance import CONFORMANCE_TYPES
 from gateway.store.versions import Version
 
 SORTABLE = ("_id", "_lastUpdated")  # sort keys every type stores in the same field
@@ -149,6 +150,9 @@ async def search_system(
 ) -> SearchResult:
     request = search.request
     types = await services.storage.holding(search.types or kept_types())
+    # The conformance types are held outside the database (gateway.store.conformance): read
+    # when `_type` names them, passed by when every type is searched.
+    types += [t for t in search.types if t in CONFORMANCE_TYPES and t not in types]
     resolver = StoreResolver(services, base_urls)
     filters = {
         t: await build_filter(t, request.parameters, resolver, base_urls=base_urls) for t in types

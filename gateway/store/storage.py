@@ -15,6 +15,7 @@ from gateway.search.index import build_indexer
 from gateway.store.checkpoints import CheckpointStore
 from gateway.store.claims import ClaimStore
 from gateway.store.collection import Database
+from gateway.store.conformance import CONFORMANCE_TYPES, conformance_store
 from gateway.store.documents import DOCUMENT_MODELS
 from gateway.store.history import HistoryStore
 from gateway.store.indexes import CHECKPOINTS, CLAIMS, HISTORY, collection_name
@@ -47,8 +48,11 @@ class Storage:
         return cls(client, database)
 
     def store(self, resource_type: str) -> ResourceStore:
-        """The store of `resource_type`; one not among our four is kept whole (GenericRecord)."""
+        """The store of `resource_type`; one not among our four is kept whole (GenericRecord),
+        and the conformance types are served from `fhir_profiles/` (gateway.store.conformance)."""
         store = self.stores.get(resource_type)
+        if store is None and resource_type in CONFORMANCE_TYPES:
+            store = self.stores[resource_type] = conformance_store(resource_type)  # read-only
         if store is None:
             store = ResourceStore(
                 generic_mapper(resource_type),

@@ -21,6 +21,7 @@ from gateway.http.routes import (
     resources,
     search,
     system,
+    terminology,
     validation,
 )
 
@@ -47,6 +48,7 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (f"{base}/Observation/$lastn", {"GET": search.observation_lastn}),
         (f"{base}/Patient/$everything", everything),
         (f"{base}/Patient/{{resource_id}}/$everything", everything),
+        *_terminology(base, instance=False),
         (f"{base}/{{resource_type}}/$validate", {"POST": validation.validate_type}),
         (
             f"{base}/{{resource_type}}/{{resource_id}}/$validate",
@@ -70,9 +72,29 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
         (instance, {"GET": resources.read, "PUT": resources.update, "DELETE": resources.delete}),
         (f"{instance}/_history", {"GET": resources.history}),
         (f"{instance}/_history/{{version_id}}", {"GET": resources.vread}),
+        # after the instance routes, which they cannot match: a read does not pass them
+        *_terminology(base, instance=True),
         (compartment, {"GET": compartments.search}),
         (f"{compartment}/_search", {"POST": compartments.search_post}),
     ]
+
+
+def _terminology(base: str, *, instance: bool) -> list[tuple[str, dict[str, Endpoint]]]:
+    """The terminology operations (gateway.http.routes.terminology), GET and POST each, at
+    type level or (where R4 defines it) instance level."""
+    found: list[tuple[str, dict[str, Endpoint]]] = []
+    for resource_type, name, handler, on_instances in (
+        ("ValueSet", "expand", terminology.expand, True),
+        ("ValueSet", "validate-code", terminology.validate_code, True),
+        ("CodeSystem", "lookup", terminology.lookup, False),
+        ("ConceptMap", "translate", terminology.translate, True),
+    ):
+        handlers: dict[str, Endpoint] = {"GET": handler, "POST": handler}
+        if not instance:
+            found.append((f"{base}/{resource_type}/${name}", handlers))
+        elif on_instances:
+            found.append((f"{base}/{resource_type}/{{resource_id}}/${name}", handlers))
+    return found
 
 
 def routes(base: str) -> list[Route]:

@@ -18,6 +18,7 @@ from gateway.jsonio import Json, dumps
 from gateway.services import conditional, resources
 from gateway.services.context import Services
 from gateway.services.imports.report import UNKNOWN
+from gateway.store.conformance import CONFORMANCE_TYPES, refusal
 
 NAMESPACE = uuid.UUID("6f0bd2a3-43a3-4bd2-9d56-0a5a6d2f7c11")  # fhir-gateway import ids
 
@@ -41,6 +42,8 @@ def kept_type(resource: Json, *, keeps: Callable[[str], bool]) -> str:
         raise InvalidResource(
             text, issues=[Issue(text, code="not-supported", expression="resourceType")]
         )
+    if resource_type in CONFORMANCE_TYPES:  # the store would refuse the whole batch: refuse it
+        raise refusal(resource_type)
     return resource_type
 
 
