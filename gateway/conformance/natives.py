@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from gateway.conformance.rules import ConstraintCheck, Json
@@ -125,14 +126,28 @@ def _local_reference(focus: Any) -> bool | None:
 
 
 def _period_order(focus: Any) -> bool | None:
-    """per-1 where start and end have one precision and one time zone (or no time): text order."""
+    """per-1 where start and end have one precision and one time zone (or no time): text order;
+    two times with their zones (a daylight-saving change between them, say): as instants."""
     start = focus.get("start") if isinstance(focus, dict) else None
     end = focus.get("end") if isinstance(focus, dict) else None
     if not (isinstance(start, str) and isinstance(end, str)):
         return True
     same_zone = start[-1] == end[-1] == "Z" or (start[-6:] == end[-6:] and start[-6:-5] in "+-")
-    comparable = len(start) == len(end) and (len(start) <= 10 or same_zone)
-    return start <= end if comparable else None
+    if len(start) == len(end) and (len(start) <= 10 or same_zone):
+        return start <= end
+    first, last = _instant(start), _instant(end)
+    return first <= last if first is not None and last is not None else None
+
+
+def _instant(text: str) -> datetime | None:
+    """A dateTime with a time and a zone as an aware datetime; None for anything else."""
+    if len(text) <= 10:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _range_order(focus: Any) -> bool | None:

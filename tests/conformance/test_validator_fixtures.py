@@ -19,12 +19,6 @@ EXPECTED: dict[str, dict[str, str]] = (
     if (FIXTURES / "expected.json").is_file()
     else {}
 )
-# Examples that R4 itself refuses, with the one error it gives and why.
-GENUINELY_INVALID = {
-    # R4's mad-1 on MedicationAdministration.dosage: "SHALL have at least one of dosage.dose
-    # or dosage.rate[x]"; the example's dosage has only `text`.
-    "medication-dose-log": {("MedicationAdministration.dosage", "mad-1")},
-}
 
 
 def _names(kind: str) -> list[str]:
@@ -46,7 +40,7 @@ def _validate(kind: str, name: str) -> list[Issue]:
 @pytest.mark.parametrize("name", _names("valid"))
 def test_valid_example_has_no_error(name: str) -> None:
     found = {(i.expression, i.details_code) for i in errors(_validate("valid", name))}
-    assert found == GENUINELY_INVALID.get(name, set())
+    assert found == set()
 
 
 @pytest.mark.parametrize("name", _names("invalid"))

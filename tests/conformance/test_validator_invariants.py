@@ -10,6 +10,7 @@ import pytest
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
+from gateway.conformance import base_profile
 from gateway.conformance.existence import AskEngine, compile_existence
 from gateway.conformance.invariants import ENGINE_OPTIONS
 from gateway.conformance.natives import (
@@ -147,3 +148,26 @@ def test_native_grammar_agrees_with_fhirpathpy(expression: str) -> None:
 )
 def test_beyond_the_native_grammar(expression: str) -> None:
     assert compile_existence(expression) is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "broken"),
+    [
+        # a daylight-saving change: 05:52Z then 06:07Z, though the local clock went back
+        ("2022-11-06T01:52:06-04:00", "2022-11-06T01:07:06-05:00", False),
+        ("2022-11-06T01:07:06-05:00", "2022-11-06T01:52:06-04:00", True),
+        ("2022-11-06T05:52:06Z", "2022-11-06T01:52:06.5-04:00", False),
+        ("2022-11-06", "2022-11-05", True),
+    ],
+)
+def test_period_order_compares_instants_across_time_zones(
+    start: str, end: str, broken: bool
+) -> None:
+    encounter = {
+        "resourceType": "Encounter",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "period": {"start": start, "end": end},
+    }
+    keys = {issue.details_code for issue in base_profile("Encounter").validate(encounter)}
+    assert ("per-1" in keys) is broken
