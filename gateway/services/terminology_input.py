@@ -21,6 +21,7 @@ from gateway.jsonio import Json
 QUERY = "query"  # the kind of a value given in the URL: a string
 _STRINGS = frozenset({"String", "Uri", "Code", "Canonical", "Url", "Id", "Uuid", "Oid", "Markdown"})
 _INTEGERS = frozenset({"Integer", "UnsignedInt", "PositiveInt"})
+MAX_INTEGER = 2_147_483_647  # R4 integer: a signed 32-bit value (datatypes.html#integer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +70,19 @@ class OperationInput:
         value = self._one(name)
         if value is None:
             return None
-        if value.kind == QUERY and value.value.isdigit():
-            return int(value.value)
         number = value.value
-        if value.kind in _INTEGERS and type(number) is int and number >= 0:  # not a bool
+        if (
+            value.kind == QUERY
+            and isinstance(number, str)
+            and number.isascii()
+            and number.isdigit()
+        ):
+            number = int(number)
+        elif value.kind not in _INTEGERS or type(number) is not int:  # not a bool
+            number = -1
+        if 0 <= number <= MAX_INTEGER:
             return number
-        raise self._wrong(name, "a non-negative integer")
+        raise self._wrong(name, f"a non-negative integer (at most {MAX_INTEGER})")
 
     def boolean(self, name: str) -> bool | None:
         value = self._one(name)

@@ -107,9 +107,15 @@ async def test_expand_a_version(api: AsyncClient) -> None:
         pytest.param("/ValueSet/$expand?valueSetVersion=1", 400, "invalid",
                      "`valueSetVersion` needs `url`.", id="version-without-url"),
         pytest.param(f"/ValueSet/$expand?url={GENDER_VS}&count=-1", 400, "invalid",
-                     "$expand: parameter `count` must be a non-negative integer.", id="count"),
+                     "$expand: parameter `count` must be a non-negative integer (at most 2147483647).", id="count"),
         pytest.param(f"/ValueSet/$expand?url={GENDER_VS}&offset=x", 400, "invalid",
-                     "$expand: parameter `offset` must be a non-negative integer.", id="offset"),
+                     "$expand: parameter `offset` must be a non-negative integer (at most 2147483647).", id="offset"),
+        pytest.param(f"/ValueSet/$expand?url={GENDER_VS}&offset=99999999999999999999", 400,
+                     "invalid", "$expand: parameter `offset` must be a non-negative integer "
+                     "(at most 2147483647).", id="offset-beyond-integer"),
+        pytest.param(f"/ValueSet/$expand?url={GENDER_VS}&count=%D9%A3", 400, "invalid",
+                     "$expand: parameter `count` must be a non-negative integer "
+                     "(at most 2147483647).", id="count-in-arabic-digits"),
         pytest.param(f"/ValueSet/$expand?url={GENDER_VS}&count=1&count=2", 400, "invalid",
                      "$expand: parameter `count` is given 2 times; it takes one.", id="twice"),
         pytest.param(f"/ValueSet/$expand?url={GENDER_VS}&valueSet=x", 400, "not-supported",
@@ -140,10 +146,10 @@ async def test_expand_refusals(
                      "$expand: parameter `url` must be a string (valueString, valueUri, "
                      "valueCode...).", id="wrong-type"),
         pytest.param(parameters(("url", "Uri", GENDER_VS), ("count", "String", "2")),
-                     "$expand: parameter `count` must be a non-negative integer.",
+                     "$expand: parameter `count` must be a non-negative integer (at most 2147483647).",
                      id="count-as-string"),
         pytest.param(parameters(("url", "Uri", GENDER_VS), ("count", "Integer", True)),
-                     "$expand: parameter `count` must be a non-negative integer.",
+                     "$expand: parameter `count` must be a non-negative integer (at most 2147483647).",
                      id="count-as-boolean"),
     ],
 )  # fmt: skip

@@ -110,6 +110,14 @@ async def test_mode_delete_needs_the_resource_to_exist(api: AsyncClient) -> None
     assert (await api.get("/Patient/p1")).status_code == 200
 
 
+async def test_mode_delete_in_the_query_takes_no_body(api: AsyncClient) -> None:
+    assert (await api.post("/Patient/p2/$validate?mode=delete")).status_code == 404
+    assert (await api.put("/Patient/p2", json={"resourceType": "Patient", "id": "p2"})).is_success
+    response = await api.post("/Patient/p2/$validate?mode=delete")
+    assert response.status_code == 200, response.text
+    assert [issue["severity"] for issue in response.json()["issue"]] == ["information"]
+
+
 async def test_an_unknown_claimed_profile_is_a_warning(api: AsyncClient) -> None:
     claimed = narrated(
         {"resourceType": "Patient", "meta": {"profile": ["http://example.org/nope"]}}
