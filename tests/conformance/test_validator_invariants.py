@@ -49,6 +49,8 @@ def _objects(value: Any) -> Iterator[dict[str, Any]]:
 def _corpus() -> list[dict[str, Any]]:
     import json
 
+    if not EXAMPLES:
+        pytest.skip("third-party FHIR samples not found: set FHIR_SAMPLES_DIR")
     return [o for p in EXAMPLES for o in _objects(json.loads(p.read_text("utf-8")))]
 
 
