@@ -16,6 +16,7 @@ from gateway.conformance.references import bundle_entries, target_type
 from gateway.conformance.rules import UNSET, Constraint, ElementRule, Json
 from gateway.conformance.values import contains, equals
 from gateway.errors import Issue, Severity
+from gateway.terminology import local_source
 
 VALIDATION_RULE = "http://fhir-gateway.org/fhir/CodeSystem/validation-rule"
 NESTED = ("BackboneElement", "Element")
@@ -26,6 +27,9 @@ class Findings:
 
     `selecting` keeps only what tells whether a profile describes a record (cardinality,
     fixed, pattern, slices): no bindings, references, extensions or invariants.
+    `contextual` counts the checks that read more than the value checked (see `clean`), and
+    `remembers` says whether clean values may be remembered at all: only over the held
+    terminology, whose answers never change.
     """
 
     def __init__(
@@ -35,6 +39,8 @@ class Findings:
         self.issues: list[Issue] = []
         self._reported: set[str] = set()
         self.entries = bundle_entries(root)
+        self.contextual = 0
+        self.remembers = source is None or source is local_source()
 
     def report(
         self, severity: Severity, code: str, key: str, message: str, expression: str
@@ -67,6 +73,8 @@ class Findings:
             return
         type_path = rule.path if type_code in NESTED else type_code
         for constraint in merged:
+            if constraint.contextual:
+                self.contextual += 1
             if constraint.needs_contained and not resource.get("contained"):
                 continue
             try:
@@ -99,6 +107,8 @@ class Findings:
         finding = bindings.check(
             pairs or [], strength=strength, value_set=value_set, source=self.source
         )
+        if finding is not None and finding[0] == "information" and value_set in self._reported:
+            self.contextual += 1  # silent only because an earlier value said it
         if finding is not None and (finding[0] != "information" or value_set not in self._reported):
             self._reported.add(value_set)  # "cannot be checked" once per value set
             severity, message = finding
@@ -108,6 +118,7 @@ class Findings:
     def _reference(self, item: Json, rule: ElementRule, type_code: str, path: str) -> None:
         if type_code != "Reference" or rule.targets is None:
             return
+        self.contextual += 1  # judged against the root's contained resources, Bundle entries
         found = target_type(item, self.root, self.entries)
         allowed = ", ".join(sorted(rule.targets))
         if found is None and isinstance(item.get("reference"), str):
@@ -118,6 +129,7 @@ class Findings:
             self.report("error", "structure", rule.id, message, path)
 
     def _not_evaluated(self, constraint: Constraint, path: str) -> None:
+        self.contextual += 1  # reported once per validation
         if constraint.key not in self._reported:
             self._reported.add(constraint.key)
             message = f"the FHIRPath engine cannot evaluate `{constraint.expression}`; not checked"

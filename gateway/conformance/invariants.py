@@ -56,6 +56,9 @@ ENGINE_OPTIONS = {
 }
 
 
+# what makes an invariant's answer depend on more than its focus: the environment variables
+# (%resource, %rootResource), resolve() (the root's contained resources) and the clock
+_CONTEXT = re.compile(r"%|\bresolve\(|\bnow\(|\btoday\(|\btimeOfDay\(")
 _AS = re.compile(r" as ([A-Za-z]+)|\.as\(")
 
 
@@ -139,6 +142,7 @@ def compile_constraints(element: Json) -> tuple[tuple[Constraint, ...], bool, bo
                 str(expression),
                 check,
                 needs_contained=key in NEEDS_CONTAINED,
+                contextual=key in NEEDS_CONTAINED or bool(_CONTEXT.search(str(expression))),
             )
         )
     return tuple(found), "ele-1" in keys, "ext-1" in keys

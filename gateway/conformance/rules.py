@@ -55,6 +55,7 @@ class Constraint:
     expression: str
     check: ConstraintCheck | None  # None: the engine cannot evaluate it (reported once)
     needs_contained: bool = False  # dom-2..5 hold trivially on a resource without `contained`
+    contextual: bool = False  # reads more than its focus: %resource, resolve(), now() (`clean`)
 
 
 @dataclass(frozen=True, slots=True)

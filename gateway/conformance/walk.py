@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import fhir_profiles
-from gateway.conformance import registry, slicing
+from gateway.conformance import clean, registry, slicing
 from gateway.conformance.findings import NESTED, Findings, show
 from gateway.conformance.natives import extension_or_value, has_value_or_children
 from gateway.conformance.rules import PRIMITIVES, UNSET, ElementRule, Json
 
 _RESOURCE_TYPES = fhir_profiles.resource_types()
+# always read their context (`Findings._reference`, `_nested_resource`): never remembered
+_UNREMEMBERED = frozenset({"Reference", "Resource", *_RESOURCE_TYPES})
 
 
 class Walk(Findings):
@@ -99,6 +101,22 @@ class Walk(Findings):
             self._primitive_extras(extra, type_code, element_path, resource)
 
     def value(
+        self, item: Any, rule: ElementRule, type_code: str, path: str, resource: Json
+    ) -> None:
+        """One occurrence of an element, skipped when the same JSON met the same rule cleanly
+        before (`clean`: most codings and codes repeat from record to record)."""
+        if type(item) is not dict or not self.remembers or type_code in _UNREMEMBERED:
+            self._occurrence(item, rule, type_code, path, resource)
+            return
+        found = clean.key(item, rule, type_code, self.selecting)
+        if found is not None and clean.known(found, rule):
+            return
+        issues, contextual = len(self.issues), self.contextual
+        self._occurrence(item, rule, type_code, path, resource)
+        if found is not None and len(self.issues) == issues and self.contextual == contextual:
+            clean.remember(found, rule)
+
+    def _occurrence(
         self, item: Any, rule: ElementRule, type_code: str, path: str, resource: Json
     ) -> None:
         """One occurrence of an element: its shape, values, binding, and what is inside."""
@@ -254,6 +272,7 @@ class Walk(Findings):
 
     def _nested_resource(self, item: Json, rule: ElementRule, path: str) -> None:
         """A contained resource or a Bundle entry, against its type's base definition."""
+        self.contextual += 1  # a resource of its own: its walk reads its root and entries
         kind = item.get("resourceType")
         defined = registry.base(kind) if isinstance(kind, str) else None
         if defined is None or defined.kind != "resource":

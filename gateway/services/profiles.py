@@ -71,11 +71,14 @@ class ProfilePolicy:
             else:
                 found += self._validate(checked, resource)
                 covered |= {url, *constrained(url)}
+        reads: bytes | None = None  # what selection reads, serialised once for all profiles
         for url in (*also, *self._required_for(str(resource.get("resourceType")))):
             checked = profile(url)
             if url in covered or checked is None:
                 continue
-            if url in also or selected(checked, resource):
+            if url not in also:
+                reads = reads or selection_reads(resource)
+            if url in also or selected(checked, resource, reads):
                 found += self._validate(checked, resource)
                 covered |= {url, *constrained(url)}
         core = base_profile(str(resource.get("resourceType"))) if base else None
@@ -126,14 +129,13 @@ def constrained(url: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def selected(checked: Profile, resource: Json) -> bool:
+def selected(checked: Profile, resource: Json, reads: bytes | None = None) -> bool:
     """`checked.selects(resource)`, remembered per profile and per what selection reads: the
     type's code element (the contract: the profile's fixed or pattern value there), else its
     category (the engine's rule, `Profile.selects`). With the vital signs family required,
     selection cost a create more than validation did: ten walks per Observation, for a few
-    dozen distinct codes."""
-    key = (id(checked), dumps([resource.get("resourceType"), resource.get("code"),
-                               resource.get("category")]))  # fmt: skip
+    dozen distinct codes. `reads`: `selection_reads(resource)`, when the caller has it."""
+    key = (id(checked), reads if reads is not None else selection_reads(resource))
     known = _SELECTIONS.get(key)
     if known is not None and known[0] is checked:  # `is`: an id outlives its object
         return known[1]
@@ -142,6 +144,11 @@ def selected(checked: Profile, resource: Json) -> bool:
         _SELECTIONS.clear()
     _SELECTIONS[key] = (checked, answer)
     return answer
+
+
+def selection_reads(resource: Json) -> bytes:
+    """What `Profile.selects` reads of a resource (its type, code and category), as JSON."""
+    return dumps([resource.get("resourceType"), resource.get("code"), resource.get("category")])
 
 
 def by_severity(issues: list[Issue]) -> list[Issue]:

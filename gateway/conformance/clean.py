@@ -1,0 +1,57 @@
+"""Subtrees known to be clean: an element value that met its rule once, without a finding and
+without reading anything but itself, meets it again and need not be walked.
+
+A validation is a function of the instance and the rules, but most of a record repeats across
+records: every vital sign carries the same vital-signs category, every blood pressure the same
+LOINC codings in its code and components. Walking those costs more than the rest of the
+validation, so the walk remembers the (rule, datatype, JSON bytes) of each complex value it found
+nothing in, and skips such a value when it meets it again.
+
+What makes that sound: the walk of one value depends on the value, its rule and datatype, the
+`selecting` mode and the terminology (so only walks over the held terminology, which never
+changes, are remembered) — and on what the walk marks as `Findings.contextual` when it reads
+it: the resource or root an invariant may name (`%resource`, `resolve()`, `contained`), the
+root and Bundle entries a Reference target is judged against, a nested resource, and the
+"reported once" notes that can make a repeated finding silent. A walk that read any of those,
+or found anything, is not remembered. Keys are JSON bytes (`gateway.jsonio.dumps`, as the walk's
+input is JSON as `jsonio.loads` reads it); a value that has none (a non-JSON Python object) is
+never remembered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from gateway.conformance.rules import ElementRule
+from gateway.jsonio import dumps
+
+KEPT = 20_000  # entries; a few MB at most, cleared when full (a new batch of records)
+Key = tuple[int, str, bool, bytes]
+_CLEAN: dict[Key, ElementRule] = {}
+
+
+def key(value: Any, rule: ElementRule, type_code: str, selecting: bool) -> Key | None:
+    """The memo key of one walk of `value` against `rule`; None when `value` has no JSON bytes."""
+    try:
+        text = dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return id(rule), type_code, selecting, text
+
+
+def known(found: Key, rule: ElementRule) -> bool:
+    """Was this value, against this very rule (`is`: an id outlives its object), clean before?"""
+    return _CLEAN.get(found) is rule
+
+
+def remember(found: Key, rule: ElementRule) -> None:
+    if len(_CLEAN) >= KEPT:
+        _CLEAN.clear()
+    _CLEAN[found] = rule
+
+
+def forget() -> None:
+    """Empty the memo (tests that compare a walk with and without it)."""
+    _CLEAN.clear()

@@ -1,0 +1,150 @@
+"""The memo of clean subtrees (`gateway.conformance.clean`) never changes a finding: every
+record, and every one-value mutation of it, gets the same issues, in the same order, with the
+memo warm as without it; and values whose walk read their context are never skipped."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.conformance import Profile, base_profile, clean, profile, walk
+from gateway.errors import Issue
+from tests.conformance.conftest import VS, load
+
+Json = dict[str, Any]
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "profiles"
+REPLACEMENTS: list[Any] = ["text", 7, True, [], {"id": "x"}]
+VITALS = {
+    "Observation-blood-pressure.json": "bp",
+    "Observation-blood-pressure-dar.json": "bp",
+    "Observation-example.json": "bodyweight",
+    "Observation-vitals-panel.json": "vitalspanel",
+    "Observation-satO2.json": "oxygensat",
+}
+
+
+def _mutants(resource: Json) -> Iterator[Json]:
+    """The resource, then each copy with one value (at any depth) replaced."""
+    yield resource
+    paths: list[tuple[Any, ...]] = []
+    _paths(resource, (), paths)
+    for path in paths:
+        if path == ("resourceType",):
+            continue
+        for replacement in REPLACEMENTS:
+            changed = copy.deepcopy(resource)
+            target: Any = changed
+            for step in path[:-1]:
+                target = target[step]
+            target[path[-1]] = replacement
+            yield changed
+
+
+def _paths(value: Any, path: tuple[Any, ...], found: list[tuple[Any, ...]]) -> None:
+    if isinstance(value, dict):
+        items: Any = value.items()
+    else:
+        items = enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found.append((*path, key))
+        _paths(item, (*path, key), found)
+
+
+def _without_memo(
+    monkeypatch: pytest.MonkeyPatch, cases: list[tuple[Profile, Json]]
+) -> list[list[Issue]]:
+    with monkeypatch.context() as patched:
+        patched.setattr(clean, "known", lambda _key, _rule: False)
+        patched.setattr(clean, "remember", lambda _key, _rule: None)
+        return [rules.validate(resource) for rules, resource in cases]
+
+
+def _assert_memo_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, cases: list[tuple[Profile, Json]]
+) -> None:
+    expected = _without_memo(monkeypatch, cases)
+    clean.forget()
+    for _ in range(2):  # cold, then with every clean value of every case remembered
+        for (rules, resource), issues in zip(cases, expected, strict=True):
+            assert rules.validate(resource) == issues, json.dumps(resource)[:300]
+
+
+def _fixture_cases() -> list[tuple[Profile, Json]]:
+    cases = []
+    for path in sorted(FIXTURES.glob("*/*.json")):  # the invalid ones are mutants already
+        resource = json.loads(path.read_text("utf-8"))
+        for url in resource.get("meta", {}).get("profile", []):
+            rules = profile(url)
+            assert rules is not None, url
+            mutants = _mutants(resource) if path.parent.name == "valid" else [resource]
+            cases += [(rules, mutant) for mutant in mutants]
+    return cases
+
+
+def test_memo_changes_no_finding_on_the_gateway_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
+    cases = _fixture_cases()
+    assert len(cases) > 1000
+    _assert_memo_changes_nothing(monkeypatch, cases)
+
+
+@pytest.mark.corpus
+def test_memo_changes_no_finding_on_the_vital_signs(
+    fhir_samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases: list[tuple[Profile, Json]] = []
+    for name, profile_name in VITALS.items():
+        resource = load(fhir_samples, name)
+        rules = profile(VS + profile_name)
+        assert rules is not None
+        cases += [(rules, mutant) for mutant in _mutants(resource)]
+        cases.append((base_profile("Observation"), resource))
+    _assert_memo_changes_nothing(monkeypatch, cases)
+
+
+@pytest.mark.corpus
+def test_a_repeated_value_is_walked_once(
+    fhir_samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules, resource = profile(VS + "bp"), load(fhir_samples, "Observation-blood-pressure.json")
+    assert rules is not None
+    walked: list[str] = []
+    occurrence = walk.Walk._occurrence
+
+    def spy(self: walk.Walk, item: Any, rule: Any, type_code: str, path: str, root: Json) -> None:
+        walked.append(path)
+        occurrence(self, item, rule, type_code, path, root)
+
+    monkeypatch.setattr(walk.Walk, "_occurrence", spy)
+    clean.forget()
+    first = rules.validate(resource)
+    cold = list(walked)
+    walked.clear()
+    assert rules.validate(resource) == first
+    assert "Observation.code" in cold
+    assert "Observation.code" not in walked
+    assert "Observation.subject" in walked  # a Reference reads its context: always walked
+    assert len(walked) < len(cold) / 2
+
+
+def test_a_value_whose_walk_read_the_resource_is_not_remembered() -> None:
+    """ref-1 resolves `#p1` in the root's `contained`: the same extension is valid in the
+    first Observation, which contains p1, and not in the second, which does not."""
+    extension = {"url": "http://example.org/x", "valueReference": {"reference": "#p1"}}
+    patient = {"resourceType": "Patient", "id": "p1"}
+    holding = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "x"},
+        "contained": [patient],
+        "extension": [extension],
+    }
+    lacking = {key: value for key, value in holding.items() if key != "contained"}
+    rules = base_profile("Observation")
+    clean.forget()
+    assert "ref-1" not in {i.details_code for i in rules.validate(holding)}
+    assert "ref-1" in {i.details_code for i in rules.validate(lacking)}
