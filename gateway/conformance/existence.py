@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from fhirpathpy.models import models
@@ -158,8 +159,28 @@ _LOGIC: dict[str, Callable[[Value, Value], Value]] = {
 }
 
 
+# the left operand's value that settles `and`, `or`, `implies` whatever the right one is
+_SETTLES: dict[Callable[[Value, Value], Value], tuple[bool, bool]] = {
+    _and: (False, False),
+    _or: (True, True),
+    _implies: (False, True),
+}
+
+
 def _combine(operator: Callable[[Value, Value], Value], left: Test, right: Test) -> Test:
-    return lambda focus, type_path: operator(left(focus, type_path), right(focus, type_path))
+    """`left operator right`, the right side not evaluated when the left settles it (`false
+    and x` is false whatever x is, even a comparison only the engine could make)."""
+    if operator not in _SETTLES:
+        return lambda focus, type_path: operator(left(focus, type_path), right(focus, type_path))
+    settling, settled = _SETTLES[operator]
+
+    def combined(focus: Any, type_path: str) -> Value:
+        first = left(focus, type_path)
+        if first is settling:
+            return settled
+        return operator(first, right(focus, type_path))
+
+    return combined
 
 
 def _not(test: Test) -> Test:
@@ -179,7 +200,27 @@ def _exists(path: tuple[str, ...], negate: bool, *, values: bool = False) -> Tes
             found = [v for v in found if not isinstance(v, dict | list)]
         return bool(found) != negate
 
-    return test
+    def one_step(focus: Any, type_path: str) -> bool:
+        return _present(focus, type_path, path[0]) != negate
+
+    return one_step if len(path) == 1 and not values else test
+
+
+def _present(focus: Any, type_path: str, name: str) -> bool:
+    """`name.exists()`, as `reach` would find it, without collecting what it reaches."""
+    if not isinstance(focus, dict):
+        return False
+    keys, names = _step(type_path, name)
+    if names.isdisjoint(focus):
+        return False
+    for key, _ in keys:
+        value = focus.get(key)
+        if isinstance(value, list):
+            if any(item is not None for item in value):
+                return True
+        elif value is not None:
+            return True
+    return False
 
 
 Operand = Callable[[Any, str], list[Any]]
@@ -219,16 +260,27 @@ def reach(focus: Any, type_path: str, path: tuple[str, ...]) -> list[Any]:
         for item, item_type in current:
             if not isinstance(item, dict):
                 continue
-            choices = _CHOICES.get(f"{item_type}.{name}")
-            keys = [(name + t, t) for t in choices] if choices else [(name, _type(item_type, name))]
+            keys, names = _step(item_type, name)
+            if names.isdisjoint(item):  # most steps reach nothing: one test, not a get per key
+                continue
             for key, key_type in keys:
-                for value in (item.get(key), item.get("_" + key)):
-                    if isinstance(value, list):
-                        found += [(v, key_type) for v in value if v is not None]
-                    elif value is not None:
-                        found.append((value, key_type))
+                value = item.get(key)
+                if isinstance(value, list):
+                    found += [(v, key_type) for v in value if v is not None]
+                elif value is not None:
+                    found.append((value, key_type))
         current = found
     return [item for item, _ in current]
+
+
+@cache
+def _step(item_type: str, name: str) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
+    """The JSON keys (with their types) a path step `name` reads in an object of `item_type`:
+    a choice element's every JSON name, each with its `_name` sibling; and those keys as a set."""
+    choices = _CHOICES.get(f"{item_type}.{name}")
+    named = [(name + t, t) for t in choices] if choices else [(name, _type(item_type, name))]
+    keys = tuple((prefix + key, key_type) for key, key_type in named for prefix in ("", "_"))
+    return keys, frozenset(key for key, _ in keys)
 
 
 def _type(parent: str, name: str) -> str:
