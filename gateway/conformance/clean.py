@@ -20,11 +20,13 @@ never remembered.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import orjson
 
 from gateway.conformance.rules import ElementRule
+from gateway.errors import Issue
 from gateway.jsonio import dumps
 
 KEPT = 20_000  # entries; a few MB at most, cleared when full (a new batch of records)
@@ -32,13 +34,32 @@ Key = tuple[int, str, bool, bytes]
 _CLEAN: dict[Key, ElementRule] = {}
 
 
-def key(value: Any, rule: ElementRule, type_code: str, selecting: bool) -> Key | None:
-    """The memo key of one walk of `value` against `rule`; None when `value` has no JSON bytes."""
+def key(value: Any, rule: ElementRule, what: str, selecting: bool) -> Key | None:
+    """The memo key of one walk of `value` against `rule`; None when `value` has no JSON bytes.
+    `what`: the datatype of one occurrence (`Coding`), or `.` + the JSON name of a whole
+    element, all its items (`.category`: the slicing is remembered too)."""
     try:
         text = dumps(value)
     except (TypeError, orjson.JSONEncodeError):
         return None
-    return id(rule), type_code, selecting, text
+    return id(rule), what, selecting, text
+
+
+class Walking(Protocol):
+    """What `once` reads of a walk (`findings.Findings`)."""
+
+    issues: list[Issue]
+    contextual: int
+
+
+def once(walk: Walking, found: Key | None, rule: ElementRule, check: Callable[[], None]) -> None:
+    """`check()`, unless `found` was clean before; remembered when it is clean now."""
+    if found is not None and known(found, rule):
+        return
+    issues, contextual = len(walk.issues), walk.contextual
+    check()
+    if found is not None and len(walk.issues) == issues and walk.contextual == contextual:
+        remember(found, rule)
 
 
 def known(found: Key, rule: ElementRule) -> bool:

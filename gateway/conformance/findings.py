@@ -73,7 +73,7 @@ class Findings:
             return
         type_path = rule.path if type_code in NESTED else type_code
         for constraint in merged:
-            if constraint.contextual:
+            if constraint.contextual is not None and constraint.contextual(item):
                 self.contextual += 1
             if constraint.needs_contained and not resource.get("contained"):
                 continue
@@ -118,7 +118,9 @@ class Findings:
     def _reference(self, item: Json, rule: ElementRule, type_code: str, path: str) -> None:
         if type_code != "Reference" or rule.targets is None:
             return
-        self.contextual += 1  # judged against the root's contained resources, Bundle entries
+        reference = item.get("reference")
+        if self.entries or (isinstance(reference, str) and reference.startswith("#")):
+            self.contextual += 1  # judged against the Bundle's entries, the root's contained
         found = target_type(item, self.root, self.entries)
         allowed = ", ".join(sorted(rule.targets))
         if found is None and isinstance(item.get("reference"), str):

@@ -55,7 +55,9 @@ class Constraint:
     expression: str
     check: ConstraintCheck | None  # None: the engine cannot evaluate it (reported once)
     needs_contained: bool = False  # dom-2..5 hold trivially on a resource without `contained`
-    contextual: bool = False  # reads more than its focus: %resource, resolve(), now() (`clean`)
+    # None: reads its focus only; else whether an occurrence reads more (%resource, resolve(),
+    # now(): the memo of `clean` must not skip it), asked of the focus
+    contextual: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from gateway.conformance.natives import extension_or_value, has_value_or_childre
 from gateway.conformance.rules import PRIMITIVES, UNSET, ElementRule, Json
 
 _RESOURCE_TYPES = fhir_profiles.resource_types()
-# always read their context (`Findings._reference`, `_nested_resource`): never remembered
-_UNREMEMBERED = frozenset({"Reference", "Resource", *_RESOURCE_TYPES})
+# resources always read their context (`_nested_resource`): never remembered
+_UNREMEMBERED = frozenset({"Resource", *_RESOURCE_TYPES})
 
 
 class Walk(Findings):
@@ -57,7 +57,17 @@ class Walk(Findings):
     def child(
         self, obj: Json, rule: ElementRule, keys: list[str], path: str, resource: Json
     ) -> None:
-        """One element of an object (its value and, for a primitive, its `_name` sibling)."""
+        """One element of an object (its value and, for a primitive, its `_name` sibling); a
+        sliced one is remembered whole when clean (`clean`), slicing included."""
+        if rule.slices and self.remembers and len(keys) == 1 and "_" + keys[0] not in obj:
+            found = clean.key(obj[keys[0]], rule, "." + keys[0], self.selecting)
+            clean.once(self, found, rule, lambda: self._element(obj, rule, keys, path, resource))
+        else:
+            self._element(obj, rule, keys, path, resource)
+
+    def _element(
+        self, obj: Json, rule: ElementRule, keys: list[str], path: str, resource: Json
+    ) -> None:
         key = keys[0].removeprefix("_")
         if len(keys) > 1 and any(k.removeprefix("_") != key for k in keys):
             names = sorted({k.removeprefix("_") for k in keys})
@@ -109,12 +119,9 @@ class Walk(Findings):
             self._occurrence(item, rule, type_code, path, resource)
             return
         found = clean.key(item, rule, type_code, self.selecting)
-        if found is not None and clean.known(found, rule):
-            return
-        issues, contextual = len(self.issues), self.contextual
-        self._occurrence(item, rule, type_code, path, resource)
-        if found is not None and len(self.issues) == issues and self.contextual == contextual:
-            clean.remember(found, rule)
+        clean.once(
+            self, found, rule, lambda: self._occurrence(item, rule, type_code, path, resource)
+        )
 
     def _occurrence(
         self, item: Any, rule: ElementRule, type_code: str, path: str, resource: Json
