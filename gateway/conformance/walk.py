@@ -114,8 +114,10 @@ class Walk(Findings):
         self, item: Any, rule: ElementRule, type_code: str, path: str, resource: Json
     ) -> None:
         """One occurrence of an element, skipped when the same JSON met the same rule cleanly
-        before (`clean`: most codings and codes repeat from record to record)."""
-        if type(item) is not dict or not self.remembers or type_code in _UNREMEMBERED:
+        before (`clean`: most codings and codes repeat from record to record, and a bound
+        code costs a terminology look-up)."""
+        complex_ = type(item) is dict and type_code not in _UNREMEMBERED
+        if not self.remembers or not (complex_ or rule.binding is not None):
             self._occurrence(item, rule, type_code, path, resource)
             return
         found = clean.key(item, rule, type_code, self.selecting)

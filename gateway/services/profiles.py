@@ -36,6 +36,7 @@ VITAL_SIGNS_FAMILY = tuple(
 _RANK = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
 _SELECTIONS: dict[tuple[int, bytes], tuple[Profile, bool]] = {}  # see `selected`
 _SELECTIONS_KEPT = 10_000
+_CHOSEN: dict[tuple[tuple[int, ...], bytes], tuple[tuple[Profile | None, ...], frozenset[str]]] = {}
 
 
 class InvalidSetting(ValueError):
@@ -71,14 +72,13 @@ class ProfilePolicy:
             else:
                 found += self._validate(checked, resource)
                 covered |= {url, *constrained(url)}
-        reads: bytes | None = None  # what selection reads, serialised once for all profiles
-        for url in (*also, *self._required_for(str(resource.get("resourceType")))):
-            checked = profile(url)
-            if url in covered or checked is None:
+        required = self._required_for(str(resource.get("resourceType")))
+        chosen = selecting(required, resource) if required else frozenset()
+        for url in (*also, *required):
+            if url in covered or (url not in also and url not in chosen):
                 continue
-            if url not in also:
-                reads = reads or selection_reads(resource)
-            if url in also or selected(checked, resource, reads):
+            checked = profile(url)
+            if checked is not None:
                 found += self._validate(checked, resource)
                 covered |= {url, *constrained(url)}
         core = base_profile(str(resource.get("resourceType"))) if base else None
@@ -144,6 +144,24 @@ def selected(checked: Profile, resource: Json, reads: bytes | None = None) -> bo
         _SELECTIONS.clear()
     _SELECTIONS[key] = (checked, answer)
     return answer
+
+
+def selecting(urls: tuple[str, ...], resource: Json) -> frozenset[str]:
+    """Those of the held profiles `urls` that select `resource`, remembered per what selection
+    reads: one look-up per record instead of one per required profile."""
+    held = tuple(profile(url) for url in urls)
+    key = (tuple(map(id, held)), selection_reads(resource))
+    known = _CHOSEN.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], held, strict=True)):
+        return known[1]  # `is`: an id outlives its object
+    chosen = frozenset(
+        url for url, checked in zip(urls, held, strict=True)
+        if checked is not None and selected(checked, resource, key[1])
+    )  # fmt: skip
+    if len(_CHOSEN) >= _SELECTIONS_KEPT:
+        _CHOSEN.clear()
+    _CHOSEN[key] = (held, chosen)
+    return chosen
 
 
 def selection_reads(resource: Json) -> bytes:
