@@ -52,7 +52,11 @@ class Walk(Findings):
                 if child.slices and child.name not in present and child not in source.required:
                     self.report("error", "value", child.id, "meets none of the slices", path)
         for name, keys in present.items():
-            self.child(obj, source.children[name], keys, path, resource)
+            child = source.children[name]
+            if child.slices:
+                self.child(obj, child, keys, path, resource)
+            else:  # what `child` comes to, a call less
+                self._element(obj, child, keys, path, resource)
 
     def child(
         self, obj: Json, rule: ElementRule, keys: list[str], path: str, resource: Json
@@ -121,9 +125,12 @@ class Walk(Findings):
             self._occurrence(item, rule, type_code, path, resource)
             return
         found = clean.key(item, rule, type_code, self.selecting)
-        clean.once(
-            self, found, rule, lambda: self._occurrence(item, rule, type_code, path, resource)
-        )
+        if found is not None and clean.known(found, rule):
+            return
+        issues, contextual = len(self.issues), self.contextual  # `clean.once`, inline: hot
+        self._occurrence(item, rule, type_code, path, resource)
+        if found is not None and len(self.issues) == issues and self.contextual == contextual:
+            clean.remember(found, rule)
 
     def _occurrence(
         self, item: Any, rule: ElementRule, type_code: str, path: str, resource: Json
