@@ -6,9 +6,10 @@ profiles add comparisons of one number with another (`(low.exists() and high.exi
 low.value <= high.value`). Those are compiled here into closures over the JSON: no FHIRPath
 engine per element. The grammar is FHIRPath's (https://hl7.org/fhirpath/#boolean-logic: `and`
 binds tighter than `or`/`xor`, which bind tighter than `implies`), with its three-valued logic
-(None is the empty result; an invariant fails only on false). A path step naming a choice
-element (`value`) reaches any of its JSON names (`valueQuantity`), by fhirpathpy's R4 model; a
-primitive exists when it has a value or an extension (`_name`). A comparison whose sides are
+(None is the empty result; an invariant fails only on false), the right side of `and`, `or`
+and `implies` evaluated only when the left does not settle it. Paths are followed by `paths`
+(a choice step `value` reaches `valueQuantity`; a primitive exists when it has a value or an
+extension `_name`). A comparison whose sides are
 not one number each (dates, strings, several items) raises `AskEngine`: the caller asks
 fhirpathpy. Any other text makes the expression not native (None).
 """
@@ -17,10 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-from fhirpathpy.models import models
+from gateway.conformance.paths import present, reach
 
 Value = bool | None  # None: FHIRPath's empty result
 Test = Callable[[Any, str], Value]  # (focus, its type path) -> value
@@ -32,8 +32,6 @@ _TOKEN = re.compile(
     r"|(?P<number>-?\d+(?:\.\d+)?)\b"
     r"|(?P<operand>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))"
 )
-_CHOICES: dict[str, list[str]] = models["r4"]["choiceTypePaths"]
-_TYPES: dict[str, str] = models["r4"]["path2Type"]
 _LEVELS = (("implies",), ("or", "xor"), ("and",))
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<=": lambda a, b: a <= b,
@@ -201,26 +199,9 @@ def _exists(path: tuple[str, ...], negate: bool, *, values: bool = False) -> Tes
         return bool(found) != negate
 
     def one_step(focus: Any, type_path: str) -> bool:
-        return _present(focus, type_path, path[0]) != negate
+        return present(focus, type_path, path[0]) != negate
 
     return one_step if len(path) == 1 and not values else test
-
-
-def _present(focus: Any, type_path: str, name: str) -> bool:
-    """`name.exists()`, as `reach` would find it, without collecting what it reaches."""
-    if not isinstance(focus, dict):
-        return False
-    keys, names = _step(type_path, name)
-    if names.isdisjoint(focus):
-        return False
-    for key, _ in keys:
-        value = focus.get(key)
-        if isinstance(value, list):
-            if any(item is not None for item in value):
-                return True
-        elif value is not None:
-            return True
-    return False
 
 
 Operand = Callable[[Any, str], list[Any]]
@@ -248,41 +229,3 @@ def _compare(left: Operand, compare: Callable[[float, float], bool], right: Oper
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def reach(focus: Any, type_path: str, path: tuple[str, ...]) -> list[Any]:
-    """The nodes a dotted path reaches from `focus`, arrays flattened; a primitive's `_name`
-    object counts as a node too (it exists, though it may have no value: compared, it is not
-    a number, so the engine is asked)."""
-    current: list[tuple[Any, str]] = [(focus, type_path)]
-    for name in path:
-        found: list[tuple[Any, str]] = []
-        for item, item_type in current:
-            if not isinstance(item, dict):
-                continue
-            keys, names = _step(item_type, name)
-            if names.isdisjoint(item):  # most steps reach nothing: one test, not a get per key
-                continue
-            for key, key_type in keys:
-                value = item.get(key)
-                if isinstance(value, list):
-                    found += [(v, key_type) for v in value if v is not None]
-                elif value is not None:
-                    found.append((value, key_type))
-        current = found
-    return [item for item, _ in current]
-
-
-@cache
-def _step(item_type: str, name: str) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
-    """The JSON keys (with their types) a path step `name` reads in an object of `item_type`:
-    a choice element's every JSON name, each with its `_name` sibling; and those keys as a set."""
-    choices = _CHOICES.get(f"{item_type}.{name}")
-    named = [(name + t, t) for t in choices] if choices else [(name, _type(item_type, name))]
-    keys = tuple((prefix + key, key_type) for key, key_type in named for prefix in ("", "_"))
-    return keys, frozenset(key for key, _ in keys)
-
-
-def _type(parent: str, name: str) -> str:
-    path = f"{parent}.{name}"
-    return _TYPES.get(path) or path

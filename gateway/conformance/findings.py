@@ -91,6 +91,38 @@ class Findings:
                     constraint.severity, "invariant", constraint.key, constraint.human, path
                 )
 
+    def missing(self, rule: ElementRule, path: str, *, found: int = 0) -> None:
+        """Too few occurrences of an element (`found`), and of each of its required slices."""
+        name = rule.name.removesuffix("[x]")
+        if found < rule.min:
+            self.report(
+                "error",
+                "required",
+                rule.id,
+                f"needs at least {rule.min}, found {found}",
+                f"{path}.{name}",
+            )
+        if found == 0:
+            for slice_ in (s for s in rule.slices if s.min > 0):
+                self.report(
+                    "error",
+                    "required",
+                    slice_.id,
+                    f"slice `{slice_.slice_name}` needs at least {slice_.min}, found 0",
+                    f"{path}.{name}",
+                )
+
+    def unknown(self, key: str, source: ElementRule, path: str) -> None:
+        """A key no element of `source` has: a choice type not allowed, or no element at all."""
+        for child in source.children.values():
+            stem = child.name.removesuffix("[x]")
+            if child.name.endswith("[x]") and key.lstrip("_").startswith(stem):
+                allowed = ", ".join(child.json_types) or "none"
+                message = f"`{key}` is not an allowed type here (allowed: {allowed})"
+                self.report("error", "structure", child.id, message, f"{path}.{key}")
+                return
+        self.report("error", "structure", source.id, f"unknown element `{key}`", f"{path}.{key}")
+
     def _fixed_pattern(self, item: Any, rule: ElementRule, path: str) -> None:
         if rule.fixed is not UNSET and not equals(item, rule.fixed):
             self.report("error", "value", rule.id, f"must be exactly {show(rule.fixed)}", path)
