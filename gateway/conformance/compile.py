@@ -70,6 +70,13 @@ def compile_snapshot(definition: Json) -> tuple[ElementRule, dict[str, ElementRu
             and rule.binding is None
             and not rule.constraints
         )
+        rule.plain = (
+            rule.inert
+            and not rule.array
+            and rule.max != 0
+            and not rule.slices
+            and not rule.type_slices
+        )
         _index_keys(rule)
         slicing.prepare(rule)
     _mark_selectors(root)
