@@ -70,13 +70,7 @@ def compile_snapshot(definition: Json) -> tuple[ElementRule, dict[str, ElementRu
             and rule.binding is None
             and not rule.constraints
         )
-        rule.plain = (
-            rule.inert
-            and not rule.array
-            and rule.max != 0
-            and not rule.slices
-            and not rule.type_slices
-        )
+        rule.single = not rule.array and rule.min <= 1 and rule.max != 0 and not rule.slices
         _index_keys(rule)
         slicing.prepare(rule)
     _mark_selectors(root)

@@ -18,6 +18,7 @@ from gateway.conformance.values import contains, equals
 from gateway.errors import Issue, Severity
 from gateway.terminology import local_source
 
+SHORTCUTS = True  # False: the plain walk, every value checked in full (tests compare the two)
 VALIDATION_RULE = "http://fhir-gateway.org/fhir/CodeSystem/validation-rule"
 NESTED = ("BackboneElement", "Element")
 
@@ -29,7 +30,8 @@ class Findings:
     fixed, pattern, slices): no bindings, references, extensions or invariants.
     `contextual` counts the checks that read more than the value checked (see `clean`), and
     `remembers` says whether clean values may be remembered at all: only over the held
-    terminology, whose answers never change.
+    terminology, whose answers never change. `shortcuts`: the walk passes over a single value
+    that needs no check without a call (`Walk.members`).
     """
 
     def __init__(
@@ -40,7 +42,8 @@ class Findings:
         self._reported: set[str] = set()
         self.entries = bundle_entries(root)
         self.contextual = 0
-        self.remembers = source is None or source is local_source()
+        self.shortcuts = SHORTCUTS
+        self.remembers = SHORTCUTS and (source is None or source is local_source())
 
     def report(
         self, severity: Severity, code: str, key: str, message: str, expression: str

@@ -104,7 +104,7 @@ class ElementRule:
     keys: dict[str, tuple[ElementRule, str]] = field(default_factory=dict)  # JSON key -> child
     required: tuple[ElementRule, ...] = ()  # children with min > 0 or a slice with min > 0
     inert: bool = False  # a primitive with no fixed, pattern, binding or constraint to check
-    plain: bool = False  # inert, single, allowed and unsliced: one JSON scalar is all it needs
+    single: bool = False  # not an array, unsliced, one occurrence allowed: see `Walk.members`
     selector: bool = False  # fixed/pattern somewhere below or a required slice (see `selects`)
     # each slice with what it fixes at each discriminator path: (path, "fixed" | "pattern", value)
     matchers: tuple[tuple[ElementRule, tuple[tuple[tuple[str, ...], str, Any], ...]], ...] = ()

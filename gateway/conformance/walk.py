@@ -54,10 +54,23 @@ class Walk(Findings):
                     self.report("error", "value", child.id, "meets none of the slices", path)
         for name, keys in present.items():
             child = source.children[name]
-            if child.plain and len(keys) == 1 and keys[0][0] != "_":
-                value = obj[keys[0]]
-                if value is not None and not isinstance(value, dict | list):
-                    continue  # one scalar: what `_element` would find nothing in, a call less
+            key = keys[0]
+            if (
+                self.shortcuts
+                and child.single
+                and len(keys) == 1
+                and key[0] != "_"
+                and "_" + key not in obj
+            ):
+                # one value where one is allowed: what `_element` comes to, with a call less
+                value = obj[key]
+                if value is not None and not isinstance(value, list):
+                    target = child.type_slices.get(key, child) if child.type_slices else child
+                    if not target.inert:
+                        self.value(value, target, child.json_types[key], f"{path}.{key}", resource)
+                        continue
+                    if not isinstance(value, dict):
+                        continue  # a scalar for a primitive with nothing to check
             if child.slices:
                 self.child(obj, child, keys, path, resource)
             else:  # what `child` comes to, a call less
