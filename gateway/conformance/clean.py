@@ -14,8 +14,8 @@ it: the resource or root an invariant may name (`%resource`, `resolve()`, `conta
 root and Bundle entries a Reference target is judged against, a nested resource, and the
 "reported once" notes that can make a repeated finding silent. A walk that read any of those,
 or found anything, is not remembered. Keys are JSON bytes (`gateway.jsonio.dumps`, as the walk's
-input is JSON as `jsonio.loads` reads it); a value that has none (a non-JSON Python object) is
-never remembered.
+input is JSON as `jsonio.loads` reads it); a value that has none (a non-JSON Python object), or
+more than `LARGEST` of them, is never remembered.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from gateway.conformance.rules import ElementRule
 from gateway.errors import Issue
 from gateway.jsonio import dumps
 
-KEPT = 20_000  # entries; a few MB at most, cleared when full (a new batch of records)
+KEPT = 20_000  # entries, cleared when full (a new batch of records)
+LARGEST = 1024  # JSON bytes of a value remembered: 20 MB at most, and big values rarely repeat
 Key = tuple[int, str, bool, bytes]
 _CLEAN: dict[Key, ElementRule] = {}
 
@@ -42,7 +43,7 @@ def key(value: Any, rule: ElementRule, what: str, selecting: bool) -> Key | None
         text = dumps(value)
     except (TypeError, orjson.JSONEncodeError):
         return None
-    return id(rule), what, selecting, text
+    return (id(rule), what, selecting, text) if len(text) <= LARGEST else None
 
 
 class Walking(Protocol):

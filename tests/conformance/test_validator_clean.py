@@ -183,3 +183,11 @@ def test_a_reference_judged_by_the_bundle_entries_is_not_remembered() -> None:
     wrong = "Bundle.entry[1].resource.subject"
     assert wrong not in {i.expression for i in rules.validate(bundle("Patient"))}
     assert wrong in {i.expression for i in rules.validate(bundle("Medication"))}
+
+
+def test_a_large_value_is_not_remembered() -> None:
+    coding = {"system": "http://example.org", "code": "x"}
+    large = {"coding": [coding], "text": "x" * clean.LARGEST}
+    rules = base_profile("Coding").root
+    assert clean.key(coding, rules, "Coding", False) is not None
+    assert clean.key(large, rules, "CodeableConcept", False) is None
