@@ -70,6 +70,7 @@ def compile_snapshot(definition: Json) -> tuple[ElementRule, dict[str, ElementRu
             and rule.binding is None
             and not rule.constraints
         )
+        rule.single = not rule.array and rule.min <= 1 and rule.max != 0 and not rule.slices
         _index_keys(rule)
         slicing.prepare(rule)
     _mark_selectors(root)

@@ -6,9 +6,10 @@ profiles add comparisons of one number with another (`(low.exists() and high.exi
 low.value <= high.value`). Those are compiled here into closures over the JSON: no FHIRPath
 engine per element. The grammar is FHIRPath's (https://hl7.org/fhirpath/#boolean-logic: `and`
 binds tighter than `or`/`xor`, which bind tighter than `implies`), with its three-valued logic
-(None is the empty result; an invariant fails only on false). A path step naming a choice
-element (`value`) reaches any of its JSON names (`valueQuantity`), by fhirpathpy's R4 model; a
-primitive exists when it has a value or an extension (`_name`). A comparison whose sides are
+(None is the empty result; an invariant fails only on false), the right side of `and`, `or`
+and `implies` evaluated only when the left does not settle it. Paths are followed by `paths`
+(a choice step `value` reaches `valueQuantity`; a primitive exists when it has a value or an
+extension `_name`). A comparison whose sides are
 not one number each (dates, strings, several items) raises `AskEngine`: the caller asks
 fhirpathpy. Any other text makes the expression not native (None).
 """
@@ -19,7 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from fhirpathpy.models import models
+from gateway.conformance.paths import present, reach
 
 Value = bool | None  # None: FHIRPath's empty result
 Test = Callable[[Any, str], Value]  # (focus, its type path) -> value
@@ -31,8 +32,6 @@ _TOKEN = re.compile(
     r"|(?P<number>-?\d+(?:\.\d+)?)\b"
     r"|(?P<operand>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))"
 )
-_CHOICES: dict[str, list[str]] = models["r4"]["choiceTypePaths"]
-_TYPES: dict[str, str] = models["r4"]["path2Type"]
 _LEVELS = (("implies",), ("or", "xor"), ("and",))
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<=": lambda a, b: a <= b,
@@ -158,8 +157,28 @@ _LOGIC: dict[str, Callable[[Value, Value], Value]] = {
 }
 
 
+# the left operand's value that settles `and`, `or`, `implies` whatever the right one is
+_SETTLES: dict[Callable[[Value, Value], Value], tuple[bool, bool]] = {
+    _and: (False, False),
+    _or: (True, True),
+    _implies: (False, True),
+}
+
+
 def _combine(operator: Callable[[Value, Value], Value], left: Test, right: Test) -> Test:
-    return lambda focus, type_path: operator(left(focus, type_path), right(focus, type_path))
+    """`left operator right`, the right side not evaluated when the left settles it (`false
+    and x` is false whatever x is, even a comparison only the engine could make)."""
+    if operator not in _SETTLES:
+        return lambda focus, type_path: operator(left(focus, type_path), right(focus, type_path))
+    settling, settled = _SETTLES[operator]
+
+    def combined(focus: Any, type_path: str) -> Value:
+        first = left(focus, type_path)
+        if first is settling:
+            return settled
+        return operator(first, right(focus, type_path))
+
+    return combined
 
 
 def _not(test: Test) -> Test:
@@ -179,7 +198,10 @@ def _exists(path: tuple[str, ...], negate: bool, *, values: bool = False) -> Tes
             found = [v for v in found if not isinstance(v, dict | list)]
         return bool(found) != negate
 
-    return test
+    def one_step(focus: Any, type_path: str) -> bool:
+        return present(focus, type_path, path[0]) != negate
+
+    return one_step if len(path) == 1 and not values else test
 
 
 Operand = Callable[[Any, str], list[Any]]
@@ -207,30 +229,3 @@ def _compare(left: Operand, compare: Callable[[float, float], bool], right: Oper
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def reach(focus: Any, type_path: str, path: tuple[str, ...]) -> list[Any]:
-    """The nodes a dotted path reaches from `focus`, arrays flattened; a primitive's `_name`
-    object counts as a node too (it exists, though it may have no value: compared, it is not
-    a number, so the engine is asked)."""
-    current: list[tuple[Any, str]] = [(focus, type_path)]
-    for name in path:
-        found: list[tuple[Any, str]] = []
-        for item, item_type in current:
-            if not isinstance(item, dict):
-                continue
-            choices = _CHOICES.get(f"{item_type}.{name}")
-            keys = [(name + t, t) for t in choices] if choices else [(name, _type(item_type, name))]
-            for key, key_type in keys:
-                for value in (item.get(key), item.get("_" + key)):
-                    if isinstance(value, list):
-                        found += [(v, key_type) for v in value if v is not None]
-                    elif value is not None:
-                        found.append((value, key_type))
-        current = found
-    return [item for item, _ in current]
-
-
-def _type(parent: str, name: str) -> str:
-    path = f"{parent}.{name}"
-    return _TYPES.get(path) or path

@@ -16,7 +16,7 @@ is empty and passes).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from functools import cache
 from typing import Any, Literal
@@ -56,6 +56,9 @@ ENGINE_OPTIONS = {
 }
 
 
+# what makes an invariant's answer depend on more than its focus: the environment variables
+# (%resource, %rootResource), resolve() (the root's contained resources) and the clock
+_CONTEXT = re.compile(r"%|\bresolve\(|\bnow\(|\btoday\(|\btimeOfDay\(")
 _AS = re.compile(r" as ([A-Za-z]+)|\.as\(")
 
 
@@ -139,9 +142,25 @@ def compile_constraints(element: Json) -> tuple[tuple[Constraint, ...], bool, bo
                 str(expression),
                 check,
                 needs_contained=key in NEEDS_CONTAINED,
+                contextual=_contextual(key, expression),
             )
         )
     return tuple(found), "ele-1" in keys, "ext-1" in keys
+
+
+def _contextual(key: str, expression: Any) -> Callable[[Any], bool] | None:
+    """Which occurrences of an invariant read more than their focus (`Constraint.contextual`):
+    none, all, or (for a guarded one) those its guard leaves to the engine."""
+    if key not in NEEDS_CONTAINED and not _CONTEXT.search(str(expression)):
+        return None
+    text, guard = GUARDS.get(key, ("", None))
+    if guard is not None and expression == text and key not in NEEDS_CONTAINED:
+        return lambda focus: guard(focus) is None
+    return _always
+
+
+def _always(_focus: Any) -> bool:
+    return True
 
 
 def _guarded(key: str, expression: Any) -> ConstraintCheck | None:

@@ -55,6 +55,9 @@ class Constraint:
     expression: str
     check: ConstraintCheck | None  # None: the engine cannot evaluate it (reported once)
     needs_contained: bool = False  # dom-2..5 hold trivially on a resource without `contained`
+    # None: reads its focus only; else whether an occurrence reads more (%resource, resolve(),
+    # now(): the memo of `clean` must not skip it), asked of the focus
+    contextual: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,7 @@ class ElementRule:
     keys: dict[str, tuple[ElementRule, str]] = field(default_factory=dict)  # JSON key -> child
     required: tuple[ElementRule, ...] = ()  # children with min > 0 or a slice with min > 0
     inert: bool = False  # a primitive with no fixed, pattern, binding or constraint to check
+    single: bool = False  # not an array, unsliced, one occurrence allowed: see `Walk.members`
     selector: bool = False  # fixed/pattern somewhere below or a required slice (see `selects`)
     # each slice with what it fixes at each discriminator path: (path, "fixed" | "pattern", value)
     matchers: tuple[tuple[ElementRule, tuple[tuple[tuple[str, ...], str, Any], ...]], ...] = ()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gateway.conformance.existence import AskEngine, Test, compile_existence, reach
+from gateway.conformance.existence import AskEngine, Test, compile_existence
+from gateway.conformance.paths import reach
 
 _PATH = re.compile(r"[A-Za-z_]\w*(?:\.(?!where\(|select\(|ofType\(|all\()[A-Za-z_]\w*)*")
 _LINK = re.compile(r"\.(where|select|ofType|all)\(")

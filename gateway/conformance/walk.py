@@ -4,7 +4,8 @@ https://hl7.org/fhir/R4/validation.html — the walk follows the instance, not t
 only elements present are visited (plus the required ones, for their absence), so a constraint
 or binding costs something only where its element occurs. Where the profile does not constrain
 inside an element, the element's datatype definition (`registry.base`) supplies the rules.
-What it finds, and the checks on a single value, are `findings.Findings`.
+What it finds, and the checks on a single value, are `findings.Findings`; a value it met
+cleanly before against the same rule is skipped (`clean`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 import fhir_profiles
-from gateway.conformance import registry, slicing
+from gateway.conformance import clean, registry, slicing
 from gateway.conformance.findings import NESTED, Findings, show
 from gateway.conformance.natives import extension_or_value, has_value_or_children
 from gateway.conformance.rules import PRIMITIVES, UNSET, ElementRule, Json
 
 _RESOURCE_TYPES = fhir_profiles.resource_types()
+# resources always read their context (`_nested_resource`): never remembered
+_UNREMEMBERED = frozenset({"Resource", *_RESOURCE_TYPES})
 
 
 class Walk(Findings):
@@ -41,21 +44,52 @@ class Walk(Findings):
             if entry is not None:
                 present.setdefault(entry[0].name, []).append(key)
             elif key != "resourceType" and not self.selecting:
-                self._unknown(key, source, path)
+                self.unknown(key, source, path)
         for child in source.required:
             if child.name not in present:
-                self._missing(child, path)
+                self.missing(child, path)
         if self.selecting:
             for child in source.children.values():
                 if child.slices and child.name not in present and child not in source.required:
                     self.report("error", "value", child.id, "meets none of the slices", path)
         for name, keys in present.items():
-            self.child(obj, source.children[name], keys, path, resource)
+            child = source.children[name]
+            key = keys[0]
+            if (
+                self.shortcuts
+                and child.single
+                and len(keys) == 1
+                and key[0] != "_"
+                and "_" + key not in obj
+            ):
+                # one value where one is allowed: what `_element` comes to, with a call less
+                value = obj[key]
+                if value is not None and not isinstance(value, list):
+                    target = child.type_slices.get(key, child) if child.type_slices else child
+                    if not target.inert:
+                        self.value(value, target, child.json_types[key], f"{path}.{key}", resource)
+                        continue
+                    if not isinstance(value, dict):
+                        continue  # a scalar for a primitive with nothing to check
+            if child.slices:
+                self.child(obj, child, keys, path, resource)
+            else:  # what `child` comes to, a call less
+                self._element(obj, child, keys, path, resource)
 
     def child(
         self, obj: Json, rule: ElementRule, keys: list[str], path: str, resource: Json
     ) -> None:
-        """One element of an object (its value and, for a primitive, its `_name` sibling)."""
+        """One element of an object (its value and, for a primitive, its `_name` sibling); a
+        sliced one is remembered whole when clean (`clean`), slicing included."""
+        if rule.slices and self.remembers and len(keys) == 1 and "_" + keys[0] not in obj:
+            found = clean.key(obj[keys[0]], rule, "." + keys[0], self.selecting)
+            clean.once(self, found, rule, lambda: self._element(obj, rule, keys, path, resource))
+        else:
+            self._element(obj, rule, keys, path, resource)
+
+    def _element(
+        self, obj: Json, rule: ElementRule, keys: list[str], path: str, resource: Json
+    ) -> None:
         key = keys[0].removeprefix("_")
         if len(keys) > 1 and any(k.removeprefix("_") != key for k in keys):
             names = sorted({k.removeprefix("_") for k in keys})
@@ -71,7 +105,7 @@ class Walk(Findings):
         items: list[Any] = value if isinstance(value, list) else [] if value is None else [value]
         count = max(len(items), len(extra) if isinstance(extra, list) else int(extra is not None))
         if count < rule.min:
-            self._missing(rule, path, found=count)
+            self.missing(rule, path, found=count)
         if rule.max is not None and count > rule.max:
             self.report(
                 "error",
@@ -80,7 +114,7 @@ class Walk(Findings):
                 f"at most {rule.max} allowed, found {count}",
                 element_path,
             )
-        if rule.slices and not self._sliced(items, rule, type_code, element_path, resource):
+        if rule.slices and not slicing.check(self, items, rule, type_code, element_path, resource):
             return
         target = rule.type_slices.get(key, rule) if rule.type_slices else rule
         if target.inert:  # a primitive with nothing to check but its shape
@@ -99,6 +133,24 @@ class Walk(Findings):
             self._primitive_extras(extra, type_code, element_path, resource)
 
     def value(
+        self, item: Any, rule: ElementRule, type_code: str, path: str, resource: Json
+    ) -> None:
+        """One occurrence of an element, skipped when the same JSON met the same rule cleanly
+        before (`clean`: most codings and codes repeat from record to record, and a bound
+        code costs a terminology look-up)."""
+        complex_ = type(item) is dict and type_code not in _UNREMEMBERED
+        if not self.remembers or not (complex_ or rule.binding is not None):
+            self._occurrence(item, rule, type_code, path, resource)
+            return
+        found = clean.key(item, rule, type_code, self.selecting)
+        if found is not None and clean.known(found, rule):
+            return
+        issues, contextual = len(self.issues), self.contextual  # `clean.once`, inline: hot
+        self._occurrence(item, rule, type_code, path, resource)
+        if found is not None and len(self.issues) == issues and self.contextual == contextual:
+            clean.remember(found, rule)
+
+    def _occurrence(
         self, item: Any, rule: ElementRule, type_code: str, path: str, resource: Json
     ) -> None:
         """One occurrence of an element: its shape, values, binding, and what is inside."""
@@ -152,89 +204,6 @@ class Walk(Findings):
         found = registry.base(type_code)
         return found.root if found is not None else None
 
-    def _sliced(
-        self, items: list[Any], rule: ElementRule, type_code: str, path: str, resource: Json
-    ) -> bool:
-        """Items checked against their slices; True when the caller should check them itself."""
-        if rule.unsupported_slicing:
-            if not self.selecting:
-                self.report(
-                    "warning",
-                    "not-supported",
-                    rule.id,
-                    f"slices not checked: {rule.unsupported_slicing}",
-                    path,
-                )
-            return True
-        counts = dict.fromkeys((s.id for s in rule.slices), 0)
-        for index, item in enumerate(items):
-            item_path = f"{path}[{index}]"
-            found = slicing.slice_of(rule, item)
-            if found is not None:
-                counts[found.id] += 1
-            elif rule.closed:
-                self.report(
-                    "error",
-                    "structure",
-                    rule.id,
-                    "matches no slice and the slicing is closed",
-                    item_path,
-                )
-            if item is not None:
-                self.value(item, found or rule, type_code, item_path, resource)
-        if self.selecting and not any(counts.values()) and all(s.min == 0 for s in rule.slices):
-            # R4's vitalspanel fixes its LOINC code in an optional slice: still what selects it
-            self.report("error", "value", rule.id, "meets none of the slices", path)
-        for slice_ in rule.slices:
-            count = counts[slice_.id]
-            if count < slice_.min:
-                self.report(
-                    "error",
-                    "required",
-                    slice_.id,
-                    f"slice `{slice_.slice_name}` needs at least {slice_.min}, found {count}",
-                    path,
-                )
-            elif slice_.max is not None and count > slice_.max:
-                self.report(
-                    "error",
-                    "structure",
-                    slice_.id,
-                    f"slice `{slice_.slice_name}` allows at most {slice_.max}, found {count}",
-                    path,
-                )
-        return False
-
-    def _missing(self, rule: ElementRule, path: str, *, found: int = 0) -> None:
-        name = rule.name.removesuffix("[x]")
-        if found < rule.min:
-            self.report(
-                "error",
-                "required",
-                rule.id,
-                f"needs at least {rule.min}, found {found}",
-                f"{path}.{name}",
-            )
-        if found == 0:
-            for slice_ in (s for s in rule.slices if s.min > 0):
-                self.report(
-                    "error",
-                    "required",
-                    slice_.id,
-                    f"slice `{slice_.slice_name}` needs at least {slice_.min}, found 0",
-                    f"{path}.{name}",
-                )
-
-    def _unknown(self, key: str, source: ElementRule, path: str) -> None:
-        for child in source.children.values():
-            stem = child.name.removesuffix("[x]")
-            if child.name.endswith("[x]") and key.lstrip("_").startswith(stem):
-                allowed = ", ".join(child.json_types) or "none"
-                message = f"`{key}` is not an allowed type here (allowed: {allowed})"
-                self.report("error", "structure", child.id, message, f"{path}.{key}")
-                return
-        self.report("error", "structure", source.id, f"unknown element `{key}`", f"{path}.{key}")
-
     def _extension(self, item: Json, rule: ElementRule, path: str, resource: Json) -> bool:
         """A held definition of the extension's URL, else ext-1; True when the definition did."""
         url = item.get("url")
@@ -254,6 +223,7 @@ class Walk(Findings):
 
     def _nested_resource(self, item: Json, rule: ElementRule, path: str) -> None:
         """A contained resource or a Bundle entry, against its type's base definition."""
+        self.contextual += 1  # a resource of its own: its walk reads its root and entries
         kind = item.get("resourceType")
         defined = registry.base(kind) if isinstance(kind, str) else None
         if defined is None or defined.kind != "resource":

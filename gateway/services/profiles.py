@@ -36,6 +36,7 @@ VITAL_SIGNS_FAMILY = tuple(
 _RANK = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
 _SELECTIONS: dict[tuple[int, bytes], tuple[Profile, bool]] = {}  # see `selected`
 _SELECTIONS_KEPT = 10_000
+_CHOSEN: dict[tuple[tuple[int, ...], bytes], tuple[tuple[Profile | None, ...], frozenset[str]]] = {}
 
 
 class InvalidSetting(ValueError):
@@ -71,11 +72,13 @@ class ProfilePolicy:
             else:
                 found += self._validate(checked, resource)
                 covered |= {url, *constrained(url)}
-        for url in (*also, *self._required_for(str(resource.get("resourceType")))):
-            checked = profile(url)
-            if url in covered or checked is None:
+        required = self._required_for(str(resource.get("resourceType")))
+        chosen = selecting(required, resource) if required else frozenset()
+        for url in (*also, *required):
+            if url in covered or (url not in also and url not in chosen):
                 continue
-            if url in also or selected(checked, resource):
+            checked = profile(url)
+            if checked is not None:
                 found += self._validate(checked, resource)
                 covered |= {url, *constrained(url)}
         core = base_profile(str(resource.get("resourceType"))) if base else None
@@ -126,14 +129,13 @@ def constrained(url: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def selected(checked: Profile, resource: Json) -> bool:
+def selected(checked: Profile, resource: Json, reads: bytes | None = None) -> bool:
     """`checked.selects(resource)`, remembered per profile and per what selection reads: the
     type's code element (the contract: the profile's fixed or pattern value there), else its
     category (the engine's rule, `Profile.selects`). With the vital signs family required,
     selection cost a create more than validation did: ten walks per Observation, for a few
-    dozen distinct codes."""
-    key = (id(checked), dumps([resource.get("resourceType"), resource.get("code"),
-                               resource.get("category")]))  # fmt: skip
+    dozen distinct codes. `reads`: `selection_reads(resource)`, when the caller has it."""
+    key = (id(checked), reads if reads is not None else selection_reads(resource))
     known = _SELECTIONS.get(key)
     if known is not None and known[0] is checked:  # `is`: an id outlives its object
         return known[1]
@@ -142,6 +144,29 @@ def selected(checked: Profile, resource: Json) -> bool:
         _SELECTIONS.clear()
     _SELECTIONS[key] = (checked, answer)
     return answer
+
+
+def selecting(urls: tuple[str, ...], resource: Json) -> frozenset[str]:
+    """Those of the held profiles `urls` that select `resource`, remembered per what selection
+    reads: one look-up per record instead of one per required profile."""
+    held = tuple(profile(url) for url in urls)
+    key = (tuple(map(id, held)), selection_reads(resource))
+    known = _CHOSEN.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], held, strict=True)):
+        return known[1]  # `is`: an id outlives its object
+    chosen = frozenset(
+        url for url, checked in zip(urls, held, strict=True)
+        if checked is not None and selected(checked, resource, key[1])
+    )  # fmt: skip
+    if len(_CHOSEN) >= _SELECTIONS_KEPT:
+        _CHOSEN.clear()
+    _CHOSEN[key] = (held, chosen)
+    return chosen
+
+
+def selection_reads(resource: Json) -> bytes:
+    """What `Profile.selects` reads of a resource (its type, code and category), as JSON."""
+    return dumps([resource.get("resourceType"), resource.get("code"), resource.get("category")])
 
 
 def by_severity(issues: list[Issue]) -> list[Issue]:

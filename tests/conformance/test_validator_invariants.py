@@ -116,6 +116,10 @@ EXPRESSIONS = [
     "a = b and c.empty()",
     "a >= 0 and a <= 100",
     "a.exists() implies (a != 3 and c.exists().not())",
+    # the left side settles these natively, whatever the comparison the engine would make
+    "a.empty() and b < c",
+    "a.exists() or b < c",
+    "a.exists() implies b < c",
 ]
 FOCI: list[dict[str, Any]] = [
     {},
@@ -126,6 +130,8 @@ FOCI: list[dict[str, Any]] = [
     {"_a": {"extension": [{"url": "u", "valueString": "x"}]}, "b": 0},
     {"a": 101, "b": 101},
     {"a": -1, "b": [1, 2]},
+    {"a": "x", "b": "x", "c": "y"},
+    {"a": [], "b": "y", "c": None},
 ]
 
 

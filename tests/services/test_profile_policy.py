@@ -208,6 +208,20 @@ def test_selection_is_remembered_per_profile_and_code() -> None:
     assert (bp.selections, other.selections) == (2, 1)
 
 
+def test_the_required_profiles_selecting_a_record_are_remembered_per_profile(
+    held: dict[str, FakeProfile],
+) -> None:
+    """One look-up per record for all required profiles; a profile replaced (another object
+    under the same URL) is asked again."""
+    urls = (BP, f"{profiles.SD}/bodyweight")
+    assert profiles.selecting(urls, observation("85354-9")) == {BP}
+    assert profiles.selecting(urls, {**observation("85354-9"), "status": "amended"}) == {BP}
+    assert held[BP].selections == 1
+    held[BP] = FakeProfile(BP, "Observation", selects_code="29463-7")
+    assert profiles.selecting(urls, observation("85354-9")) == frozenset()
+    assert profiles.selecting(urls, observation("29463-7")) == {BP}
+
+
 def test_remembered_selection_agrees_with_the_engine() -> None:
     """Over the demo data (vitals, labs, wearables), for each vital signs profile."""
     for url in profiles.VITAL_SIGNS_FAMILY:
