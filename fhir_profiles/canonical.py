@@ -8,6 +8,7 @@ generated from `source/`). A later source wins a canonical URL an earlier one al
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 from collections.abc import Iterable, Iterator
@@ -102,5 +103,13 @@ def package_resources() -> tuple[Json, ...]:
 
 @cache
 def held() -> Canonicals:
-    """All of the above; built once per process (about 0.15 s), on first use."""
-    return Canonicals([*r4_structure_definitions(), *r4_terminology(), *package_resources()])
+    """All of the above; built once per process (about 0.15 s), on first use.
+
+    The held resources live as long as the process: `gc.freeze()` moves them (and whatever
+    else is alive then) out of the cyclic collector's generations, so its full collections stop
+    rescanning some 100,000 immutable containers on every later request (measured with the demo
+    transactions: 2,260 resources/s with them in the generations, 2,489 frozen, 2,318 before
+    they existed)."""
+    canonicals = Canonicals([*r4_structure_definitions(), *r4_terminology(), *package_resources()])
+    gc.freeze()
+    return canonicals

@@ -51,7 +51,12 @@ class StoreResolver:
 
     def __init__(self, services: Services, base_urls: tuple[str, ...]) -> None:
         self.services, self.base_urls = services, base_urls
-        self.terminology: TerminologySource = source_for(services.settings.terminology_server_url)
+
+    @property
+    def terminology(self) -> TerminologySource:
+        """Asked for only by the terminology modifiers: the held terminology is loaded (and
+        stays in memory) on its first use, not by every search and conditional write."""
+        return source_for(self.services.settings.terminology_server_url)
 
     async def _filter(
         self, resource_type: str, parameters: list[ParsedParameter], depth: int
