@@ -64,6 +64,9 @@ class ConformanceStore(ResourceStore):
     def refuse(self) -> NoReturn:
         raise refusal(self.resource_type)
 
+    def check_writable(self) -> NoReturn:
+        self.refuse()
+
     async def write(self, *args: Any, **kwargs: Any) -> NoReturn:
         self.refuse()
 

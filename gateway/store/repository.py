@@ -167,6 +167,10 @@ class ResourceStore:
 
     # --- writes -------------------------------------------------------------------------------
 
+    def check_writable(self) -> None:
+        """Raise when this store takes no writes (gateway.store.conformance); the HTTP edge asks
+        before reading a body, so a refused write is a 405 whatever the body or id."""
+
     async def write(
         self,
         record: FhirRecord,

@@ -56,6 +56,14 @@ NEW_VS = {"resourceType": "ValueSet", "status": "draft", "url": "http://example.
         ),
         pytest.param("DELETE", f"/ValueSet/{GENDER}", None, id="delete"),
         pytest.param(
+            "POST",
+            "/ValueSet",
+            {"resourceType": "ValueSet", "status": "nope"},
+            id="create-invalid-body",
+        ),
+        pytest.param("PUT", "/ValueSet/x", {"resourceType": "Patient"}, id="update-wrong-type"),
+        pytest.param("DELETE", "/ValueSet/not-held", None, id="delete-unknown-id"),
+        pytest.param(
             "DELETE",
             f"/ValueSet?url=http://hl7.org/fhir/ValueSet/{GENDER}",
             None,

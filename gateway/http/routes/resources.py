@@ -32,6 +32,13 @@ def _store(request: Request) -> tuple[Services, ResourceStore]:
     return services, services.store(request.path_params["resource_type"])
 
 
+def _writable_store(request: Request) -> tuple[Services, ResourceStore]:
+    """`_store`, refusing a store that takes no writes before the body or the id is read."""
+    services, store = _store(request)
+    store.check_writable()
+    return services, store
+
+
 def _read_response(request: Request, version: Version) -> Response:
     return FHIRResponse(version.resource, headers=version_headers(version), pretty=pretty(request))
 
@@ -58,7 +65,7 @@ def _write_response(request: Request, written: resources.Written) -> Response:
 
 async def create(request: Request) -> Response:
     """POST; with `If-None-Exist` a conditional create (http.html#ccreate)."""
-    services, store = _store(request)
+    services, store = _writable_store(request)
     body = await read_json_body(request, limit=services.settings.max_body_bytes)
     criteria = request.headers.get("if-none-exist")
     if criteria is None:
@@ -71,7 +78,7 @@ async def create(request: Request) -> Response:
 
 async def conditional_update_route(request: Request) -> Response:
     """PUT [type]?criteria (http.html#cond-update)."""
-    services, store = _store(request)
+    services, store = _writable_store(request)
     body = await read_json_body(request, limit=services.settings.max_body_bytes)
     criteria = str(request.query_params)
     written = await conditional_update(
@@ -82,7 +89,7 @@ async def conditional_update_route(request: Request) -> Response:
 
 async def conditional_delete_route(request: Request) -> Response:
     """DELETE [type]?criteria (http.html#cdelete)."""
-    _, store = _store(request)
+    _, store = _writable_store(request)
     services = services_for(request)
     criteria = str(request.query_params)
     version = await conditional_delete(services, store, criteria, base_urls=(base_url(request),))
@@ -96,7 +103,7 @@ async def read(request: Request) -> Response:
 
 
 async def update(request: Request) -> Response:
-    services, store = _store(request)
+    services, store = _writable_store(request)
     body = await read_json_body(request, limit=services.settings.max_body_bytes)
     resource_id = request.path_params["resource_id"]
     written = await resources.update(
@@ -106,7 +113,7 @@ async def update(request: Request) -> Response:
 
 
 async def delete(request: Request) -> Response:
-    _, store = _store(request)
+    _, store = _writable_store(request)
     resource_id = request.path_params["resource_id"]
     version = await resources.delete(store, resource_id, if_match=if_match(request))
     headers = {"ETag": etag(version.version_id)}
