@@ -90,7 +90,10 @@ class ProfilePolicy:
         return _terminology(self.terminology_server_url)
 
     def _claims(self, resource: Json) -> list[tuple[str, int]]:
-        claims = (resource.get("meta") or {}).get("profile") or []
+        meta = resource.get("meta")  # any JSON: $validate walks structurally invalid ones too
+        claims = meta.get("profile") if isinstance(meta, dict) else None
+        if not isinstance(claims, list):
+            return []
         return [(url, index) for index, url in enumerate(claims) if isinstance(url, str)]
 
     def _required_for(self, resource_type: str) -> tuple[str, ...]:

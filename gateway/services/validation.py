@@ -115,7 +115,11 @@ def findings(policy: ProfilePolicy, resource: Json, profiles: tuple[str, ...] = 
     try:
         found = structure(resource) + invariant_issues(resource)
     except InvalidResource as error:
-        return error.issues  # the profiles' rules presume the structure they describe
+        # The profiles still say what else is wrong (the engine walks any JSON); what they find
+        # at a path the structure already named is left out, as the same fault told twice.
+        named = {issue.expression for issue in error.issues}
+        checked = policy.issues(resource, also=profiles, base=True)
+        return by_severity(error.issues + [i for i in checked if i.expression not in named])
     checked = policy.issues(resource, also=profiles, base=True)
     found += [issue for issue in checked if not repeats(issue, found)]
     return by_severity(distinct(found))

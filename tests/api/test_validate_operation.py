@@ -118,6 +118,17 @@ async def test_mode_delete_in_the_query_takes_no_body(api: AsyncClient) -> None:
     assert [issue["severity"] for issue in response.json()["issue"]] == ["information"]
 
 
+async def test_a_structural_error_and_the_profiles_findings_are_reported_together(
+    api: AsyncClient,
+) -> None:
+    broken = narrated({**blood_pressure(BP, diastolic=False), "status": "bogus"})
+    found = errors(await validated(api, "/Observation/$validate", broken))
+    assert ("Observation.status", None) in found  # a structural issue: no profile rule
+    assert ("Observation.component", "Observation.component:DiastolicBP") in found
+    not_an_object = {**broken, "meta": 1.5, "subject": "Patient/1"}  # walked, never a 500
+    assert errors(await validated(api, "/Observation/$validate", not_an_object))
+
+
 async def test_an_unknown_claimed_profile_is_a_warning(api: AsyncClient) -> None:
     claimed = narrated(
         {"resourceType": "Patient", "meta": {"profile": ["http://example.org/nope"]}}
