@@ -82,12 +82,8 @@ async def test_search_by_r4_parameters(api: AsyncClient, query: str, expected: l
 
 
 SIDE_EFFECT = "http://fhir-gateway.org/fhir/StructureDefinition/medication-side-effect"
-needs_package = pytest.mark.skipif(
-    not package_resources(), reason="the gateway package is not built (scripts/build_package.py)"
-)
 
 
-@needs_package
 async def test_the_side_effect_extension_resolves_by_its_url(api: AsyncClient) -> None:
     """mappers/medication_statement.py writes this extension URL; it resolves to its definition."""
     found = (await api.get(f"/StructureDefinition?url={SIDE_EFFECT}")).json()
@@ -99,7 +95,6 @@ async def test_the_side_effect_extension_resolves_by_its_url(api: AsyncClient) -
     assert "snapshot" in extension  # built from the differential (scripts/build_package.py)
 
 
-@needs_package
 async def test_every_package_resource_is_served_at_its_id(api: AsyncClient) -> None:
     for resource in package_resources():
         response = await api.get(f"/{resource['resourceType']}/{resource['id']}")

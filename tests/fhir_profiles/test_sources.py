@@ -13,14 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fhirpathpy
 import pytest
+from fhirpathpy.models import models
 
 from fhir_profiles.canonical import held
 from mappers.invariants import invariant_issues
 from mappers.r4 import validate
-
-fhirpathpy = pytest.importorskip("fhirpathpy")
-from fhirpathpy.models import models  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "fhir_profiles" / "source"

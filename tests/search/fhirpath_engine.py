@@ -14,15 +14,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import pytest
+import fhirpathpy
+from fhirpathpy.engine.nodes import ResourceNode
+from fhirpathpy.models import models
 
 import fhir_profiles
 from gateway.jsonio import Json, dumps
 from gateway.search.fhirpath import Element
-
-fhirpathpy = pytest.importorskip("fhirpathpy")
-from fhirpathpy.engine.nodes import ResourceNode  # noqa: E402
-from fhirpathpy.models import models  # noqa: E402
 
 # fhirpathpy names some types otherwise than R4's element definitions; neither is wrong.
 _ENGINE_TYPES = {"object": None, "BackboneElement": None, "Element": None}
