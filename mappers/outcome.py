@@ -8,6 +8,8 @@ from gateway.errors import Issue
 from gateway.jsonio import Json
 
 OPERATION_OUTCOME_CODES = "http://terminology.hl7.org/CodeSystem/operation-outcome"
+# The gateway's own codes where R4's have none (fhir_profiles/source/CodeSystem-outcome.json).
+GATEWAY_OUTCOMES = "http://fhir-gateway.org/fhir/CodeSystem/outcome"
 
 
 def operation_outcome(issues: Iterable[Issue]) -> Json:

@@ -25,7 +25,8 @@ from gateway.services.imports.identity import kept_type, local_target, reported_
 from gateway.services.imports.readers import Item, read
 from gateway.services.imports.references import rewritten
 from gateway.services.imports.report import Failure, Report
-from gateway.services.resources import GATEWAY_OUTCOMES, NO_CHANGE
+from gateway.services.resources import NO_CHANGE
+from mappers.outcome import GATEWAY_OUTCOMES
 
 console = Console(stderr=True)
 OUTCOME_OF = {"201": "created", "200": "updated"}

@@ -24,8 +24,8 @@ from gateway.errors import Issue
 from gateway.jsonio import Json, dumps
 from gateway.settings import Settings
 from gateway.terminology import TerminologySource, source_for
+from mappers.outcome import GATEWAY_OUTCOMES
 
-GATEWAY_OUTCOMES = "http://fhir-gateway.org/fhir/CodeSystem/outcome"
 VITAL_SIGNS = "vital-signs"  # the keyword of required_profiles for R4's vital signs family
 SD = "http://hl7.org/fhir/StructureDefinition"
 VITAL_SIGNS_FAMILY = tuple(

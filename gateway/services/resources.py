@@ -22,7 +22,6 @@ from gateway.errors import (
     UnprocessableResource,
 )
 from gateway.jsonio import Json
-from gateway.services.profiles import GATEWAY_OUTCOMES as GATEWAY_OUTCOMES  # our code system
 from gateway.services.profiles import (
     ProfilePolicy,
     blocking,
@@ -33,6 +32,7 @@ from gateway.store.repository import ResourceStore
 from gateway.store.unit import Unit
 from gateway.store.versions import Version, same_content
 from mappers.invariants import invariant_issues
+from mappers.outcome import GATEWAY_OUTCOMES
 from mappers.r4 import validate
 
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")

@@ -175,9 +175,18 @@ def test_code_system_counts_unique_codes(name: str) -> None:
 
 
 def test_published_code_systems_keep_the_codes_the_gateway_writes() -> None:
-    from gateway.services.resources import GATEWAY_OUTCOMES, NO_CHANGE
+    from gateway.services.profiles import ProfilePolicy
+    from gateway.services.resources import NO_CHANGE
+    from mappers.outcome import GATEWAY_OUTCOMES
 
-    assert NO_CHANGE.details_code in (code_system_codes(GATEWAY_OUTCOMES) or ())
+    claims = ["http://example.org/not-held", "http://hl7.org/fhir/StructureDefinition/bp"]
+    written = [
+        NO_CHANGE,
+        *ProfilePolicy().issues({"resourceType": "Patient", "meta": {"profile": claims}}),
+    ]
+    ours = {i.details_code for i in written if i.details_system == GATEWAY_OUTCOMES}
+    assert ours == {"no-change", "unknown-profile", "profile-type-mismatch"}
+    assert ours <= (code_system_codes(GATEWAY_OUTCOMES) or set())
     assert resolve(f"{BASE}/CodeSystem/validation-rule") is not None
 
 
