@@ -10,7 +10,6 @@ so memory stays flat however large the file.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,6 +24,7 @@ from gateway.services.imports.readers import Item
 from gateway.services.imports.report import Failure, Report
 from gateway.services.profiles import VITAL_SIGNS_FAMILY, ProfilePolicy, blocking
 from gateway.services.validation import findings
+from gateway.services.workers import worker_pool
 from mappers.outcome import operation_outcome
 
 BATCH = 200  # resources sent to a worker at a time
@@ -110,10 +110,8 @@ def warm() -> None:
 
 @contextmanager
 def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """Workers forked from a forkserver that has loaded what the import's workers load."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([PRELOAD])
-    pool = ProcessPoolExecutor(workers, mp_context=context)
+    """Workers whose forkserver has loaded what the import's workers load, and the engine."""
+    pool = worker_pool(workers, PRELOAD)
     try:
         yield pool
     finally:

@@ -13,7 +13,6 @@ the store is only validated there; the importer maps it once they are.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +25,7 @@ from gateway.jsonio import Json, dumps, loads
 from gateway.search.index import build_indexer
 from gateway.services import resources
 from gateway.services.profiles import ProfilePolicy
+from gateway.services.workers import worker_pool
 from gateway.store.collection import OwnedDocument
 from gateway.store.repository import stored_document
 from mappers.base import ResourceMapper
@@ -82,10 +82,7 @@ class Preparer:
 
     def __enter__(self) -> Preparer:
         if self.workers:
-            # forkserver: a fork of this process could inherit a lock held by a driver thread.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([PRELOAD])  # takes effect when the server starts
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = worker_pool(self.workers, PRELOAD)
         return self
 
     def __exit__(
