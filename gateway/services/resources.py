@@ -102,11 +102,18 @@ def admit(
     return store.mapper.from_fhir(resource), warnings
 
 
-def findings(resource: Json, profiles: ProfilePolicy | None = None) -> list[Issue]:
+def findings(
+    resource: Json,
+    profiles: ProfilePolicy | None = None,
+    *,
+    also: tuple[str, ...] = (),
+    base: bool = False,
+) -> list[Issue]:
     """Every finding of the write checks, errors first: structure (raises InvalidResource,
-    400), R4 invariants, then the profiles of the policy (gateway.services.profiles)."""
+    400), R4 invariants, then the profiles of the policy (gateway.services.profiles); `also`
+    and `base` as `ProfilePolicy.issues` takes them ($validate asks for both)."""
     structural = validate(resource) + invariant_issues(resource)
-    found = (profiles or DEFAULT_PROFILES).issues(resource)
+    found = (profiles or DEFAULT_PROFILES).issues(resource, also=also, base=base)
     return by_severity(structural + [i for i in found if not repeats(i, structural)])
 
 

@@ -19,11 +19,9 @@ from gateway.errors import InvalidRequest, InvalidResource, Issue
 from gateway.jsonio import Json
 from gateway.services import resources
 from gateway.services.context import Services
-from gateway.services.profiles import ProfilePolicy, by_severity, distinct, repeats
+from gateway.services.profiles import ProfilePolicy, by_severity, distinct
 from gateway.store.repository import ResourceStore
-from mappers.invariants import invariant_issues
 from mappers.outcome import operation_outcome
-from mappers.r4 import validate as structure
 
 Mode = Literal["create", "update", "delete", "profile"]
 MODES: tuple[Mode, ...] = ("create", "update", "delete", "profile")
@@ -113,16 +111,13 @@ def findings(policy: ProfilePolicy, resource: Json, profiles: tuple[str, ...] = 
     invariants, the policy's profiles and `profiles` (held: see `check_profiles`), and R4's
     definition of its type. Needs no store: `fhir-gateway validate` runs it on files."""
     try:
-        found = structure(resource) + invariant_issues(resource)
+        return distinct(resources.findings(resource, policy, also=profiles, base=True))
     except InvalidResource as error:
         # The profiles still say what else is wrong (the engine walks any JSON); what they find
         # at a path the structure already named is left out, as the same fault told twice.
         named = {issue.expression for issue in error.issues}
         checked = policy.issues(resource, also=profiles, base=True)
         return by_severity(error.issues + [i for i in checked if i.expression not in named])
-    checked = policy.issues(resource, also=profiles, base=True)
-    found += [issue for issue in checked if not repeats(issue, found)]
-    return by_severity(distinct(found))
 
 
 def check_profiles(urls: tuple[str, ...]) -> None:
