@@ -13,6 +13,14 @@ from gateway.jsonio import loads
 
 
 async def read_json_body(request: Request, *, limit: int) -> dict[str, Any]:
+    body = await read_optional_json_body(request, limit=limit)
+    if body is None:
+        raise InvalidRequest("The request has no body; a FHIR resource was expected.")
+    return body
+
+
+async def read_optional_json_body(request: Request, *, limit: int) -> dict[str, Any] | None:
+    """`read_json_body`, or None for an empty body (an operation's POST may carry none)."""
     check_body_type(request)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -26,7 +34,7 @@ async def read_json_body(request: Request, *, limit: int) -> dict[str, Any]:
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
-        raise InvalidRequest("The request has no body; a FHIR resource was expected.")
+        return None
     try:
         body = loads(raw)
     except ValueError as error:

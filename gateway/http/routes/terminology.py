@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http.body import read_json_body
+from gateway.http.body import read_optional_json_body
 from gateway.http.deps import services_for
 from gateway.http.negotiation import pretty
 from gateway.http.responses import FHIRResponse
@@ -44,8 +44,8 @@ async def translate(request: Request) -> Response:
 async def _run(request: Request, name: str, operation: Operation) -> Response:
     services = services_for(request)
     body = None
-    if request.method == "POST" and (await request.body()).strip():
-        body = await read_json_body(request, limit=services.settings.max_body_bytes)
+    if request.method == "POST":
+        body = await read_optional_json_body(request, limit=services.settings.max_body_bytes)
     given = OperationInput.of(name, request.query_params.multi_items(), body)
     answer = await operation(services, given, request.path_params.get("resource_id"))
     return FHIRResponse(answer, pretty=pretty(request))

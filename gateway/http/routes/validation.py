@@ -7,11 +7,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http.body import read_json_body
+from gateway.http.body import read_json_body, read_optional_json_body
 from gateway.http.deps import services_for
 from gateway.http.negotiation import pretty
 from gateway.http.responses import FHIRResponse
-from gateway.jsonio import Json
 from gateway.services import validation
 from gateway.services.resources import check_id
 
@@ -29,17 +28,13 @@ async def _validate(request: Request, *, resource_id: str | None) -> Response:
     resource_type = request.path_params["resource_type"]
     services.store(resource_type)  # an unknown type is a 404 before the body is read
     query = request.query_params
-    if query.get("mode") == "delete" and _no_body(request):
-        body: Json = {"resourceType": "Parameters"}  # mode=delete needs no resource
+    limit = services.settings.max_body_bytes
+    if query.get("mode") == "delete":  # needs no resource
+        body = await read_optional_json_body(request, limit=limit) or {"resourceType": "Parameters"}
     else:
-        body = await read_json_body(request, limit=services.settings.max_body_bytes)
+        body = await read_json_body(request, limit=limit)
     asked = validation.parse_request(
         resource_type, body, mode=query.get("mode"), profiles=tuple(query.getlist("profile"))
     )
     outcome = await validation.validate(services, resource_type, asked, resource_id=resource_id)
     return FHIRResponse(outcome, pretty=pretty(request))
-
-
-def _no_body(request: Request) -> bool:
-    headers = request.headers
-    return headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
