@@ -215,6 +215,19 @@ async def test_body_over_the_limit_is_413() -> None:
         assert response.json()["issue"][0]["code"] == "too-long"
 
 
+@pytest.mark.parametrize("path", ["/ValueSet/$expand", "/Observation/$validate?mode=delete"])
+async def test_an_operation_body_over_the_limit_is_413(path: str) -> None:
+    """Operation bodies that may be empty are read within the limit too."""
+    big = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "filter", "valueString": "x" * 400}],
+    }
+    async with api_client(make_settings(max_body_bytes=200)) as api:
+        response = await api.post(path, json=big)
+        assert response.status_code == 413
+        assert response.json()["issue"][0]["code"] == "too-long"
+
+
 async def test_xml_body_is_415(api: AsyncClient) -> None:
     response = await api.post(
         "/Patient", content=b"<Patient/>", headers={"Content-Type": "application/fhir+xml"}
