@@ -1,0 +1,231 @@
+"""What an app adapter is: the app's entities, each a typed row model and its FHIR home.
+
+The four seed apps (`../shared/seeds/`) keep their records in their own shapes. An adapter
+(`mappers/apps/<app>/`) declares every entity of its seed document as an `Entity`: the row
+model exactly as the seed defines it, where each field lives in FHIR (or why it has no home),
+the foreign keys, the secret fields, and the mapping native row -> FHIR resources. The way back
+(FHIR -> rows) is one function over a patient's resources (`FhirView`). Adapters do no I/O:
+the service (gateway.services.apps) reads the store and runs the transaction.
+
+Identity: a native row is `Identity(app, entity, native id)`. Every resource made from it
+carries the identifier `{system: <SID>/<app>/<entity>, value: <native id>}`, and its FHIR id is
+a UUID v5 of that identifier and a part name (`resource_id(part)`), so a re-sent row lands on
+the same resources, and a foreign key becomes a reference without looking anything up.
+https://hl7.org/fhir/R4/datatypes.html#Identifier, https://hl7.org/fhir/R4/resource.html#id
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from gateway.jsonio import Json
+
+if TYPE_CHECKING:
+    from mappers.apps.view import Exported, FhirView
+
+__all__ = [
+    "SID",
+    "AppAdapter",
+    "Day",
+    "Entity",
+    "Identity",
+    "Instant",
+    "MappingContext",
+    "NativeId",
+    "NativeRow",
+    "RowProblem",
+    "fhir_date",
+    "fhir_datetime",
+    "home",
+    "no_home",
+]
+
+GATEWAY = "http://fhir-gateway.org/fhir"
+SID = f"{GATEWAY}/sid"
+"""Identifier systems of native rows: `<SID>/<app>/<entity>`."""
+_NAMESPACE = uuid.UUID("5d7f0c52-7a1e-4c39-9a43-2f0e6b1f3a10")  # fixed forever: ids depend on it
+
+NativeId = str | int
+
+
+class NativeRow(BaseModel):
+    """Base of every row model: the seed's field names, nothing else, no silent coercion.
+
+    `strict`: a JSON string is not an INTEGER column (use `Instant`/`Day` for timestamps, which
+    arrive as ISO text). `extra="forbid"`: an unknown field is a 422 naming it, not data lost.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """One native row: the app, the entity as its seed names it, the row's own id."""
+
+    app: str
+    entity: str
+    native_id: str
+
+    @classmethod
+    def of(cls, app: str, entity: str, native_id: NativeId) -> Identity:
+        return cls(app, entity, str(native_id))
+
+    @property
+    def system(self) -> str:
+        return f"{SID}/{self.app}/{self.entity}"
+
+    def identifier(self) -> Json:
+        return {"system": self.system, "value": self.native_id}
+
+    def resource_id(self, part: str = "") -> str:
+        """The FHIR id of the row's resource `part` ("" for its primary resource)."""
+        return str(uuid.uuid5(_NAMESPACE, f"{self.system}|{self.native_id}|{part}"))
+
+    def reference(self, resource_type: str, part: str = "") -> Json:
+        return {"reference": f"{resource_type}/{self.resource_id(part)}"}
+
+
+class RowProblem(ValueError):
+    """Raised by a `to_fhir` for a row the model accepts but the mapping cannot (a JSON-text
+    column that is not JSON, a vitals row of a therapist); becomes a 422 naming the field."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+        self.message = message
+
+
+class MappingContext(Protocol):
+    """What a `to_fhir` may ask while mapping one row (mappers.apps.ingest implements it)."""
+
+    @property
+    def app(self) -> str: ...
+
+    def identity(self, entity: str, native_id: NativeId) -> Identity: ...
+
+    def resource(self, entity: str, native_id: NativeId) -> Json | None:
+        """The primary resource of the row `entity`/`native_id`, mapped from this request (in
+        any order) or already stored; None for an entity without a FHIR home."""
+
+    def row(self, entity: str, native_id: NativeId) -> NativeRow | None:
+        """The row itself when this request carries it."""
+
+
+ToFhir = Callable[[Any, MappingContext], list[Json]]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldHome:
+    """Where a field lives in FHIR (`where`), or why it has none (`reason`)."""
+
+    where: str | None = None
+    reason: str | None = None
+
+
+def home(where: str) -> FieldHome:
+    return FieldHome(where=where)
+
+
+def no_home(reason: str) -> FieldHome:
+    return FieldHome(reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One entity of a seed document, named exactly as the seed names it.
+
+    `to_fhir` None: rows are accepted and reported skipped with `no_home` as the reason (not
+    validated: an app sends what it has). `primary`: the FHIR types whose `resource_id("")`
+    stands for the row when another row's foreign key names it (several when rows vary, e.g.
+    Users -> Patient or Practitioner by role). `foreign_keys`: field -> target entity.
+    `secrets`: dotted field paths dropped and reported, never mapped (`settings.apiKey`).
+    `fields`: every model field -> its FieldHome (a test holds it to the model)."""
+
+    name: str
+    model: type[NativeRow] | None
+    fields: Mapping[str, FieldHome] = field(default_factory=dict)
+    to_fhir: ToFhir | None = None
+    no_home: str | None = None
+    primary: tuple[str, ...] = ()
+    foreign_keys: Mapping[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+    id_field: str = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class AppAdapter:
+    """One seed app. `entities` in the seed's order; `patient_entity` is the entity whose native
+    id `GET /apps/{app}/records?patient=` names; `from_fhir` builds rows from a patient's FHIR."""
+
+    name: str
+    title: str
+    seeds: tuple[str, ...]
+    entities: tuple[Entity, ...]
+    patient_entity: str
+    from_fhir: Callable[[FhirView], list[Exported]]
+
+    def entity(self, name: str) -> Entity | None:
+        return next((e for e in self.entities if e.name == name), None)
+
+
+# --- values as the seeds write them -------------------------------------------------------
+
+_DATETIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def _iso_datetime(text: str) -> str:
+    match = _DATETIME.fullmatch(text)
+    if match is None:
+        raise ValueError(f"`{text}` is not an ISO 8601 date or date-time.")
+    try:
+        date.fromisoformat(match.group(1))
+        if match.group(2):
+            datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}")
+    except ValueError as error:
+        raise ValueError(f"`{text}` is not a valid date or date-time.") from error
+    return text
+
+
+def _iso_date(text: str) -> str:
+    _iso_datetime(text)
+    if len(text) > 10 and not re.fullmatch(
+        r"\d{4}-\d{2}-\d{2}T00:00(:00(\.0+)?)?(Z|\+00:?00)?", text
+    ):
+        raise ValueError(f"`{text}` is a date-time with a time of day; a date is expected.")
+    return text
+
+
+Instant = Annotated[str, AfterValidator(_iso_datetime)]
+"""A DATE/DateTime/Date column as JSON carries it: ISO 8601 text (`2025-11-01T14:30:00.000Z`,
+or a date alone); kept as sent so it comes back as sent."""
+
+Day = Annotated[str, AfterValidator(_iso_date)]
+"""A date-only column (Prisma `@db.Date`): `1985-03-15`, or Prisma's `1985-03-15T00:00:00.000Z`."""
+
+
+def fhir_datetime(instant: str) -> str:
+    """An `Instant` as a FHIR dateTime: a time without a zone is read as UTC (dateTime requires
+    a zone when a time is given, datatypes.html#dateTime); a space separator becomes `T`."""
+    match = _DATETIME.fullmatch(instant)
+    if match is None or not match.group(2):
+        return instant[:10]
+    day, clock, zone = match.groups()
+    if clock.count(":") == 1:
+        clock += ":00"
+    if zone and len(zone) == 5:  # +0100 -> +01:00
+        zone = f"{zone[:3]}:{zone[3:]}"
+    return f"{day}T{clock}{zone or 'Z'}"
+
+
+def fhir_date(day: str) -> str:
+    """A `Day` (or the date of an `Instant`) as a FHIR date."""
+    return day[:10]

@@ -1,0 +1,65 @@
+"""FHIR back out as native rows: what an adapter's `from_fhir` reads and returns.
+
+The service gathers one patient's resources (the Patient, its compartment, and what those
+reference, e.g. the Practitioner behind an Appointment) into a `FhirView`; the adapter returns
+`Exported` rows, each naming the resources it was built from so the service can filter by
+`since`. Resources that arrived as plain FHIR (an EHR's) have no identifier of the app: the
+adapter maps them where they have a native home and names them by their FHIR id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gateway.jsonio import Json
+from mappers.apps.base import SID, NativeRow
+
+__all__ = ["Exported", "FhirView", "row_json"]
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    entity: str
+    row: NativeRow
+    sources: tuple[str, ...]  # "Type/id" of every resource the row was built from
+
+
+class FhirView:
+    """One patient's resources, indexed by `Type/id`."""
+
+    def __init__(self, app: str, patient: Json, resources: Sequence[Json]) -> None:
+        self.app = app
+        self.patient = patient
+        self.resources = tuple(resources)
+        self._by_ref = {f"{r['resourceType']}/{r['id']}": r for r in self.resources}
+        self._by_ref.setdefault(f"Patient/{patient['id']}", patient)
+
+    def of_type(self, resource_type: str) -> list[Json]:
+        return [r for r in self.resources if r["resourceType"] == resource_type]
+
+    def get(self, reference: str | Json | None) -> Json | None:
+        """The resource a relative reference (`Type/id`, or a Reference) names, if gathered."""
+        if isinstance(reference, dict):
+            reference = reference.get("reference")
+        if not isinstance(reference, str):
+            return None
+        return self._by_ref.get(reference.split("/_history/")[0])
+
+    def native_id(self, resource: Json, entity: str) -> str | None:
+        """The value of the resource's identifier for this app's `entity`, if it has one."""
+        system = f"{SID}/{self.app}/{entity}"
+        for identifier in resource.get("identifier", ()):
+            if identifier.get("system") == system and "value" in identifier:
+                return str(identifier["value"])
+        return None
+
+    @staticmethod
+    def ref(resource: Json) -> str:
+        return f"{resource['resourceType']}/{resource['id']}"
+
+
+def row_json(row: NativeRow) -> Json:
+    """A row as the app writes it: its fields by seed name, absent values left out; exact
+    numbers (gateway.jsonio.ExactDecimal) stay objects so `jsonio.dumps` writes their text."""
+    return row.model_dump(exclude_none=True)
