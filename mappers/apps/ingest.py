@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from gateway.errors import Issue, UnprocessableResource
 from gateway.jsonio import Json
-from mappers.apps.base import AppAdapter, Entity, Identity, NativeId, NativeRow, RowProblem
+from mappers.apps.base import AppAdapter, Entity, RowProblem
+from mappers.apps.native import Identity, NativeId, NativeRow
 
 __all__ = [
     "Mapped",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.jsonio import Json
-from mappers.apps.base import SID, NativeRow
+from mappers.apps.native import SID, NativeRow
 
 __all__ = ["Exported", "FhirView", "row_json"]
 
