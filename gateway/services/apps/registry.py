@@ -1,0 +1,28 @@
+"""The app an `/apps/{app}/...` path or `--from/--to` names, or a 422 listing the known ones."""
+
+from __future__ import annotations
+
+from gateway.errors import UnprocessableResource
+from mappers.apps import APPS, adapter
+from mappers.apps.base import AppAdapter
+
+
+def app_adapter(name: str) -> AppAdapter:
+    found = adapter(name)
+    if found is None:
+        known = ", ".join(f"`{app}`" for app in APPS)
+        raise UnprocessableResource(
+            f"`{name}` is not an app of this gateway; the apps are {known}.", expression="app"
+        )
+    return found
+
+
+def available() -> list[AppAdapter]:
+    """The adapters that import, in `APPS` order (every app, once all four are installed)."""
+    found = []
+    for name in APPS:
+        try:
+            found.append(app_adapter(name))
+        except ImportError:
+            continue
+    return found
