@@ -30,7 +30,7 @@ from gateway.services.apps.registry import app_adapter
 from gateway.services.apps.sqlite import is_sqlite, read_database
 from gateway.settings import Settings
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # a message names whole paths and issues
 OUTCOMES = ("created", "updated", "unchanged")
 Store = Callable[[Json], Json]  # one file's records -> the service's answer (raises on refusal)
 

@@ -107,10 +107,13 @@ def from_fhir(view: FhirView) -> list[Exported]:
     patient = view.patient
     person_id = view.native_id(patient, "people") or patient["id"]
     sexes = {v: k for k, v in GENDER.items()}
+    clinic = view.get(patient.get("managingOrganization"))
+    clinic_id = clinic and view.native_id(clinic, "clinics")
     person = Person(
         id=person_id,
         name=(patient.get("name") or [{}])[0].get("text", ""),
         sex=sexes.get(patient.get("gender", "")),  # type: ignore[arg-type]
+        clinic_id=int(clinic_id) if clinic_id else None,
     )
     found = [Exported("people", person, (view.ref(patient),))]
     for encounter in view.of_type("Encounter"):
