@@ -47,7 +47,9 @@ async def test_records_are_stored_and_a_resend_changes_nothing(api: AsyncClient)
     assert {t: c["unchanged"] for t, c in again["resources"].items()} == dict.fromkeys(
         ("Organization", "Patient", "Encounter", "Observation"), 1
     )
-    observation = await api.get(f"/Observation/{Identity('toy', 'visits', '1').resource_id('heartRate')}")
+    observation = await api.get(
+        f"/Observation/{Identity('toy', 'visits', '1').resource_id('heartRate')}"
+    )
     assert observation.json()["meta"]["versionId"] == "1"
     assert b'"value":72.50' in observation.content
 
@@ -67,7 +69,10 @@ async def test_a_patient_reads_back_in_the_apps_shape(api: AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    [{"patient": "p1", "entity": ["visits", "people"]}, {"patient": "p1", "entity": "visits,people"}],
+    [
+        {"patient": "p1", "entity": ["visits", "people"]},
+        {"patient": "p1", "entity": "visits,people"},
+    ],
 )
 async def test_entity_filters_repeat_or_list(api: AsyncClient, query: dict[str, object]) -> None:
     await api.post(f"{APPS}/toy/records", content=BODY)

@@ -15,7 +15,7 @@ from gateway.services.transaction import execute
 from tests.mappers.apps.toy import toy_app  # noqa: F401 (a fixture)
 from tests.services.test_import_cli import MONGO, gateway_url, mongodb  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.usefixtures("toy_app", "undone_units")
+pytestmark = pytest.mark.usefixtures("toy_app", "mongodb", "undone_units")
 
 RECORDS = {
     "clinics": [{"id": 7, "name": "Lakeside"}],
@@ -30,7 +30,9 @@ def undone_units(monkeypatch: pytest.MonkeyPatch) -> None:
     """The embedded store stands in for MongoDB (`mongodb`), so its units of work too: it has
     no sessions, and undoes a failed transaction's writes instead (gateway.store.unit)."""
     atomic = execute.atomic
-    monkeypatch.setattr(execute, "atomic", lambda client, *, embedded: atomic(client, embedded=True))
+    monkeypatch.setattr(
+        execute, "atomic", lambda client, *, embedded: atomic(client, embedded=True)
+    )
 
 
 def write(path: Path, records: Any) -> Path:
@@ -49,7 +51,7 @@ def rows(output: str) -> dict[str, list[str]]:
 
 
 def test_an_import_reports_types_skips_and_drops_and_a_rerun_changes_nothing(
-    tmp_path: Path, mongodb: Any
+    tmp_path: Path,
 ) -> None:
     command = ["import", "--from", "toy", str(write(tmp_path / "toy.json", RECORDS)), "--mongodb-uri", MONGO]  # fmt: skip
     result = CliRunner().invoke(cli, command)
@@ -62,10 +64,10 @@ def test_an_import_reports_types_skips_and_drops_and_a_rerun_changes_nothing(
     assert rows(again.output) == {t: ["0", "0", "1"] for t in ("Encounter", "Observation", "Organization", "Patient")}  # fmt: skip
 
 
-def test_a_bad_file_prints_its_issues_stores_nothing_and_exits_2(
-    tmp_path: Path, mongodb: Any
-) -> None:
-    bad = write(tmp_path / "bad.json", {**RECORDS, "people": [{"id": "p1", "name": "Ann", "sex": "X"}]})
+def test_a_bad_file_prints_its_issues_stores_nothing_and_exits_2(tmp_path: Path) -> None:
+    bad = write(
+        tmp_path / "bad.json", {**RECORDS, "people": [{"id": "p1", "name": "Ann", "sex": "X"}]}
+    )
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     good = write(tmp_path / "good.json", {"clinics": RECORDS["clinics"]})
@@ -78,13 +80,13 @@ def test_a_bad_file_prints_its_issues_stores_nothing_and_exits_2(
     assert "2 file(s) refused." in result.output
 
 
-def test_an_unknown_app_exits_2(tmp_path: Path, mongodb: Any) -> None:
+def test_an_unknown_app_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["import", "--from", "nope", str(write(tmp_path / "a.json", {})), "--mongodb-uri", MONGO])  # fmt: skip
     assert result.exit_code == 2
     assert "`nope` is not an app of this gateway" in result.output
 
 
-def test_an_sqlite_database_file_is_imported_as_its_tables(tmp_path: Path, mongodb: Any) -> None:
+def test_an_sqlite_database_file_is_imported_as_its_tables(tmp_path: Path) -> None:
     database = tmp_path / "toy.db"
     with sqlite3.connect(database) as connection:
         connection.executescript("""
@@ -100,7 +102,7 @@ def test_an_sqlite_database_file_is_imported_as_its_tables(tmp_path: Path, mongo
     assert "tables that are no entity of `toy`, not read: audit" in result.output
 
 
-def test_an_export_writes_the_records_an_import_takes(tmp_path: Path, mongodb: Any) -> None:
+def test_an_export_writes_the_records_an_import_takes(tmp_path: Path) -> None:
     CliRunner().invoke(cli, ["import", "--from", "toy", str(write(tmp_path / "toy.json", RECORDS)), "--mongodb-uri", MONGO])  # fmt: skip
     one = tmp_path / "p1.json"
     result = CliRunner().invoke(cli, ["export", "--to", "toy", "--patient", "p1", str(one), "--mongodb-uri", MONGO])  # fmt: skip
@@ -118,14 +120,16 @@ def test_an_export_writes_the_records_an_import_takes(tmp_path: Path, mongodb: A
     assert rows(back.output) == {t: ["0", "0", "1"] for t in ("Encounter", "Observation", "Patient")}  # fmt: skip
 
 
-def test_an_export_of_an_unknown_patient_exits_2(tmp_path: Path, mongodb: Any) -> None:
+def test_an_export_of_an_unknown_patient_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["export", "--to", "toy", "--patient", "p9", str(tmp_path / "x.json"), "--mongodb-uri", MONGO])  # fmt: skip
     assert result.exit_code == 2
     assert "No Patient has identifier" in result.output
 
 
 def test_over_http_into_a_running_gateway(
-    tmp_path: Path, gateway_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    gateway_url: str,  # noqa: F811 (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("MONGODB_URI", raising=False)
     records = write(tmp_path / "toy.json", RECORDS)
