@@ -2,8 +2,10 @@
 
 The served demo (`DEMO_DATA`, `python3 dev.py serve`) is the seed apps' own sample records
 (gateway.demo_records), each app's sent through its adapter as `POST /apps/{app}/records`
-would, so the four apps' patients sit side by side as FHIR. The FHIR generator (gateway.demo)
-stays the tests' and benchmarks' source of plain FHIR: `load_generated`.
+would, so the four apps' patients sit side by side as FHIR; beside them, the FHIR generator's
+patients (gateway.demo, also the tests' and benchmarks' source) stand for an EHR's records,
+which every app reads back in its own shape (`GET /apps/medrecord/records?patient=demo-pat-1`)
+and which the README's examples use.
 """
 
 from __future__ import annotations
@@ -16,17 +18,17 @@ from gateway.services.apps.ingest import store_records
 from gateway.services.context import Services
 
 
-async def load_demo(services: Services) -> dict[str, int]:
-    """Store each app's sample records; loading twice changes nothing (every resource is a PUT
-    at its row's id). Answers resources created per FHIR type."""
+async def load_demo(services: Services, *, patients: int = 5) -> dict[str, int]:
+    """The EHR's patients, then each app's sample records; loading twice changes nothing (every
+    resource is a PUT at its id). Answers resources created per FHIR type."""
     from gateway.demo_records import app_records  # only a demo start-up needs them
 
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter(await load_generated(services, patients=patients))
     for app, records in app_records().items():
         answer = await store_records(services, app, records, max_entries=None)
         for resource_type, done in answer["resources"].items():
             counts[resource_type] += done["created"]
-    return dict(counts)
+    return {resource_type: n for resource_type, n in counts.items() if n}
 
 
 async def load_generated(services: Services, *, patients: int = 5) -> dict[str, int]:
