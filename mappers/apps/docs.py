@@ -43,19 +43,22 @@ def tables(adapters: Iterable[AppAdapter]) -> str:
 def _rows(entity: Entity) -> list[tuple[str, str]]:
     if entity.to_fhir is None or entity.model is None:
         return [("(every field)", f"no home: {_cell(entity.no_home or '')}")]
-    secrets = {path.split(".")[0] for path in entity.secrets}
     rows = []
     for name, home in entity.fields.items():
-        if name in secrets:
-            text = "**secret**, dropped and reported, never stored"
-        elif home.where is not None:
-            text = _cell(home.where)
-        else:
-            text = f"no home: {_cell(home.reason or '')}"
+        text = (
+            _cell(home.where) if home.where is not None else f"no home: {_cell(home.reason or '')}"
+        )
+        if name in entity.secrets:
+            text = f"**secret**, dropped and reported; {text}"
+        nested = [path for path in entity.secrets if path.startswith(f"{name}.")]
+        if nested:
+            text += f" (**secret**, dropped and reported: {', '.join(f'`{p}`' for p in nested)})"
         rows.append((f"`{name}`", text))
     return rows
 
 
 def _cell(text: str) -> str:
-    """Text safe in a Markdown table cell: one line, pipes escaped."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """Text safe in a Markdown table cell: one line, pipes and angle brackets escaped (`<SID>`
+    would be read as an HTML tag)."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text.replace("<", "&lt;").replace(">", "&gt;")

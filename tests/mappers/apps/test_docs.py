@@ -8,7 +8,7 @@ import pytest
 
 from gateway.services.apps.registry import available
 from mappers.apps import APPS
-from mappers.apps.base import AppAdapter
+from mappers.apps.base import AppAdapter, Entity, NativeRow, home, no_home
 from mappers.apps.docs import END, START, fields_table, heading
 from scripts.build_apps_table import rewritten
 from tests.mappers.apps.toy import ADAPTER as TOY
@@ -30,7 +30,7 @@ def test_the_table_of_an_app_names_every_field_home_reason_and_secret() -> None:
         "| `people` | `name` | Patient.name.text |\n"
         "| `people` | `sex` | Patient.gender |\n"
         "| `people` | `clinic_id` | Patient.managingOrganization |\n"
-        "| `people` | `password_hash` | **secret**, dropped and reported, never stored |\n"
+        "| `people` | `password_hash` | **secret**, dropped and reported; no home: a secret: dropped |\n"
         "| `people` | `createdAt` | no home: the row's own bookkeeping; FHIR's meta.lastUpdated is the server's |\n"
         "| `visits` | `id` | Encounter.identifier |\n"
         "| `visits` | `person_id` | Encounter.subject |\n"
@@ -67,3 +67,21 @@ def test_the_readme_table_is_the_adapters(app: str) -> None:
         pytest.skip(f"the `{app}` adapter is not in this tree yet")
     section = _section(README.read_text("utf-8"), adapter)
     assert section == fields_table(adapter), "run python scripts/build_apps_table.py"
+
+
+def test_cells_escape_markdown_and_name_nested_secrets() -> None:
+    class Row(NativeRow):
+        id: str
+        settings: dict[str, str] | None = None
+
+    entity = Entity(
+        "User", Row,
+        {"id": home("Patient.identifier (system <SID>/app/User)"),
+         "settings": no_home("preferences | theme\n and model")},
+        to_fhir=lambda row, ctx: [], secrets=("settings.apiKey",),
+    )  # fmt: skip
+    adapter = AppAdapter("app", "App", ("seed.txt",), (entity,), "User", lambda view: [])
+    assert fields_table(adapter).splitlines()[-2:] == [
+        "| `User` | `id` | Patient.identifier (system &lt;SID&gt;/app/User) |",
+        "| `User` | `settings` | no home: preferences \\| theme and model (**secret**, dropped and reported: `settings.apiKey`) |",
+    ]
