@@ -107,24 +107,26 @@ async def _transaction(services: Services, records: Records, mapped: Mapped) -> 
 
 
 def _naming_rows(issue: Issue, records: Records, mapped: Mapped) -> Issue:
-    """A transaction issue (`Bundle.entry[3]...`) as the rows that made the entry's resource."""
+    """A transaction issue (`Bundle.entry[3].resource.name`) as the rows that made the entry's
+    resource, the element named in FHIR's terms (`Organization.name`)."""
     expression = issue.expression or ""
     if not expression.startswith("Bundle.entry["):
         return issue
-    index = int(expression[len("Bundle.entry[") :].split("]", 1)[0])
-    resource = mapped.resources[index]
+    number, _, rest = expression[len("Bundle.entry[") :].partition("]")
+    resource = mapped.resources[int(number)]
     ref = f"{resource['resourceType']}/{resource['id']}"
+    element = resource["resourceType"] + rest.removeprefix(".resource")
     rows = [
         f"{entity}[{row.index}]"
         for entity, made in mapped.made.items()
         for native_id, refs in made.items()
         if ref in refs and (row := records.find(entity, native_id)) is not None
     ]
-    where = ", ".join(rows) or ref
+    said = issue.diagnostics.removeprefix(f"Bundle.entry[{number}]: ")
     return dataclasses.replace(
         issue,
-        diagnostics=f"{records.adapter.name} {where} made `{ref}`, which the FHIR write checks "
-        f"refuse: {issue.diagnostics}",
+        diagnostics=f"{records.adapter.name} {', '.join(rows) or ref} made `{ref}`, which the "
+        f"FHIR write checks refuse at `{element}`: {said}",
         expression=rows[0] if rows else expression,
     )
 
