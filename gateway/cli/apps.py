@@ -1,4 +1,4 @@
-"""`fhir-gateway import --from {app} FILE…` and `export --to {app} OUT`: a seed app's records.
+"""`fhir-gateway import --from {app} FILE…`: a seed app's records into the gateway.
 
 Each FILE is the JSON records object `POST /apps/{app}/records` takes, or (NoraHealth keeps its
 data in SQLite) the app's SQLite database file itself, recognised by its header. With a MongoDB
@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gateway.errors import GatewayError, InvalidRequest
+from gateway.errors import GatewayError
 from gateway.jsonio import Json, dumps, loads
 from gateway.services.apps.registry import app_adapter
 from gateway.services.apps.sqlite import is_sqlite, read_database
@@ -138,7 +137,7 @@ def _records(app: str, path: Path, report: AppReport) -> Json | None:
         _refused(path, report, [getattr(error, "diagnostics", str(error))])
         return None
     if not isinstance(payload, dict):
-        _refused(path, report, [InvalidRequest("a JSON object of entity -> rows").diagnostics])
+        _refused(path, report, ["expected a JSON object of entity name -> list of rows."])
         return None
     return payload
 
@@ -182,42 +181,3 @@ def _render(report: AppReport) -> None:
         console.print(f"dropped `{entity}.{name}` (a secret) from {rows} row(s)")
     if report.failed:
         console.print(f"[red]{len(report.failed)} file(s) refused.[/red]")
-
-
-def export_apps(
-    settings: Settings, app: str, out: Path, *, patient: str | None, since: Any
-) -> None:
-    """The `export --to` command: one patient's records, or every patient's, as one JSON file."""
-    try:
-        app_adapter(app)
-        rows = asyncio.run(_export(settings, app, patient=patient, since=since))
-    except GatewayError as error:
-        for issue in error.issues:
-            console.print(f"[red]{issue.diagnostics}[/red]")
-        raise typer.Exit(code=2) from error
-    out.write_bytes(dumps(rows, pretty=True, newline=True))
-    table = Table(title=f"Exported to {out}")
-    table.add_column("entity")
-    table.add_column("rows", justify="right")
-    for entity, found in rows.items():
-        table.add_row(entity, str(len(found)))
-    Console().print(table)
-
-
-async def _export(
-    settings: Settings, app: str, *, patient: str | None, since: datetime | None
-) -> Json:
-    from gateway.services.apps.export import all_records, merge, records_of
-    from gateway.services.context import open_services
-
-    services = await open_services(settings)
-    try:
-        if patient is not None:
-            return await records_of(services, app, patient=patient, since=since)
-        merged: Json = {}
-        async for rows in all_records(services, app, since=since):
-            merge(merged, rows)
-        entities = app_adapter(app).entities
-        return {e.name: merged[e.name] for e in entities if e.name in merged}
-    finally:
-        services.close()

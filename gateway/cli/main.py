@@ -116,7 +116,7 @@ def export(
             f"`{since}` is not a FHIR instant.", param_hint="--since"
         ) from error
     if to is not None:
-        from gateway.cli.apps import export_apps
+        from gateway.cli.apps_export import export_apps
 
         if len(patient or ()) > 1:
             raise typer.BadParameter("--to takes one --patient at most.", param_hint="--patient")
