@@ -74,6 +74,7 @@ def test_the_project_keeps_every_contract(tmp_path: Path) -> None:
         pytest.param("gateway.domain.base", "import httpx", NO_IO, id="domain-httpx"),
         pytest.param("gateway.search.model", "import gateway.http.app", EDGES, id="search-http"),
         pytest.param("mappers.base", "import gateway.cli.main", EDGES, id="mappers-cli"),
+        pytest.param("gateway.demo_records", "import gateway.http.app", EDGES, id="demo-records-http"),
         pytest.param("gateway.search.model", "import gateway.services.search", LAYERS, id="search-services"),
         pytest.param("gateway.store", "import gateway.services.resources", LAYERS, id="store-services"),
         pytest.param("gateway.terminology.model", "import gateway.search.model", LAYERS, id="terminology-search"),

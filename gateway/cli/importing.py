@@ -37,6 +37,12 @@ console = Console(stderr=True)
 def import_command(
     paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or globs.")],
     *,
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="A seed app's records (JSON, or its SQLite file), e.g. medrecord."
+        ),
+    ] = None,
     url: Annotated[str | None, typer.Option(help="A running gateway's FHIR base.")] = None,
     mongodb_uri: Annotated[
         str | None, typer.Option(help="Write straight into this MongoDB.")
@@ -54,7 +60,8 @@ def import_command(
         ),
     ] = None,
 ) -> None:
-    """Import Bundles and NDJSON; a bad line or entry is reported, never fatal."""
+    """Import Bundles and NDJSON; a bad line or entry is reported, never fatal. With --from, a
+    seed app's records: a bad file stores nothing and the exit code is 2."""
     try:
         files = expand(paths)
     except FileNotFoundError as error:
@@ -64,6 +71,10 @@ def import_command(
     if url and uri:
         console.print("[red]Give either --url or a MongoDB URI, not both.[/red]")
         raise typer.Exit(code=2)
+    if from_ is not None:
+        from gateway.cli.apps import import_apps
+
+        import_apps(from_, files, uri=uri, url=url or DEFAULT_URL, dry_run=dry_run)  # exits
     with _failure_log(errors) as on_failure:
         if not uri and not dry_run:
             from gateway.cli.remote import import_over_http

@@ -74,9 +74,16 @@ def serve(
 @cli.command()
 def export(
     outdir: Annotated[
-        Path, typer.Argument(help="Directory for the NDJSON files (made if missing).")
+        Path,
+        typer.Argument(
+            help="Directory for the NDJSON files (made if missing); with --to, the file."
+        ),
     ],
     *,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Write a seed app's records (JSON), e.g. medrecord, to OUTDIR."),
+    ] = None,
     type_: Annotated[
         list[str] | None, typer.Option("--type", help="Only this resource type (repeatable).")
     ] = None,
@@ -91,7 +98,8 @@ def export(
         str | None, typer.Option(help="MongoDB to export from (default: MONGODB_URI).")
     ] = None,
 ) -> None:
-    """Export the current resources as Bulk Data NDJSON, one file per type (Type.ndjson)."""
+    """Export the current resources as Bulk Data NDJSON, one file per type (Type.ndjson); with
+    --to, a seed app's records as JSON (one --patient, by the app's id or FHIR id, or all)."""
     from gateway.cli.database import server_settings
     from gateway.domain.time import parse_range
     from gateway.errors import GatewayError
@@ -107,6 +115,13 @@ def export(
         raise typer.BadParameter(
             f"`{since}` is not a FHIR instant.", param_hint="--since"
         ) from error
+    if to is not None:
+        from gateway.cli.apps_export import export_apps
+
+        if len(patient or ()) > 1:
+            raise typer.BadParameter("--to takes one --patient at most.", param_hint="--patient")
+        export_apps(settings, to, outdir, patient=patient[0] if patient else None, since=since_at)
+        return
     started = time.perf_counter()
     try:
         counts = asyncio.run(

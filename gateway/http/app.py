@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from gateway import ucum
 from gateway.http.outcomes import install_error_handlers
-from gateway.http.routes import table
+from gateway.http.routes import apps, table
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
 from gateway.services.demo_load import load_demo
@@ -53,5 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness for load balancers and container health checks (outside the FHIR base)."""
         return {"status": "ok"}
 
+    app.router.routes.extend(apps.routes())  # beside the base, before its templates
     app.router.routes.extend(table.routes(settings.fhir_base_path.rstrip("/")))  # after /health
     return app

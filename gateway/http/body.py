@@ -21,6 +21,19 @@ async def read_json_body(request: Request, *, limit: int) -> dict[str, Any]:
 
 async def read_optional_json_body(request: Request, *, limit: int) -> dict[str, Any] | None:
     """`read_json_body`, or None for an empty body (an operation's POST may carry none)."""
+    body = await read_json_value(request, limit=limit)
+    if body is None:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
+        raise InvalidRequest(
+            "The body must be a JSON object with a resourceType.", expression="resourceType"
+        )
+    return body
+
+
+async def read_json_value(request: Request, *, limit: int) -> Any:
+    """The body's JSON value, None for an empty body; no FHIR check (the seed apps' records,
+    gateway.http.routes.apps, are not resources)."""
     check_body_type(request)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -36,13 +49,8 @@ async def read_optional_json_body(request: Request, *, limit: int) -> dict[str, 
     if not raw.strip():
         return None
     try:
-        body = loads(raw)
+        return loads(raw)
     except ValueError as error:
         raise InvalidRequest(
             f"The body is not valid JSON: {error}.", code="MSG_JSON_OBJECT"
         ) from error
-    if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
-        raise InvalidRequest(
-            "The body must be a JSON object with a resourceType.", expression="resourceType"
-        )
-    return body

@@ -178,12 +178,12 @@ async def test_forward_references_within_a_bundle_wait_for_the_end_of_the_file(
 async def test_importing_an_export_reproduces_the_data_set(tmp_path: Path) -> None:
     """Demo data (four domain types), exported as Bulk NDJSON, imported with --keep-ids into a
     fresh store: every resource comes back the same (meta versions aside)."""
-    from gateway.services.demo_load import load_demo
+    from gateway.services.demo_load import load_generated
     from gateway.services.exports import NdjsonSink, export
     from tests.corpus.test_round_trip import comparable
 
     source = await open_services(make_settings())
-    await load_demo(source, patients=2)
+    await load_generated(source, patients=2)
     sink = NdjsonSink(tmp_path / "export", gzip=True)
     counts = await export(source, types=None, since=None, patient_ids=None, sink=sink)
     report, failures, target = await run([tmp_path / "export"], keep_ids=True)

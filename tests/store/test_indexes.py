@@ -14,7 +14,7 @@ from gateway.search.index import values_at
 from gateway.search.parameters import parameters_of
 from gateway.services import resources
 from gateway.services.context import Services, open_services
-from gateway.services.demo_load import load_demo
+from gateway.services.demo_load import load_generated
 from gateway.store.collection import Document
 from gateway.store.indexes import (
     CLAIMS,
@@ -59,7 +59,7 @@ SUPPLEMENT: list[Json] = [
 async def populated() -> AsyncIterator[Services]:
     """The demo data, the supplement, and one update (so `history` holds a version)."""
     services = await open_services(make_settings())
-    await load_demo(services)
+    await load_generated(services)
     for resource_type in ("Observation", "Encounter", "MedicationStatement"):
         store = services.store(resource_type)
         [first] = await store.fetch({}, sort=[("_id", 1)], limit=1)

@@ -11,7 +11,7 @@ from gateway.jsonio import Json
 from gateway.search.request import parse
 from gateway.services import resources
 from gateway.services.context import Services, open_services
-from gateway.services.demo_load import load_demo
+from gateway.services.demo_load import load_generated
 from gateway.services.search import search_type
 from gateway.store.collection import Document
 from gateway.store.repository import ResourceStore
@@ -57,7 +57,7 @@ async def corrupt(services: Services, resource_type: str, change: Json) -> None:
 
 
 async def test_documents_written_now_are_unchanged_and_not_rewritten(services: Services) -> None:
-    await load_demo(services)
+    await load_generated(services)
     for resource_type in ("Patient", "Encounter", "Observation", "MedicationStatement"):
         store = services.store(resource_type)
         before = await documents(store)

@@ -1,0 +1,49 @@
+"""mappers.apps.view: what an adapter's from_fhir reads (FhirView) and how rows go out."""
+
+from __future__ import annotations
+
+from gateway.jsonio import ExactDecimal, dumps
+from mappers.apps.native import SID
+from mappers.apps.view import FhirView, row_json
+from tests.mappers.apps.toy import Person, Visit
+
+PATIENT = {"resourceType": "Patient", "id": "p", "identifier": [{"system": f"{SID}/toy/people", "value": "p1"}]}  # fmt: skip
+ENCOUNTER = {"resourceType": "Encounter", "id": "e", "status": "finished"}
+OBSERVATION = {"resourceType": "Observation", "id": "o", "status": "final",
+               "identifier": [{"system": "urn:other"}, {"system": f"{SID}/toy/visits", "value": 5}]}  # fmt: skip
+
+
+def view() -> FhirView:
+    return FhirView("toy", PATIENT, [ENCOUNTER, OBSERVATION])
+
+
+def test_resources_by_type_and_by_reference() -> None:
+    found = view()
+    assert found.of_type("Observation") == [OBSERVATION]
+    assert found.of_type("Condition") == []
+    assert found.get("Encounter/e") is ENCOUNTER
+    assert found.get({"reference": "Observation/o/_history/3"}) is OBSERVATION
+    assert found.get("Patient/p") is PATIENT  # the patient, though not among the resources
+    assert found.get({"display": "no reference"}) is None
+    assert found.get(None) is None
+    assert found.get("Encounter/missing") is None
+
+
+def test_native_id_reads_this_apps_identifier_of_the_entity_only() -> None:
+    found = view()
+    assert found.native_id(PATIENT, "people") == "p1"
+    assert found.native_id(PATIENT, "visits") is None
+    assert found.native_id(OBSERVATION, "visits") == "5"
+    assert FhirView("other", PATIENT, []).native_id(PATIENT, "people") is None
+    assert found.ref(OBSERVATION) == "Observation/o"
+
+
+def test_row_json_leaves_out_absent_values_and_keeps_exact_numbers() -> None:
+    assert row_json(Person(id="p1", name="Ann")) == {"id": "p1", "name": "Ann"}
+    visit = Visit(
+        id=1, person_id="p1", clinic_id=7, at="2026-01-02", heart_rate=ExactDecimal("72.50")
+    )
+    assert (
+        dumps(row_json(visit))
+        == b'{"id":1,"person_id":"p1","clinic_id":7,"at":"2026-01-02","heart_rate":72.50}'
+    )
