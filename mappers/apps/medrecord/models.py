@@ -6,18 +6,18 @@ lacks. An app built from either must be accepted, so each model holds the union:
 required only where both documents require it, and a required value with two names is a
 "one of" rule (`_one_of`) that names both fields when neither is given. Enums are the Prisma
 enums verbatim; `Decimal` columns arrive as JSON numbers or, as Prisma serializes them, as
-numeric strings (`DecimalText`).
+numeric strings (`Decimal`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic import Field, PlainValidator, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from gateway.jsonio import ExactNumber
+from gateway.jsonio import ExactDecimal
 from mappers.apps.native import Day, Instant, NativeRow
 
 __all__ = [
@@ -45,15 +45,18 @@ AppointmentStatus = Literal[
 ]
 
 
-def _decimal_text(text: str) -> str:
-    if not re.fullmatch(r"-?\d+(\.\d+)?", text):
-        raise ValueError(f"`{text}` is not a decimal number.")
-    return text
+def _decimal(value: Any) -> float | int:
+    """A Prisma `Decimal`: a JSON number, or Prisma's JSON form of it, numeric text. Either
+    becomes the number with its digits kept (`"185.50"` -> ExactDecimal `185.50`)."""
+    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value):
+        return ExactDecimal(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise PydanticCustomError("decimal", "a decimal number or its text is expected")
 
 
-DecimalText = Annotated[str, AfterValidator(_decimal_text)]
-Decimal = ExactNumber | DecimalText
-"""A Prisma `Decimal`: a JSON number (precision kept) or Prisma's JSON form, numeric text."""
+Decimal = Annotated[float | int, PlainValidator(_decimal, json_schema_input_type=float | int | str)]
+"""A Prisma `Decimal` column, as a JSON number or numeric text (see `_decimal`)."""
 
 Severity = Annotated[int, Field(ge=1, le=10)]  # seed 003: "Severity range (1-10)", Zod
 Pain = Annotated[int, Field(ge=0, le=10)]  # a 0-10 numeric rating scale (LOINC 72514-3)

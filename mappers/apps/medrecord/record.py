@@ -10,6 +10,7 @@ under its own name. https://hl7.org/fhir/R4/composition.html, documentreference.
 from __future__ import annotations
 
 import base64
+import re
 
 from gateway.jsonio import Json
 from mappers.apps.base import MappingContext, RowProblem
@@ -97,7 +98,11 @@ def _sections(row: MedicalRecord, diagnosis: Json | None) -> list[Json]:
         if own is not None:
             section["text"] = narrative(own)
         inner = [
-            {"title": part, "code": _loinc(part_code, part_display), "text": narrative(value)}
+            {
+                "title": _words(part),
+                "code": _loinc(part_code, part_display),
+                "text": narrative(value),
+            }
             for part, part_code, part_display in parts
             if (value := getattr(row, part)) is not None
         ]
@@ -114,6 +119,11 @@ def _sections(row: MedicalRecord, diagnosis: Json | None) -> list[Json]:
 
 
 _EMPTY = '<div xmlns="http://www.w3.org/1999/xhtml">Nothing recorded yet.</div>'
+
+
+def _words(field_name: str) -> str:
+    """A field's name as a section title: `chiefComplaint` -> `Chief complaint`."""
+    return re.sub(r"([A-Z])", lambda m: " " + m.group(1).lower(), field_name).capitalize()
 
 
 def _loinc(code: str, display: str) -> Json:

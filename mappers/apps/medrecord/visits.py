@@ -68,7 +68,7 @@ def appointment_to_fhir(row: Appointment, ctx: MappingContext) -> list[Json]:
         "subject": patient,
         "participant": [{"individual": practitioner}],
         "appointment": [identity.reference("Appointment")],
-        "period": {"start": start, "end": end},
+        "period": {"start": start, **({"end": end} if status == "completed" else {})},
     }
     if reason is not None:
         encounter["reasonCode"] = [{"text": reason}]

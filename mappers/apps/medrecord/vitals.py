@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.jsonio import ExactDecimal, Json
+from gateway.jsonio import Json
 from mappers.apps.base import MappingContext, RowProblem
 from mappers.apps.medrecord.common import LOINC, UCUM, patient_of
 from mappers.apps.medrecord.models import VitalSigns
@@ -97,9 +97,8 @@ def _observation(resource_id: str, vital: Vital, base: Json, value: Json) -> Jso
     return {**resource, **value}
 
 
-def _quantity(value: object, vital: Vital) -> Json:
-    number = ExactDecimal(value) if isinstance(value, str) else value
-    return {"value": number, "unit": vital.unit, "system": UCUM, "code": vital.ucum}
+def _quantity(value: float, vital: Vital) -> Json:
+    return {"value": value, "unit": vital.unit, "system": UCUM, "code": vital.ucum}
 
 
 def _blood_pressure(row: VitalSigns, resource_id: str, base: Json) -> list[Json]:
