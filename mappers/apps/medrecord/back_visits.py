@@ -54,7 +54,7 @@ def appointments_back(view: FhirView, providers: Collection[str]) -> list[Export
 
 
 def _own_appointment(view: FhirView, native: str, appointment: Json) -> Json:
-    actors = [p.get("actor") for p in appointment.get("participant", ())]
+    actors = [p["actor"] for p in appointment.get("participant", ()) if "actor" in p]
     patient = next((a for a in actors if str(a.get("reference", "")).startswith("Patient/")), None)
     doctor = next(
         (a for a in actors if str(a.get("reference", "")).startswith("Practitioner/")), None

@@ -24,9 +24,10 @@ _DURATION_TEXT = re.compile(r"(\d+(?:\.\d+)?) ((min|hour|day|week|month|year)s?)
 
 
 def _visit(ctx: MappingContext, record_id: str) -> Json:
+    """The record's Composition: its subject, encounter and author are the row's too."""
     composition = ctx.resource("MedicalRecord", record_id)
-    if composition is None:
-        raise RowProblem("medicalRecordId", f"medical record `{record_id}` is not known.")
+    if composition is None or not {"subject", "encounter"} <= composition.keys():
+        raise RowProblem("medicalRecordId", f"medical record `{record_id}` names no visit.")
     return composition
 
 
@@ -74,9 +75,10 @@ def prescription_to_fhir(row: Prescription, ctx: MappingContext) -> list[Json]:
         **_medication(name or "", row.strength),
         "subject": visit["subject"],
         "encounter": visit["encounter"],
-        "requester": visit["author"][0],
         "dosageInstruction": [_dosage(row)],
     }
+    if visit.get("author"):
+        request["requester"] = visit["author"][0]
     if row.createdAt is not None:
         request["authoredOn"] = fhir_datetime(row.createdAt)
     if row.indication is not None:

@@ -61,10 +61,11 @@ def record_to_fhir(row: MedicalRecord, ctx: MappingContext) -> list[Json]:
     identity = ctx.identity("MedicalRecord", row.id)
     appointment = ctx.resource("Appointment", row.appointmentId)
     patient, author = patient_of(appointment), practitioner_of(appointment)
-    if appointment is None or patient is None or author is None:
+    start = appointment.get("start") if appointment else None
+    if patient is None or author is None or not isinstance(start, str):
         raise RowProblem("appointmentId", f"appointment `{row.appointmentId}` is not known.")
     encounter = ctx.identity("Appointment", row.appointmentId).reference("Encounter", "encounter")
-    date = row.updatedAt or row.createdAt or appointment["start"]
+    date = row.updatedAt or row.createdAt or start
     common = {"subject": patient, "encounter": encounter}
     diagnosis = _diagnosis(row, ctx, common)
     composition: Json = {

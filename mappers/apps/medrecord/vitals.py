@@ -61,7 +61,8 @@ BP_PARTS = (
 def vitals_to_fhir(row: VitalSigns, ctx: MappingContext) -> list[Json]:
     appointment = ctx.resource("Appointment", row.appointmentId)
     patient = patient_of(appointment)
-    if appointment is None or patient is None:
+    start = appointment.get("start") if appointment else None
+    if patient is None or not isinstance(start, str):
         raise RowProblem("appointmentId", f"appointment `{row.appointmentId}` is not known.")
     moment = row.recordedAt or row.createdAt
     base: Json = {
@@ -71,7 +72,7 @@ def vitals_to_fhir(row: VitalSigns, ctx: MappingContext) -> list[Json]:
         "encounter": ctx.identity("Appointment", row.appointmentId).reference(
             "Encounter", "encounter"
         ),
-        "effectiveDateTime": fhir_datetime(moment) if moment else appointment["start"],
+        "effectiveDateTime": fhir_datetime(moment) if moment else start,
     }
     identity = ctx.identity("VitalSigns", row.id)
     made = []

@@ -10,7 +10,7 @@ import pytest
 from gateway import jsonio
 from gateway.errors import UnprocessableResource
 from gateway.jsonio import Json
-from mappers.apps.ingest import check_foreign_keys, read_records
+from mappers.apps.ingest import check_foreign_keys, map_records, read_records
 from mappers.apps.medrecord import ADAPTER, models
 from tests.mappers.apps.medrecord.conftest import from_fhir, to_fhir
 
@@ -141,3 +141,17 @@ def test_medical_record_fields_of_both_documents_keep_their_names() -> None:
                "aiSummary", "transcript")}  # fmt: skip
     back = _round_trip(_payload(MedicalRecord=[record]))
     assert back["MedicalRecord"]["r"] == record
+
+
+def test_a_symptom_finds_its_visit_through_a_stored_medical_record(
+    records: Json, golden_fhir: list[Json]
+) -> None:
+    """Rows may arrive in several requests: the record's Composition comes from the store."""
+    symptom = records["Symptom"][0]
+    composition = next(r for r in golden_fhir if r["resourceType"] == "Composition")
+    read = read_records(ADAPTER, {"Symptom": [symptom]})
+    stored = {("MedicalRecord", symptom["medicalRecordId"]): composition}
+    check_foreign_keys(read, stored)
+    (observation,) = map_records(read, stored).resources
+    alone = next(r for r in golden_fhir if r["id"] == observation["id"])
+    assert observation == alone
