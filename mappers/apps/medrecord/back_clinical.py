@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from gateway.jsonio import Json
 from mappers.apps.concepts import untranslate
-from mappers.apps.medrecord.clinical import ALLERGY_SEVERITY, CLINICAL_STATUS, DATA_ABSENT
-from mappers.apps.medrecord.common import cm, spelled
+from mappers.apps.medrecord.clinical import ALLERGY_SEVERITY, CLINICAL_STATUS
+from mappers.apps.medrecord.common import DATA_ABSENT, cm, spelled
 from mappers.apps.medrecord.models import Allergy, ChronicCondition
 from mappers.apps.medrecord.reading import code_in, concept_text, first, native_of, text_of, valid
 from mappers.apps.view import Exported, FhirView

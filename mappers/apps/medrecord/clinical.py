@@ -7,14 +7,13 @@ from __future__ import annotations
 from gateway.jsonio import Json
 from mappers.apps.base import MappingContext
 from mappers.apps.concepts import translate
-from mappers.apps.medrecord.common import PROFILE, cm, meta
+from mappers.apps.medrecord.common import DATA_ABSENT, PROFILE, cm, meta
 from mappers.apps.medrecord.models import Allergy, ChronicCondition
 from mappers.apps.native import fhir_date, fhir_datetime
 
 __all__ = [
     "ALLERGY_SEVERITY",
     "CLINICAL_STATUS",
-    "DATA_ABSENT",
     "allergy_to_fhir",
     "condition_to_fhir",
 ]
@@ -24,7 +23,6 @@ CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 _CLINICAL_CODES = ("active", "recurrence", "relapse", "inactive", "remission", "resolved")
 _ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 _CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
-DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 PROBLEM_LIST = {"system": _CATEGORY, "code": "problem-list-item", "display": "Problem List Item"}
 
 

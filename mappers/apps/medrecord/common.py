@@ -20,6 +20,7 @@ __all__ = [
     "AI_EXTRACTED",
     "APP",
     "CS",
+    "DATA_ABSENT",
     "LOINC",
     "PROFILE",
     "SNOMED",
@@ -41,6 +42,7 @@ GATEWAY = "http://fhir-gateway.org/fhir"
 CS = f"{GATEWAY}/CodeSystem"
 PROFILE = f"{GATEWAY}/StructureDefinition"
 AI_EXTRACTED = f"{PROFILE}/ai-extracted"
+DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"

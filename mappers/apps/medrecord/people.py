@@ -8,7 +8,7 @@ from __future__ import annotations
 from gateway.jsonio import Json
 from mappers.apps.base import MappingContext
 from mappers.apps.concepts import translate
-from mappers.apps.medrecord.common import cm
+from mappers.apps.medrecord.common import DATA_ABSENT, cm
 from mappers.apps.medrecord.models import Patient, Provider
 from mappers.apps.native import fhir_date
 
@@ -26,7 +26,6 @@ EMERGENCY = {
     "code": "C",
     "display": "Emergency Contact",
 }
-DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 
 def _telecom(*, phone: str | None, email: str | None = None, use: str) -> list[Json]:

@@ -21,7 +21,6 @@ __all__ = [
     "concept_text",
     "drop_none",
     "first",
-    "has_code",
     "native_of",
     "own",
     "row_id",
@@ -75,14 +74,6 @@ def text_of(items: Any) -> str | None:
         if isinstance(item, dict) and isinstance(item.get("text"), str):
             return str(item["text"])
     return None
-
-
-def has_code(concept: Any, system: str, code: str) -> bool:
-    if not isinstance(concept, dict):
-        return False
-    return any(
-        c.get("system") == system and c.get("code") == code for c in concept.get("coding", ())
-    )
 
 
 def code_in(concept: Any, system: str) -> str | None:
