@@ -38,22 +38,30 @@ _CONVERT = {
 
 
 def appointments_back(view: FhirView, providers: Collection[str]) -> list[Exported]:
+    """The app's Appointments, an EHR's Appointments and Encounters with a known provider."""
     rows = []
-    for native, (appointment, *_) in own(view, "Appointment", "Appointment").items():
-        row = valid(Appointment, _own_appointment(view, native, appointment))
+    for appointment in view.of_type("Appointment"):
+        native = view.native_id(appointment, "Appointment")
+        values = _appointment(view, native or str(appointment["id"]), appointment)
+        if native is None and values["providerId"] not in providers:
+            continue
+        row = valid(Appointment, values)
         if row is not None:
             rows.append(Exported("Appointment", row, (view.ref(appointment),)))
+    booked = {source for exported in rows for source in exported.sources}
     for encounter in view.of_type("Encounter"):
-        if encounter.get("identifier") and view.native_id(encounter, "Appointment"):
-            continue  # made with the app's Appointment
-        values = _ehr_appointment(view, encounter, providers)
-        row = valid(Appointment, values) if values else None
+        if view.native_id(encounter, "Appointment") or any(
+            a.get("reference") in booked for a in encounter.get("appointment", ())
+        ):
+            continue  # the visit of an Appointment read above
+        visit = _ehr_appointment(view, encounter, providers)
+        row = valid(Appointment, visit) if visit else None
         if row is not None:
             rows.append(Exported("Appointment", row, (view.ref(encounter),)))
     return rows
 
 
-def _own_appointment(view: FhirView, native: str, appointment: Json) -> Json:
+def _appointment(view: FhirView, native: str, appointment: Json) -> Json:
     actors = [p["actor"] for p in appointment.get("participant", ()) if "actor" in p]
     patient = next((a for a in actors if str(a.get("reference", "")).startswith("Patient/")), None)
     doctor = next(
@@ -66,13 +74,20 @@ def _own_appointment(view: FhirView, native: str, appointment: Json) -> Json:
         "patientId": native_of(view, patient, "Patient"),
         "providerId": native_of(view, doctor, "Provider"),
         "appointmentDate": appointment.get("start"),
-        "appointmentType": code_in(appointment.get("appointmentType"), f"{CS}/appointment-type"),
+        "appointmentType": _type_of(appointment.get("appointmentType")),
         "reason" if spelled(appointment, "Appointment", "reason") else "reasonForVisit": reason,
         "notes": appointment.get("comment"),
         "durationMinutes": appointment.get("minutesDuration"),
         "status": untranslate(cm("medrecord-appointment-status"), status) if status else None,
         "createdAt": appointment.get("created"),
     }
+
+
+def _type_of(concept: Json | None) -> str | None:
+    """The app's type: its own code, else the one v2-0276's code maps back from."""
+    v2 = code_in(concept, V2_0276)
+    own_code = code_in(concept, f"{CS}/appointment-type")
+    return own_code or (untranslate(cm("medrecord-appointment-type"), v2) if v2 else None)
 
 
 def _ehr_appointment(view: FhirView, encounter: Json, providers: Collection[str]) -> Json | None:
@@ -101,9 +116,7 @@ def _ehr_type(encounter: Json) -> str:
     if (encounter.get("class") or {}).get("code") == "VR":
         return "telehealth"
     for kind in encounter.get("type", ()):
-        own_code = code_in(kind, f"{CS}/appointment-type")
-        v2 = code_in(kind, V2_0276)
-        found = own_code or (untranslate(cm("medrecord-appointment-type"), v2) if v2 else None)
+        found = _type_of(kind)
         if found:
             return found
         if code_in(kind, SNOMED) in _CHECKUP:

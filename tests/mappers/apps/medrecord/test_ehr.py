@@ -103,3 +103,19 @@ def test_an_ehr_allergy_and_condition_read_as_rows() -> None:
     assert rows["ChronicCondition"] == [{"id": "ehr-c", "patientId": "ehr-p",
                                          "conditionName": "Sinusitis", "diagnosisDate": "2019-02-03",
                                          "status": "resolved"}]  # fmt: skip
+
+
+def test_an_ehr_appointment_reads_as_one_appointment_not_two() -> None:
+    booked = {"resourceType": "Appointment", "id": "ehr-b", "status": "noshow",
+              "appointmentType": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0276",
+                                              "code": "FOLLOWUP"}]},
+              "start": "2024-06-01T09:00:00Z", "end": "2024-06-01T09:30:00Z",
+              "participant": [{"actor": {"reference": "Patient/ehr-p"}, "status": "accepted"},
+                              {"actor": {"reference": "Practitioner/ehr-dr"}, "status": "accepted"}]}  # fmt: skip
+    visit = {**VISIT, "appointment": [{"reference": "Appointment/ehr-b"}]}
+    rows = _rows([PATIENT, DOCTOR, booked, visit, _vital("r", "8867-4", 71, "/min")])
+    assert rows["Appointment"] == [{
+        "id": "ehr-b", "patientId": "ehr-p", "providerId": "ehr-dr",
+        "appointmentDate": "2024-06-01T09:00:00Z", "appointmentType": "follow_up",
+        "status": "no_show"}]  # fmt: skip
+    assert [(v["id"], v["appointmentId"]) for v in rows["VitalSigns"]] == [("ehr-e", "ehr-b")]
