@@ -85,7 +85,20 @@ def _agree(row: NativeRow, first: str, second: str) -> None:
         )
 
 
-class Provider(NativeRow):
+class _Row(NativeRow):
+    """A MedRecord AI row. An empty text is no value: web forms send `""` for a field left
+    blank, and FHIR has no empty string (R4 json.html), so `""` or blanks read as absent, and
+    a required field left blank is a 422 naming it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+
+
+class Provider(_Row):
     id: str
     email: str
     passwordHash: str | None = None  # required by the seed; a secret the gateway never holds
@@ -98,7 +111,7 @@ class Provider(NativeRow):
     updatedAt: Instant | None = None
 
 
-class Patient(NativeRow):
+class Patient(_Row):
     id: str
     providerId: str | None = None  # 004
     firstName: str
@@ -121,7 +134,7 @@ class Patient(NativeRow):
     updatedAt: Instant | None = None
 
 
-class Allergy(NativeRow):
+class Allergy(_Row):
     id: str
     patientId: str
     allergen: str
@@ -132,7 +145,7 @@ class Allergy(NativeRow):
     updatedAt: Instant | None = None  # 004
 
 
-class ChronicCondition(NativeRow):
+class ChronicCondition(_Row):
     id: str
     patientId: str
     conditionName: str | None = None  # 003
@@ -151,7 +164,7 @@ class ChronicCondition(NativeRow):
         return self
 
 
-class Appointment(NativeRow):
+class Appointment(_Row):
     id: str
     patientId: str
     providerId: str
@@ -171,7 +184,7 @@ class Appointment(NativeRow):
         return self
 
 
-class MedicalRecord(NativeRow):
+class MedicalRecord(_Row):
     id: str
     appointmentId: str
     chiefComplaint: str | None = None
@@ -196,7 +209,7 @@ class MedicalRecord(NativeRow):
     updatedAt: Instant | None = None
 
 
-class Symptom(NativeRow):
+class Symptom(_Row):
     id: str
     medicalRecordId: str
     symptomName: str | None = None  # 003
@@ -217,7 +230,7 @@ class Symptom(NativeRow):
         return self
 
 
-class Prescription(NativeRow):
+class Prescription(_Row):
     id: str
     medicalRecordId: str
     medicationName: str | None = None  # 003
@@ -242,7 +255,7 @@ class Prescription(NativeRow):
         return self
 
 
-class VitalSigns(NativeRow):
+class VitalSigns(_Row):
     id: str
     appointmentId: str
     bloodPressureSystolic: int | None = None

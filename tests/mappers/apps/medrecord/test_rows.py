@@ -155,3 +155,12 @@ def test_a_symptom_finds_its_visit_through_a_stored_medical_record(
     (observation,) = map_records(read, stored).resources
     alone = next(r for r in golden_fhir if r["id"] == observation["id"])
     assert observation == alone
+
+
+def test_a_blank_text_is_no_value_and_a_blank_required_field_is_a_422() -> None:
+    allergy = {"id": "al", "patientId": "pt1", "allergen": "Nuts", "reaction": " "}
+    back = _round_trip(_payload(Allergy=[allergy]))
+    assert back["Allergy"]["al"] == {"id": "al", "patientId": "pt1", "allergen": "Nuts"}
+    with pytest.raises(UnprocessableResource) as caught:
+        read_records(ADAPTER, {"Allergy": [{**allergy, "allergen": ""}]})
+    assert [i.expression for i in caught.value.issues] == ["Allergy[0].allergen"]
