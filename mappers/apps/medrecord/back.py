@@ -19,7 +19,8 @@ __all__ = ["from_fhir"]
 
 def from_fhir(view: FhirView) -> list[Exported]:
     providers = providers_back(view)
-    appointments = appointments_back(view, {row_id(p) for p in providers})
+    provider_ids = {row_id(p) for p in providers}
+    appointments = appointments_back(view, provider_ids)
     visits: dict[str, str] = {}
     for exported in appointments:
         for source in exported.sources:
@@ -34,7 +35,7 @@ def from_fhir(view: FhirView) -> list[Exported]:
                         visits[view.ref(encounter)] = row_id(exported)
     return [
         *providers,
-        *patients_back(view),
+        *patients_back(view, provider_ids),
         *allergies_back(view),
         *conditions_back(view),
         *appointments,

@@ -7,6 +7,8 @@ which both seed documents require. https://hl7.org/fhir/R4/practitioner.html, pa
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from gateway.jsonio import Json
 from mappers.apps.concepts import untranslate
 from mappers.apps.medrecord.common import cm
@@ -60,7 +62,8 @@ def providers_back(view: FhirView) -> list[Exported]:
     return rows
 
 
-def patients_back(view: FhirView) -> list[Exported]:
+def patients_back(view: FhirView, providers: Collection[str]) -> list[Exported]:
+    """`providers`: the Provider rows exported, the only ones `providerId` may name."""
     patient = view.patient
     native = view.native_id(patient, "Patient") or str(patient["id"])
     given, family = _name(patient)
@@ -85,10 +88,9 @@ def patients_back(view: FhirView) -> list[Exported]:
         "emergencyContactRelationship": next(
             (r["text"] for r in contact.get("relationship", ()) if "text" in r), None
         ),
-        "providerId": native_of(
-            view, next(iter(patient.get("generalPractitioner", ())), None), "Provider"
-        ),
     }
+    doctor = native_of(view, first(patient.get("generalPractitioner")), "Provider")
+    values["providerId"] = doctor if doctor in providers else None
     sources = [view.ref(patient)]
     if coverage is not None:
         sources.append(view.ref(coverage))

@@ -119,3 +119,10 @@ def test_an_ehr_appointment_reads_as_one_appointment_not_two() -> None:
         "appointmentDate": "2024-06-01T09:00:00Z", "appointmentType": "follow_up",
         "status": "no_show"}]  # fmt: skip
     assert [(v["id"], v["appointmentId"]) for v in rows["VitalSigns"]] == [("ehr-e", "ehr-b")]
+
+
+def test_a_general_practitioner_is_the_providerid_only_when_exported_as_a_provider() -> None:
+    patient = {**PATIENT, "generalPractitioner": [{"reference": "Practitioner/ehr-dr"}]}
+    no_email = {k: v for k, v in DOCTOR.items() if k != "telecom"}
+    assert _rows([patient, DOCTOR], patient)["Patient"][0]["providerId"] == "ehr-dr"
+    assert "providerId" not in _rows([patient, no_email], patient)["Patient"][0]
