@@ -1,0 +1,64 @@
+"""An EHR's FHIR (Synthea patients from the corpus) read as MedRecord AI rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from gateway.jsonio import Json
+from mappers.apps.medrecord import ADAPTER
+from mappers.apps.view import FhirView, row_json
+
+
+def _resolved(bundle: Json) -> list[Json]:
+    """The bundle's resources with `urn:uuid:` references as the server stores them."""
+    resources = [entry["resource"] for entry in bundle.get("entry", ())]
+    by_url = {
+        entry["fullUrl"]: f"{entry['resource']['resourceType']}/{entry['resource']['id']}"
+        for entry in bundle.get("entry", ())
+        if "fullUrl" in entry
+    }
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: by_url.get(v, v) if k == "reference" and isinstance(v, str) else walk(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return [walk(r) for r in resources]
+
+
+def _synthea(fhir_samples: Path) -> list[Path]:
+    return sorted((fhir_samples / "synthea").glob("*.json"))[:8]
+
+
+def test_synthea_patients_read_as_rows_that_validate(fhir_samples: Path) -> None:
+    exported_any: set[str] = set()
+    for path in _synthea(fhir_samples):
+        resources = _resolved(json.loads(path.read_text()))
+        patient = next(r for r in resources if r["resourceType"] == "Patient")
+        for exported in ADAPTER.from_fhir(FhirView("medrecord", patient, resources)):
+            entity = ADAPTER.entity(exported.entity)
+            assert entity is not None
+            assert entity.model is not None
+            entity.model.model_validate(row_json(exported.row))  # the app's shape, re-read
+            assert all(source.split("/")[0] for source in exported.sources)
+            exported_any.add(exported.entity)
+    assert {"ChronicCondition"} <= exported_any
+
+
+def test_an_ehr_condition_and_allergy_are_named_by_their_fhir_ids(fhir_samples: Path) -> None:
+    for path in _synthea(fhir_samples):
+        resources = _resolved(json.loads(path.read_text()))
+        patient = next(r for r in resources if r["resourceType"] == "Patient")
+        rows = ADAPTER.from_fhir(FhirView("medrecord", patient, resources))
+        for exported in rows:
+            if exported.entity in ("ChronicCondition", "Allergy"):
+                row = row_json(exported.row)
+                assert exported.sources == (f"{exported.sources[0].split('/')[0]}/{row['id']}",)
+                assert row["patientId"] == patient["id"]
