@@ -126,9 +126,10 @@ def test_golden_fhir_reads_back_as_the_records(
 
 
 def _as_read(app: AppAdapter, entity: str, raw: Json) -> Json:
-    model = app.entity(entity).model  # type: ignore[union-attr]
-    assert model is not None
-    return row_json(model.model_validate(raw))
+    found = app.entity(entity)
+    assert found is not None
+    assert found.model is not None
+    return row_json(found.model.model_validate(raw))
 
 
 def test_the_fields_without_a_home(nora: AppAdapter) -> None:
