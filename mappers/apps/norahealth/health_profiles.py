@@ -155,21 +155,27 @@ def _profile_code(code: str, display: str) -> Json:
     return {"coding": [{"system": PROFILE_CS, "code": code, "display": display}]}
 
 
-def _condition(identity: Identity, part: str, subject: Json, kind: str, display: str) -> Json:
+def _condition(
+    identity: Identity,
+    part: str,
+    kind: tuple[str, str],
+    text: str,
+    subject: Json,
+    recorded: str | None,
+) -> Json:
+    """A Condition of the profile: active, on the problem list, `kind` telling which list."""
     condition = resource_base("Condition", identity, part, "chronic-condition")
     condition["clinicalStatus"] = {"coding": [{"system": _ACTIVE_CONDITION, "code": "active"}]}
-    condition["category"] = [{"coding": [_PROBLEM_LIST]}, _profile_code(kind, display)]
-    return condition
-
-
-def _redline(identity: Identity, subject: Json, recorded: str | None, text: str) -> Json:
-    condition = _condition(
-        identity, _part("redline", text), subject, "medical-redline", "Medical redline"
-    )
+    condition["category"] = [{"coding": [_PROBLEM_LIST]}, _profile_code(*kind)]
     condition.update(code={"text": text}, subject=subject)
     if recorded:
         condition["recordedDate"] = recorded
     return condition
+
+
+def _redline(identity: Identity, subject: Json, recorded: str | None, text: str) -> Json:
+    kind = ("medical-redline", "Medical redline")
+    return _condition(identity, _part("redline", text), kind, text, subject, recorded)
 
 
 def _constraint(
@@ -177,16 +183,12 @@ def _constraint(
 ) -> Json:
     data = entry if isinstance(entry, str) else entry.model_dump(exclude_none=True)
     item = Constraint(type=entry) if isinstance(entry, str) else entry
-    condition = _condition(
-        identity, _part("constraint", data), subject, "physical-constraint", "Physical constraint"
-    )
-    condition["code"] = {"text": item.description or item.type}
+    kind = ("physical-constraint", "Physical constraint")
+    text = item.description or item.type
+    condition = _condition(identity, _part("constraint", data), kind, text, subject, recorded)
     if item.severity is not None:
         condition["severity"] = _coded(item.severity, SEVERITIES)
     condition["bodySite"] = [_coded(item.type, BODY_SITES)]
-    condition["subject"] = subject
-    if recorded:
-        condition["recordedDate"] = recorded
     if item.modifications:
         condition["note"] = [{"text": text} for text in item.modifications]
     return condition

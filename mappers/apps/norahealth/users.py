@@ -15,7 +15,6 @@ from mappers.apps.norahealth.common import (
     checked_instant,
     codesystem,
     epoch,
-    resource_base,
 )
 from mappers.apps.norahealth.models import User, UserStatus
 
@@ -29,12 +28,15 @@ _BOOKKEEPING = "the row's own bookkeeping; FHIR's meta.lastUpdated is the server
 
 def to_fhir(row: User, ctx: MappingContext) -> list[Json]:
     identity = ctx.identity("users", row.id)
-    patient = resource_base("Patient", identity, "")
-    patient["meta"] = {"tag": [{"system": STATUS, "code": row.status}]}
     period = {"start": checked_instant("created_at", row.created_at)}
     if row.deleted_at is not None:
         period["end"] = checked_instant("deleted_at", row.deleted_at)
-    patient["identifier"][0]["period"] = period
+    patient: Json = {
+        "resourceType": "Patient",
+        "id": identity.resource_id(),
+        "meta": {"tag": [{"system": STATUS, "code": row.status}]},
+        "identifier": [{**identity.identifier(), "period": period}],
+    }
     patient["active"] = row.status != "BANNED" and row.deleted_at is None
     if row.display_name is not None:
         patient["name"] = [{"text": row.display_name}]
