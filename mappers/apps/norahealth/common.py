@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from pydantic import StringConstraints
 
 from gateway.jsonio import ExactDecimal, Json, exact_decoder
 from mappers.apps.base import Identity, MappingContext, RowProblem
@@ -23,6 +24,7 @@ __all__ = [
     "LOINC",
     "SNOMED",
     "UCUM",
+    "Text",
     "checked_instant",
     "codesystem",
     "epoch",
@@ -32,6 +34,7 @@ __all__ = [
     "number_text",
     "parse_json",
     "patient",
+    "present",
     "profile",
     "resource_base",
     "string_list",
@@ -43,6 +46,15 @@ LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")  # FHIR decimal
+
+
+Text = Annotated[str, StringConstraints(pattern=r"\S")]
+"""Text inside a JSON column: FHIR strings are never empty or only whitespace (datatypes.html#string)."""
+
+
+def present(text: str | None) -> str | None:
+    """A text column as FHIR can carry it: blank text (FHIR has no empty string) is no text."""
+    return text if text is not None and text.strip() else None
 
 
 def codesystem(name: str) -> str:
@@ -105,6 +117,8 @@ def parse_json(field_name: str, text: str) -> Any:
         return exact_decoder().decode(text)
     except ValueError:
         raise RowProblem(field_name, f"`{field_name}` is not valid JSON.") from None
+    except RecursionError:
+        raise RowProblem(field_name, f"`{field_name}` is JSON nested too deeply.") from None
 
 
 def string_list(field_name: str, text: str | None) -> list[str]:
@@ -114,6 +128,8 @@ def string_list(field_name: str, text: str | None) -> list[str]:
     value = parse_json(field_name, text)
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise RowProblem(field_name, f"`{field_name}` must be a JSON array of strings.")
+    if not all(item.strip() for item in value):
+        raise RowProblem(field_name, f"`{field_name}` has a blank entry.")
     return value
 
 

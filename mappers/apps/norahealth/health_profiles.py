@@ -21,6 +21,7 @@ from gateway.jsonio import Json
 from mappers.apps.base import Entity, Identity, MappingContext, RowProblem, home, no_home
 from mappers.apps.norahealth.common import (
     SNOMED,
+    Text,
     checked_instant,
     codesystem,
     parse_json,
@@ -57,10 +58,10 @@ class Constraint(BaseModel):
     """One `physical_constraints` entry as the seed's JSON structure shows it."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-    type: str
-    description: str | None = None
-    severity: str | None = None
-    modifications: list[str] | None = None
+    type: Text
+    description: Text | None = None
+    severity: Text | None = None
+    modifications: list[Text] | None = None
 
 
 def constraints(text: str) -> list[str | Constraint]:
@@ -70,7 +71,7 @@ def constraints(text: str) -> list[str | Constraint]:
         raise RowProblem("physical_constraints", "`physical_constraints` must be a JSON array.")
     entries: list[str | Constraint] = []
     for index, item in enumerate(value):
-        if isinstance(item, str):
+        if isinstance(item, str) and item.strip():
             entries.append(item)
             continue
         try:

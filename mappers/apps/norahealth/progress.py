@@ -42,6 +42,7 @@ class Metric:
     ucum: str
     profile: str
     category: str | None = None
+    most: float = float("inf")
 
 
 METRICS: dict[MetricType, Metric] = {
@@ -53,7 +54,13 @@ METRICS: dict[MetricType, Metric] = {
         LOINC, "9052-2", "Calorie intake total 24 hour", "kcal", "kcal", "personal-metric"
     ),
     "COMPLETION_RATE": Metric(
-        codesystem("app-score"), "completion-rate", "Completion rate", "%", "%", "personal-metric"
+        codesystem("app-score"),
+        "completion-rate",
+        "Completion rate",
+        "%",
+        "%",
+        "personal-metric",
+        most=100,
     ),
     "STREAK": Metric(
         codesystem("app-score"), "workout-streak", "Workout streak", "days", "d", "personal-metric"
@@ -66,8 +73,12 @@ _TO_KG = {"kg": 1, "g": 0.001, "[lb_av]": 0.45359237}
 def to_fhir(row: ProgressMetric, ctx: MappingContext) -> list[Json]:
     metric = METRICS[row.type]
     value = number(row.value)
-    if value is None and row.type == "WEIGHT":
-        raise RowProblem("value", f"a WEIGHT value is a number, not `{row.value}`.")
+    if value is None and (row.type == "WEIGHT" or not row.value.strip()):
+        raise RowProblem("value", f"a {row.type} value is a number, not `{row.value}`.")
+    if value is not None and not 0 <= value <= metric.most:
+        raise RowProblem(
+            "value", f"a {row.type} value is from 0 to {metric.most}, not {row.value}."
+        )
     identity = ctx.identity("progress_metrics", row.id)
     profiles = (metric.profile,) if value is not None else ()
     observation = resource_base("Observation", identity, "", *profiles)

@@ -8,13 +8,14 @@ CarePlan; `issued` is when the app recorded the session.
 from __future__ import annotations
 
 from gateway.jsonio import Json
-from mappers.apps.base import Entity, MappingContext, home
+from mappers.apps.base import Entity, MappingContext, RowProblem, home
 from mappers.apps.norahealth.common import (
     LOINC,
     UCUM,
     checked_instant,
     codesystem,
     patient,
+    present,
     resource_base,
 )
 from mappers.apps.norahealth.models import WorkoutSession
@@ -35,6 +36,8 @@ ACTIVITY = {
 
 
 def to_fhir(row: WorkoutSession, ctx: MappingContext) -> list[Json]:
+    if row.duration_minutes is not None and row.duration_minutes < 0:
+        raise RowProblem("duration_minutes", "a session's duration is not negative.")
     identity = ctx.identity("workout_sessions", row.id)
     session = resource_base("Observation", identity, "", "exercise-session")
     session.update(
@@ -49,7 +52,7 @@ def to_fhir(row: WorkoutSession, ctx: MappingContext) -> list[Json]:
     kind = _workout_kind(ctx, row.workout_id)
     if kind is not None:
         session["valueCodeableConcept"] = kind
-    if row.notes is not None:
+    if present(row.notes):
         session["note"] = [{"text": row.notes}]
     components: list[Json] = []
     if row.duration_minutes is not None:

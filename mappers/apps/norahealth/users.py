@@ -15,6 +15,7 @@ from mappers.apps.norahealth.common import (
     checked_instant,
     codesystem,
     epoch,
+    present,
 )
 from mappers.apps.norahealth.models import User, UserStatus
 
@@ -38,9 +39,9 @@ def to_fhir(row: User, ctx: MappingContext) -> list[Json]:
         "identifier": [{**identity.identifier(), "period": period}],
     }
     patient["active"] = row.status != "BANNED" and row.deleted_at is None
-    if row.display_name is not None:
+    if present(row.display_name):
         patient["name"] = [{"text": row.display_name}]
-    if row.email is not None:
+    if present(row.email):
         patient["telecom"] = [{"system": "email", "value": row.email}]
     return [patient]
 

@@ -11,7 +11,9 @@ is the `norahealth-workout-duration` extension.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.jsonio import Json
 from mappers.apps.base import Entity, MappingContext, RowProblem, home, no_home
@@ -19,10 +21,12 @@ from mappers.apps.concepts import translate
 from mappers.apps.norahealth.common import (
     GATEWAY,
     UCUM,
+    Text,
     checked_instant,
     codesystem,
     parse_json,
     patient,
+    present,
     resource_base,
 )
 from mappers.apps.norahealth.models import Workout
@@ -39,12 +43,12 @@ class Exercise(BaseModel):
     """One `exercises` entry as the seed's JSON structure shows it."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-    name: str
-    sets: int | None = None
-    reps: int | None = None
-    duration_seconds: int | None = None
-    instructions: str | None = None
-    modifications: list[str] | None = None
+    name: Text
+    sets: Annotated[int, Field(ge=1)] | None = None  # Timing.repeat.count is a positiveInt
+    reps: Annotated[int, Field(ge=0)] | None = None
+    duration_seconds: Annotated[int, Field(ge=0)] | None = None
+    instructions: Text | None = None
+    modifications: list[Text] | None = None
 
 
 def exercises(text: str) -> list[Exercise]:
@@ -62,6 +66,8 @@ def exercises(text: str) -> list[Exercise]:
 def to_fhir(row: Workout, ctx: MappingContext) -> list[Json]:
     identity = ctx.identity("workouts", row.id)
     plan = resource_base("CarePlan", identity, "")
+    if row.duration_minutes is not None and row.duration_minutes < 0:
+        raise RowProblem("duration_minutes", "a workout's duration is not negative.")
     if row.duration_minutes is not None:
         plan["extension"] = [
             {
@@ -100,14 +106,14 @@ def to_fhir(row: Workout, ctx: MappingContext) -> list[Json]:
                 ]
             },
         ],
-        title=row.name,
+        title=present(row.name),
         subject=patient(ctx, row.user_id),
         created=checked_instant("created_at", row.created_at),
     )
     activities = [{"detail": _detail(exercise)} for exercise in exercises(row.exercises)]
     if activities:
         plan["activity"] = activities
-    return [plan]
+    return [{key: value for key, value in plan.items() if value is not None}]
 
 
 def _detail(exercise: Exercise) -> Json:

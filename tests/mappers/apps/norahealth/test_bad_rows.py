@@ -8,6 +8,8 @@ import pytest
 
 from gateway.errors import UnprocessableResource
 from gateway.jsonio import Json
+from gateway.services.profiles import ProfilePolicy, blocking
+from gateway.services.resources import findings
 from mappers.apps.base import AppAdapter
 from mappers.apps.ingest import check_foreign_keys, map_records, read_records
 from mappers.apps.norahealth.models import Workout
@@ -158,6 +160,68 @@ def test_a_foreign_key_to_nothing_is_named(nora: AppAdapter) -> None:
             "progress_metrics[0].date",
             id="timestamp-beyond-fhir",
         ),
+        pytest.param(
+            {"health_profiles": [{**PROFILE, "medical_redlines": "[" * 100_000}]},
+            "health_profiles[0].medical_redlines",
+            id="json-nested-too-deeply",
+        ),
+        pytest.param(
+            {"health_profiles": [{**PROFILE, "fitness_goals": '["Run", " "]'}]},
+            "health_profiles[0].fitness_goals",
+            id="blank-goal",
+        ),
+        pytest.param(
+            {"health_profiles": [{**PROFILE, "physical_constraints": '[{"type": ""}]'}]},
+            "health_profiles[0].physical_constraints",
+            id="blank-constraint-type",
+        ),
+        pytest.param(
+            {"workouts": [{**WORKOUT, "exercises": '[{"name": "Run", "sets": 0}]'}]},
+            "workouts[0].exercises",
+            id="zero-sets",
+        ),
+        pytest.param(
+            {"workouts": [{**WORKOUT, "exercises": '[{"name": "Run", "sets": 2.5}]'}]},
+            "workouts[0].exercises",
+            id="fractional-sets",
+        ),
+        pytest.param(
+            {"workouts": [{**WORKOUT, "duration_minutes": -10}]},
+            "workouts[0].duration_minutes",
+            id="negative-workout-duration",
+        ),
+        pytest.param(
+            {
+                "workouts": [WORKOUT],
+                "workout_sessions": [
+                    {
+                        "id": "01S",
+                        "workout_id": "01W",
+                        "user_id": "01U",
+                        "completed_at": 1,
+                        "duration_minutes": -1,
+                        "created_at": 1,
+                    }
+                ],
+            },
+            "workout_sessions[0].duration_minutes",
+            id="negative-session-duration",
+        ),
+        pytest.param(
+            {"progress_metrics": [{**METRIC, "type": "COMPLETION_RATE", "value": "120"}]},
+            "progress_metrics[0].value",
+            id="rate-above-100",
+        ),
+        pytest.param(
+            {"progress_metrics": [{**METRIC, "value": "-70"}]},
+            "progress_metrics[0].value",
+            id="negative-weight",
+        ),
+        pytest.param(
+            {"progress_metrics": [{**METRIC, "type": "STREAK", "value": ""}]},
+            "progress_metrics[0].value",
+            id="blank-value",
+        ),
     ],
 )
 def test_a_value_the_mapping_cannot_carry_is_named(
@@ -184,3 +248,13 @@ def test_a_non_numeric_metric_is_kept_as_text_without_a_profile(nora: AppAdapter
     ]
     assert observation["valueString"] == '{"current": 3}'
     assert "meta" not in observation
+
+
+def test_blank_text_columns_are_left_out_never_written_empty(nora: AppAdapter) -> None:
+    user = {**USER, "display_name": " ", "email": ""}
+    workout = {**WORKOUT, "name": ""}
+    resources = _map(nora, {"users": [user], "workouts": [workout]})
+    patient, plan = resources
+    assert ("name" in patient, "telecom" in patient, "title" in plan) == (False, False, False)
+    for resource in resources:
+        assert not blocking(findings(resource, ProfilePolicy()))
