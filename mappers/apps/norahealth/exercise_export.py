@@ -67,7 +67,11 @@ def _duration(plan: Json) -> int | None:
 def _exercise(detail: Json) -> Json:
     """An exercise with the seed's keys, absent ones null (as the seed's example writes them)."""
     repeat = detail.get("scheduledTiming", {}).get("repeat", {})
-    mods = [e["valueString"] for e in detail.get("extension", ()) if e.get("url") == MODIFICATION]
+    mods = [
+        e["valueString"]
+        for e in detail.get("extension", ())
+        if e.get("url") == MODIFICATION and isinstance(e.get("valueString"), str)
+    ]
     return {
         "name": detail.get("code", {}).get("text", ""),
         "sets": repeat.get("count"),
