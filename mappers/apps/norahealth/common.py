@@ -26,7 +26,9 @@ __all__ = [
     "UCUM",
     "Text",
     "checked_instant",
+    "coded",
     "codesystem",
+    "enum_coded",
     "epoch",
     "instant",
     "json_text",
@@ -59,6 +61,17 @@ def present(text: str | None) -> str | None:
 
 def codesystem(name: str) -> str:
     return f"{GATEWAY}/CodeSystem/{name}"
+
+
+def coded(system: str, code: str, display: str | None = None) -> Json:
+    """A CodeableConcept of one coding from the gateway's CodeSystem `system`."""
+    coding = {"system": codesystem(system), "code": code}
+    return {"coding": [coding if display is None else {**coding, "display": display}]}
+
+
+def enum_coded(system: str, value: str) -> Json:
+    """An app enum in the gateway's lower-case CodeSystem `system` (`BEGINNER` -> `beginner`)."""
+    return coded(system, value.lower(), value.title())
 
 
 def profile(name: str) -> str:

@@ -24,6 +24,7 @@ from mappers.apps.norahealth.common import (
     Text,
     checked_instant,
     codesystem,
+    enum_coded,
     parse_json,
     patient,
     resource_base,
@@ -106,15 +107,7 @@ def to_fhir(row: HealthProfile, ctx: MappingContext) -> list[Json]:
     focus.update(
         lifecycleStatus="active",
         subject=subject,
-        description={
-            "coding": [
-                {
-                    "system": codesystem("wellness-focus"),
-                    "code": row.resolution_class.lower(),
-                    "display": row.resolution_class.title(),
-                }
-            ]
-        },
+        description=enum_coded("wellness-focus", row.resolution_class),
     )
     level = resource_base("Observation", identity, "fitnessLevel")
     level.update(
@@ -122,15 +115,7 @@ def to_fhir(row: HealthProfile, ctx: MappingContext) -> list[Json]:
     )
     if recorded:
         level["effectiveDateTime"] = recorded
-    level["valueCodeableConcept"] = {
-        "coding": [
-            {
-                "system": codesystem("difficulty-level"),
-                "code": row.fitness_level.lower(),
-                "display": row.fitness_level.title(),
-            }
-        ]
-    }
+    level["valueCodeableConcept"] = enum_coded("difficulty-level", row.fitness_level)
     listing = resource_base("List", identity, "")
     listing.update(
         status="current",

@@ -14,6 +14,7 @@ from mappers.apps.norahealth.common import (
     UCUM,
     checked_instant,
     codesystem,
+    enum_coded,
     patient,
     present,
     resource_base,
@@ -68,21 +69,8 @@ def to_fhir(row: WorkoutSession, ctx: MappingContext) -> list[Json]:
             }
         )
     if row.soreness_level is not None:
-        level = row.soreness_level
-        components.append(
-            {
-                "code": {"coding": [SORENESS_CODE]},
-                "valueCodeableConcept": {
-                    "coding": [
-                        {
-                            "system": codesystem("soreness-level"),
-                            "code": level.lower(),
-                            "display": level.title(),
-                        }
-                    ]
-                },
-            }
-        )
+        soreness = enum_coded("soreness-level", row.soreness_level)
+        components.append({"code": {"coding": [SORENESS_CODE]}, "valueCodeableConcept": soreness})
     if components:
         session["component"] = components
     return [session]

@@ -23,7 +23,8 @@ from mappers.apps.norahealth.common import (
     UCUM,
     Text,
     checked_instant,
-    codesystem,
+    coded,
+    enum_coded,
     parse_json,
     patient,
     present,
@@ -86,25 +87,9 @@ def to_fhir(row: Workout, ctx: MappingContext) -> list[Json]:
         status="active",
         intent="plan",
         category=[
-            {"coding": [{"system": codesystem("workout-type"), "code": kind}], "text": row.type},
-            {
-                "coding": [
-                    {
-                        "system": codesystem("difficulty-level"),
-                        "code": row.difficulty_level.lower(),
-                        "display": row.difficulty_level.title(),
-                    }
-                ]
-            },
-            {
-                "coding": [
-                    {
-                        "system": codesystem("norahealth-workout-setting"),
-                        "code": setting,
-                        "display": setting.title(),
-                    }
-                ]
-            },
+            {**coded("workout-type", kind), "text": row.type},
+            enum_coded("difficulty-level", row.difficulty_level),
+            coded("norahealth-workout-setting", setting, setting.title()),
         ],
         title=present(row.name),
         subject=patient(ctx, row.user_id),
