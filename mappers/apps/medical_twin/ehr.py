@@ -5,7 +5,7 @@ Laboratory Observations become `lab_result` events with biomarkers, grouped by t
 DiagnosticReport that lists them (one event per report, one per Observation outside a
 report); Encounters become `doctor_visit`s; MedicationStatements and MedicationRequests
 `medication`s; vital-signs Observations and Observations from a device `metric`s (source
-`manual` without a device). A resource that lacks what a required field needs (a visit
+`manual` without a device; a blood pressure panel one per component). A resource that lacks what a required field needs (a visit
 without a doctor's name, a medication without a dose, a panel without a quantity) is left out.
 """
 
@@ -56,7 +56,8 @@ def _candidates(view: FhirView) -> Iterator[tuple[Json, list[Json]]]:
         if "laboratory" in kinds and view.ref(observation) not in reported:
             yield _lab(observation, [observation]), [observation]
         elif "laboratory" not in kinds and ("vital-signs" in kinds or "device" in observation):
-            yield _metric(observation, view), [observation]
+            for part in _measures(observation):
+                yield _metric(part, view), [observation]
     for encounter in _foreign(view, "Encounter"):
         yield _visit(encounter, view), [encounter]
     for kind in ("MedicationStatement", "MedicationRequest"):
@@ -77,6 +78,20 @@ def _lab(source: Json, results: list[Json]) -> Json:
         title=concept_text(source.get("code")), labName=performer.get("display"),
         biomarkers=markers or None,
     )  # fmt: skip
+
+
+def _measures(observation: Json) -> list[Json]:
+    """The Observation itself, or for a panel of components (blood pressure) one Observation
+    per component with a quantity, id `<id>:<component code>`: a metric holds one value."""
+    if "valueQuantity" in observation or not observation.get("component"):
+        return [observation]
+    found = []
+    for component in observation["component"]:
+        code = next((c.get("code") for c in component.get("code", {}).get("coding", ())), None)
+        if "valueQuantity" in component and isinstance(code, str):
+            part = {k: v for k, v in observation.items() if k != "component"}
+            found.append(part | component | {"id": f"{observation['id']}:{code}"})
+    return found
 
 
 def _metric(observation: Json, view: FhirView) -> Json:

@@ -19,15 +19,16 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import (
     Field,
     GetJsonSchemaHandler,
+    PlainValidator,
     StringConstraints,
     TypeAdapter,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from gateway.jsonio import ExactNumber
 from mappers.apps.native import Instant, NativeRow
 
 __all__ = [
@@ -47,6 +48,18 @@ __all__ = [
 
 Text = Annotated[str, StringConstraints(pattern=r"\S")]
 """A string FHIR can carry: R4 strings are never empty (datatypes.html#string)."""
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be a number")
+    return value  # an ExactDecimal (gateway.jsonio) stays one: `185.50` comes back `185.50`
+
+
+Number = Annotated[float | int, PlainValidator(_number), WithJsonSchema({"type": "number"})]
+"""A JSON number kept as written, as gateway.jsonio.ExactNumber does; one validator rather
+than ExactNumber's union, so a wrong type is reported at the field (`Event[0].value`), not at
+`Event[0].value.float` and `.int`."""
 
 EventType = Literal["lab_result", "doctor_visit", "medication", "intervention", "metric"]
 InterventionCategory = Literal["diet", "exercise", "supplement", "sleep", "stress", "other"]
@@ -73,10 +86,10 @@ class User(NativeRow):
 
 class Biomarker(NativeRow):
     name: Text
-    value: ExactNumber
+    value: Number
     unit: Text
-    referenceMin: ExactNumber | None = None
-    referenceMax: ExactNumber | None = None
+    referenceMin: Number | None = None
+    referenceMax: Number | None = None
     flag: Flag | None = None
 
 
@@ -133,7 +146,7 @@ class Metric(BaseEvent):
     type: Literal["metric"]
     source: MetricSource
     metricName: Text
-    value: ExactNumber
+    value: Number
     unit: Text | None = None
 
 
@@ -175,7 +188,7 @@ class Event(BaseEvent):
     protocol: Text | None = None
     source: MetricSource | None = None
     metricName: Text | None = None
-    value: ExactNumber | None = None
+    value: Number | None = None
     unit: Text | None = None
 
     @model_validator(mode="wrap")
