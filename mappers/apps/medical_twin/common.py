@@ -13,12 +13,13 @@ import html
 import re
 
 from gateway.jsonio import Json
-from mappers.apps.base import MappingContext
+from mappers.apps.base import MappingContext, RowProblem
 from mappers.apps.medical_twin.codes import TAG_SYSTEM
 from mappers.apps.medical_twin.models import BaseEvent
 from mappers.apps.native import Identity
 
 APP = "medical-twin"
+_CODE = re.compile(r"[^\s]+( [^\s]+)*")
 _DIV = re.compile(r'<div xmlns="http://www\.w3\.org/1999/xhtml">(.*)</div>', re.DOTALL)
 
 
@@ -38,12 +39,20 @@ def head(
     own = identity(row, ctx)
     meta: Json = {"profile": profiles} if profiles else {}
     if row.tags and not part:
-        meta["tag"] = [{"system": TAG_SYSTEM, "code": tag} for tag in row.tags]
+        meta["tag"] = [{"system": TAG_SYSTEM, "code": _code(tag)} for tag in row.tags]
     resource: Json = {"resourceType": resource_type, "id": own.resource_id(part)}
     if meta:
         resource["meta"] = meta
     resource["identifier"] = [own.identifier()]
     return resource
+
+
+def _code(tag: str) -> str:
+    """A tag as a FHIR code: datatypes.html#code allows no leading, trailing or repeated
+    whitespace, and a tag must come back as written, so such a tag is refused, not trimmed."""
+    if not _CODE.fullmatch(tag):
+        raise RowProblem("tags", f"the tag `{tag}` has leading, trailing or repeated whitespace, which a FHIR tag code cannot carry.")  # fmt: skip
+    return tag
 
 
 def narrative(text: str) -> Json:

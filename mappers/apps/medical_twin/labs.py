@@ -6,7 +6,7 @@ when the name is one the gateway knows (else `code.text` alone, which the profil
 binding allows), the value and unit as sent with the UCUM code where the unit is UCUM,
 referenceMin/Max as `referenceRange` low/high, the flag as interpretation H/L/N through
 ConceptMap `twin-biomarker-flag`. An Observation claims `lab-result` only when it meets it
-(a UCUM unit, and a range or a flag): the others are plain laboratory Observations, never a
+(a UCUM unit, a range or a flag, low not above high): the others are plain laboratory Observations, never a
 profile claimed falsely. The lab is the report's performer (display), the ordering doctor the
 requester of a contained ServiceRequest the report is `basedOn` (R4's report has no orderer).
 """
@@ -79,7 +79,9 @@ def _biomarker(row: LabResult, ctx: MappingContext, index: int, marker: Biomarke
     bounds = present(
         low=_bound(marker.referenceMin, value), high=_bound(marker.referenceMax, value)
     )
-    meets = "code" in value and (bounds or marker.flag)
+    low, high = marker.referenceMin, marker.referenceMax
+    ordered = low is None or high is None or low <= high
+    meets = "code" in value and (bounds or marker.flag) and ordered
     found = head(
         "Observation", row, ctx, part=f"biomarker-{index}",
         profiles=[profile("lab-result")] if meets else [],

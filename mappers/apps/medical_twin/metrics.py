@@ -9,7 +9,8 @@ the `data-source` code (ConceptMap `twin-metric-source`). A `manual` metric clai
 heart rate, respiratory rate, SpO2, body temperature, in a unit R4 allows) also claims R4's
 vital signs profile with its LOINC code. The name stays `code.text`; the wearable-metric code
 (and LOINC's) sits beside it when the gateway knows the name. The value is a Quantity, `1`
-(unity) when the app gives no unit.
+(unity) when the app gives no unit. A profile is claimed only where the metric meets it (a
+wearable's unit that is not UCUM, a manual percentage beyond 0-100 claim none).
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ def to_fhir(row: Metric, ctx: MappingContext) -> list[Json]:
         codings = [{"system": LOINC, "code": found_vital.loinc, "display": found_vital.display}]
     if not manual and "code" not in value:  # wearable-metric's gw-wm-1 wants a UCUM unit
         profiles.remove(profile("wearable-metric"))
+    if (
+        manual and value.get("code") == "%" and not 0 <= row.value <= 100
+    ):  # personal-metric's gw-pm-1
+        profiles.remove(profile("personal-metric"))
     observation = head("Observation", row, ctx, profiles=profiles)
     observation |= {
         "text": narrative(row.title),

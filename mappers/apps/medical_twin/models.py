@@ -14,9 +14,11 @@ Optional fields are the seed's `?` fields, plus three the gateway cannot give ba
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     GetJsonSchemaHandler,
     PlainValidator,
@@ -46,8 +48,15 @@ __all__ = [
     "UserSettings",
 ]
 
-Text = Annotated[str, StringConstraints(pattern=r"\S")]
-"""A string FHIR can carry: R4 strings are never empty (datatypes.html#string)."""
+
+def _fhir_string(text: str) -> str:
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", text):
+        raise ValueError("control characters (other than tab, CR and LF) are not allowed")
+    return text
+
+
+Text = Annotated[str, StringConstraints(pattern=r"\S"), AfterValidator(_fhir_string)]
+"""A string FHIR can carry: never empty, no control characters (datatypes.html#string)."""
 
 
 def _number(value: Any) -> float | int:
