@@ -67,7 +67,8 @@ def _candidates(view: FhirView) -> Iterator[tuple[Json, list[Json]]]:
 
 def _when(resource: Json) -> str | None:
     period = resource.get("effectivePeriod") or resource.get("period") or {}
-    return resource.get("effectiveDateTime") or period.get("start") or resource.get("issued")
+    found = resource.get("effectiveDateTime") or resource.get("effectiveInstant")
+    return found or period.get("start") or resource.get("issued")
 
 
 def _lab(source: Json, results: list[Json]) -> Json:
@@ -111,8 +112,11 @@ def _visit(encounter: Json, view: FhirView) -> Json:
             if name:
                 fields["doctorName"] = name
                 break
-    title = concept_text((encounter.get("type") or [None])[0]) or concept_text(
-        encounter.get("class")
+    kind = encounter.get("class", {})
+    title = (
+        concept_text((encounter.get("type") or [None])[0])
+        or kind.get("display")
+        or kind.get("code")
     )
     reasons = [concept_text(c) for c in encounter.get("reasonCode", ())]
     fields.setdefault("diagnosis", [r for r in reasons if r] or None)

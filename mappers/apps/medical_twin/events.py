@@ -53,8 +53,10 @@ def own_events(view: FhirView, user_id: str) -> list[Exported]:
     for native_id, resources in made.items():
         primary = next((r for r in resources if _is_primary(view, r, native_id)), None)
         row = _event(view, primary, native_id, user_id) if primary else None
-        if row is not None:
-            found.append(Exported("Event", row, tuple(view.ref(r) for r in resources)))
+        if row is not None and primary is not None:
+            device = view.get(primary.get("device"))
+            used = [*resources, *([device] if device else [])]
+            found.append(Exported("Event", row, tuple(view.ref(r) for r in used)))
     return found
 
 

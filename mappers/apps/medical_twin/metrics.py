@@ -119,8 +119,11 @@ def source(observation: Json, view: FhirView) -> str:
 
 
 def fields(observation: Json, view: FhirView) -> Json | None:
-    """The metric fields of an Observation with a quantity (the app's own or an EHR's)."""
-    value = observation.get("valueQuantity") or {}
+    """The metric fields of an Observation with a quantity or an integer (the app's own or
+    another's: wearable-metric and personal-metric allow `valueInteger`)."""
+    value = observation.get("valueQuantity") or {"value": observation.get("valueInteger")}
+    if isinstance(value.get("value"), bool):
+        return None
     name = concept_text(observation.get("code"))
     if not isinstance(value.get("value"), int | float) or not name:
         return None

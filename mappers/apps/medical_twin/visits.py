@@ -86,10 +86,8 @@ def fields(encounter: Json, view: FhirView) -> Json:
         for p in encounter.get("participant", ())
         if isinstance(p.get("individual", {}).get("display"), str)
     ]
-    diagnoses = [
-        concept_text(view.get(d.get("condition")) and view.get(d["condition"])["code"])  # type: ignore[index]
-        for d in sorted(encounter.get("diagnosis", ()), key=lambda d: d.get("rank", 0))
-    ]
+    ranked = sorted(encounter.get("diagnosis", ()), key=lambda d: d.get("rank", 0))
+    diagnoses = [concept_text((view.get(d.get("condition")) or {}).get("code")) for d in ranked]
     plan = _plan_of(encounter, view)
     return present(
         doctorName=doctors[0] if doctors else None,

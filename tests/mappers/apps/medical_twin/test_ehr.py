@@ -87,3 +87,109 @@ def test_a_synthea_patient_reads_as_valid_twin_rows(fhir_samples: Path) -> None:
     assert {"Systolic Blood Pressure", "Diastolic Blood Pressure"} <= metrics
     labs = [r for r in rows if r["type"] == "lab_result"]
     assert any(b["name"] == "Total Cholesterol" for r in labs for b in r["biomarkers"])
+
+
+def test_an_ehrs_visit_medication_and_device_metric_reach_the_timeline() -> None:
+    device = {
+        "resourceType": "Device",
+        "id": "watch",
+        "type": {
+            "coding": [
+                {"system": "http://fhir-gateway.org/fhir/CodeSystem/data-source", "code": "garmin"}
+            ]
+        },
+    }
+    steps = {
+        "resourceType": "Observation",
+        "id": "steps-1",
+        "status": "final",
+        "code": {"text": "Steps"},
+        "subject": {"reference": "Patient/ehr-1"},
+        "effectiveDateTime": "2025-02-03",
+        "valueInteger": 8012,
+        "device": {"reference": "Device/watch"},
+    }
+    visit = {
+        "resourceType": "Encounter",
+        "id": "enc-1",
+        "status": "finished",
+        "class": {"code": "AMB"},
+        "subject": {"reference": "Patient/ehr-1"},
+        "participant": [{"individual": {"reference": "Practitioner/doc"}}],
+        "period": {"start": "2025-02-01T09:00:00Z"},
+        "reasonCode": [{"text": "Chest pain"}],
+    }
+    doctor = {
+        "resourceType": "Practitioner",
+        "id": "doc",
+        "name": [{"prefix": ["Dr."], "given": ["Ana"], "family": "Ruiz"}],
+    }
+    request = {
+        "resourceType": "MedicationRequest",
+        "id": "rx-1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/ehr-1"},
+        "medicationCodeableConcept": {"text": "Lisinopril 10 MG"},
+        "authoredOn": "2025-02-01",
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet"}}],
+            }
+        ],
+    }
+    view = FhirView(ADAPTER.name, PATIENT, [device, steps, visit, doctor, request])
+    rows = {e.row.id: (row_json(e.row), e.sources) for e in ADAPTER.from_fhir(view)}
+    assert rows == {
+        "steps-1": (
+            {
+                "id": "steps-1",
+                "userId": "ehr-1",
+                "type": "metric",
+                "date": "2025-02-03",
+                "title": "Steps",
+                "source": "garmin",
+                "metricName": "Steps",
+                "value": 8012,
+            },
+            ("Observation/steps-1",),
+        ),
+        "enc-1": (
+            {
+                "id": "enc-1",
+                "userId": "ehr-1",
+                "type": "doctor_visit",
+                "date": "2025-02-01T09:00:00Z",
+                "title": "AMB",
+                "doctorName": "Dr. Ana Ruiz",
+                "diagnosis": ["Chest pain"],
+            },
+            ("Encounter/enc-1",),
+        ),
+        "rx-1": (
+            {
+                "id": "rx-1",
+                "userId": "ehr-1",
+                "type": "medication",
+                "date": "2025-02-01",
+                "title": "Lisinopril 10 MG",
+                "medicationName": "Lisinopril 10 MG",
+                "dosage": "1 tablet",
+                "frequency": "1 per 1 d",
+                "startDate": "2025-02-01",
+            },
+            ("MedicationRequest/rx-1",),
+        ),
+    }
+
+
+def test_a_metrics_sources_name_its_device() -> None:
+    resources = load("fhir.json")
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    hrv = next(
+        e
+        for e in ADAPTER.from_fhir(view_of(patient, resources))
+        if e.entity == "Event" and row_json(e.row).get("metricName") == "HRV"
+    )
+    assert [s.split("/")[0] for s in hrv.sources] == ["Observation", "Device"]
