@@ -16,7 +16,7 @@ from gateway.jsonio import Json
 from mappers.apps.base import MappingContext, RowProblem
 from mappers.apps.medical_twin.codes import TAG_SYSTEM
 from mappers.apps.medical_twin.models import BaseEvent
-from mappers.apps.native import Identity
+from mappers.apps.native import Identity, fhir_datetime
 
 APP = "medical-twin"
 _CODE = re.compile(r"[^\s]+( [^\s]+)*")
@@ -53,6 +53,11 @@ def _code(tag: str) -> str:
     if not _CODE.fullmatch(tag):
         raise RowProblem("tags", f"the tag `{tag}` has leading, trailing or repeated whitespace, which a FHIR tag code cannot carry.")  # fmt: skip
     return tag
+
+
+def instant(text: str | None) -> str | None:
+    """`createdAt` as an `instant` (`issued`): only a time of day makes one (datatypes.html#instant)."""
+    return fhir_datetime(text) if text and len(text) > 10 else None  # a date alone is 10 long
 
 
 def narrative(text: str) -> Json:

@@ -25,7 +25,7 @@ from mappers.apps.medical_twin.codes import (
     profile,
     quantity,
 )
-from mappers.apps.medical_twin.common import concept_text, head, patient, present
+from mappers.apps.medical_twin.common import concept_text, head, instant, patient, present
 from mappers.apps.medical_twin.models import Biomarker, LabResult
 from mappers.apps.native import fhir_datetime
 
@@ -37,7 +37,9 @@ ORDER = "order"  # the contained ServiceRequest's id
 
 def to_fhir(row: LabResult, ctx: MappingContext) -> list[Json]:
     observations = [_biomarker(row, ctx, index, b) for index, b in enumerate(row.biomarkers)]
-    report = head("DiagnosticReport", row, ctx, profiles=[profile("lab-report")])
+    # lab-report requires a result: a report without biomarkers claims no profile
+    profiles = [profile("lab-report")] if observations else []
+    report = head("DiagnosticReport", row, ctx, profiles=profiles)
     if row.orderingDoctor:
         report["contained"] = [_order(row, ctx)]
         report["basedOn"] = [{"reference": f"#{ORDER}", "type": "ServiceRequest"}]
@@ -48,17 +50,13 @@ def to_fhir(row: LabResult, ctx: MappingContext) -> list[Json]:
         "subject": patient(row, ctx),
         "effectiveDateTime": fhir_datetime(row.date),
     }
-    if row.createdAt and "T" in row.createdAt:
-        report["issued"] = fhir_datetime(row.createdAt)
+    report |= present(issued=instant(row.createdAt))
     if row.labName:
         report["performer"] = [{"type": "Organization", "display": row.labName}]
     if observations:
         report["result"] = [{"reference": f"Observation/{o['id']}"} for o in observations]
     if row.notes:
         report["conclusion"] = row.notes
-    if not observations:  # lab-report requires a result: a report without one claims nothing
-        del report["meta"]["profile"]
-        report["meta"] or report.pop("meta")
     return [report, *observations]
 
 

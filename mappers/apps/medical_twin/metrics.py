@@ -34,6 +34,7 @@ from mappers.apps.medical_twin.common import (
     concept_text,
     first_note,
     head,
+    instant,
     narrative,
     note,
     patient,
@@ -80,8 +81,7 @@ def to_fhir(row: Metric, ctx: MappingContext) -> list[Json]:
         "subject": patient(row, ctx),
         "effectiveDateTime": fhir_datetime(row.date),
     }
-    if row.createdAt and "T" in row.createdAt:
-        observation["issued"] = fhir_datetime(row.createdAt)
+    observation |= present(issued=instant(row.createdAt))
     if manual:
         observation["performer"] = [patient(row, ctx)]
     observation["valueQuantity"] = value
