@@ -1,0 +1,195 @@
+"""An EHR's FHIR read as the twin: lab results reach the timeline as biomarkers."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from mappers.apps.medical_twin import ADAPTER
+from mappers.apps.medical_twin.models import Event
+from mappers.apps.view import FhirView, row_json
+from tests.mappers.apps.medical_twin.conftest import load, view_of
+
+PATIENT = {"resourceType": "Patient", "id": "ehr-1"}
+LDL = {
+    "resourceType": "Observation", "id": "ldl-1", "status": "final",
+    "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
+    "code": {"coding": [{"system": "http://loinc.org", "code": "18262-6", "display": "LDL Cholesterol"}]},
+    "subject": {"reference": "Patient/ehr-1"}, "effectiveDateTime": "2025-02-03T08:00:00Z",
+    "valueQuantity": {"value": 162, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"},
+    "interpretation": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "H"}]}],
+    "referenceRange": [{"high": {"value": 100, "unit": "mg/dL"}}],
+}  # fmt: skip
+
+
+def test_an_ehr_lab_result_reaches_the_timeline_as_a_biomarker() -> None:
+    [exported] = ADAPTER.from_fhir(FhirView(ADAPTER.name, PATIENT, [LDL]))
+    assert exported.sources == ("Observation/ldl-1",)
+    assert row_json(exported.row) == {
+        "id": "ldl-1", "userId": "ehr-1", "type": "lab_result", "date": "2025-02-03T08:00:00Z",
+        "title": "LDL Cholesterol",
+        "biomarkers": [{"name": "LDL Cholesterol", "value": 162, "unit": "mg/dL", "referenceMax": 100, "flag": "high"}],
+    }  # fmt: skip
+
+
+def test_a_report_groups_its_results_into_one_lab_result() -> None:
+    hdl = {
+        **LDL,
+        "id": "hdl-1",
+        "code": {"text": "HDL"},
+        "interpretation": [],
+        "referenceRange": [],
+    }
+    report = {
+        "resourceType": "DiagnosticReport", "id": "panel-1", "status": "final",
+        "code": {"text": "Lipid panel"}, "subject": {"reference": "Patient/ehr-1"},
+        "effectiveDateTime": "2025-02-03T08:00:00Z",
+        "result": [{"reference": "Observation/ldl-1"}, {"reference": "Observation/hdl-1"}],
+    }  # fmt: skip
+    [exported] = ADAPTER.from_fhir(FhirView(ADAPTER.name, PATIENT, [report, LDL, hdl]))
+    assert exported.sources == (
+        "DiagnosticReport/panel-1",
+        "Observation/ldl-1",
+        "Observation/hdl-1",
+    )
+    assert [b["name"] for b in row_json(exported.row)["biomarkers"]] == ["LDL Cholesterol", "HDL"]
+
+
+def test_a_patient_without_the_apps_identifier_gives_no_user_row() -> None:
+    resources = load("fhir.json")
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    exported = ADAPTER.from_fhir(view_of({**patient, "identifier": []}, resources))
+    assert {e.entity for e in exported} == {"Event"}
+    assert {row_json(e.row)["userId"] for e in exported} == {patient["id"]}
+
+
+def _bundle_view(path: Path) -> FhirView:
+    """A Synthea bundle as the store holds it: `urn:uuid:` references made relative."""
+    text = path.read_text()
+    entries = json.loads(text)["entry"]
+    types = {e["fullUrl"]: e["resource"]["resourceType"] for e in entries}
+    text = re.sub(r'"urn:uuid:([0-9a-f-]+)"', lambda m: json.dumps(f"{types.get(m.group(0)[1:-1], 'Unknown')}/{m.group(1)}"), text)  # fmt: skip
+    resources = [e["resource"] for e in json.loads(text)["entry"]]
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    return FhirView(ADAPTER.name, patient, [r for r in resources if r is not patient])
+
+
+def test_a_synthea_patient_reads_as_valid_twin_rows(fhir_samples: Path) -> None:
+    path = next((fhir_samples / "synthea").glob("Dennis_Durgan_*.json"))
+    exported = ADAPTER.from_fhir(_bundle_view(path))
+    rows = [row_json(e.row) for e in exported]
+    for row in rows:
+        Event.model_validate(row)
+    kinds = {r["type"] for r in rows}
+    assert kinds == {"lab_result", "metric", "medication", "doctor_visit"}
+    metrics = {r["metricName"] for r in rows if r["type"] == "metric"}
+    assert {"Systolic Blood Pressure", "Diastolic Blood Pressure"} <= metrics
+    labs = [r for r in rows if r["type"] == "lab_result"]
+    assert any(b["name"] == "Total Cholesterol" for r in labs for b in r["biomarkers"])
+
+
+def test_an_ehrs_visit_medication_and_device_metric_reach_the_timeline() -> None:
+    device = {
+        "resourceType": "Device",
+        "id": "watch",
+        "type": {
+            "coding": [
+                {"system": "http://fhir-gateway.org/fhir/CodeSystem/data-source", "code": "garmin"}
+            ]
+        },
+    }
+    steps = {
+        "resourceType": "Observation",
+        "id": "steps-1",
+        "status": "final",
+        "code": {"text": "Steps"},
+        "subject": {"reference": "Patient/ehr-1"},
+        "effectiveDateTime": "2025-02-03",
+        "valueInteger": 8012,
+        "device": {"reference": "Device/watch"},
+    }
+    visit = {
+        "resourceType": "Encounter",
+        "id": "enc-1",
+        "status": "finished",
+        "class": {"code": "AMB"},
+        "subject": {"reference": "Patient/ehr-1"},
+        "participant": [{"individual": {"reference": "Practitioner/doc"}}],
+        "period": {"start": "2025-02-01T09:00:00Z"},
+        "reasonCode": [{"text": "Chest pain"}],
+    }
+    doctor = {
+        "resourceType": "Practitioner",
+        "id": "doc",
+        "name": [{"prefix": ["Dr."], "given": ["Ana"], "family": "Ruiz"}],
+    }
+    request = {
+        "resourceType": "MedicationRequest",
+        "id": "rx-1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/ehr-1"},
+        "medicationCodeableConcept": {"text": "Lisinopril 10 MG"},
+        "authoredOn": "2025-02-01",
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet"}}],
+            }
+        ],
+    }
+    view = FhirView(ADAPTER.name, PATIENT, [device, steps, visit, doctor, request])
+    rows = {e.row.id: (row_json(e.row), e.sources) for e in ADAPTER.from_fhir(view)}
+    assert rows == {
+        "steps-1": (
+            {
+                "id": "steps-1",
+                "userId": "ehr-1",
+                "type": "metric",
+                "date": "2025-02-03",
+                "title": "Steps",
+                "source": "garmin",
+                "metricName": "Steps",
+                "value": 8012,
+            },
+            ("Observation/steps-1",),
+        ),
+        "enc-1": (
+            {
+                "id": "enc-1",
+                "userId": "ehr-1",
+                "type": "doctor_visit",
+                "date": "2025-02-01T09:00:00Z",
+                "title": "AMB",
+                "doctorName": "Dr. Ana Ruiz",
+                "diagnosis": ["Chest pain"],
+            },
+            ("Encounter/enc-1",),
+        ),
+        "rx-1": (
+            {
+                "id": "rx-1",
+                "userId": "ehr-1",
+                "type": "medication",
+                "date": "2025-02-01",
+                "title": "Lisinopril 10 MG",
+                "medicationName": "Lisinopril 10 MG",
+                "dosage": "1 tablet",
+                "frequency": "1 per 1 d",
+                "startDate": "2025-02-01",
+            },
+            ("MedicationRequest/rx-1",),
+        ),
+    }
+
+
+def test_a_metrics_sources_name_its_device() -> None:
+    resources = load("fhir.json")
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    hrv = next(
+        e
+        for e in ADAPTER.from_fhir(view_of(patient, resources))
+        if e.entity == "Event" and row_json(e.row).get("metricName") == "HRV"
+    )
+    assert [s.split("/")[0] for s in hrv.sources] == ["Observation", "Device"]
