@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from gateway.jsonio import Json
-from mappers.apps.base import Entity, MappingContext, home, no_home
+from mappers.apps.base import Entity, MappingContext, RowProblem, home, no_home
 from mappers.apps.heart_recovery.common import patient_ref
 from mappers.apps.heart_recovery.fhir import BOOKKEEPING, UCUM, compact, profiled
 from mappers.apps.heart_recovery.models import Medication, MedicationLog
@@ -54,14 +54,18 @@ def statement(row: Medication, ctx: MappingContext) -> list[Json]:
 
 def dose_log(row: MedicationLog, ctx: MappingContext) -> list[Json]:
     identity = ctx.identity("MedicationLogs", row.id)
-    taken = ctx.resource("Medications", row.medicationId) or {}
+    taken = ctx.resource("Medications", row.medicationId)
+    if taken is None:
+        raise RowProblem(
+            "medicationId", f"`Medications` row `{row.medicationId}` has no statement."
+        )
     return [compact({
         "resourceType": "MedicationAdministration",
         "id": identity.resource_id(),
         "meta": profiled("medication-dose-log"),
         "identifier": [identity.identifier()],
         "status": "completed",
-        "medicationCodeableConcept": taken.get("medicationCodeableConcept", {"text": "medication"}),
+        "medicationCodeableConcept": taken["medicationCodeableConcept"],
         "subject": patient_ref(ctx, row.userId),
         "supportingInformation": [ctx.identity("Medications", row.medicationId).reference("MedicationStatement")],
         "effectiveDateTime": fhir_datetime(row.takenAt),

@@ -75,11 +75,12 @@ def _telecom(row: Patient) -> list[Json]:
         {"id": "alternatePhone", "system": "phone", "value": row.alternatePhone},
         {"id": "email", "system": "email", "value": row.email},
     ]  # fmt: skip
-    points = [p for p in points if p["value"] is not None]
+    points = [p for p in points if p["value"] is not None or p.get("use")]
     if preferred == "sms":
         points.append(
             {"id": "text", "system": "sms", "value": row.primaryPhone or row.alternatePhone}
         )
+    points = [{k: v for k, v in p.items() if v is not None} for p in points]
     if preferred:
         chosen = next((p for p in points if p["system"] == preferred), None)
         if chosen is None:

@@ -43,7 +43,8 @@ def rows(view: FhirView) -> list[Exported]:
 
 
 def _patients(view: FhirView) -> list[Json]:
-    found = [r for r in view.of_type("Patient") if view.native_id(r, "Patients")]
+    candidates = {view.ref(r): r for r in (view.patient, *view.of_type("Patient"))}
+    found = [r for r in candidates.values() if view.native_id(r, "Patients")]
     if found or view.native_id(view.patient, "Users"):
         return found
     return [view.patient]  # an EHR's patient: its own profile, if it can have one

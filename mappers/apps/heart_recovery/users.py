@@ -79,20 +79,22 @@ def _name(resource: Json) -> str | None:
     return None
 
 
-def _role(view: FhirView, resource: Json, native_id: int) -> str:
-    """patient for a Patient; a Practitioner's from its PractitionerRole when gathered (a
-    clinician outside the patient's compartment may come without it: therapist)."""
+def _role(view: FhirView, resource: Json, native_id: int) -> str | None:
+    """patient for a Patient; a clinician's role from its PractitionerRole, None when that is
+    not gathered (it is outside any patient's compartment)."""
     if resource["resourceType"] == "Patient":
         return "patient"
     ref = f"PractitionerRole/{Identity.of(view.app, 'Users', native_id).resource_id('role')}"
     role = text_of(next(iter((view.get(ref) or {}).get("code", ())), None))
-    return role if role in ("therapist", "admin") else "therapist"
+    return role if role in ("therapist", "admin") else None
 
 
 def user_row(view: FhirView, resource: Json, native_id: int) -> User | None:
-    """The Users row a Patient or Practitioner stands for; None without the NOT NULL email."""
+    """The Users row a Patient or Practitioner stands for; None without the NOT NULL email,
+    or for a clinician whose role is not gathered."""
     email, name = _telecom(resource, "email"), _name(resource)
-    if email is None or name is None:
+    role = _role(view, resource, native_id)
+    if email is None or name is None or role is None:
         return None
     contact: Json = next(
         (c for c in resource.get("contact", ()) if EMERGENCY in c.get("relationship", ())), {}
@@ -111,7 +113,7 @@ def user_row(view: FhirView, resource: Json, native_id: int) -> User | None:
         doctorPhone=_telecom(doctor, "phone"),
         profilePhoto=photo,
         timezone=zone.get("valueCode") if zone else None,
-        role=_role(view, resource, native_id),  # type: ignore[arg-type]
+        role=role,  # type: ignore[arg-type]
     )
 
 
@@ -122,15 +124,22 @@ def user_id(view: FhirView, resource: Json) -> int:
 
 
 def rows(view: FhirView) -> list[Exported]:
-    """The view's patient and the clinicians its resources reference, as Users rows."""
+    """The view's patient (unless it is a therapist's profile, a `Patients` row) and the app's
+    clinician accounts gathered with their role, as Users rows."""
     out: list[Exported] = []
     for resource in [view.patient, *view.of_type("Practitioner")]:
         native = view.native_id(resource, "Users")
-        if resource["resourceType"] == "Practitioner" and native is None:
-            continue  # a clinician who is not an app account is no Users row
+        if native is None and (
+            resource["resourceType"] == "Practitioner" or view.native_id(resource, "Patients")
+        ):
+            continue  # a clinician who is no app account, or a profile that is no account
         row = user_row(view, resource, user_id(view, resource))
         if row is not None:
-            out.append(Exported("Users", row, (view.ref(resource),)))
+            role_ref = (
+                f"PractitionerRole/{Identity.of(view.app, 'Users', row.id).resource_id('role')}"
+            )
+            extra = (role_ref,) if row.role in ("therapist", "admin") else ()
+            out.append(Exported("Users", row, (view.ref(resource), *extra)))
     return out
 
 
