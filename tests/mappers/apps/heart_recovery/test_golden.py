@@ -53,7 +53,8 @@ def test_every_entity_of_part_a_is_in_the_adapter_in_seed_order() -> None:
 @pytest.mark.parametrize("name", OURS)
 def test_every_field_has_a_home_or_a_reason(name: str) -> None:
     entity = _adapter().entity(name)
-    assert entity is not None and entity.model is not None
+    assert entity is not None
+    assert entity.model is not None
     assert set(entity.fields) == set(entity.model.model_fields)
     for field_name, where in entity.fields.items():
         assert (where.where is None) != (where.reason is None), field_name
@@ -68,7 +69,8 @@ def test_the_fixture_covers_every_field_of_part_a() -> None:
     records = _load("records.json")
     for name in OURS:
         entity = _adapter().entity(name)
-        assert entity is not None and entity.model is not None
+        assert entity is not None
+        assert entity.model is not None
         sent = {k for row in records[name] for k, v in row.items() if v is not None}
         assert sent == set(entity.model.model_fields), name
 
@@ -150,7 +152,11 @@ def test_a_clinician_account_comes_back_with_its_role_when_gathered() -> None:
     resources = _load("fhir.json")
     view = view_of(resources, _patient(resources, "Users", 4))
     view = type(view)(view.app, view.patient, resources)  # everything, PractitionerRoles too
-    users = {e.row.id: row_json(e.row) for e in _adapter().from_fhir(view) if e.entity == "Users"}
+    users = {
+        row_json(e.row)["id"]: row_json(e.row)
+        for e in _adapter().from_fhir(view)
+        if e.entity == "Users"
+    }
     records = {r["id"]: r for r in _load("records.json")["Users"]}
     assert users[2] == _expected("Users", records[2])
     assert users[3] == _expected("Users", records[3])
