@@ -44,7 +44,21 @@ def _in_seed_order(entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
     return tuple(sorted(entities, key=lambda e: rank.get(e.name, len(rank))))
 
 
+_PEOPLE = ("Patient", "Practitioner", "PractitionerRole")
+
+
+def _theirs(view: FhirView, names: tuple[str, ...]) -> FhirView:
+    """The view without the records the entities `names` made, people aside: a Goal made from a
+    `Patients` row is that row's, not a foreign Goal another table would read as its own."""
+    kept = [
+        r for r in view.resources
+        if r["resourceType"] in _PEOPLE or not any(view.native_id(r, n) for n in names)
+    ]  # fmt: skip
+    return FhirView(view.app, view.patient, kept)
+
+
 def from_fhir(view: FhirView) -> list[Exported]:
+    ours = tuple(e.name for e in _OURS)
     return [
         *users.rows(view),
         *patients_back.rows(view),
@@ -52,7 +66,7 @@ def from_fhir(view: FhirView) -> list[Exported]:
         *medications_back.rows(view),
         *alerts.rows(view),
         *calendar.rows(view),
-        *tracking.rows(view),
+        *tracking.rows(_theirs(view, ours)),
     ]
 
 

@@ -5,6 +5,7 @@ EHR's MedicationStatement or MedicationRequest becomes a Medications row (id
 from __future__ import annotations
 
 from gateway.jsonio import Json
+from mappers.apps.heart_recovery.common import is_foreign
 from mappers.apps.heart_recovery.fhir import first, text_of
 from mappers.apps.heart_recovery.medications import STATUS, WHEN
 from mappers.apps.heart_recovery.models import Medication, MedicationLog
@@ -42,6 +43,8 @@ def rows(view: FhirView) -> list[Exported]:
 
 def _medication(view: FhirView, resource: Json) -> Medication | None:
     native = view.native_id(resource, "Medications")
+    if native is None and not is_foreign(resource):
+        return None  # another table's record
     name = text_of(resource.get("medicationCodeableConcept"))
     if name is None:
         name = (view.get(resource.get("medicationReference")) or {}).get("code", {}).get("text")

@@ -15,6 +15,7 @@ from typing import Any
 
 from gateway.jsonio import Json
 from mappers.apps.concepts import untranslate
+from mappers.apps.heart_recovery.common import is_foreign
 from mappers.apps.heart_recovery.fhir import first, text_of, texts
 from mappers.apps.heart_recovery.models import Patient
 from mappers.apps.heart_recovery.patient_facts import ALCOHOL, GOALS, SMOKING, SOCIAL_TEXT
@@ -56,7 +57,7 @@ def _foreign_facts(view: FhirView) -> dict[str, tuple[list[str], tuple[str, ...]
     for resource_type, column in (("AllergyIntolerance", None), ("Condition", "chronicConditions")):
         for resource in view.of_type(resource_type):
             text = text_of(resource.get("code"))
-            if view.native_id(resource, "Patients") or not text:
+            if not is_foreign(resource) or not text:
                 continue
             name = column or (
                 "medicationAllergies"
