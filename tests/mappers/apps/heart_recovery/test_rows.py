@@ -61,14 +61,26 @@ def test_every_enum_value_of_the_seed_maps_and_comes_back(
 ) -> None:
     for value in _enum(model, field_name):
         row: Json = {
-            "Patients": {"id": 5, "therapistId": 2, "userId": 1, "name": "P",
-                         "primaryPhone": "555", "email": "p@example.com"},
+            "Patients": {
+                "id": 5,
+                "therapistId": 2,
+                "userId": 1,
+                "name": "P",
+                "primaryPhone": "555",
+                "email": "p@example.com",
+            },
             "Alerts": {"id": 5, "userId": 1, "type": "vital", "title": "T"},
-            "CalendarEvents": {"id": 5, "calendarId": 1, "userId": 1, "title": "Visit",
-                               "startTime": "2025-11-12T14:30:00.000Z",
-                               "endTime": "2025-11-12T15:00:00.000Z", "category": "appointment"},
+            "CalendarEvents": {
+                "id": 5,
+                "calendarId": 1,
+                "userId": 1,
+                "title": "Visit",
+                "startTime": "2025-11-12T14:30:00.000Z",
+                "endTime": "2025-11-12T15:00:00.000Z",
+                "category": "appointment",
+            },
             "Users": {"id": 3, "email": "x@example.com", "name": "X"},
-        }[entity] | {field_name: value}  # fmt: skip
+        }[entity] | {field_name: value}
         if entity == "Users":
             check = _round_trip({"Users": [*USERS, row], "Patients": [
                 {"id": 6, "therapistId": 3 if value != "patient" else 2, "userId": 1, "name": "P"}]}, "Users")  # fmt: skip
@@ -80,10 +92,13 @@ def test_every_enum_value_of_the_seed_maps_and_comes_back(
 
 
 def _problems(payload: Json) -> list[str | None]:
-    with pytest.raises(UnprocessableResource) as caught:
+    def ingest() -> None:
         records = read_records(_adapter(), payload)
         check_foreign_keys(records, {})
         map_records(records, {})
+
+    with pytest.raises(UnprocessableResource) as caught:
+        ingest()
     return [issue.expression for issue in caught.value.issues]
 
 
@@ -96,32 +111,32 @@ def _problems(payload: Json) -> list[str | None]:
             {"Users": [{"id": 1, "email": "e", "name": "n", "role": "doctor"}]},
             "Users[0].role",
             id="enum",
-        ),  # fmt: skip
+        ),
         pytest.param(
             {"Alerts": [{"id": 1, "userId": 1, "type": "t", "title": "t", "colour": 1}]},
             "Alerts[0].colour",
             id="unknown-field",
-        ),  # fmt: skip
+        ),
         pytest.param(
             {"Medications": [{"id": 1, "userId": 9, "name": "Aspirin"}]},
             "Medications[0].userId",
             id="foreign-key",
-        ),  # fmt: skip
+        ),
         pytest.param(
             {"Users": USERS, "Patients": [{"id": 1, "therapistId": 1, "name": "P"}]},
             "Patients[0].therapistId",
             id="therapist-is-a-patient",
-        ),  # fmt: skip
+        ),
         pytest.param(
             {"Users": USERS, "Patients": [{"id": 1, "therapistId": 2, "userId": 2, "name": "P"}]},
             "Patients[0].userId",
             id="account-is-a-therapist",
-        ),  # fmt: skip
+        ),
         pytest.param(
             {"Patients": [{"id": 1, "therapistId": 2, "name": "P", "dateOfBirth": "1961-02-30"}]},
             "Patients[0].dateOfBirth",
             id="bad-date",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_a_bad_row_is_a_422_naming_entity_row_and_field(payload: Json, where: str) -> None:
@@ -136,8 +151,18 @@ def test_rows_of_entities_without_a_home_are_accepted_unchecked() -> None:
 
 def _foreign_view() -> FhirView:
     """The app's patient (account and profile) with an EHR's allergy, condition and drug."""
-    payload = {"Users": USERS, "Patients": [
-        {"id": 5, "therapistId": 2, "userId": 1, "name": "P", "medicationAllergies": "Penicillin"}]}  # fmt: skip
+    payload = {
+        "Users": USERS,
+        "Patients": [
+            {
+                "id": 5,
+                "therapistId": 2,
+                "userId": 1,
+                "name": "P",
+                "medicationAllergies": "Penicillin",
+            }
+        ],
+    }
     resources = map_records(read_records(_adapter(), payload), {}).resources
     patient = next(
         r for r in resources if r["id"] == Identity.of("heart-recovery", "Users", 1).resource_id()
@@ -179,7 +204,7 @@ def test_an_ehrs_prescription_becomes_a_medication_row() -> None:
             "dosage": "twice daily",
             "startDate": "2025-10-02",
             "isActive": True,
-        }  # fmt: skip
+        }
     ]
     assert exported[0].sources == ("MedicationRequest/ehr-4",)
 
