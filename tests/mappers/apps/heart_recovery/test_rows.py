@@ -168,7 +168,7 @@ def _foreign_view() -> FhirView:
         r for r in resources if r["id"] == Identity.of("heart-recovery", "Users", 1).resource_id()
     )
     subject = {"reference": f"Patient/{patient['id']}"}
-    ehr = [
+    ehr: list[Json] = [
         {"resourceType": "AllergyIntolerance", "id": "ehr-1", "category": ["medication"],
          "code": {"coding": [{"system": "http://snomed.info/sct", "code": "387207008", "display": "Ibuprofen"}]},
          "patient": subject},
