@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gateway.jsonio import Json
 from mappers.apps.base import Entity, MappingContext, home, no_home
+from mappers.apps.concepts import translate, untranslate
 from mappers.apps.heart_recovery.common import patient_ref
 from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, text_of
 from mappers.apps.heart_recovery.models import Calendar, CalendarEvent, EventTemplate
@@ -17,13 +18,7 @@ from mappers.apps.view import Exported, FhirView
 
 __all__ = ["CALENDARS", "EVENTS", "TEMPLATES", "rows"]
 
-STATUS = {"pending": "booked", "completed": "fulfilled", "cancelled": "cancelled", None: "booked"}
-BACK = {
-    "booked": "pending",
-    "fulfilled": "completed",
-    "cancelled": "cancelled",
-    "proposed": "pending",
-}
+STATUS = "http://fhir-gateway.org/fhir/ConceptMap/heart-recovery-event-status"
 CALENDAR_ONLY = "the app's own calendar furniture (names, colours, visibility): no clinical content"
 
 
@@ -36,7 +31,10 @@ def to_fhir(row: CalendarEvent, ctx: MappingContext) -> list[Json]:
         return []
     identity = ctx.identity("CalendarEvents", row.id)
     timed = row.endTime is not None and "T" in row.startTime and "T" in row.endTime
-    status = STATUS[row.status] if timed or row.status == "cancelled" else "proposed"
+    if row.status == "cancelled" or (timed and row.status):
+        status = translate(STATUS, row.status)
+    else:
+        status = "booked" if timed else "proposed"  # no status: the seed's events start pending
     return [compact({
         "resourceType": "Appointment",
         "id": identity.resource_id(),
@@ -85,7 +83,7 @@ def rows(view: FhirView) -> list[Exported]:
             endTime=appointment.get("end") or period.get("end"),
             location=place.get("display"),
             category=text_of(next(iter(appointment.get("serviceCategory", ())), None)),
-            status=BACK.get(status, "pending"),  # type: ignore[arg-type]
+            status=untranslate(STATUS, status) or "pending",  # type: ignore[arg-type]
             createdAt=appointment.get("created"),
         )
         out.append(Exported("CalendarEvents", row, (view.ref(appointment),)))

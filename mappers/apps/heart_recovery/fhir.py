@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from fhir_profiles.canonical import held
 from gateway.jsonio import Json
+from mappers.apps.concepts import translate
 
 __all__ = [
     "BOOKKEEPING",
@@ -15,6 +17,7 @@ __all__ = [
     "UCUM",
     "compact",
     "first",
+    "mapped_coding",
     "profiled",
     "text_of",
     "texts",
@@ -46,6 +49,20 @@ def _clean(value: Any) -> Any:
         items = [c for c in (_clean(v) for v in value) if c is not None]
         return items or None
     return value
+
+
+def mapped_coding(concept_map: str, code: str) -> Json:
+    """The Coding ConceptMap `concept_map` gives the app's `code`: target system, code and the
+    display the map writes (concepts.translate gives the code alone)."""
+    target = translate(concept_map, code)
+    found = held().resolve(concept_map, "ConceptMap") or {}
+    for group in found.get("group", ()):
+        for element in group.get("element", ()):
+            for mapped in element.get("target", ()):
+                if element["code"] == code and mapped.get("code") == target:
+                    return compact({"system": group.get("target"), "code": target,
+                                    "display": mapped.get("display")})  # fmt: skip
+    raise LookupError(f"ConceptMap `{concept_map}` has no group for `{code}`.")
 
 
 def profiled(name: str) -> Json:

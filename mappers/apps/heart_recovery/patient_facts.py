@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 
 from gateway.jsonio import Json
-from mappers.apps.heart_recovery.fhir import LOINC, SNOMED, UCUM, compact, profiled
+from mappers.apps.heart_recovery.fhir import LOINC, SNOMED, UCUM, compact, mapped_coding, profiled
 from mappers.apps.heart_recovery.models import Patient
 from mappers.apps.native import Identity, fhir_datetime
 
@@ -23,17 +23,8 @@ ACTIVE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyin
 CONDITION_ACTIVE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}  # fmt: skip
 PROBLEM_LIST = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "problem-list-item", "display": "Problem List Item"}]}  # fmt: skip
 SOCIAL = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "social-history", "display": "Social History"}]}]  # fmt: skip
-SMOKING = {
-    "never": ("266919005", "Never smoked tobacco"),
-    "former": ("8517006", "Ex-smoker"),
-    "current": ("77176002", "Smoker"),
-}
-ALCOHOL = {
-    "none": ("105542008", "Non-drinker"),
-    "occasional": ("228276006", "Occasional drinker"),
-    "moderate": ("43783005", "Moderate drinker"),
-    "heavy": ("86933000", "Heavy drinker"),
-}
+SMOKING = "http://fhir-gateway.org/fhir/ConceptMap/heart-recovery-smoking-status"
+ALCOHOL = "http://fhir-gateway.org/fhir/ConceptMap/heart-recovery-alcohol-use"
 # part -> (LOINC measure, display, Goal description, unit, UCUM code)
 GOALS = {
     "targetHeartRate": ("8867-4", "Heart rate", "Target heart rate during exercise", "/min", "/min"),
@@ -84,9 +75,8 @@ def facts(row: Patient, identity: Identity, subject: Json) -> list[Json]:
                                 ("alcoholUse", ALCOHOL, ("11331-6", "History of Alcohol use"))):  # fmt: skip
         value = getattr(row, part)
         if value:
-            snomed, display = answers[value]
-            made.append(_social(base("Observation", part), code, subject,
-                                {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": snomed, "display": display}]}}))  # fmt: skip
+            answer = {"valueCodeableConcept": {"coding": [mapped_coding(answers, value)]}}
+            made.append(_social(base("Observation", part), code, subject, answer))
     for part, code in SOCIAL_TEXT.items():
         if getattr(row, part):
             made.append(_social(base("Observation", part), code, subject,

@@ -16,7 +16,7 @@ from typing import Any
 from gateway.jsonio import Json
 from mappers.apps.concepts import untranslate
 from mappers.apps.heart_recovery.common import is_foreign
-from mappers.apps.heart_recovery.fhir import first, text_of, texts
+from mappers.apps.heart_recovery.fhir import SNOMED, first, text_of, texts
 from mappers.apps.heart_recovery.models import Patient
 from mappers.apps.heart_recovery.patient_facts import ALCOHOL, GOALS, SMOKING, SOCIAL_TEXT
 from mappers.apps.heart_recovery.patients import CONTACT_TIME, GENDER, SYSTEMS
@@ -172,8 +172,10 @@ def _read_facts(fields: dict[str, Any], fact: Any) -> None:
     fields["dischargeSummary"] = base64.b64decode(data).decode() if data else None
     for part, answers in (("smokingStatus", SMOKING), ("alcoholUse", ALCOHOL)):
         value = (fact("Observation", part) or {}).get("valueCodeableConcept", {})
-        codes = {c.get("code") for c in value.get("coding", ())}
-        fields[part] = next((k for k, (code, _) in answers.items() if code in codes), None)
+        codes = (
+            c["code"] for c in value.get("coding", ()) if c.get("system") == SNOMED and "code" in c
+        )
+        fields[part] = next(filter(None, (untranslate(answers, code) for code in codes)), None)
     for part in (*SOCIAL_TEXT, "livingSituation"):
         fields[part] = (fact("Observation", part) or {}).get("valueString")
     for part in GOALS:
