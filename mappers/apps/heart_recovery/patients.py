@@ -105,7 +105,13 @@ def _contacts(row: Patient) -> list[Json]:
         {"id": "primaryCaregiver", "relationship": [caregiver],
          "name": {"text": row.primaryCaregiver}},
     ]  # fmt: skip
-    return [c for c in contacts if len(compact(c)) > 2]
+    return [c for c in contacts if _says_something(c)]
+
+
+def _says_something(contact: Json) -> bool:
+    """A contact with a name, a phone or a relationship of its own (not only the fixed code)."""
+    own = [r for r in contact["relationship"] if "coding" not in r and r.get("text")]
+    return bool(own or compact({k: contact.get(k) for k in ("name", "telecom")}))
 
 
 ENTITY = Entity(

@@ -1,6 +1,7 @@
-"""What the service gathers for `GET /apps/heart-recovery/records?patient=`: the Patient, the
-resources that reference it (its compartment, approximated by any reference to it), and what
-those reference, one hop."""
+"""What the service gathers for `GET /apps/heart-recovery/records?patient=`
+(gateway.services.apps.gather): the Patient and the Patients linked to it either way, the
+resources that reference them (their compartments, approximated by any reference), and what
+those reference, two hops."""
 
 from __future__ import annotations
 
@@ -25,10 +26,18 @@ def references(value: Any) -> Iterator[str]:
 def view_of(resources: list[Json], patient: Json) -> FhirView:
     by_ref = {f"{r['resourceType']}/{r['id']}": r for r in resources}
     me = f"Patient/{patient['id']}"
-    inside = {me: patient}
-    inside.update({ref: r for ref, r in by_ref.items() if me in set(references(r))})
-    for resource in list(inside.values()):
-        for ref in references(resource):
-            if ref in by_ref:
-                inside.setdefault(ref, by_ref[ref])
+    people = {me} | {
+        ref
+        for ref, r in by_ref.items()
+        if r["resourceType"] == "Patient"
+        and (me in {link["other"]["reference"] for link in r.get("link", ())}
+             or ref in {link["other"]["reference"] for link in patient.get("link", ())})
+    }  # fmt: skip
+    inside = {me: patient} | {ref: by_ref[ref] for ref in people - {me}}
+    inside.update({ref: r for ref, r in by_ref.items() if people & set(references(r))})
+    for _hop in range(2):
+        for resource in list(inside.values()):
+            for ref in references(resource):
+                if ref in by_ref:
+                    inside.setdefault(ref, by_ref[ref])
     return FhirView("heart-recovery", patient, list(inside.values()))
