@@ -15,6 +15,7 @@ from mappers.apps.concepts import translate
 from mappers.apps.heart_recovery.common import patient_ref
 from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, text_of
 from mappers.apps.heart_recovery.models import Alert
+from mappers.apps.heart_recovery.users import user_id
 from mappers.apps.native import fhir_datetime
 from mappers.apps.view import Exported, FhirView
 
@@ -57,8 +58,6 @@ def _time(instant: str | None) -> str | None:
 
 
 def rows(view: FhirView) -> list[Exported]:
-    from mappers.apps.heart_recovery.users import user_id
-
     out: list[Exported] = []
     for flag in view.of_type("Flag"):
         native = view.native_id(flag, "Alerts")

@@ -1,8 +1,7 @@
 """Calendars, CalendarEvents, EventTemplates. An event whose category names an appointment is
-an Appointment; the app's other events (medication reminders, exercise sessions) are its own
-scheduling, whose clinical content is already in Medications and ExercisePrescriptions: they
-make no resource. Calendars and templates are the app's display furniture.
-https://hl7.org/fhir/R4/appointment.html
+an Appointment; the app's other events (medication reminders, exercise sessions) are planned
+activities, a CarePlan each (plan_events). Calendars and templates are the app's display
+furniture. https://hl7.org/fhir/R4/appointment.html
 """
 
 from __future__ import annotations
@@ -13,6 +12,9 @@ from mappers.apps.concepts import translate, untranslate
 from mappers.apps.heart_recovery.common import patient_ref
 from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, text_of
 from mappers.apps.heart_recovery.models import Calendar, CalendarEvent, EventTemplate
+from mappers.apps.heart_recovery.plan_events import care_plan
+from mappers.apps.heart_recovery.plan_events import rows as plan_rows
+from mappers.apps.heart_recovery.users import user_id
 from mappers.apps.native import fhir_datetime
 from mappers.apps.view import Exported, FhirView
 
@@ -28,7 +30,7 @@ def is_appointment(row: CalendarEvent) -> bool:
 
 def to_fhir(row: CalendarEvent, ctx: MappingContext) -> list[Json]:
     if not is_appointment(row):
-        return []
+        return [care_plan(row, ctx)]
     identity = ctx.identity("CalendarEvents", row.id)
     timed = row.endTime is not None and "T" in row.startTime and "T" in row.endTime
     if row.status == "cancelled" or (timed and row.status):
@@ -55,9 +57,7 @@ def to_fhir(row: CalendarEvent, ctx: MappingContext) -> list[Json]:
 
 
 def rows(view: FhirView) -> list[Exported]:
-    from mappers.apps.heart_recovery.users import user_id
-
-    out: list[Exported] = []
+    out: list[Exported] = plan_rows(view)
     for appointment in view.of_type("Appointment"):
         native = view.native_id(appointment, "CalendarEvents")
         if native is None:
@@ -90,42 +90,45 @@ def rows(view: FhirView) -> list[Exported]:
     return out
 
 
-_NOT_APPOINTMENT = "; an event that is no appointment makes no resource"
 EVENTS = Entity(
     name="CalendarEvents",
     model=CalendarEvent,
     to_fhir=to_fhir,
-    primary=("Appointment",),
+    primary=("Appointment", "CarePlan"),
     foreign_keys={"calendarId": "Calendars", "userId": "Users", "parentEventId": "CalendarEvents"},
     fields={
         "id": home(
-            "Appointment.identifier (…/CalendarEvents), for a category naming an appointment"
+            "Appointment (category names an appointment) or CarePlan identifier (…/CalendarEvents)"
         ),
         "calendarId": no_home("Calendars have no FHIR home; the way back writes 0"),
-        "userId": home("Appointment.participant.actor (the patient)"),
-        "title": home("Appointment.description"),
-        "description": home("Appointment.comment"),
+        "userId": home("Appointment.participant.actor / CarePlan.subject (the patient)"),
+        "title": home("Appointment.description / CarePlan.title"),
+        "description": home("Appointment.comment / CarePlan.description"),
         "startTime": home(
-            "Appointment.start, or requestedPeriod.start when the event has no end time"
+            "Appointment.start (requestedPeriod.start when the event has no end time) / "
+            "CarePlan.activity.detail.scheduledPeriod.start"
         ),
-        "endTime": home("Appointment.end, or requestedPeriod.end"),
-        "isAllDay": no_home("R4's Appointment has no all-day flag; start and end say the span"),
-        "location": home("Appointment.participant.actor (type Location, display)"),
-        "category": home(
-            "Appointment.serviceCategory.text (an appointment when it says so)" + _NOT_APPOINTMENT
+        "endTime": home(
+            "Appointment.end (or requestedPeriod.end) / CarePlan.activity.detail.scheduledPeriod.end"
         ),
+        "isAllDay": no_home("R4 has no all-day flag; start and end say the span"),
+        "location": home(
+            "Appointment.participant.actor (type Location, display) / CarePlan.activity.detail.location.display"
+        ),
+        "category": home("Appointment.serviceCategory.text / CarePlan.activity.detail.code.text"),
         "status": home(
-            "Appointment.status (pending booked, completed fulfilled, cancelled cancelled)"
+            "Appointment.status (ConceptMap heart-recovery-event-status) / "
+            "CarePlan.activity.detail.status (ConceptMap heart-recovery-event-status-careplan)"
         ),
         "recurrenceRule": no_home(
-            "R4's Appointment has no recurrence (R5 added recurrenceTemplate)"
+            "R4 has no recurrence rule (R5's Appointment added recurrenceTemplate)"
         ),
-        "recurrenceException": no_home(
-            "R4's Appointment has no recurrence (R5 added recurrenceTemplate)"
+        "recurrenceException": no_home("R4 has no recurrence rule, so no exceptions to one"),
+        "parentEventId": home(
+            "CarePlan.partOf -> the series' CarePlan (an Appointment has no series in R4: not kept there)"
         ),
-        "parentEventId": no_home("R4's Appointment has no recurrence series to belong to"),
         "color": no_home("display colour in the app's calendar"),
-        "createdAt": home("Appointment.created"),
+        "createdAt": home("Appointment.created / CarePlan.created"),
         "updatedAt": no_home(BOOKKEEPING),
     },
 )

@@ -92,6 +92,14 @@ def test_every_enum_value_of_the_seed_maps_and_comes_back(
         assert [r[field_name] for r in back] == [value], (field_name, value)
 
 
+@pytest.mark.parametrize("value", [*_enum(CalendarEvent, "status"), None])
+def test_every_event_status_comes_back_on_a_planned_activity(value: str | None) -> None:
+    event = {"id": 5, "calendarId": 1, "userId": 1, "title": "Walk", "category": "exercise",
+             "startTime": "2025-11-12T09:00:00.000Z", "status": value}  # fmt: skip
+    back = _round_trip({"Users": USERS, "CalendarEvents": [event]}, "CalendarEvents")
+    assert [r.get("status") for r in back] == [value]
+
+
 def _problems(payload: Json) -> list[str | None]:
     def ingest() -> None:
         records = read_records(_adapter(), payload)
