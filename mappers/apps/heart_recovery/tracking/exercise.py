@@ -124,9 +124,21 @@ def _log(row: ExerciseLogs, ctx: MappingContext) -> list[Json]:
         ("55411-3", "Exercise duration", row.duration, "min", "min"),
         ("55412-1", "Exercise distance unspecified time", row.distance, "mi", "[mi_i]"),
         ("55424-6", "Calories burned in unspecified time Pedometer", row.calories, "kcal", "kcal"),
-        ("55425-3", "Heart rate unspecified time mean by Pedometer", row.avgHeartRate, "/min", "/min"),
-        ("55426-1", "Heart rate unspecified time maximum by Pedometer", row.maxHeartRate, "/min", "/min"),
-    ]  # fmt: skip
+        (
+            "55425-3",
+            "Heart rate unspecified time mean by Pedometer",
+            row.avgHeartRate,
+            "/min",
+            "/min",
+        ),
+        (
+            "55426-1",
+            "Heart rate unspecified time maximum by Pedometer",
+            row.maxHeartRate,
+            "/min",
+            "/min",
+        ),
+    ]
     components = [_component(*m) for m in measured if m[2] is not None]
     if row.intensity is not None:
         code = shared.concept(
@@ -144,7 +156,9 @@ EXERCISES = Entity(
     to_fhir=_exercise,
     primary=("ActivityDefinition",),
     fields={
-        "id": home("ActivityDefinition.identifier; ActivityDefinition.code.coding (system <SID>/heart-recovery/Exercises, code the id)"),
+        "id": home(
+            "ActivityDefinition.identifier; ActivityDefinition.code.coding (system <SID>/heart-recovery/Exercises, code the id)"
+        ),
         "name": home("ActivityDefinition.title and code.text"),
         "category": home("ActivityDefinition.topic (text)"),
         "description": home("ActivityDefinition.description"),
@@ -158,7 +172,7 @@ EXERCISES = Entity(
         "createdAt": no_home(BOOKKEEPING),
         "updatedAt": home("ActivityDefinition.date (the definition's last change)"),
     },
-)  # fmt: skip
+)
 
 PRESCRIPTIONS = Entity(
     name="ExercisePrescriptions",
@@ -177,12 +191,14 @@ PRESCRIPTIONS = Entity(
         "intensity": home("ServiceRequest.orderDetail.text `intensity: <text>`"),
         "startDate": home("ServiceRequest.occurrenceTiming.repeat.boundsPeriod.start"),
         "endDate": home("ServiceRequest.occurrenceTiming.repeat.boundsPeriod.end"),
-        "status": home("ServiceRequest.status through ConceptMap heart-recovery-prescription-status (discontinued -> revoked; null -> unknown)"),
+        "status": home(
+            "ServiceRequest.status through ConceptMap heart-recovery-prescription-status (discontinued -> revoked; null -> unknown)"
+        ),
         "notes": home("ServiceRequest.note[0].text"),
         "createdAt": home("ServiceRequest.authoredOn"),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)
 
 LOGS = Entity(
     name="ExerciseLogs",
@@ -197,7 +213,9 @@ LOGS = Entity(
     fields={
         "id": home("Observation (exercise-session profile).identifier"),
         "userId": home("Observation.subject (the Users row's Patient)"),
-        "exerciseId": home("Observation.valueCodeableConcept.coding (system <SID>/heart-recovery/Exercises): the kind of workout"),
+        "exerciseId": home(
+            "Observation.valueCodeableConcept.coding (system <SID>/heart-recovery/Exercises): the kind of workout"
+        ),
         "prescriptionId": home("Observation.basedOn (the prescription's ServiceRequest)"),
         "duration": home("Observation.component LOINC 55411-3 valueQuantity, min"),
         "distance": home("Observation.component LOINC 55412-1 valueQuantity, [mi_i]"),
@@ -210,4 +228,4 @@ LOGS = Entity(
         "createdAt": home("Observation.issued"),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)

@@ -107,17 +107,21 @@ SLEEP = Entity(
     fields={
         "id": home("Observation (sleep-log profile).identifier"),
         "userId": home("Observation.subject (the Users row's Patient)"),
-        "sleepDate": home("Observation.effectiveDateTime; with a bedtime or wake time, a component `Date of sleep` valueDateTime"),
+        "sleepDate": home(
+            "Observation.effectiveDateTime; with a bedtime or wake time, a component `Date of sleep` valueDateTime"
+        ),
         "bedtime": home("Observation.effectivePeriod.start"),
         "wakeTime": home("Observation.effectivePeriod.end"),
         "totalHours": home("Observation.valueQuantity, LOINC 93832-4, h"),
         "quality": home("Observation.component app-score#sleep-quality valueInteger (1-5)"),
-        "interruptions": home("Observation.component wearable-metric#sleep-interruptions valueInteger"),
+        "interruptions": home(
+            "Observation.component wearable-metric#sleep-interruptions valueInteger"
+        ),
         "notes": home("Observation.note[0].text"),
         "createdAt": home("Observation.issued"),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)
 
 HYDRATION = Entity(
     name="HydrationLogs",
@@ -130,12 +134,14 @@ HYDRATION = Entity(
         "userId": home("Observation.subject (the Users row's Patient)"),
         "logDate": home("Observation.effectiveDateTime"),
         "amountOz": home("Observation.valueQuantity, wearable-metric#water-intake, [foz_us]"),
-        "goalOz": home("Observation.component wearable-metric#water-intake-goal valueQuantity, [foz_us]"),
+        "goalOz": home(
+            "Observation.component wearable-metric#water-intake-goal valueQuantity, [foz_us]"
+        ),
         "notes": home("Observation.note[0].text"),
         "createdAt": home("Observation.issued"),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)
 
 
 def _score_home(code: str) -> str:

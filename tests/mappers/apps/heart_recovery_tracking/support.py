@@ -34,8 +34,14 @@ class Patients(NativeRow):
 def _patient(entity: str) -> Any:
     def to_fhir(row: Users | Patients, ctx: MappingContext) -> list[Json]:
         identity = ctx.identity(entity, row.id)
-        return [{"resourceType": "Patient", "id": identity.resource_id(),
-                 "identifier": [identity.identifier()], "name": [{"text": row.name}]}]  # fmt: skip
+        return [
+            {
+                "resourceType": "Patient",
+                "id": identity.resource_id(),
+                "identifier": [identity.identifier()],
+                "name": [{"text": row.name}],
+            }
+        ]
 
     return to_fhir
 

@@ -85,7 +85,7 @@ def test_fields_without_a_home_are_the_documented_ones() -> None:
                 "settings",
                 *bookkeeping,
             ]
-        ),  # fmt: skip
+        ),
         "SleepLogs": ["updatedAt"],
         "HydrationLogs": ["updatedAt"],
         "DailyScores": ["updatedAt"],
@@ -110,9 +110,15 @@ def test_entities_are_the_seeds_tracking_tables_in_its_order() -> None:
 def test_entities_without_a_home_are_skipped_and_secrets_dropped() -> None:
     records = read_records(ADAPTER, load("tracking-records.json"))
     assert records.skipped == {
-        "FoodCategories": 1, "FoodItems": 1, "MealEntries": 5, "MealItemEntries": 2,
-        "PhysicalTherapyPhases": 1, "TherapyRoutines": 1, "Activities": 1, "DeviceSyncLogs": 3,
-    }  # fmt: skip
+        "FoodCategories": 1,
+        "FoodItems": 1,
+        "MealEntries": 5,
+        "MealItemEntries": 2,
+        "PhysicalTherapyPhases": 1,
+        "TherapyRoutines": 1,
+        "Activities": 1,
+        "DeviceSyncLogs": 3,
+    }
     assert records.dropped == {"DeviceConnections": {"accessToken": 1, "refreshToken": 1}}
 
 
