@@ -63,6 +63,16 @@ def _exercise(row: Exercises, ctx: MappingContext) -> list[Json]:
     return [resource]
 
 
+def prescribed_for(ctx: MappingContext, patient_id: int) -> Json:
+    """The Patient a prescription is for: the patient's app account when the therapist's profile
+    (`Patients`) links to one (so it shows in that Patient's compartment), else the profile."""
+    profile = ctx.resource("Patients", patient_id)
+    for link in profile.get("link", ()) if profile else ():
+        if link.get("type") == "seealso" and isinstance(link.get("other"), dict):
+            return {"reference": link["other"]["reference"]}
+    return ctx.identity("Patients", patient_id).reference("Patient")
+
+
 def _timing(row: ExercisePrescriptions) -> Json | None:
     repeat: Json = {}
     if row.startDate is not None or row.endDate is not None:
@@ -91,7 +101,7 @@ def _prescription(row: ExercisePrescriptions, ctx: MappingContext) -> list[Json]
         if getattr(row, column) is not None
     ]
     shared.put(resource, "orderDetail", details or None)
-    resource["subject"] = ctx.identity("Patients", row.patientId).reference("Patient")
+    resource["subject"] = prescribed_for(ctx, row.patientId)
     shared.put(resource, "occurrenceTiming", _timing(row))
     shared.put(resource, "authoredOn", row.createdAt and fhir_datetime(row.createdAt))
     shared.note(resource, row.notes)
@@ -182,7 +192,9 @@ PRESCRIPTIONS = Entity(
     foreign_keys={"patientId": "Patients", "exerciseId": "Exercises"},
     fields={
         "id": home("ServiceRequest.identifier"),
-        "patientId": home("ServiceRequest.subject (the Patients row's Patient)"),
+        "patientId": home(
+            "ServiceRequest.subject: the Patient of the profile's account (Patient.link seealso), else the Patients row's Patient"
+        ),
         "exerciseId": home("ServiceRequest.code.coding (system <SID>/heart-recovery/Exercises)"),
         "sets": home("ServiceRequest.orderDetail.text `sets: <n>`"),
         "reps": home("ServiceRequest.orderDetail.text `reps: <n>`"),

@@ -107,10 +107,14 @@ def device_row(view: FhirView, resource: Json) -> DeviceConnections | None:
 def rows(view: FhirView) -> list[Exported]:
     found: list[Exported] = []
     for resource in view.of_type("Goal"):
+        if not shared.ours_or_foreign(view, resource, "TherapyGoals"):
+            continue
         goal = goal_row(view, resource)
         if goal is not None and resource.get("lifecycleStatus") != "entered-in-error":
             found.append(Exported("TherapyGoals", goal, (view.ref(resource),)))
     for resource in view.of_type("Device"):
+        if not shared.ours_or_foreign(view, resource, "DeviceConnections"):
+            continue
         device = device_row(view, resource)
         if device is not None:
             found.append(Exported("DeviceConnections", device, (view.ref(resource),)))

@@ -133,6 +133,8 @@ def rows(view: FhirView) -> list[Exported]:
     for resource in view.of_type("Observation"):
         if not shared.active(resource) or not _is_vital(resource):
             continue
+        if not shared.ours_or_foreign(view, resource, ENTITY_NAME):
+            continue
         own = view.native_id(resource, ENTITY_NAME)
         when = shared.effective(resource)
         if own is None and when is None:

@@ -16,8 +16,11 @@ from mappers.apps.view import row_json
 from .support import ADAPTER, mapped, view_of
 
 PEOPLE: dict[str, list[Json]] = {
-    "Users": [{"id": 1, "email": "a@example.org", "name": "Ana Ruiz"}],
-    "Patients": [{"id": 10, "therapistId": 1, "userId": 1, "name": "Ana Ruiz"}],
+    "Users": [
+        {"id": 1, "email": "a@example.org", "name": "Ana Ruiz"},
+        {"id": 2, "email": "t@example.org", "name": "Tom Hale", "role": "therapist"},
+    ],
+    "Patients": [{"id": 10, "therapistId": 2, "userId": 1, "name": "Ana Ruiz"}],
 }
 
 

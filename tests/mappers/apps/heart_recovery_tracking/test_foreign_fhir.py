@@ -165,3 +165,12 @@ def test_a_synthea_patient_gives_rows_that_validate(fhir_samples: Path) -> None:
             assert exported.sources
             seen += 1
     assert seen > 0
+
+
+def test_another_tables_goal_is_not_a_therapy_goal() -> None:
+    """A Patients row's heart-rate Goal carries the Patients identifier: it is that row's."""
+    system = "http://fhir-gateway.org/fhir/sid/heart-recovery/Patients"
+    goal = {"resourceType": "Goal", "id": "g3", "lifecycleStatus": "active",
+            "identifier": [{"system": system, "value": "10"}],
+            "description": {"text": "Target heart rate"}, "subject": SUBJECT}  # fmt: skip
+    assert _rows([goal]) == {}
