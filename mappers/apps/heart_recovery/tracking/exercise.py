@@ -116,6 +116,8 @@ def _component(code: str, display: str, value: object, unit: str, ucum: str) -> 
 
 
 def _log(row: ExerciseLogs, ctx: MappingContext) -> list[Json]:
+    for column in ("duration", "distance", "calories", "avgHeartRate", "maxHeartRate"):
+        shared.within(column, getattr(row, column), 0)
     identity = ctx.identity("ExerciseLogs", row.id)
     resource = shared.skeleton("Observation", identity, "", shared.profile("exercise-session"))
     if row.prescriptionId is not None:

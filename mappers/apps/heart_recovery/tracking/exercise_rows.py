@@ -39,7 +39,12 @@ def _exercise(view: FhirView, resource: Json, native_id: int) -> Exercises | Non
     topics = resource.get("topic", ())
     artifacts = {a.get("label"): a.get("url") for a in resource.get("relatedArtifact", ())}
     difficulty = next(
-        (c["code"] for t in topics for c in t.get("coding", ()) if c.get("system") == DIFFICULTY),
+        (
+            c.get("code")
+            for t in topics
+            for c in t.get("coding", ())
+            if c.get("system") == DIFFICULTY
+        ),
         None,
     )
     return shared.build(

@@ -29,6 +29,7 @@ NO_SYNC_HOME = "how the app syncs the connection; Device has no element for a sy
 
 
 def _goal(row: TherapyGoals, ctx: MappingContext) -> list[Json]:
+    shared.within("progress", row.progress, 0, 100)
     identity = ctx.identity("TherapyGoals", row.id)
     resource = shared.skeleton("Goal", identity, "", shared.profile("therapy-goal"))
     if row.progress is not None:

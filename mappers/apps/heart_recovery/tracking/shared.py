@@ -74,6 +74,14 @@ def issued(resource: Json, created_at: str | None) -> None:
     resource["issued"] = fhir_datetime(created_at)
 
 
+def within(field: str, value: float | None, low: float, high: float | None = None) -> None:
+    """A value the column accepts but the profile forbids (gw-goal-1, gw-sleep-1, gw-ex-1,
+    gw-hyd-1) is a 422 naming the field, not a resource the write check would refuse."""
+    if value is not None and (value < low or (high is not None and value > high)):
+        bounds = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+        raise RowProblem(field, f"`{value}` is out of range: FHIR's profile needs {bounds}.")
+
+
 def note(resource: Json, text: str | None) -> None:
     if text is not None:
         resource["note"] = [{"text": text}]

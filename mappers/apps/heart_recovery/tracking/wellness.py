@@ -40,6 +40,7 @@ def _observation(
 
 
 def _sleep(row: SleepLogs, ctx: MappingContext) -> list[Json]:
+    shared.within("quality", row.quality, 1, 5)
     resource = _observation(ctx, "SleepLogs", row.id, "", "sleep-log", row.userId)
     resource["code"] = shared.concept(shared.LOINC, "93832-4", "Sleep duration")
     components: list[Json] = []
@@ -68,6 +69,7 @@ def _sleep(row: SleepLogs, ctx: MappingContext) -> list[Json]:
 
 
 def _hydration(row: HydrationLogs, ctx: MappingContext) -> list[Json]:
+    shared.within("amountOz", row.amountOz, 0)
     resource = _observation(ctx, "HydrationLogs", row.id, "", "hydration-log", row.userId)
     resource["code"] = shared.concept(shared.WEARABLE_METRIC, "water-intake", "Water intake")
     resource["effectiveDateTime"] = fhir_datetime(row.logDate)

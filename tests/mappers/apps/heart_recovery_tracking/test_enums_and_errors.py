@@ -149,3 +149,20 @@ def test_a_date_alone_cannot_be_observation_issued() -> None:
     with pytest.raises(UnprocessableResource) as raised:
         mapped({**PEOPLE, "VitalsSamples": [row]})
     assert [i.expression for i in raised.value.issues] == ["VitalsSamples[0].createdAt"]
+
+
+@pytest.mark.parametrize(
+    ("entity", "row", "where"),
+    [
+        ("TherapyGoals", {"id": 1, "userId": 1, "title": "x", "progress": 101}, "TherapyGoals[0].progress"),
+        ("SleepLogs", {"id": 1, "userId": 1, "sleepDate": "2025-11-01", "quality": 0}, "SleepLogs[0].quality"),
+        ("HydrationLogs", {"id": 1, "userId": 1, "logDate": "2025-11-01", "amountOz": -1}, "HydrationLogs[0].amountOz"),
+        ("ExerciseLogs", {"id": 1, "userId": 1, "completedAt": "2025-11-01", "distance": -0.5}, "ExerciseLogs[0].distance"),
+    ],
+)  # fmt: skip
+def test_values_the_profiles_forbid_are_422_naming_the_field(
+    entity: str, row: Json, where: str
+) -> None:
+    with pytest.raises(UnprocessableResource) as raised:
+        mapped({**PEOPLE, entity: [row]})
+    assert [i.expression for i in raised.value.issues] == [where]

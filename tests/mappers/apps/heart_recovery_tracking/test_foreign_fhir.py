@@ -174,3 +174,36 @@ def test_another_tables_goal_is_not_a_therapy_goal() -> None:
             "identifier": [{"system": system, "value": "10"}],
             "description": {"text": "Target heart rate"}, "subject": SUBJECT}  # fmt: skip
     assert _rows([goal]) == {}
+
+
+def _ours(entity: str, value: str = "5") -> list[Json]:
+    return [{"system": f"http://fhir-gateway.org/fhir/sid/heart-recovery/{entity}", "value": value}]
+
+
+ODD: list[Json] = [
+    {"resourceType": "ActivityDefinition", "id": "a1", "status": "active",
+     "identifier": _ours("Exercises"), "topic": [{"coding": [{"system": "http://fhir-gateway.org/fhir/CodeSystem/difficulty-level"}]}]},
+    {"resourceType": "ServiceRequest", "id": "s1", "status": "active", "intent": "order",
+     "identifier": _ours("ExercisePrescriptions"), "subject": SUBJECT},
+    {"resourceType": "Observation", "id": "o1", "status": "final", "identifier": _ours("ExerciseLogs"),
+     "code": {"text": "walk"}},
+    {"resourceType": "Observation", "id": "o2", "status": "final", "identifier": _ours("DailyScores", "x"),
+     "code": {"text": "score"}, "valueString": "high"},
+    {"resourceType": "Observation", "id": "o3", "status": "final",
+     "code": {"coding": [{"system": LOINC, "code": "93832-4"}]}, "subject": SUBJECT,
+     "effectiveDateTime": "2025-11", "valueQuantity": {"value": 7}},
+    {"resourceType": "Observation", "id": "o4", "status": "final",
+     "code": {"coding": [{"system": LOINC, "code": "8867-4"}]}, "effectiveDateTime": "2025-11-01",
+     "valueQuantity": {"value": 72}},
+    {"resourceType": "Goal", "id": "g4", "lifecycleStatus": "active", "subject": SUBJECT,
+     "description": {"text": "x"}, "extension": [{"url": "http://fhir-gateway.org/fhir/StructureDefinition/goal-progress", "valueInteger": 250}]},
+    {"resourceType": "Device", "id": "d1", "type": {"coding": [{"system": "http://fhir-gateway.org/fhir/CodeSystem/data-source"}]}},
+]  # fmt: skip
+
+
+def test_odd_resources_give_no_row_rather_than_an_error() -> None:
+    """Valid FHIR the rows cannot hold (no title, a month for a day, a quantity without a unit)
+    is left out, never a crash; a progress of 250 fits the INTEGER column, so it stays."""
+    found = _rows(ODD)
+    assert set(found) <= {"TherapyGoals"}
+    assert [g["progress"] for g in found.get("TherapyGoals", [])] == [250]
