@@ -63,6 +63,16 @@ def _exercise(row: Exercises, ctx: MappingContext) -> list[Json]:
     return [resource]
 
 
+def prescribed_for(ctx: MappingContext, patient_id: int) -> Json:
+    """The Patient a prescription is for: the patient's app account when the therapist's profile
+    (`Patients`) links to one (so it shows in that Patient's compartment), else the profile."""
+    profile = ctx.resource("Patients", patient_id)
+    for link in profile.get("link", ()) if profile else ():
+        if link.get("type") == "seealso" and isinstance(link.get("other"), dict):
+            return {"reference": link["other"]["reference"]}
+    return ctx.identity("Patients", patient_id).reference("Patient")
+
+
 def _timing(row: ExercisePrescriptions) -> Json | None:
     repeat: Json = {}
     if row.startDate is not None or row.endDate is not None:
@@ -91,7 +101,7 @@ def _prescription(row: ExercisePrescriptions, ctx: MappingContext) -> list[Json]
         if getattr(row, column) is not None
     ]
     shared.put(resource, "orderDetail", details or None)
-    resource["subject"] = ctx.identity("Patients", row.patientId).reference("Patient")
+    resource["subject"] = prescribed_for(ctx, row.patientId)
     shared.put(resource, "occurrenceTiming", _timing(row))
     shared.put(resource, "authoredOn", row.createdAt and fhir_datetime(row.createdAt))
     shared.note(resource, row.notes)
@@ -106,6 +116,8 @@ def _component(code: str, display: str, value: object, unit: str, ucum: str) -> 
 
 
 def _log(row: ExerciseLogs, ctx: MappingContext) -> list[Json]:
+    for column in ("duration", "distance", "calories", "avgHeartRate", "maxHeartRate"):
+        shared.within(column, getattr(row, column), 0)
     identity = ctx.identity("ExerciseLogs", row.id)
     resource = shared.skeleton("Observation", identity, "", shared.profile("exercise-session"))
     if row.prescriptionId is not None:
@@ -124,9 +136,21 @@ def _log(row: ExerciseLogs, ctx: MappingContext) -> list[Json]:
         ("55411-3", "Exercise duration", row.duration, "min", "min"),
         ("55412-1", "Exercise distance unspecified time", row.distance, "mi", "[mi_i]"),
         ("55424-6", "Calories burned in unspecified time Pedometer", row.calories, "kcal", "kcal"),
-        ("55425-3", "Heart rate unspecified time mean by Pedometer", row.avgHeartRate, "/min", "/min"),
-        ("55426-1", "Heart rate unspecified time maximum by Pedometer", row.maxHeartRate, "/min", "/min"),
-    ]  # fmt: skip
+        (
+            "55425-3",
+            "Heart rate unspecified time mean by Pedometer",
+            row.avgHeartRate,
+            "/min",
+            "/min",
+        ),
+        (
+            "55426-1",
+            "Heart rate unspecified time maximum by Pedometer",
+            row.maxHeartRate,
+            "/min",
+            "/min",
+        ),
+    ]
     components = [_component(*m) for m in measured if m[2] is not None]
     if row.intensity is not None:
         code = shared.concept(
@@ -144,7 +168,9 @@ EXERCISES = Entity(
     to_fhir=_exercise,
     primary=("ActivityDefinition",),
     fields={
-        "id": home("ActivityDefinition.identifier; ActivityDefinition.code.coding (system <SID>/heart-recovery/Exercises, code the id)"),
+        "id": home(
+            "ActivityDefinition.identifier; ActivityDefinition.code.coding (system <SID>/heart-recovery/Exercises, code the id)"
+        ),
         "name": home("ActivityDefinition.title and code.text"),
         "category": home("ActivityDefinition.topic (text)"),
         "description": home("ActivityDefinition.description"),
@@ -158,7 +184,7 @@ EXERCISES = Entity(
         "createdAt": no_home(BOOKKEEPING),
         "updatedAt": home("ActivityDefinition.date (the definition's last change)"),
     },
-)  # fmt: skip
+)
 
 PRESCRIPTIONS = Entity(
     name="ExercisePrescriptions",
@@ -168,7 +194,9 @@ PRESCRIPTIONS = Entity(
     foreign_keys={"patientId": "Patients", "exerciseId": "Exercises"},
     fields={
         "id": home("ServiceRequest.identifier"),
-        "patientId": home("ServiceRequest.subject (the Patients row's Patient)"),
+        "patientId": home(
+            "ServiceRequest.subject: the Patient of the profile's account (Patient.link seealso), else the Patients row's Patient"
+        ),
         "exerciseId": home("ServiceRequest.code.coding (system <SID>/heart-recovery/Exercises)"),
         "sets": home("ServiceRequest.orderDetail.text `sets: <n>`"),
         "reps": home("ServiceRequest.orderDetail.text `reps: <n>`"),
@@ -177,12 +205,14 @@ PRESCRIPTIONS = Entity(
         "intensity": home("ServiceRequest.orderDetail.text `intensity: <text>`"),
         "startDate": home("ServiceRequest.occurrenceTiming.repeat.boundsPeriod.start"),
         "endDate": home("ServiceRequest.occurrenceTiming.repeat.boundsPeriod.end"),
-        "status": home("ServiceRequest.status through ConceptMap heart-recovery-prescription-status (discontinued -> revoked; null -> unknown)"),
+        "status": home(
+            "ServiceRequest.status through ConceptMap heart-recovery-prescription-status (discontinued -> revoked; null -> unknown)"
+        ),
         "notes": home("ServiceRequest.note[0].text"),
         "createdAt": home("ServiceRequest.authoredOn"),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)
 
 LOGS = Entity(
     name="ExerciseLogs",
@@ -197,7 +227,9 @@ LOGS = Entity(
     fields={
         "id": home("Observation (exercise-session profile).identifier"),
         "userId": home("Observation.subject (the Users row's Patient)"),
-        "exerciseId": home("Observation.valueCodeableConcept.coding (system <SID>/heart-recovery/Exercises): the kind of workout"),
+        "exerciseId": home(
+            "Observation.valueCodeableConcept.coding (system <SID>/heart-recovery/Exercises): the kind of workout"
+        ),
         "prescriptionId": home("Observation.basedOn (the prescription's ServiceRequest)"),
         "duration": home("Observation.component LOINC 55411-3 valueQuantity, min"),
         "distance": home("Observation.component LOINC 55412-1 valueQuantity, [mi_i]"),
@@ -210,4 +242,4 @@ LOGS = Entity(
         "createdAt": home("Observation.issued"),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)

@@ -39,7 +39,12 @@ def _exercise(view: FhirView, resource: Json, native_id: int) -> Exercises | Non
     topics = resource.get("topic", ())
     artifacts = {a.get("label"): a.get("url") for a in resource.get("relatedArtifact", ())}
     difficulty = next(
-        (c["code"] for t in topics for c in t.get("coding", ()) if c.get("system") == DIFFICULTY),
+        (
+            c.get("code")
+            for t in topics
+            for c in t.get("coding", ())
+            if c.get("system") == DIFFICULTY
+        ),
         None,
     )
     return shared.build(
@@ -86,9 +91,26 @@ def _details(resource: Json) -> dict[str, Any]:
     return found
 
 
+def _profile_id(view: FhirView, subject: Any) -> int | None:
+    """The `Patients` row behind a prescription's subject: the profile itself, or the profile
+    linking to that account (the lowest id when several therapists keep one)."""
+    found = shared.native_int(view, subject, "Patients")
+    if found is not None or not isinstance(subject, dict):
+        return found
+    linking = [
+        shared.own_id(view, patient, "Patients")
+        for patient in view.of_type("Patient")
+        if any(
+            link.get("other", {}).get("reference") == subject.get("reference")
+            for link in patient.get("link", ())
+        )
+    ]
+    return min((i for i in linking if i is not None), default=None)
+
+
 def _prescription(view: FhirView, resource: Json, native_id: int) -> ExercisePrescriptions | None:
     exercise_id = _exercise_id(view, resource.get("code"))
-    patient_id = shared.native_int(view, resource.get("subject"), "Patients")
+    patient_id = _profile_id(view, resource.get("subject"))
     if exercise_id is None or patient_id is None:
         return None
     timing = resource.get("occurrenceTiming", {})

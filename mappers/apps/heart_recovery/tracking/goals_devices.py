@@ -29,6 +29,7 @@ NO_SYNC_HOME = "how the app syncs the connection; Device has no element for a sy
 
 
 def _goal(row: TherapyGoals, ctx: MappingContext) -> list[Json]:
+    shared.within("progress", row.progress, 0, 100)
     identity = ctx.identity("TherapyGoals", row.id)
     resource = shared.skeleton("Goal", identity, "", shared.profile("therapy-goal"))
     if row.progress is not None:
@@ -55,8 +56,10 @@ def _device(row: DeviceConnections, ctx: MappingContext) -> list[Json]:
 
 def goal_row(view: FhirView, resource: Json) -> TherapyGoals | None:
     """Any Goal of the patient: the app's own exactly, an EHR's by its description."""
-    progress = next((e.get("valueInteger") for e in resource.get("extension", ())
-                     if e.get("url") == PROGRESS), None)  # fmt: skip
+    progress = next(
+        (e.get("valueInteger") for e in resource.get("extension", ()) if e.get("url") == PROGRESS),
+        None,
+    )
     own = shared.own_id(view, resource, "TherapyGoals") is not None
     category = next((c.get("text") for c in resource.get("category", ())), None)
     return shared.build(
@@ -74,12 +77,24 @@ def goal_row(view: FhirView, resource: Json) -> TherapyGoals | None:
 
 def device_row(view: FhirView, resource: Json) -> DeviceConnections | None:
     """A Device of one of the app's three sources (data-source strava, polar, samsung)."""
-    kind = next((c.get("code") for c in resource.get("type", {}).get("coding", ())
-                 if c.get("system") == DATA_SOURCE and c.get("code") in DEVICE_TYPES), None)  # fmt: skip
+    kind = next(
+        (
+            c.get("code")
+            for c in resource.get("type", {}).get("coding", ())
+            if c.get("system") == DATA_SOURCE and c.get("code") in DEVICE_TYPES
+        ),
+        None,
+    )
     if kind is None:
         return None
-    named = next((n.get("name") for n in resource.get("deviceName", ())
-                  if n.get("type") == "user-friendly-name"), None)  # fmt: skip
+    named = next(
+        (
+            n.get("name")
+            for n in resource.get("deviceName", ())
+            if n.get("type") == "user-friendly-name"
+        ),
+        None,
+    )
     return shared.build(
         DeviceConnections,
         id=shared.row_id(view, resource, "DeviceConnections"),
@@ -93,10 +108,14 @@ def device_row(view: FhirView, resource: Json) -> DeviceConnections | None:
 def rows(view: FhirView) -> list[Exported]:
     found: list[Exported] = []
     for resource in view.of_type("Goal"):
+        if not shared.ours_or_foreign(view, resource, "TherapyGoals"):
+            continue
         goal = goal_row(view, resource)
         if goal is not None and resource.get("lifecycleStatus") != "entered-in-error":
             found.append(Exported("TherapyGoals", goal, (view.ref(resource),)))
     for resource in view.of_type("Device"):
+        if not shared.ours_or_foreign(view, resource, "DeviceConnections"):
+            continue
         device = device_row(view, resource)
         if device is not None:
             found.append(Exported("DeviceConnections", device, (view.ref(resource),)))
@@ -117,11 +136,13 @@ GOALS = Entity(
         "category": home("Goal.category[0].text"),
         "targetDate": home("Goal.target[0].dueDate (a date: a time of day is not kept)"),
         "progress": home("Goal.extension goal-progress valueInteger (0-100)"),
-        "status": home("Goal.lifecycleStatus through ConceptMap heart-recovery-goal-status (null -> proposed)"),
+        "status": home(
+            "Goal.lifecycleStatus through ConceptMap heart-recovery-goal-status (null -> proposed)"
+        ),
         "createdAt": no_home(BOOKKEEPING),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)
 
 DEVICES = Entity(
     name="DeviceConnections",
@@ -135,8 +156,12 @@ DEVICES = Entity(
         "userId": home("Device.patient (the Users row's Patient)"),
         "deviceType": home("Device.type, CodeSystem data-source (strava, polar, samsung)"),
         "deviceName": home("Device.deviceName (user-friendly-name).name"),
-        "accessToken": no_home("a secret (OAuth access token): dropped and reported, never in FHIR"),
-        "refreshToken": no_home("a secret (OAuth refresh token): dropped and reported, never in FHIR"),
+        "accessToken": no_home(
+            "a secret (OAuth access token): dropped and reported, never in FHIR"
+        ),
+        "refreshToken": no_home(
+            "a secret (OAuth refresh token): dropped and reported, never in FHIR"
+        ),
         "tokenExpiry": no_home("the expiry of a secret that is not carried"),
         "isActive": home("Device.status: true active, false inactive"),
         "lastSyncAt": no_home(NO_SYNC_HOME),
@@ -145,7 +170,7 @@ DEVICES = Entity(
         "createdAt": no_home(BOOKKEEPING),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)
 
 _SYNC_REASON = (
     "a sync attempt is the app's integration log; Provenance would have to name the resources "

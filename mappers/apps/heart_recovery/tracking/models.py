@@ -8,7 +8,9 @@ ENUMs `Literal` of the seed's values. Required: NOT NULL without a default; `cre
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
+
+from pydantic import JsonValue
 
 from gateway.jsonio import ExactNumber
 from mappers.apps.native import Instant, NativeRow
@@ -176,7 +178,7 @@ class DeviceConnections(_Stamped):
     isActive: bool | None = None
     lastSyncAt: Instant | None = None
     syncFrequency: str | None = None
-    settings: dict[str, Any] | list[Any] | None = None
+    settings: JsonValue = None  # a JSON column: any JSON value
 
 
 class DeviceSyncLogs(NativeRow):

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from gateway.jsonio import Json
 from mappers.apps.base import RowProblem
 from mappers.apps.heart_recovery.common import patient_ref as patient_ref  # for the mappings
-from mappers.apps.native import GATEWAY, Identity, NativeRow, fhir_datetime, stable_int
+from mappers.apps.native import GATEWAY, SID, Identity, NativeRow, fhir_datetime, stable_int
 from mappers.apps.view import FhirView
 
 Row = TypeVar("Row", bound=NativeRow)
@@ -72,6 +72,14 @@ def issued(resource: Json, created_at: str | None) -> None:
     if len(created_at) <= 10:
         raise RowProblem("createdAt", "Observation.issued needs a time of day, not a date alone.")
     resource["issued"] = fhir_datetime(created_at)
+
+
+def within(field: str, value: float | None, low: float, high: float | None = None) -> None:
+    """A value the column accepts but the profile forbids (gw-goal-1, gw-sleep-1, gw-ex-1,
+    gw-hyd-1) is a 422 naming the field, not a resource the write check would refuse."""
+    if value is not None and (value < low or (high is not None and value > high)):
+        bounds = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+        raise RowProblem(field, f"`{value}` is out of range: FHIR's profile needs {bounds}.")
 
 
 def note(resource: Json, text: str | None) -> None:
@@ -177,3 +185,13 @@ def build(model: type[Row], **fields: Any) -> Row | None:
         return model.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError:
         return None
+
+
+def ours_or_foreign(view: FhirView, resource: Json, entity: str) -> bool:
+    """Whether `resource` may make an `entity` row: it carries that entity's identifier, or no
+    identifier of this app at all (another table's resource, e.g. a Patients row's heart-rate
+    Goal, is that table's, never a second row here)."""
+    prefix = f"{SID}/{view.app}/"
+    systems = {str(i.get("system")) for i in resource.get("identifier", ())}
+    app_systems = {s for s in systems if s.startswith(prefix)}
+    return not app_systems or f"{prefix}{entity}" in app_systems

@@ -25,10 +25,10 @@ DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    """One single-valued vital sign: the row field, its LOINC code, profile and UCUM unit."""
+    """One single-valued vital sign: the row field (also the identity part), its LOINC code,
+    profile and UCUM unit."""
 
     field: str
-    part: str
     loinc: str
     display: str
     profile: str
@@ -42,13 +42,14 @@ def _same(value: Any) -> Any:
 
 
 MEASURES = (
-    Measure("heartRate", "heartRate", "8867-4", "Heart rate", "heartrate", "/min", "/min", shared.whole),
-    Measure("weight", "weight", "29463-7", "Body weight", "bodyweight", "lb", "[lb_av]", _same),
-    Measure("oxygenSaturation", "oxygenSaturation", "2708-6", "Oxygen saturation in Arterial blood",
+    Measure("heartRate", "8867-4", "Heart rate", "heartrate", "/min", "/min", shared.whole),
+    Measure("weight", "29463-7", "Body weight", "bodyweight", "lb", "[lb_av]", _same),
+    Measure("oxygenSaturation", "2708-6", "Oxygen saturation in Arterial blood",
             "oxygensat", "%", "%", shared.whole),
-    Measure("temperature", "temperature", "8310-5", "Body temperature", "bodytemp", "°F", "[degF]", _same),
+    Measure("temperature", "8310-5", "Body temperature", "bodytemp", "°F", "[degF]", _same),
 )  # fmt: skip
 OXYGEN_CODES = ("2708-6", "59408-5")  # R4's oxygensat profile: SaO2 and SpO2 both qualify
+PULSE_OXIMETRY = "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"
 
 
 def _vital(row: VitalsSamples, ctx: MappingContext, part: str, claimed: str) -> Json:
@@ -95,8 +96,10 @@ def to_fhir(row: VitalsSamples, ctx: MappingContext) -> list[Json]:
         value = getattr(row, measure.field)
         if value is None:
             continue
-        resource = _vital(row, ctx, measure.part, measure.profile)
+        resource = _vital(row, ctx, measure.field, measure.profile)
         resource["code"] = shared.concept(shared.LOINC, measure.loinc, measure.display)
+        if measure.field == "oxygenSaturation":  # the app's SpO2 is a home pulse oximeter's
+            resource["code"]["coding"].append(shared.coding(shared.LOINC, *PULSE_OXIMETRY))
         resource["valueQuantity"] = shared.quantity(value, measure.unit, measure.code)
         shared.note(resource, row.notes)
         made.append(resource)
@@ -132,6 +135,8 @@ def rows(view: FhirView) -> list[Exported]:
     groups: dict[tuple[str, str], list[Json]] = {}
     for resource in view.of_type("Observation"):
         if not shared.active(resource) or not _is_vital(resource):
+            continue
+        if not shared.ours_or_foreign(view, resource, ENTITY_NAME):
             continue
         own = view.native_id(resource, ENTITY_NAME)
         when = shared.effective(resource)

@@ -40,6 +40,7 @@ def _observation(
 
 
 def _sleep(row: SleepLogs, ctx: MappingContext) -> list[Json]:
+    shared.within("quality", row.quality, 1, 5)
     resource = _observation(ctx, "SleepLogs", row.id, "", "sleep-log", row.userId)
     resource["code"] = shared.concept(shared.LOINC, "93832-4", "Sleep duration")
     components: list[Json] = []
@@ -68,6 +69,7 @@ def _sleep(row: SleepLogs, ctx: MappingContext) -> list[Json]:
 
 
 def _hydration(row: HydrationLogs, ctx: MappingContext) -> list[Json]:
+    shared.within("amountOz", row.amountOz, 0)
     resource = _observation(ctx, "HydrationLogs", row.id, "", "hydration-log", row.userId)
     resource["code"] = shared.concept(shared.WEARABLE_METRIC, "water-intake", "Water intake")
     resource["effectiveDateTime"] = fhir_datetime(row.logDate)
@@ -107,17 +109,21 @@ SLEEP = Entity(
     fields={
         "id": home("Observation (sleep-log profile).identifier"),
         "userId": home("Observation.subject (the Users row's Patient)"),
-        "sleepDate": home("Observation.effectiveDateTime; with a bedtime or wake time, a component `Date of sleep` valueDateTime"),
+        "sleepDate": home(
+            "Observation.effectiveDateTime; with a bedtime or wake time, a component `Date of sleep` valueDateTime"
+        ),
         "bedtime": home("Observation.effectivePeriod.start"),
         "wakeTime": home("Observation.effectivePeriod.end"),
         "totalHours": home("Observation.valueQuantity, LOINC 93832-4, h"),
         "quality": home("Observation.component app-score#sleep-quality valueInteger (1-5)"),
-        "interruptions": home("Observation.component wearable-metric#sleep-interruptions valueInteger"),
+        "interruptions": home(
+            "Observation.component wearable-metric#sleep-interruptions valueInteger"
+        ),
         "notes": home("Observation.note[0].text"),
         "createdAt": home("Observation.issued"),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)
 
 HYDRATION = Entity(
     name="HydrationLogs",
@@ -130,12 +136,14 @@ HYDRATION = Entity(
         "userId": home("Observation.subject (the Users row's Patient)"),
         "logDate": home("Observation.effectiveDateTime"),
         "amountOz": home("Observation.valueQuantity, wearable-metric#water-intake, [foz_us]"),
-        "goalOz": home("Observation.component wearable-metric#water-intake-goal valueQuantity, [foz_us]"),
+        "goalOz": home(
+            "Observation.component wearable-metric#water-intake-goal valueQuantity, [foz_us]"
+        ),
         "notes": home("Observation.note[0].text"),
         "createdAt": home("Observation.issued"),
         "updatedAt": no_home(BOOKKEEPING),
     },
-)  # fmt: skip
+)
 
 
 def _score_home(code: str) -> str:

@@ -94,11 +94,15 @@ def rows(view: FhirView) -> list[Exported]:
         if not shared.active(resource):
             continue
         code = resource.get("code")
-        if shared.has_code(code, shared.LOINC, "93832-4"):
+        if shared.has_code(code, shared.LOINC, "93832-4") and shared.ours_or_foreign(
+            view, resource, "SleepLogs"
+        ):
             sleep = _sleep(view, resource)
             if sleep is not None:
                 found.append(Exported("SleepLogs", sleep, (view.ref(resource),)))
-        elif shared.has_code(code, shared.WEARABLE_METRIC, "water-intake"):
+        elif shared.has_code(
+            code, shared.WEARABLE_METRIC, "water-intake"
+        ) and shared.ours_or_foreign(view, resource, "HydrationLogs"):
             hydration = _hydration(view, resource)
             if hydration is not None:
                 found.append(Exported("HydrationLogs", hydration, (view.ref(resource),)))

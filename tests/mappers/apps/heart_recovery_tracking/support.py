@@ -1,5 +1,5 @@
-"""A small adapter around the tracking tables for their tests: `Users` and `Patients` as plain
-Patients (heart-a maps them for real), so the tracking mappings run as the service runs them."""
+"""The tracking tables' tests run through the whole Heart Recovery Calendar adapter, as the
+service runs them: the fixture's `Users` and `Patients` rows are mapped by part A."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from gateway.jsonio import Json, loads
-from mappers.apps.base import AppAdapter, Entity, MappingContext, NativeRow, home
+from mappers.apps import adapter
 from mappers.apps.heart_recovery.common import APP
-from mappers.apps.heart_recovery.tracking import ENTITIES, rows
+from mappers.apps.heart_recovery.tracking import ENTITIES
 from mappers.apps.ingest import Mapped, map_records, read_records
 from mappers.apps.view import FhirView
 
@@ -17,42 +17,8 @@ FIXTURES = Path(__file__).parents[3] / "fixtures" / "apps" / "heart-recovery"
 TRACKED = {entity.name for entity in ENTITIES}
 
 
-class Users(NativeRow):
-    id: int
-    email: str
-    name: str
-    role: str | None = None
-
-
-class Patients(NativeRow):
-    id: int
-    therapistId: int
-    userId: int | None = None
-    name: str
-
-
-def _patient(entity: str) -> Any:
-    def to_fhir(row: Users | Patients, ctx: MappingContext) -> list[Json]:
-        identity = ctx.identity(entity, row.id)
-        return [{"resourceType": "Patient", "id": identity.resource_id(),
-                 "identifier": [identity.identifier()], "name": [{"text": row.name}]}]  # fmt: skip
-
-    return to_fhir
-
-
-def _people(name: str, model: type[NativeRow]) -> Entity:
-    fields = {field: home("Patient") for field in model.model_fields}
-    return Entity(name, model, fields, to_fhir=_patient(name), primary=("Patient",))
-
-
-ADAPTER = AppAdapter(
-    name=APP,
-    title="Heart Recovery Calendar (tracking tables)",
-    seeds=("002_085323ce718dff36.txt",),
-    entities=(_people("Users", Users), _people("Patients", Patients), *ENTITIES),
-    patient_entity="Users",
-    from_fhir=rows,
-)
+ADAPTER = adapter(APP)
+assert ADAPTER is not None
 
 
 def load(name: str) -> Any:
@@ -71,7 +37,13 @@ def tracking_resources(result: Mapped) -> list[Json]:
     return [r for r in result.resources if f"{r['resourceType']}/{r['id']}" in made]
 
 
+def account(result: Mapped, user_id: int = 1) -> Json:
+    """The Patient the `Users` row `user_id` became."""
+    ref = result.made["Users"][str(user_id)][0]
+    return next(r for r in result.resources if f"{r['resourceType']}/{r['id']}" == ref)
+
+
 def view_of(result: Mapped, resources: list[Json]) -> FhirView:
-    """The first user's view: their Patient, the Patients row's Patient and `resources`."""
-    people = [r for r in result.resources if r["resourceType"] == "Patient"]
-    return FhirView(APP, people[0], [*people, *resources])
+    """Everything part A made and `resources`, seen from the first user's Patient."""
+    others = [r for r in result.resources if r not in tracking_resources(result)]
+    return FhirView(APP, account(result), [*others, *resources])

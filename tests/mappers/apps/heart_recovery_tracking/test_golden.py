@@ -15,7 +15,8 @@ from mappers.apps.heart_recovery.tracking import ENTITIES
 from mappers.apps.ingest import read_records
 from mappers.apps.view import row_json
 
-from .support import ADAPTER, TRACKED, load, mapped, tracking_resources, view_of
+from ..heart_recovery.compartment import view_of as compartment_view
+from .support import ADAPTER, TRACKED, account, load, mapped, tracking_resources, view_of
 
 SEED = Path(__file__).resolve().parents[4].parent / "shared/seeds/002_085323ce718dff36.txt"
 
@@ -57,7 +58,8 @@ def test_golden_resources_come_back_as_the_rows_sent() -> None:
     result = mapped(load("tracking-records.json"))
     back: dict[str, list[Any]] = {}
     for exported in ADAPTER.from_fhir(view_of(result, load("tracking-fhir.json"))):
-        back.setdefault(exported.entity, []).append(row_json(exported.row))
+        if exported.entity in TRACKED:
+            back.setdefault(exported.entity, []).append(row_json(exported.row))
     expected = _expected_rows()
     assert {name: sorted(rows, key=lambda r: r["id"]) for name, rows in back.items()} == expected
 
@@ -85,7 +87,7 @@ def test_fields_without_a_home_are_the_documented_ones() -> None:
                 "settings",
                 *bookkeeping,
             ]
-        ),  # fmt: skip
+        ),
         "SleepLogs": ["updatedAt"],
         "HydrationLogs": ["updatedAt"],
         "DailyScores": ["updatedAt"],
@@ -110,9 +112,15 @@ def test_entities_are_the_seeds_tracking_tables_in_its_order() -> None:
 def test_entities_without_a_home_are_skipped_and_secrets_dropped() -> None:
     records = read_records(ADAPTER, load("tracking-records.json"))
     assert records.skipped == {
-        "FoodCategories": 1, "FoodItems": 1, "MealEntries": 5, "MealItemEntries": 2,
-        "PhysicalTherapyPhases": 1, "TherapyRoutines": 1, "Activities": 1, "DeviceSyncLogs": 3,
-    }  # fmt: skip
+        "FoodCategories": 1,
+        "FoodItems": 1,
+        "MealEntries": 5,
+        "MealItemEntries": 2,
+        "PhysicalTherapyPhases": 1,
+        "TherapyRoutines": 1,
+        "Activities": 1,
+        "DeviceSyncLogs": 3,
+    }
     assert records.dropped == {"DeviceConnections": {"accessToken": 1, "refreshToken": 1}}
 
 
@@ -122,3 +130,12 @@ def test_secrets_never_reach_fhir() -> None:
     ).read_text()
     assert "st-access-8f2c" not in text
     assert "st-refresh-91ab" not in text
+
+
+def test_the_patients_compartment_gives_back_every_tracked_row_but_the_exercise_library() -> None:
+    """What `GET /apps/heart-recovery/records?patient=1` gathers: the ActivityDefinitions of the
+    exercise library are nobody's compartment and nothing references them, so they stay out."""
+    result = mapped(load("tracking-records.json"))
+    view = compartment_view(result.resources, account(result))
+    back = {e.entity for e in ADAPTER.from_fhir(view) if e.entity in TRACKED}
+    assert back == set(_expected_rows()) - {"Exercises"}
