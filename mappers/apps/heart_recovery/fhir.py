@@ -18,6 +18,7 @@ __all__ = [
     "compact",
     "first",
     "mapped_coding",
+    "point",
     "profiled",
     "text_of",
     "texts",
@@ -63,6 +64,11 @@ def mapped_coding(concept_map: str, code: str) -> Json:
                     return compact({"system": group.get("target"), "code": target,
                                     "display": mapped.get("display")})  # fmt: skip
     raise LookupError(f"ConceptMap `{concept_map}` has no group for `{code}`.")
+
+
+def point(system: str, value: str | None) -> Json | None:
+    """A ContactPoint, or None (left out by `compact`) when there is no value to reach."""
+    return {"system": system, "value": value} if value else None
 
 
 def profiled(name: str) -> Json:

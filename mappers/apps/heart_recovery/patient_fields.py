@@ -11,7 +11,10 @@ FIELDS: dict[str, FieldHome] = {
     "id": home(
         "Patient.identifier (system …/sid/heart-recovery/Patients), and on every fact below"
     ),
-    "therapistId": home("Patient.generalPractitioner -> the therapist's Practitioner"),
+    "therapistId": home(
+        "CareTeam (subject the patient, participant role therapist).member -> the therapist's "
+        "account; also Patient.generalPractitioner when that account is a Practitioner"
+    ),
     "userId": home("Patient.link (seealso) -> the account's Patient; the facts' subject"),
     "firstName": home("Patient.name.given"),
     "lastName": home("Patient.name.family"),

@@ -1,4 +1,5 @@
-"""`Patients` (a therapist's profile of a patient) -> a Patient and its clinical facts.
+"""`Patients` (a therapist's profile of a patient) -> a Patient, a CareTeam naming the
+therapist, and the patient's clinical facts.
 
 The profile's own Patient carries the row's identifier and `link`s (seealso) to the Patient of
 the patient's app account (`userId`); the facts (allergies, conditions, surgery, insurance,
@@ -15,7 +16,7 @@ from mappers.apps.base import Entity, MappingContext, RowProblem
 from mappers.apps.concepts import translate
 from mappers.apps.heart_recovery import patient_facts
 from mappers.apps.heart_recovery.common import patient_ref
-from mappers.apps.heart_recovery.fhir import compact
+from mappers.apps.heart_recovery.fhir import compact, point
 from mappers.apps.heart_recovery.models import Patient
 from mappers.apps.heart_recovery.patient_fields import FIELDS
 from mappers.apps.native import fhir_date
@@ -34,7 +35,7 @@ def to_fhir(row: Patient, ctx: MappingContext) -> list[Json]:
     if row.userId is not None:
         _expect(ctx, "userId", row.userId, "Patient")
         subject = patient_ref(ctx, row.userId)
-    _expect(ctx, "therapistId", row.therapistId, "Practitioner")
+    therapist = _therapist(ctx, row.therapistId)
     patient = compact({
         "resourceType": "Patient",
         "id": identity.resource_id(),
@@ -51,10 +52,22 @@ def to_fhir(row: Patient, ctx: MappingContext) -> list[Json]:
         "address": [{"line": [row.streetAddress], "city": row.city, "state": row.state,
                      "postalCode": row.postalCode, "country": row.country}],
         "contact": _contacts(row),
-        "generalPractitioner": [ctx.identity("Users", row.therapistId).reference("Practitioner")],
+        "generalPractitioner": [therapist] if therapist["reference"].startswith("Practitioner/") else None,
         "link": [{"other": subject, "type": "seealso"}] if row.userId is not None else None,
     })  # fmt: skip
-    return [patient, *patient_facts.facts(row, identity, subject)]
+    team = {"resourceType": "CareTeam", "id": identity.resource_id("therapist"),
+            "identifier": [identity.identifier()], "status": "active", "subject": subject,
+            "participant": [{"role": [{"text": "therapist"}], "member": therapist}]}  # fmt: skip
+    return [patient, team, *patient_facts.facts(row, identity, subject)]
+
+
+def _therapist(ctx: MappingContext, user_id: int) -> Json:
+    """The therapist account's resource: a Practitioner, or a Patient when the account kept the
+    seed's default role (CareTeam.participant.member takes either; generalPractitioner only the
+    first)."""
+    user = ctx.resource("Users", user_id)
+    kind = user["resourceType"] if user is not None else "Practitioner"
+    return ctx.identity("Users", user_id).reference(kind)
 
 
 def _expect(ctx: MappingContext, field_name: str, user_id: int, resource_type: str) -> None:
@@ -98,10 +111,10 @@ def _contacts(row: Patient) -> list[Json]:
         {"id": "emergencyContact1",
          "relationship": [emergency, {"text": row.emergencyContact1Relationship}],
          "name": {"text": row.emergencyContact1Name},
-         "telecom": [{"system": "phone", "value": row.emergencyContact1Phone}]},
+         "telecom": [point("phone", row.emergencyContact1Phone)]},
         {"id": "emergencyContact2", "relationship": [emergency],
          "name": {"text": row.emergencyContact2Name},
-         "telecom": [{"system": "phone", "value": row.emergencyContact2Phone}]},
+         "telecom": [point("phone", row.emergencyContact2Phone)]},
         {"id": "primaryCaregiver", "relationship": [caregiver],
          "name": {"text": row.primaryCaregiver}},
     ]  # fmt: skip

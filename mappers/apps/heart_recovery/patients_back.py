@@ -84,7 +84,12 @@ def _own(
     view: FhirView, patient: Json, native: int
 ) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
     identity = Identity.of(view.app, "Patients", native)
-    therapist = next((view.get(g) for g in patient.get("generalPractitioner", ())), None)
+    team = view.get(f"CareTeam/{identity.resource_id('therapist')}") or {}
+    members = [p.get("member") for p in team.get("participant", ())]
+    therapist = next(
+        filter(None, (view.get(r) for r in [*members, *patient.get("generalPractitioner", ())])),
+        None,
+    )
     if therapist is None:
         return None, ()  # the NOT NULL therapist is not gathered: no row can be written
     fields = _demographics(patient)
@@ -92,7 +97,7 @@ def _own(
     linked = next((view.get(link["other"]) for link in patient.get("link", ())), None)
     if linked is not None:
         fields["userId"] = user_id(view, linked)
-    sources = [view.ref(patient)]
+    sources = [view.ref(patient), *([view.ref(team)] if team else [])]
 
     def fact(resource_type: str, part: str) -> Json | None:
         found = view.get(f"{resource_type}/{identity.resource_id(part)}")

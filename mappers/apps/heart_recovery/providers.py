@@ -10,7 +10,7 @@ from __future__ import annotations
 from gateway.jsonio import Json
 from mappers.apps.base import Entity, MappingContext, home, no_home
 from mappers.apps.heart_recovery.common import patient_ref
-from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, text_of
+from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, point, text_of
 from mappers.apps.heart_recovery.models import Provider
 from mappers.apps.heart_recovery.users import user_id
 from mappers.apps.native import Identity, fhir_datetime
@@ -30,8 +30,7 @@ def to_fhir(row: Provider, ctx: MappingContext) -> list[Json]:
 
     made = [
         compact({**base("Practitioner"), "name": [{"text": row.name}],
-                 "telecom": [{"system": "phone", "value": row.phone},
-                             {"system": "email", "value": row.email}],
+                 "telecom": [point("phone", row.phone), point("email", row.email)],
                  "address": [{"text": row.address}]}),
         compact({**base("PractitionerRole", "role"), "practitioner": practitioner,
                  "specialty": [{"text": row.specialty}]}),

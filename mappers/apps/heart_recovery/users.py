@@ -2,14 +2,16 @@
 
 The doctor a patient names (`doctorName`, `doctorPhone`) has no row of its own, so it travels as
 a contained Practitioner that `generalPractitioner` points at; the emergency contact is a
-Patient.contact with relationship C. https://hl7.org/fhir/R4/patient.html
+Patient.contact with relationship C. A clinician's account has neither on Practitioner (R4 gives
+it no contact and no doctor): a therapist's emergency contact and doctor are not kept.
+https://hl7.org/fhir/R4/patient.html
 """
 
 from __future__ import annotations
 
 from gateway.jsonio import Json
 from mappers.apps.base import Entity, MappingContext, home, no_home
-from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, text_of
+from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, point, text_of
 from mappers.apps.heart_recovery.models import User
 from mappers.apps.native import Identity, stable_int
 from mappers.apps.view import Exported, FhirView
@@ -30,8 +32,8 @@ def to_fhir(row: User, ctx: MappingContext) -> list[Json]:
         "extension": [{"url": TIMEZONE, "valueCode": row.timezone}] if row.timezone else None,
         "name": [{"text": row.name}],
         "telecom": [
-            {"system": "email", "value": row.email},
-            {"system": "phone", "value": row.phoneNumber},
+            point("email", row.email),
+            point("phone", row.phoneNumber),
         ],
         "photo": [{"url": row.profilePhoto}],
     }
@@ -48,16 +50,16 @@ def to_fhir(row: User, ctx: MappingContext) -> list[Json]:
         "resourceType": "Practitioner",
         "id": DOCTOR,
         "name": [{"text": row.doctorName}],
-        "telecom": [{"system": "phone", "value": row.doctorPhone}],
+        "telecom": [point("phone", row.doctorPhone)],
     })  # fmt: skip
-    has_doctor = len(doctor) > 2
+    has_doctor = bool(row.doctorName or row.doctorPhone)
     return [compact({
         "resourceType": "Patient",
         **common,
         "contact": [{
             "relationship": [EMERGENCY],
             "name": {"text": row.emergencyContact},
-            "telecom": [{"system": "phone", "value": row.emergencyPhone}],
+            "telecom": [point("phone", row.emergencyPhone)],
         }] if row.emergencyContact or row.emergencyPhone else None,
         "contained": [doctor] if has_doctor else None,
         "generalPractitioner": [{"reference": f"#{DOCTOR}"}] if has_doctor else None,

@@ -132,11 +132,6 @@ def _problems(payload: Json) -> list[str | None]:
             id="foreign-key",
         ),
         pytest.param(
-            {"Users": USERS, "Patients": [{"id": 1, "therapistId": 1, "name": "P"}]},
-            "Patients[0].therapistId",
-            id="therapist-is-a-patient",
-        ),
-        pytest.param(
             {"Users": USERS, "Patients": [{"id": 1, "therapistId": 2, "userId": 2, "name": "P"}]},
             "Patients[0].userId",
             id="account-is-a-therapist",
@@ -150,6 +145,13 @@ def _problems(payload: Json) -> list[str | None]:
 )
 def test_a_bad_row_is_a_422_naming_entity_row_and_field(payload: Json, where: str) -> None:
     assert where in _problems(payload)
+
+
+def test_a_therapist_account_with_the_default_role_still_names_the_therapist() -> None:
+    users = [*USERS, {"id": 3, "email": "d@example.com", "name": "Default-role therapist"}]
+    profile = {"id": 5, "therapistId": 3, "userId": 1, "name": "P"}
+    back = _round_trip({"Users": users, "Patients": [profile]}, "Patients")
+    assert [r["therapistId"] for r in back] == [3]
 
 
 def test_a_contacts_relationship_alone_comes_back() -> None:
