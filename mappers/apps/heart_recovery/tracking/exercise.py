@@ -68,8 +68,9 @@ def prescribed_for(ctx: MappingContext, patient_id: int) -> Json:
     (`Patients`) links to one (so it shows in that Patient's compartment), else the profile."""
     profile = ctx.resource("Patients", patient_id)
     for link in profile.get("link", ()) if profile else ():
-        if link.get("type") == "seealso" and isinstance(link.get("other"), dict):
-            return {"reference": link["other"]["reference"]}
+        account = link.get("other", {}).get("reference")
+        if link.get("type") == "seealso" and isinstance(account, str):
+            return {"reference": account}
     return ctx.identity("Patients", patient_id).reference("Patient")
 
 
