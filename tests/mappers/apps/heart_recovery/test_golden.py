@@ -90,6 +90,18 @@ def test_every_resource_passes_the_gateways_write_checks() -> None:
         assert errors == [], (resource["resourceType"], errors)
 
 
+def test_every_contact_point_reaches_someone() -> None:
+    """A ContactPoint without a value is kept only to carry the primary phone's type."""
+    empty = [
+        point
+        for resource in _load("fhir.json")
+        for holder in [resource, *resource.get("contact", ()), *resource.get("contained", ())]
+        for point in holder.get("telecom", ())
+        if "value" not in point
+    ]
+    assert empty == [{"id": "primaryPhone", "system": "phone", "use": "work"}]
+
+
 def test_secrets_never_reach_a_resource() -> None:
     assert b"$2b$10$" not in (FIXTURES / "fhir.json").read_bytes()
     records = read_records(_adapter(), _load("records.json"))
