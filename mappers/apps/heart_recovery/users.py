@@ -1,0 +1,173 @@
+"""`Users` -> Patient (role patient, the seed's default) or Practitioner (therapist, admin).
+
+The doctor a patient names (`doctorName`, `doctorPhone`) has no row of its own, so it travels as
+a contained Practitioner that `generalPractitioner` points at; the emergency contact is a
+Patient.contact with relationship C. A clinician's account has neither on Practitioner (R4 gives
+it no contact and no doctor): a therapist's emergency contact and doctor are not kept.
+https://hl7.org/fhir/R4/patient.html
+"""
+
+from __future__ import annotations
+
+from gateway.jsonio import Json
+from mappers.apps.base import Entity, MappingContext, home, no_home
+from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, point, text_of
+from mappers.apps.heart_recovery.models import User
+from mappers.apps.native import Identity, stable_int
+from mappers.apps.view import Exported, FhirView
+
+__all__ = ["ENTITY", "rows"]
+
+TIMEZONE = "http://hl7.org/fhir/StructureDefinition/tz-code"
+CONTACT_ROLE = "http://terminology.hl7.org/CodeSystem/v2-0131"
+EMERGENCY = {"coding": [{"system": CONTACT_ROLE, "code": "C", "display": "Emergency Contact"}]}
+DOCTOR = "doctor"  # the contained Practitioner's local id
+
+
+def to_fhir(row: User, ctx: MappingContext) -> list[Json]:
+    identity = ctx.identity("Users", row.id)
+    common: Json = {
+        "id": identity.resource_id(),
+        "identifier": [identity.identifier()],
+        "extension": [{"url": TIMEZONE, "valueCode": row.timezone}] if row.timezone else None,
+        "name": [{"text": row.name}],
+        "telecom": [
+            point("email", row.email),
+            point("phone", row.phoneNumber),
+        ],
+        "photo": [{"url": row.profilePhoto}],
+    }
+    if row.role in ("therapist", "admin"):
+        role = {
+            "resourceType": "PractitionerRole",
+            "id": identity.resource_id("role"),
+            "identifier": [identity.identifier()],
+            "practitioner": identity.reference("Practitioner"),
+            "code": [{"text": row.role}],
+        }
+        return [compact({"resourceType": "Practitioner", **common}), role]
+    doctor = compact({
+        "resourceType": "Practitioner",
+        "id": DOCTOR,
+        "name": [{"text": row.doctorName}],
+        "telecom": [point("phone", row.doctorPhone)],
+    })  # fmt: skip
+    has_doctor = bool(row.doctorName or row.doctorPhone)
+    return [compact({
+        "resourceType": "Patient",
+        **common,
+        "contact": [{
+            "relationship": [EMERGENCY],
+            "name": {"text": row.emergencyContact},
+            "telecom": [point("phone", row.emergencyPhone)],
+        }] if row.emergencyContact or row.emergencyPhone else None,
+        "contained": [doctor] if has_doctor else None,
+        "generalPractitioner": [{"reference": f"#{DOCTOR}"}] if has_doctor else None,
+    })]  # fmt: skip
+
+
+def _telecom(resource: Json, system: str) -> str | None:
+    found = first(resource.get("telecom", ()), system=system)
+    return found.get("value") if found else None
+
+
+def _name(resource: Json) -> str | None:
+    for name in resource.get("name", ()):
+        if name.get("text"):
+            return str(name["text"])
+        parts = [*name.get("given", ()), name.get("family")]
+        if any(parts):
+            return " ".join(p for p in parts if p)
+    return None
+
+
+def _role(view: FhirView, resource: Json, native_id: int) -> str | None:
+    """patient for a Patient; a clinician's role from its PractitionerRole, None when that is
+    not gathered (it is outside any patient's compartment)."""
+    if resource["resourceType"] == "Patient":
+        return "patient"
+    ref = f"PractitionerRole/{Identity.of(view.app, 'Users', native_id).resource_id('role')}"
+    role = text_of(next(iter((view.get(ref) or {}).get("code", ())), None))
+    return role if role in ("therapist", "admin") else None
+
+
+def user_row(view: FhirView, resource: Json, native_id: int) -> User | None:
+    """The Users row a Patient or Practitioner stands for; None without the NOT NULL email,
+    or for a clinician whose role is not gathered."""
+    email, name = _telecom(resource, "email"), _name(resource)
+    role = _role(view, resource, native_id)
+    if email is None or name is None or role is None:
+        return None
+    contact: Json = next(
+        (c for c in resource.get("contact", ()) if EMERGENCY in c.get("relationship", ())), {}
+    )
+    doctor: Json = next((c for c in resource.get("contained", ()) if c.get("id") == DOCTOR), {})
+    zone = first(resource.get("extension", ()), url=TIMEZONE)
+    photo = next((p["url"] for p in resource.get("photo", ()) if p.get("url")), None)
+    return User(
+        id=native_id,
+        email=email,
+        name=name,
+        phoneNumber=_telecom(resource, "phone"),
+        emergencyContact=contact.get("name", {}).get("text"),
+        emergencyPhone=_telecom(contact, "phone"),
+        doctorName=_name(doctor),
+        doctorPhone=_telecom(doctor, "phone"),
+        profilePhoto=photo,
+        timezone=zone.get("valueCode") if zone else None,
+        role=role,  # type: ignore[arg-type]
+    )
+
+
+def user_id(view: FhirView, resource: Json) -> int:
+    """The Users id of a Patient/Practitioner: its identifier, else a stable stand-in."""
+    native = view.native_id(resource, "Users")
+    return int(native) if native is not None else stable_int(FhirView.ref(resource))
+
+
+def rows(view: FhirView) -> list[Exported]:
+    """The view's patient (unless it is a therapist's profile, a `Patients` row) and the app's
+    clinician accounts gathered with their role, as Users rows."""
+    out: list[Exported] = []
+    for resource in [view.patient, *view.of_type("Practitioner")]:
+        native = view.native_id(resource, "Users")
+        if native is None and (
+            resource["resourceType"] == "Practitioner" or view.native_id(resource, "Patients")
+        ):
+            continue  # a clinician who is no app account, or a profile that is no account
+        row = user_row(view, resource, user_id(view, resource))
+        if row is not None:
+            role_ref = (
+                f"PractitionerRole/{Identity.of(view.app, 'Users', row.id).resource_id('role')}"
+            )
+            extra = (role_ref,) if row.role in ("therapist", "admin") else ()
+            out.append(Exported("Users", row, (view.ref(resource), *extra)))
+    return out
+
+
+ENTITY = Entity(
+    name="Users",
+    model=User,
+    to_fhir=to_fhir,
+    primary=("Patient", "Practitioner"),
+    secrets=("password",),
+    fields={
+        "id": home("Patient/Practitioner.identifier (system …/sid/heart-recovery/Users)"),
+        "email": home("Patient/Practitioner.telecom (system email)"),
+        "password": no_home("a bcrypt hash: a secret, dropped and reported, never stored"),
+        "name": home("Patient/Practitioner.name.text"),
+        "phoneNumber": home("Patient/Practitioner.telecom (system phone)"),
+        "emergencyContact": home("Patient.contact.name.text (relationship v2-0131 C)"),
+        "emergencyPhone": home("Patient.contact.telecom (relationship v2-0131 C, phone)"),
+        "doctorName": home("Patient.generalPractitioner -> contained Practitioner.name.text"),
+        "doctorPhone": home("Patient.generalPractitioner -> contained Practitioner.telecom"),
+        "profilePhoto": home("Patient/Practitioner.photo.url"),
+        "timezone": home("Patient/Practitioner.extension tz-code (IANA time zone)"),
+        "role": home(
+            "the resource type: Patient for patient (the default); Practitioner + "
+            "PractitionerRole.code.text for therapist and admin"
+        ),
+        "createdAt": no_home(BOOKKEEPING),
+        "updatedAt": no_home(BOOKKEEPING),
+    },
+)
