@@ -205,7 +205,8 @@ class Event(BaseEvent):
     def _as_subtype(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         """Validate as the subtype first: its ValidationError keeps the field locations."""
         if isinstance(data, dict):
-            subtype = SUBTYPES.get(data.get("type"))  # type: ignore[arg-type]
+            kind = data.get("type")
+            subtype = SUBTYPES.get(kind) if isinstance(kind, str) else None
             if subtype is not None:
                 subtype.model_validate(data)
         return handler(data)

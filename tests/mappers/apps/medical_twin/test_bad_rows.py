@@ -36,6 +36,8 @@ def _without(row: Json, name: str) -> Json:
         pytest.param([{**METRIC, "value": "41"}], "Event[0].value", id="wrong type"),
         pytest.param([{**METRIC, "source": "fitbit"}], "Event[0].source", id="enum value not in the seed"),
         pytest.param([{**METRIC, "type": "workout"}], "Event[0].type", id="unknown event type"),
+        pytest.param([{**METRIC, "type": {}}], "Event[0].type", id="event type an object"),
+        pytest.param([{**METRIC, "type": [1]}], "Event[0].type", id="event type a list"),
         pytest.param([{**METRIC, "heartRate": 60}], "Event[0].heartRate", id="unknown field"),
         pytest.param([{**METRIC, "doctorName": "Dr. Who"}], "Event[0].doctorName", id="another subtype's field"),
         pytest.param([LAB, {**LAB, "id": "l2", "biomarkers": [{"name": "LDL", "unit": "mg/dL"}]}],
