@@ -49,7 +49,10 @@ class FhirView:
     def native_id(self, resource: Json, entity: str) -> str | None:
         """The value of the resource's identifier for this app's `entity`, if it has one."""
         system = f"{SID}/{self.app}/{entity}"
-        for identifier in resource.get("identifier", ()):
+        identifiers = resource.get("identifier", ())
+        if isinstance(identifiers, dict):  # 0..1 on some types (Composition, Bundle)
+            identifiers = (identifiers,)
+        for identifier in identifiers:
             if identifier.get("system") == system and "value" in identifier:
                 return str(identifier["value"])
         return None

@@ -47,3 +47,12 @@ def test_row_json_leaves_out_absent_values_and_keeps_exact_numbers() -> None:
         dumps(row_json(visit))
         == b'{"id":1,"person_id":"p1","clinic_id":7,"at":"2026-01-02","heart_rate":72.50}'
     )
+
+
+def test_native_id_reads_a_single_identifier() -> None:
+    """Composition.identifier (and Bundle's) is 0..1: one object, not a list."""
+    composition = {"resourceType": "Composition", "id": "c",
+                   "identifier": {"system": f"{SID}/toy/visits", "value": "v7"}}  # fmt: skip
+    other = {**composition, "identifier": {"system": "urn:other", "value": "x"}}
+    assert view().native_id(composition, "visits") == "v7"
+    assert view().native_id(other, "visits") is None
