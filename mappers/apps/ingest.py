@@ -9,6 +9,7 @@ any bad row stores nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 MAX_ISSUES = 50
+_UNION_MEMBER = re.compile(r"float|int|str|bool|none|[a-z-]+\[.*\]")
 Key = tuple[str, str]  # (entity, native id)
 
 
@@ -148,8 +150,12 @@ def _read_entity(records: Records, entity: Entity, rows: list[Any], problems: _P
         try:
             model = entity.model.model_validate(raw)
         except ValidationError as error:
+            named: set[str] = set()
             for detail in error.errors(include_url=False):
-                problems.add(entity.name, index, _location(detail["loc"]), detail["msg"] + ".")
+                where = _location(detail["loc"])
+                if where not in named:  # a union's members each fail: say it once
+                    named.add(where)
+                    problems.add(entity.name, index, where, detail["msg"] + ".")
             continue
         native_id = str(getattr(model, entity.id_field))
         if native_id in seen:
@@ -171,8 +177,12 @@ def _has(raw: Json, path: str) -> bool:
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
+    """`biomarkers[0].value` from pydantic's loc, without the union members it tried (`float`,
+    `int`, `function-wrap[...]`), which are no field of the seed."""
     text = ""
     for step in loc:
+        if isinstance(step, str) and _UNION_MEMBER.fullmatch(step):
+            continue
         text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
     return text
 

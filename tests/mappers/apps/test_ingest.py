@@ -44,6 +44,7 @@ def problems(payload: Any) -> list[tuple[str | None, str]]:
         pytest.param({"people": [{**PERSON, "id": f"p{i}"} for i in range(3)] + [PERSON | {"id": "p9", "sex": "X"}]}, [("people[3].sex", "invalid")], id="bad-enum"),
         pytest.param({"people": [PERSON | {"shoe_size": 9}]}, [("people[0].shoe_size", "invalid")], id="unknown-field"),
         pytest.param({"visits": [VISIT | {"at": "yesterday"}]}, [("visits[0].at", "invalid")], id="bad-instant"),
+        pytest.param({"visits": [VISIT | {"heart_rate": "72"}]}, [("visits[0].heart_rate", "invalid")], id="union-named-once-at-the-field"),
     ],
 )  # fmt: skip
 def test_bad_rows_are_one_422_naming_entity_row_and_field(
