@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.jsonio import Json
 from mappers.apps.native import SID, NativeRow
 
-__all__ = ["Exported", "FhirView", "row_json"]
+__all__ = ["Exported", "FhirView", "concept_text", "row_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +67,20 @@ def row_json(row: NativeRow) -> Json:
     """A row as the app writes it: its fields by seed name, absent values left out; exact
     numbers (gateway.jsonio.ExactDecimal) stay objects so `jsonio.dumps` writes their text."""
     return row.model_dump(exclude_none=True)
+
+
+def concept_text(concept: Any) -> str | None:
+    """A CodeableConcept as people read it: its text, else its first coding's display (how an
+    app's free-text field takes a coded value from an EHR)."""
+    if not isinstance(concept, dict):
+        return None
+    if isinstance(concept.get("text"), str) and concept["text"]:
+        return str(concept["text"])
+    for coding in concept.get("coding", ()):
+        if (
+            isinstance(coding, dict)
+            and isinstance(coding.get("display"), str)
+            and coding["display"]
+        ):
+            return str(coding["display"])
+    return None

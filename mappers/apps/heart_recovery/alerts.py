@@ -13,11 +13,12 @@ from gateway.jsonio import Json
 from mappers.apps.base import Entity, MappingContext, home, no_home
 from mappers.apps.concepts import translate
 from mappers.apps.heart_recovery.common import patient_ref
-from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, text_of
+from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first
 from mappers.apps.heart_recovery.models import Alert
 from mappers.apps.heart_recovery.users import user_id
 from mappers.apps.native import fhir_datetime
 from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import concept_text as text_of
 
 __all__ = ["ENTITY", "rows"]
 

@@ -10,13 +10,14 @@ from gateway.jsonio import Json
 from mappers.apps.base import Entity, MappingContext, home, no_home
 from mappers.apps.concepts import translate, untranslate
 from mappers.apps.heart_recovery.common import patient_ref
-from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, text_of
+from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact
 from mappers.apps.heart_recovery.models import Calendar, CalendarEvent, EventTemplate
 from mappers.apps.heart_recovery.plan_events import care_plan
 from mappers.apps.heart_recovery.plan_events import rows as plan_rows
 from mappers.apps.heart_recovery.users import user_id
 from mappers.apps.native import fhir_datetime
 from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import concept_text as text_of
 
 __all__ = ["CALENDARS", "EVENTS", "TEMPLATES", "rows"]
 

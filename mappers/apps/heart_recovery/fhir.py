@@ -8,6 +8,7 @@ from typing import Any
 from fhir_profiles.canonical import held
 from gateway.jsonio import Json
 from mappers.apps.concepts import translate
+from mappers.apps.view import concept_text as text_of
 
 __all__ = [
     "BOOKKEEPING",
@@ -73,15 +74,6 @@ def point(system: str, value: str | None) -> Json | None:
 
 def profiled(name: str) -> Json:
     return {"profile": [f"{PROFILE}/{name}"]}
-
-
-def text_of(concept: Json | None) -> str | None:
-    """A CodeableConcept's text, else its first coding's display."""
-    if not concept:
-        return None
-    if concept.get("text"):
-        return str(concept["text"])
-    return next((str(c["display"]) for c in concept.get("coding", ()) if c.get("display")), None)
 
 
 def texts(concepts: Iterable[Json]) -> list[str]:

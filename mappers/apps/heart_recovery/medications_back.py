@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from gateway.jsonio import Json
 from mappers.apps.heart_recovery.common import is_foreign
-from mappers.apps.heart_recovery.fhir import first, text_of
+from mappers.apps.heart_recovery.fhir import first
 from mappers.apps.heart_recovery.medications import STATUS, WHEN
 from mappers.apps.heart_recovery.models import Medication, MedicationLog
 from mappers.apps.heart_recovery.users import user_id
 from mappers.apps.native import stable_int
 from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import concept_text as text_of
 from mappers.medication_statement import SIDE_EFFECT_URL
 
 __all__ = ["rows"]

@@ -16,13 +16,14 @@ from typing import Any
 from gateway.jsonio import Json
 from mappers.apps.concepts import untranslate
 from mappers.apps.heart_recovery.common import is_foreign
-from mappers.apps.heart_recovery.fhir import SNOMED, first, text_of, texts
+from mappers.apps.heart_recovery.fhir import SNOMED, first, texts
 from mappers.apps.heart_recovery.models import Patient
 from mappers.apps.heart_recovery.patient_facts import ALCOHOL, GOALS, SMOKING, SOCIAL_TEXT
 from mappers.apps.heart_recovery.patients import CONTACT_TIME, GENDER, SYSTEMS
 from mappers.apps.heart_recovery.users import user_id
 from mappers.apps.native import Identity, stable_int
 from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import concept_text as text_of
 
 __all__ = ["rows"]
 

@@ -11,11 +11,12 @@ from gateway.jsonio import Json
 from mappers.apps.base import MappingContext
 from mappers.apps.concepts import translate, untranslate
 from mappers.apps.heart_recovery.common import patient_ref
-from mappers.apps.heart_recovery.fhir import compact, text_of
+from mappers.apps.heart_recovery.fhir import compact
 from mappers.apps.heart_recovery.models import CalendarEvent
 from mappers.apps.heart_recovery.users import user_id
 from mappers.apps.native import fhir_datetime
 from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import concept_text as text_of
 
 __all__ = ["care_plan", "rows"]
 

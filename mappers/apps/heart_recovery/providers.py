@@ -10,11 +10,12 @@ from __future__ import annotations
 from gateway.jsonio import Json
 from mappers.apps.base import Entity, MappingContext, home, no_home
 from mappers.apps.heart_recovery.common import patient_ref
-from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, point, text_of
+from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, point
 from mappers.apps.heart_recovery.models import Provider
 from mappers.apps.heart_recovery.users import user_id
 from mappers.apps.native import Identity, fhir_datetime
 from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import concept_text as text_of
 
 __all__ = ["ENTITY", "rows"]
 

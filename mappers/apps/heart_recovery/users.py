@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from gateway.jsonio import Json
 from mappers.apps.base import Entity, MappingContext, home, no_home
-from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, point, text_of
+from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, point
 from mappers.apps.heart_recovery.models import User
 from mappers.apps.native import Identity, stable_int
 from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import concept_text as text_of
 
 __all__ = ["ENTITY", "rows"]
 

@@ -88,18 +88,6 @@ def first_note(resource: Json) -> str | None:
     return text if isinstance(text, str) else None
 
 
-def concept_text(concept: Json | None) -> str | None:
-    """A CodeableConcept's text, or its first coding's display: the name as people read it."""
-    if not isinstance(concept, dict):
-        return None
-    if isinstance(concept.get("text"), str):
-        return str(concept["text"])
-    for coding in concept.get("coding", ()):
-        if isinstance(coding.get("display"), str):
-            return str(coding["display"])
-    return None
-
-
 def present(**fields: object) -> Json:
     """The keyword arguments whose value is not None: a FHIR element is absent, never null."""
     return {name: value for name, value in fields.items() if value is not None}

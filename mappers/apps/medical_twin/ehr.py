@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from gateway.jsonio import Json
 from mappers.apps.medical_twin import labs, metrics, visits
-from mappers.apps.medical_twin.common import concept_text, present
+from mappers.apps.medical_twin.common import present
 from mappers.apps.medical_twin.models import Event
-from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import Exported, FhirView, concept_text
 
 
 def foreign_events(view: FhirView, user_id: str) -> list[Exported]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from gateway.jsonio import Json
 from mappers.apps.base import MappingContext
 from mappers.apps.medical_twin.codes import INTERVENTION_CATEGORY
-from mappers.apps.medical_twin.common import concept_text, first_note, head, note, patient, present
+from mappers.apps.medical_twin.common import first_note, head, note, patient, present
 from mappers.apps.medical_twin.models import Intervention
 from mappers.apps.native import fhir_datetime
+from mappers.apps.view import concept_text
 
 
 def to_fhir(row: Intervention, ctx: MappingContext) -> list[Json]:

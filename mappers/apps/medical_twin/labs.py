@@ -25,9 +25,10 @@ from mappers.apps.medical_twin.codes import (
     profile,
     quantity,
 )
-from mappers.apps.medical_twin.common import concept_text, head, instant, patient, present
+from mappers.apps.medical_twin.common import head, instant, patient, present
 from mappers.apps.medical_twin.models import Biomarker, LabResult
 from mappers.apps.native import fhir_datetime
+from mappers.apps.view import concept_text
 
 LABORATORY = {"coding": [{"system": OBSERVATION_CATEGORY, "code": "laboratory", "display": "Laboratory"}]}  # fmt: skip
 LAB_SECTION = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB", "display": "Laboratory"}]}  # fmt: skip

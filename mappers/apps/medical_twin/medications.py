@@ -14,17 +14,10 @@ from __future__ import annotations
 from gateway.jsonio import Json
 from mappers.apps.base import MappingContext
 from mappers.apps.medical_twin.codes import profile
-from mappers.apps.medical_twin.common import (
-    concept_text,
-    first_note,
-    head,
-    narrative,
-    note,
-    patient,
-    present,
-)
+from mappers.apps.medical_twin.common import first_note, head, narrative, note, patient, present
 from mappers.apps.medical_twin.models import Medication
 from mappers.apps.native import fhir_datetime
+from mappers.apps.view import concept_text
 from mappers.medication_statement import SIDE_EFFECT_URL
 
 

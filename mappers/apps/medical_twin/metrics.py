@@ -31,7 +31,6 @@ from mappers.apps.medical_twin.codes import (
 )
 from mappers.apps.medical_twin.common import (
     APP,
-    concept_text,
     first_note,
     head,
     instant,
@@ -42,7 +41,7 @@ from mappers.apps.medical_twin.common import (
 )
 from mappers.apps.medical_twin.models import Metric
 from mappers.apps.native import Identity, fhir_datetime
-from mappers.apps.view import FhirView
+from mappers.apps.view import FhirView, concept_text
 
 VITAL_SIGNS = {"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}  # fmt: skip
 _DEVICE_NAMES = {

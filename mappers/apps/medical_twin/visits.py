@@ -13,18 +13,10 @@ from __future__ import annotations
 
 from gateway.jsonio import Json
 from mappers.apps.base import MappingContext
-from mappers.apps.medical_twin.common import (
-    concept_text,
-    first_note,
-    head,
-    narrative,
-    note,
-    patient,
-    present,
-)
+from mappers.apps.medical_twin.common import first_note, head, narrative, note, patient, present
 from mappers.apps.medical_twin.models import DoctorVisit
 from mappers.apps.native import fhir_datetime
-from mappers.apps.view import FhirView
+from mappers.apps.view import FhirView, concept_text
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"

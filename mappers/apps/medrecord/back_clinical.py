@@ -14,8 +14,8 @@ from mappers.apps.concepts import untranslate
 from mappers.apps.medrecord.clinical import ALLERGY_SEVERITY, CLINICAL_STATUS
 from mappers.apps.medrecord.common import DATA_ABSENT, cm, spelled
 from mappers.apps.medrecord.models import Allergy, ChronicCondition
-from mappers.apps.medrecord.reading import code_in, concept_text, first, native_of, text_of, valid
-from mappers.apps.view import Exported, FhirView
+from mappers.apps.medrecord.reading import code_in, first, native_of, text_of, valid
+from mappers.apps.view import Exported, FhirView, concept_text
 
 __all__ = ["allergies_back", "conditions_back"]
 

@@ -15,9 +15,9 @@ from gateway.jsonio import Json
 from mappers.apps.medrecord.common import ai_value, narrative_text, spelled
 from mappers.apps.medrecord.models import MedicalRecord, Prescription, Symptom
 from mappers.apps.medrecord.orders import DURATION
-from mappers.apps.medrecord.reading import code_in, concept_text, first, own, text_of, valid
+from mappers.apps.medrecord.reading import code_in, first, own, text_of, valid
 from mappers.apps.medrecord.record import ATTACHMENTS, SECTIONS
-from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import Exported, FhirView, concept_text
 
 __all__ = ["prescriptions_back", "records_back", "symptoms_back"]
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from gateway.jsonio import Json
 from mappers.apps.native import NativeRow
-from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import Exported, FhirView, concept_text
 
 R = TypeVar("R", bound=NativeRow)
 
@@ -54,18 +54,6 @@ def native_of(view: FhirView, reference: Any, entity: str) -> str | None:
     if target is None:
         return None
     return native_id(view, target, entity) or str(target["id"])
-
-
-def concept_text(concept: Any) -> str | None:
-    """A CodeableConcept as words: its text, else its first coding's display."""
-    if not isinstance(concept, dict):
-        return None
-    if isinstance(concept.get("text"), str):
-        return str(concept["text"])
-    for coding in concept.get("coding", ()):
-        if isinstance(coding.get("display"), str):
-            return str(coding["display"])
-    return None
 
 
 def text_of(items: Any) -> str | None:
