@@ -30,7 +30,7 @@ from gateway.services.apps.sqlite import is_sqlite, read_database
 from gateway.settings import Settings
 
 console = Console(stderr=True, soft_wrap=True)  # a message names whole paths and issues
-OUTCOMES = ("created", "updated", "unchanged")
+OUTCOMES = ("created", "updated", "unchanged", "deleted")
 Store = Callable[[Json], Json]  # one file's records -> the service's answer (raises on refusal)
 
 
@@ -46,8 +46,8 @@ class AppReport:
     def add(self, answer: Json) -> None:
         for resource_type, counts in answer["resources"].items():
             here = self.counts.setdefault(resource_type, dict.fromkeys(OUTCOMES, 0))
-            for outcome in OUTCOMES:
-                here[outcome] += counts[outcome]
+            for outcome in OUTCOMES:  # a gateway older than `deleted` does not say it
+                here[outcome] += counts.get(outcome, 0)
         for skip in answer["skipped"]:
             key = (skip["entity"], skip["reason"])
             self.skipped[key] = self.skipped.get(key, 0) + skip["rows"]

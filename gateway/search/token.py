@@ -12,7 +12,7 @@ the caller; `:in :not-in :below :above` ask a terminology source (gateway.search
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gateway.errors import InvalidSearch
@@ -60,6 +60,33 @@ def clause(
             expression=param.code,
         )
     return _positive(param, value, paths)
+
+
+def codes_by_system(param: SearchParameter, codes: Mapping[str, Sequence[str]]) -> Clause:
+    """`s1|a,s1|b,s2|c,...` as one clause: an element with a system of `codes` and one of that
+    system's codes (`$in`), codes taken as they are (they never went through a query string).
+
+    The OR of single values is one `$or` branch per code; a service asking for many
+    identifiers at once (gateway.services.apps.stale) needs one branch per system, each served
+    by the identifier index (code, system) with one key range per code. With several systems
+    the clause starts with the systems alone: implied by the branches, it lets a store without
+    indexes (the embedded one tests every document) drop the documents of other systems in one
+    test (the demo's re-send: 0.20 s -> 0.10 s of queries). For the kinds that keep the system
+    beside the code; a plain code with an implicit system has no system to match.
+    """
+    kind = param.kind or ""
+    if kind not in _FIELDS or kind == "contact" or param.system is not None:
+        raise ValueError(f"Token parameter `{param.code}` keeps no system beside its codes.")
+    system_field, code_field = _FIELDS[kind]
+    branches = [
+        any_of([_on_element(path, {system_field: system, code_field: {"$in": list(values)}})
+                for path in param.paths])
+        for system, values in codes.items()
+    ]  # fmt: skip
+    if len(branches) < 2:
+        return any_of(branches)
+    systems = any_of([{f"{dotted(p)}.{system_field}": {"$in": list(codes)}} for p in param.paths])
+    return {"$and": [systems, any_of(branches)]}
 
 
 def _positive(param: SearchParameter, value: str, paths: tuple[str, ...]) -> Clause:

@@ -41,11 +41,11 @@ def write(path: Path, records: Any) -> Path:
 
 
 def rows(output: str) -> dict[str, list[str]]:
-    """The report table's rows: type -> created, updated, unchanged."""
+    """The report table's rows: type -> created, updated, unchanged, deleted."""
     found = {}
     for line in output.splitlines():
         cells = [c.strip() for c in line.strip("│┃|").split("│")]
-        if len(cells) == 4 and cells[1].isdigit():
+        if len(cells) == 5 and cells[1].isdigit():
             found[cells[0]] = cells[1:]
     return found
 
@@ -56,12 +56,29 @@ def test_an_import_reports_types_skips_and_drops_and_a_rerun_changes_nothing(
     command = ["import", "--from", "toy", str(write(tmp_path / "toy.json", RECORDS)), "--mongodb-uri", MONGO]  # fmt: skip
     result = CliRunner().invoke(cli, command)
     assert result.exit_code == 0, result.output
-    assert rows(result.output) == {t: ["1", "0", "0"] for t in ("Encounter", "Observation", "Organization", "Patient")}  # fmt: skip
+    assert rows(result.output) == {t: ["1", "0", "0", "0"] for t in ("Encounter", "Observation", "Organization", "Patient")}  # fmt: skip
     assert "skipped 1 `recipes` row(s): a recipe is not a health record." in result.output
     assert "dropped `people.password_hash` (a secret) from 1 row(s)" in result.output
     again = CliRunner().invoke(cli, command)
     assert again.exit_code == 0, again.output
-    assert rows(again.output) == {t: ["0", "0", "1"] for t in ("Encounter", "Observation", "Organization", "Patient")}  # fmt: skip
+    assert rows(again.output) == {t: ["0", "0", "1", "0"] for t in ("Encounter", "Observation", "Organization", "Patient")}  # fmt: skip
+
+
+def test_a_row_reimported_with_less_reports_what_it_no_longer_makes_deleted(
+    tmp_path: Path,
+) -> None:
+    first = write(tmp_path / "toy.json", RECORDS)
+    visit = {k: v for k, v in RECORDS["visits"][0].items() if k != "heart_rate"}
+    second = write(tmp_path / "less.json", {"visits": [visit]})
+    command = ["import", "--from", "toy", str(first), str(second), "--mongodb-uri", MONGO]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0, result.output
+    assert rows(result.output) == {
+        "Encounter": ["1", "0", "1", "0"],
+        "Observation": ["1", "0", "0", "1"],
+        "Organization": ["1", "0", "0", "0"],
+        "Patient": ["1", "0", "0", "0"],
+    }
 
 
 def test_a_bad_file_prints_its_issues_stores_nothing_and_exits_2(tmp_path: Path) -> None:
@@ -76,7 +93,7 @@ def test_a_bad_file_prints_its_issues_stores_nothing_and_exits_2(tmp_path: Path)
     assert f"{bad}: refused, nothing of it was stored." in result.output
     assert "toy `people` row 0, field `sex`: Input should be 'M' or 'F'." in result.output
     assert f"{broken}: refused" in result.output
-    assert rows(result.output) == {"Organization": ["1", "0", "0"]}  # the good file alone
+    assert rows(result.output) == {"Organization": ["1", "0", "0", "0"]}  # the good file alone
     assert "2 file(s) refused." in result.output
 
 
@@ -98,7 +115,10 @@ def test_an_sqlite_database_file_is_imported_as_its_tables(tmp_path: Path) -> No
         """)
     result = CliRunner().invoke(cli, ["import", "--from", "toy", str(database), "--mongodb-uri", MONGO])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert rows(result.output) == {"Organization": ["1", "0", "0"], "Patient": ["1", "0", "0"]}
+    assert rows(result.output) == {
+        "Organization": ["1", "0", "0", "0"],
+        "Patient": ["1", "0", "0", "0"],
+    }
     assert "tables that are no entity of `toy`, not read: audit" in result.output
 
 
@@ -117,7 +137,7 @@ def test_an_export_writes_the_records_an_import_takes(tmp_path: Path) -> None:
     assert CliRunner().invoke(cli, ["export", "--to", "toy", str(every), "--mongodb-uri", MONGO]).exit_code == 0  # fmt: skip
     assert orjson.loads(every.read_bytes()) == orjson.loads(one.read_bytes())
     back = CliRunner().invoke(cli, ["import", "--from", "toy", str(every), "--mongodb-uri", MONGO])
-    assert rows(back.output) == {t: ["0", "0", "1"] for t in ("Encounter", "Observation", "Patient")}  # fmt: skip
+    assert rows(back.output) == {t: ["0", "0", "1", "0"] for t in ("Encounter", "Observation", "Patient")}  # fmt: skip
 
 
 def test_an_export_of_an_unknown_patient_exits_2(tmp_path: Path) -> None:
@@ -137,5 +157,5 @@ def test_over_http_into_a_running_gateway(
     result = CliRunner().invoke(cli, ["import", "--from", "toy", str(records), str(bad), "--url", gateway_url])  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "/apps/toy/records" in result.output
-    assert rows(result.output) == {t: ["1", "0", "0"] for t in ("Encounter", "Observation", "Organization", "Patient")}  # fmt: skip
+    assert rows(result.output) == {t: ["1", "0", "0", "0"] for t in ("Encounter", "Observation", "Organization", "Patient")}  # fmt: skip
     assert "toy `people` row 0, field `name`: Field required." in result.output

@@ -10,7 +10,8 @@ import pytest
 from gateway.errors import InvalidSearch, Issue
 from gateway.search.model import NOTHING, Clause, SearchParameter
 from gateway.search.normalise import starts_with_pattern
-from gateway.search.token import clause
+from gateway.search.paths import any_of
+from gateway.search.token import clause, codes_by_system
 
 OBS = ("Observation",)
 PAT = ("Patient",)
@@ -294,3 +295,54 @@ def test_patients_matched(
     param: SearchParameter, modifier: str | None, value: str, expected: set[str]
 ) -> None:
     assert matching(PATIENTS, clause(param, modifier, value)) == expected
+
+
+# --- many codes at once: codes_by_system matches as the OR of the single values does -------
+
+INDEXED_IDENTIFIER = SearchParameter(
+    "identifier", "token", ("Coverage",), ("index.identifier[]",), kind="indexed", indexed=True
+)
+ODD = [{"_id": "p4", "identifiers": [{"system": "urn:mrn", "value": "1,2|3\\"}]}]
+
+
+def test_codes_by_system_is_one_in_per_system_after_the_systems() -> None:
+    assert codes_by_system(IDENTIFIER, {"urn:mrn": ["1", "2"]}) == {
+        "identifiers": {"$elemMatch": {"system": "urn:mrn", "value": {"$in": ["1", "2"]}}}
+    }
+    assert codes_by_system(INDEXED_IDENTIFIER, {"a": ["1"], "b": ["2", "3"]}) == {
+        "$and": [
+            {"index.identifier.system": {"$in": ["a", "b"]}},
+            {"$or": [
+                {"index.identifier": {"$elemMatch": {"system": "a", "code": {"$in": ["1"]}}}},
+                {"index.identifier": {"$elemMatch": {"system": "b", "code": {"$in": ["2", "3"]}}}},
+            ]},
+        ]
+    }  # fmt: skip
+    assert codes_by_system(IDENTIFIER, {}) == NOTHING
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [
+        pytest.param({"urn:mrn": ["12345"]}, {"p1"}, id="one"),
+        pytest.param({"urn:mrn": ["12345", "x"], "urn:ssn": ["12345"]}, {"p1", "p2"}, id="two-systems"),
+        pytest.param({"urn:ssn": ["999"]}, set(), id="system-and-value-on-one-identifier"),
+        pytest.param({"urn:x": ["12345"]}, set(), id="other-system"),
+        pytest.param({"urn:mrn": ["1,2|3\\"]}, {"p4"}, id="taken-as-they-are"),
+    ],
+)  # fmt: skip
+def test_codes_by_system_match_as_the_single_values(
+    codes: dict[str, list[str]], expected: set[str]
+) -> None:
+    documents = PATIENTS + ODD
+    found = matching(documents, codes_by_system(IDENTIFIER, codes))
+    escaped = {s: [c.replace("\\", "\\\\").replace(",", "\\,").replace("|", "\\|") for c in cs]
+               for s, cs in codes.items()}  # fmt: skip
+    single = any_of([clause(IDENTIFIER, None, f"{s}|{c}") for s, cs in escaped.items() for c in cs])
+    assert found == matching(documents, single) == expected
+
+
+@pytest.mark.parametrize("param", [GENDER, TELECOM, ACTIVE, ID], ids=lambda p: p.code)
+def test_codes_by_system_needs_a_system_beside_the_code(param: SearchParameter) -> None:
+    with pytest.raises(ValueError, match="keeps no system beside its codes"):
+        codes_by_system(param, {"s": ["c"]})

@@ -5,7 +5,9 @@
 the store by the FHIR id their identity gives, and the resources go through the FHIR
 transaction (gateway.services.transaction), so profiles, validation, versions and atomicity are
 those of `POST [base]`: any refusal stores nothing. Each resource is a PUT at its identity's id,
-so a re-send changes nothing and stores no version (http.html#update, no-change updates).
+so a re-send changes nothing and stores no version (http.html#update, no-change updates). What
+a sent row made before and makes no more (gateway.services.apps.stale) is a DELETE in the same
+transaction: the row replaces what it made, and a failed request deletes nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from gateway.errors import GatewayError, Issue, PayloadTooLarge
 from gateway.jsonio import Json
 from gateway.services.apps.registry import app_adapter
+from gateway.services.apps.stale import Ref, stale_resources
 from gateway.services.context import Services
 from gateway.services.resources import NO_CHANGE
 from gateway.services.transaction import process
@@ -47,10 +50,11 @@ async def store_records(
             f"The records make {len(mapped.resources)} resources; the limit of one request is "
             f"{max_entries} (send fewer rows per request, or use `fhir-gateway import --from`)."
         )
-    entries = await _transaction(services, records, mapped)
+    stale = await stale_resources(services, records, mapped)
+    entries = await _transaction(services, records, mapped, stale)
     return {
         "app": adapter.name,
-        "resources": _by_type(mapped.resources, entries),
+        "resources": _by_type(mapped.resources, entries, stale),
         "rows": mapped.made,
         "skipped": [
             {"entity": name, "rows": count, "reason": _reason(records, name)}
@@ -82,18 +86,20 @@ async def _stored(services: Services, targets: list[Target]) -> dict[tuple[str, 
     return found
 
 
-async def _transaction(services: Services, records: Records, mapped: Mapped) -> list[Json]:
-    """The transaction-response's entries, one per resource in order; a refusal names the rows."""
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [
-            {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-            for r in mapped.resources
-        ],
-    }
-    # The entry limit was applied to the rows' resources already (None for the command line).
-    limit = max(len(mapped.resources), services.settings.max_bundle_entries)
+async def _transaction(
+    services: Services, records: Records, mapped: Mapped, stale: list[Ref]
+) -> list[Json]:
+    """The transaction-response's entries: one per resource in order, then one per stale
+    resource (deleted); a refusal names the rows."""
+    puts = [
+        {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+        for r in mapped.resources
+    ]
+    deletes = [{"request": {"method": "DELETE", "url": f"{t}/{i}"}} for t, i in stale]
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": puts + deletes}
+    # The entry limit was applied to the rows' resources already (None for the command line);
+    # the deletions are the rows' too, and never refuse a request the limit lets through.
+    limit = max(len(bundle["entry"]), services.settings.max_bundle_entries)
     unlimited = dataclasses.replace(
         services, settings=services.settings.model_copy(update={"max_bundle_entries": limit})
     )
@@ -113,6 +119,8 @@ def _naming_rows(issue: Issue, records: Records, mapped: Mapped) -> Issue:
     if not expression.startswith("Bundle.entry["):
         return issue
     number, _, rest = expression[len("Bundle.entry[") :].partition("]")
+    if int(number) >= len(mapped.resources):
+        return issue  # a deletion (it changed meanwhile): the issue names its `Type/id`
     resource = mapped.resources[int(number)]
     ref = f"{resource['resourceType']}/{resource['id']}"
     element = resource["resourceType"] + rest.removeprefix(".resource")
@@ -131,14 +139,22 @@ def _naming_rows(issue: Issue, records: Records, mapped: Mapped) -> Issue:
     )
 
 
-def _by_type(resources: list[Json], entries: list[Json]) -> dict[str, dict[str, Any]]:
+def _by_type(
+    resources: list[Json], entries: list[Json], stale: list[Ref]
+) -> dict[str, dict[str, Any]]:
+    """Per FHIR type what the request did; `ids` are those it wrote (not those it deleted)."""
     counts: dict[str, dict[str, Any]] = {}
-    for resource, entry in zip(resources, entries, strict=True):
-        here = counts.setdefault(
-            resource["resourceType"], {"created": 0, "updated": 0, "unchanged": 0, "ids": []}
-        )
+
+    def of(resource_type: str) -> dict[str, Any]:
+        empty = {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0, "ids": []}
+        return counts.setdefault(resource_type, empty)
+
+    for resource, entry in zip(resources, entries[: len(resources)], strict=True):
+        here = of(resource["resourceType"])
         here[_outcome(entry["response"])] += 1
         here["ids"].append(resource["id"])
+    for resource_type, _ in stale:
+        of(resource_type)["deleted"] += 1
     return counts
 
 
