@@ -16,7 +16,13 @@ import dataclasses
 from collections import defaultdict
 from typing import Any
 
-from gateway.errors import GatewayError, Issue, PayloadTooLarge
+from gateway.errors import (
+    GatewayError,
+    InvalidResource,
+    Issue,
+    PayloadTooLarge,
+    UnprocessableResource,
+)
 from gateway.jsonio import Json
 from gateway.services.apps.registry import app_adapter
 from gateway.services.apps.stale import Ref, stale_resources
@@ -107,6 +113,10 @@ async def _transaction(
         response = await process(unlimited, bundle, base_urls=(), representation=False)
     except GatewayError as error:
         error.issues = [_naming_rows(issue, records, mapped) for issue in error.issues]
+        if error.status == InvalidResource.status:
+            # A row whose values FHIR cannot carry: the request is well-formed JSON of rows the
+            # app's models accept, so to the app it is unprocessable (422), like any bad row.
+            raise UnprocessableResource(error.issues[0].diagnostics, issues=error.issues) from error
         raise
     entries: list[Json] = response["entry"]
     return entries

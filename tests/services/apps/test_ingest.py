@@ -113,7 +113,7 @@ async def test_a_resource_the_write_checks_refuse_fails_all_and_names_the_row(
     bad = {"clinics": [CLINIC, {"id": 8, "name": ""}], "people": [PERSON]}
     with pytest.raises(GatewayError) as raised:
         await store_records(services, "toy", bad, max_entries=None)
-    assert raised.value.status == 400
+    assert raised.value.status == 422  # a row FHIR cannot carry: unprocessable, like any bad row
     [issue] = raised.value.issues
     assert issue.expression == "clinics[1]"
     assert issue.diagnostics == (
@@ -221,7 +221,7 @@ async def test_a_failing_request_deletes_nothing(services: Services) -> None:
     refused = {"visits": [VISIT_WITHOUT_HEART_RATE], "clinics": [{"id": 8, "name": ""}]}
     with pytest.raises(GatewayError) as raised:
         await store_records(services, "toy", refused, max_entries=None)
-    assert raised.value.status == 400
+    assert raised.value.status == 422  # a row FHIR cannot carry: unprocessable, like any bad row
     assert await versions(services, "Observation", HEART_RATE) == 1
     assert await services.store("Observation").latest_archived(HEART_RATE) is None
     with pytest.raises(UnprocessableResource):  # refused before anything is asked or written

@@ -194,7 +194,7 @@ async def test_a_request_the_write_checks_refuse_deletes_nothing(
     spoiled[0] = spoiled[0] | {field: "a\x00b"}
     with pytest.raises(GatewayError) as raised:
         await store_records(services, case.app, payload, max_entries=None)
-    assert raised.value.status == 400
+    assert raised.value.status == 422  # a row FHIR cannot carry: unprocessable, like any bad row
     assert raised.value.issues[0].expression == f"{entity}[0]"
     assert ran == [t for t, n in case.deleted.items() for _ in range(n)]  # they ran, and
     assert await stored(services) == before  # were undone
