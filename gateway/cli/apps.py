@@ -21,8 +21,8 @@ import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from gateway.cli.counts import counts_table
 from gateway.errors import GatewayError
 from gateway.jsonio import Json, dumps, loads
 from gateway.services.apps.registry import app_adapter
@@ -167,14 +167,7 @@ def _progress(files: int) -> Iterator[Callable[[Path], None]]:
 
 
 def _render(report: AppReport) -> None:
-    table = Table(title="Import")
-    table.add_column("type")
-    for outcome in OUTCOMES:
-        table.add_column(outcome, justify="right")
-    for resource_type in sorted(report.counts):
-        counts = report.counts[resource_type]
-        table.add_row(resource_type, *(str(counts[o]) for o in OUTCOMES))
-    console.print(table)
+    console.print(counts_table(report.counts, OUTCOMES))
     for (entity, reason), rows in report.skipped.items():
         console.print(f"skipped {rows} `{entity}` row(s): {reason}")
     for (entity, name), rows in report.dropped.items():

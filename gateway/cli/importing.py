@@ -21,8 +21,8 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from gateway.cli.counts import counts_table
 from gateway.services.context import open_services
 from gateway.services.imports.pipeline import Importer
 from gateway.services.imports.preparation import Preparer
@@ -184,14 +184,7 @@ def _progress(files: int) -> _Reporter:
 
 
 def render_summary(report: Report, seconds: float) -> None:
-    table = Table(title="Import")
-    table.add_column("type")
-    for outcome in OUTCOMES:
-        table.add_column(outcome, justify="right")
-    for resource_type in sorted(report.counts):
-        counts = report.counts[resource_type]
-        table.add_row(resource_type, *(str(counts[o]) for o in OUTCOMES))
-    console.print(table)
+    console.print(counts_table(report.counts, OUTCOMES))
     rate = report.resources / seconds if seconds else 0.0
     console.print(f"{report.resources} resources in {seconds:.1f} s ({rate:.0f}/s); "
                   f"{report.failures} failed")  # fmt: skip
