@@ -5,7 +5,8 @@ The Patient, every resource in its Patient compartment (the R4 CompartmentDefini
 `Patient.link` either way and their compartments (one person known to several systems,
 patient.html#links), then what those resources reference that is outside the compartments
 (Practitioner, PractitionerRole, Organization, Location, Device, Medication...), up to two
-hops, local `Type/id` references only: an app's row may need its provider's name.
+hops, local `Type/id` references only: an app's row may need its provider's name. Devices whose
+`patient` is one of them come too, though R4's Patient compartment leaves Device out.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from gateway.jsonio import Json
 from gateway.search.filters import parameter_clause
 from gateway.search.model import ParsedParameter
 from gateway.search.parameters import parameters_of
+from gateway.search.reference import ids_clause
 from gateway.services.compartments import member_types, membership
 from gateway.services.context import Services
 from mappers.references import holders
 
 PATIENT = "Patient"
+OWNED_OUTSIDE = {"Device": "patient"}  # type -> the reference search parameter naming the patient
 HOPS = 2  # a MedicationRequest's requester (PractitionerRole) and that role's Practitioner
 
 
@@ -57,16 +60,34 @@ async def patient_resources(services: Services, patient: Json) -> list[Json]:
     gathered.update((_ref(p), p) for p in linked)
     ids = sorted({p["id"] for p in [patient, *linked]})
     for resource_type in await services.storage.holding(member_types(PATIENT, services)):
-        store = services.store(resource_type)
-        for document in await store.fetch(membership(PATIENT, ids, resource_type)):
-            resource = store.to_version(document).resource
-            if resource is not None:
-                gathered.setdefault(_ref(resource), resource)
+        await _fetch_into(
+            gathered, services, resource_type, membership(PATIENT, ids, resource_type)
+        )
+    for resource_type, code in await _owned_outside(services):
+        parameter = parameters_of(resource_type)[code]
+        await _fetch_into(gathered, services, resource_type, ids_clause(parameter, PATIENT, ids))
     frontier = list(gathered.values())
     for _hop in range(HOPS):
         frontier = await _referenced(services, frontier, gathered)
         gathered.update((_ref(r), r) for r in frontier)
     return list(gathered.values())
+
+
+async def _owned_outside(services: Services) -> list[tuple[str, str]]:
+    """The held types of OWNED_OUTSIDE: R4 puts a Device in its own compartment, not the
+    patient's, yet a wearable an app connected is that patient's (Device.patient)."""
+    held = set(await services.storage.holding(list(OWNED_OUTSIDE)))
+    return [(t, code) for t, code in OWNED_OUTSIDE.items() if t in held]
+
+
+async def _fetch_into(
+    gathered: dict[str, Json], services: Services, resource_type: str, clause: Json
+) -> None:
+    store = services.store(resource_type)
+    for document in await store.fetch(clause):
+        resource = store.to_version(document).resource
+        if resource is not None:
+            gathered.setdefault(_ref(resource), resource)
 
 
 async def _linked_patients(services: Services, patient: Json) -> list[Json]:

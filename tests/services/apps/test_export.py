@@ -117,6 +117,24 @@ async def test_the_record_holds_linked_patients_and_what_it_references_two_hops_
     }  # fmt: skip
 
 
+async def test_the_record_holds_the_patients_devices_though_r4s_compartment_does_not(
+    services: Services,
+) -> None:
+    """Device is in its own compartment in R4; a wearable whose `patient` is hers is hers."""
+    await put(
+        services,
+        {"resourceType": "Device", "id": "her-ring", "patient": {"reference": f"Patient/{P1}"}},
+        {"resourceType": "Device", "id": "not-hers", "patient": {"reference": "Patient/other"}},
+        {"resourceType": "Patient", "id": "other"},
+    )
+    ann = await find_patient(
+        services, system="http://fhir-gateway.org/fhir/sid/toy/people", patient="p1"
+    )
+    gathered = {f"{r['resourceType']}/{r['id']}" for r in await patient_resources(services, ann)}
+    assert "Device/her-ring" in gathered
+    assert "Device/not-hers" not in gathered
+
+
 async def test_every_patient_with_rows_is_exported_once_merged(services: Services) -> None:
     merged: Json = {}
     async for rows in all_records(services, "toy"):
