@@ -6,7 +6,8 @@ The Patient, every resource in its Patient compartment (the R4 CompartmentDefini
 patient.html#links), then what those resources reference that is outside the compartments
 (Practitioner, PractitionerRole, Organization, Location, Device, Medication...), up to two
 hops, local `Type/id` references only: an app's row may need its provider's name. Devices whose
-`patient` is one of them come too, though R4's Patient compartment leaves Device out.
+`patient` is one of them come too, though R4's Patient compartment leaves Device out, and the
+PractitionerRoles of the gathered Practitioners (a provider's specialty lives there).
 """
 
 from __future__ import annotations
@@ -70,7 +71,18 @@ async def patient_resources(services: Services, patient: Json) -> list[Json]:
     for _hop in range(HOPS):
         frontier = await _referenced(services, frontier, gathered)
         gathered.update((_ref(r), r) for r in frontier)
+    await _roles_of_practitioners(services, gathered)
     return list(gathered.values())
+
+
+async def _roles_of_practitioners(services: Services, gathered: dict[str, Json]) -> None:
+    """The PractitionerRoles of the gathered Practitioners: a provider's specialty and a
+    clinician's role live there, and nothing in the record need reference the role itself."""
+    ids = sorted(r["id"] for r in gathered.values() if r["resourceType"] == "Practitioner")
+    if ids and await services.storage.holding(["PractitionerRole"]):
+        parameter = parameters_of("PractitionerRole")["practitioner"]
+        clause = ids_clause(parameter, "Practitioner", ids)
+        await _fetch_into(gathered, services, "PractitionerRole", clause)
 
 
 async def _owned_outside(services: Services) -> list[tuple[str, str]]:

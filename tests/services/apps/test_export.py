@@ -135,6 +135,24 @@ async def test_the_record_holds_the_patients_devices_though_r4s_compartment_does
     assert "Device/not-hers" not in gathered
 
 
+async def test_the_record_holds_the_roles_of_its_practitioners(services: Services) -> None:
+    """A provider's specialty is on its PractitionerRole, which nothing in the record names."""
+    await put(
+        services,
+        {"resourceType": "Practitioner", "id": "doc"},
+        {"resourceType": "PractitionerRole", "id": "doc-role", "practitioner": {"reference": "Practitioner/doc"}},
+        {"resourceType": "PractitionerRole", "id": "someone-else", "practitioner": {"reference": "Practitioner/other"}},
+    )  # fmt: skip
+    ann = await find_patient(
+        services, system="http://fhir-gateway.org/fhir/sid/toy/people", patient="p1"
+    )
+    ann = {**ann, "generalPractitioner": [{"reference": "Practitioner/doc"}]}
+    await put(services, ann)
+    gathered = {f"{r['resourceType']}/{r['id']}" for r in await patient_resources(services, ann)}
+    assert {"Practitioner/doc", "PractitionerRole/doc-role"} <= gathered
+    assert "PractitionerRole/someone-else" not in gathered
+
+
 async def test_every_patient_with_rows_is_exported_once_merged(services: Services) -> None:
     merged: Json = {}
     async for rows in all_records(services, "toy"):
