@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from gateway.jsonio import Json
 from mappers.apps.native import SID, NativeRow
 
-__all__ = ["Exported", "FhirView", "concept_text", "row_json"]
+__all__ = ["Exported", "FhirView", "concept_text", "partial_row", "row_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,23 @@ class FhirView:
     @staticmethod
     def ref(resource: Json) -> str:
         return f"{resource['resourceType']}/{resource['id']}"
+
+
+R = TypeVar("R", bound=NativeRow)
+
+
+def partial_row(model: type[R], values: Json) -> R | None:
+    """A row built from another system's FHIR, which may lack what only the app records (an
+    EHR's patient has no username, no emergency contact): the values FHIR gives, checked by the
+    model, the missing required fields left out of the row. Sending it back is a 422 naming
+    them, so the app supplies what it alone knows. None when a value itself is wrong."""
+    present = {k: v for k, v in values.items() if v is not None}
+    try:
+        return model.model_validate(present)
+    except ValidationError as error:
+        if any(detail["type"] != "missing" for detail in error.errors()):
+            return None
+    return model.model_construct(**present)
 
 
 def row_json(row: NativeRow) -> Json:

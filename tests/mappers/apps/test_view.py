@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.jsonio import ExactDecimal, dumps
 from mappers.apps.native import SID
-from mappers.apps.view import FhirView, row_json
+from mappers.apps.view import FhirView, partial_row, row_json
 from tests.mappers.apps.toy import Person, Visit
 
 PATIENT = {"resourceType": "Patient", "id": "p", "identifier": [{"system": f"{SID}/toy/people", "value": "p1"}]}  # fmt: skip
@@ -56,3 +56,16 @@ def test_native_id_reads_a_single_identifier() -> None:
     other = {**composition, "identifier": {"system": "urn:other", "value": "x"}}
     assert view().native_id(composition, "visits") == "v7"
     assert view().native_id(other, "visits") is None
+
+
+def test_a_partial_row_leaves_out_missing_required_fields_and_refuses_wrong_values() -> None:
+    """An EHR's patient has no value for what only the app records: the row says what FHIR has."""
+    partial = partial_row(Visit, {"id": 3, "person_id": "p1", "heart_rate": 70})  # no clinic, at
+    assert partial is not None and row_json(partial) == {
+        "id": 3,
+        "person_id": "p1",
+        "heart_rate": 70,
+    }
+    whole = partial_row(Person, {"id": "p1", "name": "Ann", "sex": None})
+    assert whole == Person(id="p1", name="Ann")
+    assert partial_row(Visit, {"id": "3", "person_id": "p1"}) is None  # a wrong type is no row
