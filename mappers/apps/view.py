@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 
@@ -79,7 +79,8 @@ def partial_row(model: type[R], values: Json) -> R | None:
     except ValidationError as error:
         if any(detail["type"] != "missing" for detail in error.errors()):
             return None
-    return model.model_construct(**present)
+    built = cast(R, model.model_construct(**present))  # pydantic types it as the base
+    return built
 
 
 def row_json(row: NativeRow) -> Json:

@@ -61,7 +61,8 @@ def test_native_id_reads_a_single_identifier() -> None:
 def test_a_partial_row_leaves_out_missing_required_fields_and_refuses_wrong_values() -> None:
     """An EHR's patient has no value for what only the app records: the row says what FHIR has."""
     partial = partial_row(Visit, {"id": 3, "person_id": "p1", "heart_rate": 70})  # no clinic, at
-    assert partial is not None and row_json(partial) == {
+    assert partial is not None
+    assert row_json(partial) == {
         "id": 3,
         "person_id": "p1",
         "heart_rate": 70,
