@@ -153,7 +153,7 @@ def _refused(path: Path, report: AppReport, issues: list[str]) -> None:
 def _progress(files: int) -> Iterator[Callable[[Path], None]]:
     """A Rich bar over the files on a terminal; a line per file otherwise."""
     if not console.is_terminal:
-        yield lambda path: console.print(f"stored {path}")
+        yield lambda path: console.print(f"done: {path}")  # stored, or refused above
         return
     columns = (
         TextColumn("{task.description}"),

@@ -95,6 +95,7 @@ def test_a_bad_file_prints_its_issues_stores_nothing_and_exits_2(tmp_path: Path)
     assert f"{broken}: refused" in result.output
     assert rows(result.output) == {"Organization": ["1", "0", "0", "0"]}  # the good file alone
     assert "2 file(s) refused." in result.output
+    assert f"stored {bad}" not in result.output  # a refused file is never said to be stored
 
 
 def test_an_unknown_app_exits_2(tmp_path: Path) -> None:
