@@ -3,9 +3,11 @@ problem list reach the profile's `medicationAllergies`, `otherAllergies` and
 `chronicConditions` (the issue's "a clinic's allergy list must reach the cardiac-rehab app's
 patient profile").
 
-An own row's facts are found by id (`Identity.resource_id(part)`), not by searching. A Patient
-from elsewhere becomes a profile only when it names a general practitioner (the NOT NULL
-`therapistId`); its id is `stable_int("Patient/<id>")`.
+An own row's facts are found by id (`Identity.resource_id(part)`), not by searching. An EHR's
+Patient becomes a profile with id `stable_int("Patient/<id>")`, the patient's own account
+(`userId`, the Users row of the same Patient) and, when it names a general practitioner, that
+Practitioner as `therapistId`; without one the NOT NULL `therapistId` is left out (a partial
+row: a re-send asks the app for it), so the EHR's allergies and conditions still reach it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from mappers.apps.heart_recovery.fhir import SNOMED, first, texts
 from mappers.apps.heart_recovery.models import Patient
 from mappers.apps.heart_recovery.patient_facts import ALCOHOL, GOALS, SMOKING, SOCIAL_TEXT
 from mappers.apps.heart_recovery.patients import CONTACT_TIME, GENDER, SYSTEMS
-from mappers.apps.heart_recovery.users import user_id
+from mappers.apps.heart_recovery.users import ehr_therapist, user_id
 from mappers.apps.native import Identity, stable_int
-from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import Exported, FhirView, partial_row
 from mappers.apps.view import concept_text as text_of
 
 __all__ = ["rows"]
@@ -40,7 +42,9 @@ def rows(view: FhirView) -> list[Exported]:
             if values:
                 fields[name] = ", ".join([*filter(None, [fields.get(name)]), *values])
                 sources = (*sources, *refs)
-        out.append(Exported("Patients", Patient(**fields), sources))
+        row = Patient(**fields) if native else partial_row(Patient, fields)
+        if row is not None:
+            out.append(Exported("Patients", row, sources))
     return out
 
 
@@ -71,14 +75,16 @@ def _foreign_facts(view: FhirView) -> dict[str, tuple[list[str], tuple[str, ...]
 
 
 def _elsewhere(view: FhirView, patient: Json) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
-    doctor = next(
-        (view.get(g) for g in patient.get("generalPractitioner", ()) if view.get(g)), None
-    )
-    if doctor is None or doctor["resourceType"] != "Practitioner":
-        return None, ()
+    """An EHR's patient as its own profile: what FHIR has; `therapistId` only from a general
+    practitioner, `name` only from the Patient's name (both NOT NULL, left out otherwise)."""
     fields = _demographics(patient)
-    fields.update(id=stable_int(view.ref(patient)), therapistId=user_id(view, doctor))
-    return (fields if fields.get("name") else None), (view.ref(patient),)
+    doctor = ehr_therapist(view, patient)
+    fields.update(
+        id=stable_int(view.ref(patient)),
+        userId=user_id(view, patient),
+        therapistId=user_id(view, doctor) if doctor else None,
+    )
+    return fields, (view.ref(patient),)
 
 
 def _own(

@@ -4,20 +4,24 @@ The doctor a patient names (`doctorName`, `doctorPhone`) has no row of its own, 
 a contained Practitioner that `generalPractitioner` points at; the emergency contact is a
 Patient.contact with relationship C. A clinician's account has neither on Practitioner (R4 gives
 it no contact and no doctor): a therapist's emergency contact and doctor are not kept.
+An EHR's patient, and the general practitioner its profile takes as therapist, come back as
+partial rows: what FHIR has, without the NOT NULL email only the app records.
 https://hl7.org/fhir/R4/patient.html
 """
 
 from __future__ import annotations
+
+from pydantic import ValidationError
 
 from gateway.jsonio import Json
 from mappers.apps.base import Entity, MappingContext, home, no_home
 from mappers.apps.heart_recovery.fhir import BOOKKEEPING, compact, first, point
 from mappers.apps.heart_recovery.models import User
 from mappers.apps.native import Identity, stable_int
-from mappers.apps.view import Exported, FhirView
+from mappers.apps.view import Exported, FhirView, partial_row
 from mappers.apps.view import concept_text as text_of
 
-__all__ = ["ENTITY", "rows"]
+__all__ = ["ENTITY", "ehr_therapist", "rows", "user_id", "user_row"]
 
 TIMEZONE = "http://hl7.org/fhir/StructureDefinition/tz-code"
 CONTACT_ROLE = "http://terminology.hl7.org/CodeSystem/v2-0131"
@@ -92,32 +96,47 @@ def _role(view: FhirView, resource: Json, native_id: int) -> str | None:
     return role if role in ("therapist", "admin") else None
 
 
-def user_row(view: FhirView, resource: Json, native_id: int) -> User | None:
-    """The Users row a Patient or Practitioner stands for; None without the NOT NULL email,
-    or for a clinician whose role is not gathered."""
-    email, name = _telecom(resource, "email"), _name(resource)
-    role = _role(view, resource, native_id)
-    if email is None or name is None or role is None:
-        return None
+def _values(resource: Json, native_id: int, role: str | None) -> Json:
     contact: Json = next(
         (c for c in resource.get("contact", ()) if EMERGENCY in c.get("relationship", ())), {}
     )
     doctor: Json = next((c for c in resource.get("contained", ()) if c.get("id") == DOCTOR), {})
     zone = first(resource.get("extension", ()), url=TIMEZONE)
-    photo = next((p["url"] for p in resource.get("photo", ()) if p.get("url")), None)
-    return User(
-        id=native_id,
-        email=email,
-        name=name,
-        phoneNumber=_telecom(resource, "phone"),
-        emergencyContact=contact.get("name", {}).get("text"),
-        emergencyPhone=_telecom(contact, "phone"),
-        doctorName=_name(doctor),
-        doctorPhone=_telecom(doctor, "phone"),
-        profilePhoto=photo,
-        timezone=zone.get("valueCode") if zone else None,
-        role=role,  # type: ignore[arg-type]
+    return {
+        "id": native_id,
+        "email": _telecom(resource, "email"),
+        "name": _name(resource),
+        "phoneNumber": _telecom(resource, "phone"),
+        "emergencyContact": contact.get("name", {}).get("text"),
+        "emergencyPhone": _telecom(contact, "phone"),
+        "doctorName": _name(doctor),
+        "doctorPhone": _telecom(doctor, "phone"),
+        "profilePhoto": next((p["url"] for p in resource.get("photo", ()) if p.get("url")), None),
+        "timezone": zone.get("valueCode") if zone else None,
+        "role": role,
+    }
+
+
+def user_row(view: FhirView, resource: Json, native_id: int) -> User | None:
+    """The Users row an own Patient or Practitioner stands for; None without the NOT NULL
+    email or name, or for a clinician whose role is not gathered."""
+    role = _role(view, resource, native_id)
+    if role is None:
+        return None
+    values = {k: v for k, v in _values(resource, native_id, role).items() if v is not None}
+    try:
+        return User.model_validate(values)
+    except ValidationError:
+        return None
+
+
+def ehr_therapist(view: FhirView, patient: Json) -> Json | None:
+    """The Practitioner an EHR's patient names first as general practitioner: the clinician
+    its `Patients` row takes as `therapistId` (to_fhir writes a therapist account there)."""
+    doctor = next(
+        (view.get(g) for g in patient.get("generalPractitioner", ()) if view.get(g)), None
     )
+    return doctor if doctor is not None and doctor["resourceType"] == "Practitioner" else None
 
 
 def user_id(view: FhirView, resource: Json) -> int:
@@ -127,22 +146,42 @@ def user_id(view: FhirView, resource: Json) -> int:
 
 
 def rows(view: FhirView) -> list[Exported]:
-    """The view's patient (unless it is a therapist's profile, a `Patients` row) and the app's
-    clinician accounts gathered with their role, as Users rows."""
+    """The app's accounts gathered (the patient, clinicians with their role), and for an EHR's
+    patient its account and its therapist's, as Users rows."""
+    return [*_own_rows(view), *_foreign_rows(view)]
+
+
+def _own_rows(view: FhirView) -> list[Exported]:
     out: list[Exported] = []
     for resource in [view.patient, *view.of_type("Practitioner")]:
         native = view.native_id(resource, "Users")
-        if native is None and (
-            resource["resourceType"] == "Practitioner" or view.native_id(resource, "Patients")
-        ):
-            continue  # a clinician who is no app account, or a profile that is no account
-        row = user_row(view, resource, user_id(view, resource))
+        if native is None:
+            continue  # an EHR's person (_foreign_rows), a clinician or profile that is no account
+        row = user_row(view, resource, int(native))
         if row is not None:
             role_ref = (
                 f"PractitionerRole/{Identity.of(view.app, 'Users', row.id).resource_id('role')}"
             )
             extra = (role_ref,) if row.role in ("therapist", "admin") else ()
             out.append(Exported("Users", row, (view.ref(resource), *extra)))
+    return out
+
+
+def _foreign_rows(view: FhirView) -> list[Exported]:
+    """An EHR's patient (role patient) and the general practitioner its profile takes as
+    therapist (role therapist), named by `stable_int` of their reference. They carry what FHIR
+    has: an EHR records no email (the NOT NULL column the app's login needs), so the rows are
+    partial and a re-send asks for it. A Patient that is a profile (`Patients`) is no account."""
+    patient = view.patient
+    if view.native_id(patient, "Users") or view.native_id(patient, "Patients"):
+        return []
+    therapist = ehr_therapist(view, patient)
+    people = [(patient, "patient"), *([(therapist, "therapist")] if therapist else [])]
+    out: list[Exported] = []
+    for resource, role in people:
+        row = partial_row(User, _values(resource, user_id(view, resource), role))
+        if row is not None:
+            out.append(Exported("Users", row, (view.ref(resource),)))
     return out
 
 

@@ -13,7 +13,7 @@ from mappers.apps.base import MappingContext
 from mappers.apps.medical_twin.common import APP
 from mappers.apps.medical_twin.models import User
 from mappers.apps.native import SID
-from mappers.apps.view import FhirView
+from mappers.apps.view import FhirView, partial_row
 
 USERNAME_SYSTEM = f"{SID}/{APP}/User/username"
 
@@ -34,10 +34,16 @@ def to_fhir(row: User, ctx: MappingContext) -> list[Json]:
 
 
 def from_fhir(view: FhirView) -> User | None:
-    """The user behind the view's patient; None for a patient the app never sent (an EHR's
-    patient has no username, which the app requires)."""
+    """The user behind the view's patient. A patient the app never sent (an EHR's) is a
+    partial row named by its FHIR id: its email if any, and no username, which only the app
+    knows (a re-send is a 422 asking for it). None for an own patient without its username."""
     patient = view.patient
+    email = next(
+        (t.get("value") for t in patient.get("telecom", ()) if t.get("system") == "email"), None
+    )
     native_id = view.native_id(patient, "User")
+    if native_id is None:
+        return partial_row(User, {"id": patient["id"], "email": email})
     username = next(
         (
             i.get("value")
@@ -46,9 +52,6 @@ def from_fhir(view: FhirView) -> User | None:
         ),
         None,
     )
-    if native_id is None or not isinstance(username, str):
+    if not isinstance(username, str):
         return None
-    email = next(
-        (t.get("value") for t in patient.get("telecom", ()) if t.get("system") == "email"), None
-    )
     return User(id=native_id, username=username, email=email)

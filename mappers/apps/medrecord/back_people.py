@@ -1,13 +1,16 @@
 """Practitioner (+ PractitionerRole) -> Provider; Patient (+ Coverage) -> Patient.
 
-An EHR's Practitioner becomes a Provider when it has what the model requires (a name and an
-email); an EHR's Patient becomes a Patient only with an emergency contact (name and phone),
-which both seed documents require. https://hl7.org/fhir/R4/practitioner.html, patient.html
+The app's own resources come back whole (or not at all). An EHR's Practitioner and Patient
+(no app identifier) come back named by their FHIR id with what FHIR has, as partial rows when
+the model requires what only the app records: a provider's email (its login), a patient's
+emergency contact (name and phone), which EHRs rarely record. Re-sending such a row is a 422
+naming the missing fields. https://hl7.org/fhir/R4/practitioner.html, patient.html
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TypeVar
 
 from gateway.jsonio import Json
 from mappers.apps.concepts import untranslate
@@ -15,9 +18,12 @@ from mappers.apps.medrecord.common import cm
 from mappers.apps.medrecord.models import Patient, Provider
 from mappers.apps.medrecord.people import EMERGENCY, LICENSE
 from mappers.apps.medrecord.reading import drop_none, first, native_of, own, valid
-from mappers.apps.view import Exported, FhirView
+from mappers.apps.native import NativeRow
+from mappers.apps.view import Exported, FhirView, partial_row
 
 __all__ = ["patients_back", "providers_back"]
+
+R = TypeVar("R", bound=NativeRow)
 
 
 def _telecom(resource: Json, system: str) -> str | None:
@@ -55,7 +61,7 @@ def providers_back(view: FhirView) -> list[Exported]:
             "licenseNumber": license_number,
             "specialty": next((s.get("text") for s in role.get("specialty", ())), None),
         })  # fmt: skip
-        row = valid(Provider, values)
+        row = _row(Provider, values, own=view.native_id(practitioner, "Provider") is not None)
         if row is not None:
             sources = [view.ref(practitioner)] + ([view.ref(role)] if role else [])
             rows.append(Exported("Provider", row, tuple(sources)))
@@ -99,8 +105,13 @@ def patients_back(view: FhirView, providers: Collection[str]) -> list[Exported]:
             (i.get("value") for i in coverage.get("identifier", ()) if i.get("use") == "official"),
             None,
         )
-    row = valid(Patient, drop_none(values))
+    row = _row(Patient, values, own=view.native_id(patient, "Patient") is not None)
     return [] if row is None else [Exported("Patient", row, tuple(sources))]
+
+
+def _row(model: type[R], values: Json, *, own: bool) -> R | None:
+    """An own row whole or not at all; an EHR's with what FHIR gives (`partial_row`)."""
+    return valid(model, values) if own else partial_row(model, drop_none(values))
 
 
 def _emergency(patient: Json) -> Json:

@@ -1,7 +1,8 @@
 """Appointment -> Appointment rows; vital signs Observations -> VitalSigns rows.
 
 An EHR's Encounter (no app identifier) becomes an Appointment when it names a Practitioner
-the export carries as a Provider: `telehealth` for a virtual visit (class VR), the type the
+the export carries as a Provider (an EHR's Practitioner is one, a partial row without the
+email only the app records): `telehealth` for a virtual visit (class VR), the type the
 Encounter's v2-0276 or appointment-type coding gives, `routine_checkup` for a check-up
 (SNOMED), `sick_visit` for any other visit (the seed's only type for a visit about a
 complaint). Its vital signs (category vital-signs) become one VitalSigns row, named by the

@@ -13,8 +13,9 @@ from mappers.apps import adapter
 from mappers.apps.base import AppAdapter
 from mappers.apps.heart_recovery.models import Alert, CalendarEvent, Patient, User
 from mappers.apps.ingest import check_foreign_keys, map_records, read_records
-from mappers.apps.native import Identity
-from mappers.apps.view import FhirView, row_json
+from mappers.apps.native import Identity, stable_int
+from mappers.apps.view import Exported, FhirView, row_json
+from tests.mappers.apps.partial import missing
 
 ADAPTER = adapter("heart-recovery")
 USERS = [
@@ -227,6 +228,10 @@ def test_an_ehrs_prescription_becomes_a_medication_row() -> None:
     assert exported[0].sources == ("MedicationRequest/ehr-4",)
 
 
+UNKNOWABLE = {"Users": {"email"}, "Patients": {"therapistId"}}
+"""What an EHR does not record: the account's login email and the patient's therapist."""
+
+
 def test_a_synthea_patient_reads_as_rows_that_validate(fhir_samples: Path) -> None:
     files = sorted((fhir_samples / "synthea").glob("*.json"))[:5]
     assert files
@@ -235,7 +240,83 @@ def test_a_synthea_patient_reads_as_rows_that_validate(fhir_samples: Path) -> No
         bundle = loads(path.read_bytes())
         resources = [e["resource"] for e in bundle.get("entry", ())]
         patient = next(r for r in resources if r["resourceType"] == "Patient")
-        for exported in _adapter().from_fhir(FhirView("heart-recovery", patient, resources)):
-            model = entities[exported.entity].model
+        exported = _adapter().from_fhir(FhirView("heart-recovery", patient, resources))
+        assert {e.entity for e in exported} >= {"Users", "Patients"}, path.name
+        for one in exported:
+            model = entities[one.entity].model
             assert model is not None
-            model.model_validate(row_json(exported.row))
+            lacks = missing(model, row_json(one.row))
+            assert lacks <= UNKNOWABLE.get(one.entity, set()), (path.name, one.entity, lacks)
+
+
+def _ehr_patient(**more: Any) -> tuple[Json, list[Json]]:
+    """A pure EHR patient (no row of the app) with an allergy list and a problem list."""
+    patient: Json = {
+        "resourceType": "Patient", "id": "ehr-p", "gender": "female", "birthDate": "1958-07-01",
+        "name": [{"use": "official", "family": "Ng", "given": ["Li"]}],
+        "telecom": [{"system": "phone", "value": "555-0100", "use": "home"}],
+        "address": [{"line": ["1 Main St"], "city": "Boston", "state": "MA", "postalCode": "02110"}],
+        **more,
+    }  # fmt: skip
+    subject = {"reference": "Patient/ehr-p"}
+    facts: list[Json] = [
+        {"resourceType": "AllergyIntolerance", "id": "a1", "category": ["medication"],
+         "code": {"text": "Penicillin"}, "patient": subject},
+        {"resourceType": "AllergyIntolerance", "id": "a2", "category": ["food"],
+         "code": {"text": "Peanuts"}, "patient": subject},
+        {"resourceType": "Condition", "id": "c1", "code": {"text": "Hypertension"}, "subject": subject},
+    ]  # fmt: skip
+    return patient, facts
+
+
+def _by_entity(view: FhirView) -> dict[str, list[Exported]]:
+    found: dict[str, list[Exported]] = {}
+    for exported in _adapter().from_fhir(view):
+        found.setdefault(exported.entity, []).append(exported)
+    return found
+
+
+def test_a_pure_ehr_patients_allergies_and_conditions_reach_its_patients_row() -> None:
+    """The issue's "a clinic's allergy list must reach the cardiac-rehab app's patient profile",
+    for a patient the app never sent: its profile lacks only the therapist an EHR cannot name."""
+    patient, facts = _ehr_patient()
+    rows = _by_entity(FhirView("heart-recovery", patient, [patient, *facts]))
+    account = stable_int("Patient/ehr-p")
+    [user] = rows["Users"]
+    assert row_json(user.row) == {"id": account, "name": "Li Ng", "phoneNumber": "555-0100",
+                                  "role": "patient"}  # fmt: skip
+    assert missing(User, row_json(user.row)) == {"email"}
+    [profile] = rows["Patients"]
+    assert row_json(profile.row) == {
+        "id": account, "userId": account, "name": "Li Ng", "firstName": "Li", "lastName": "Ng",
+        "dateOfBirth": "1958-07-01", "gender": "female", "primaryPhone": "555-0100",
+        "primaryPhoneType": "home", "streetAddress": "1 Main St", "city": "Boston",
+        "state": "MA", "postalCode": "02110", "medicationAllergies": "Penicillin",
+        "otherAllergies": "Peanuts", "chronicConditions": "Hypertension",
+    }  # fmt: skip
+    assert missing(Patient, row_json(profile.row)) == {"therapistId"}
+    assert set(profile.sources) == {"Patient/ehr-p", "AllergyIntolerance/a1",
+                                    "AllergyIntolerance/a2", "Condition/c1"}  # fmt: skip
+
+
+def test_an_ehr_patients_general_practitioner_is_its_therapist_account() -> None:
+    """The profile names its general practitioner as therapist (therapistId's home), so that
+    Practitioner comes back as a therapist account, without the email only the app records."""
+    patient, facts = _ehr_patient(generalPractitioner=[{"reference": "Practitioner/gp"}])
+    gp: Json = {"resourceType": "Practitioner", "id": "gp",
+                "name": [{"given": ["Ann"], "family": "Roe"}]}  # fmt: skip
+    rows = _by_entity(FhirView("heart-recovery", patient, [patient, gp, *facts]))
+    therapist = stable_int("Practitioner/gp")
+    assert [row_json(u.row) for u in rows["Users"]][1:] == [
+        {"id": therapist, "name": "Ann Roe", "role": "therapist"}
+    ]
+    [profile] = rows["Patients"]
+    assert row_json(profile.row)["therapistId"] == therapist
+    assert missing(Patient, row_json(profile.row)) == set()
+
+
+def test_an_ehrs_other_clinicians_are_no_accounts() -> None:
+    patient, _facts = _ehr_patient()
+    doctor: Json = {"resourceType": "Practitioner", "id": "er", "name": [{"text": "Dr. Who"}]}
+    rows = _by_entity(FhirView("heart-recovery", patient, [patient, doctor]))
+    assert [u.sources for u in rows["Users"]] == [("Patient/ehr-p",)]

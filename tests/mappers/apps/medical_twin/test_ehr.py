@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 from mappers.apps.medical_twin import ADAPTER
-from mappers.apps.medical_twin.models import Event
-from mappers.apps.view import FhirView, row_json
+from mappers.apps.medical_twin.models import Event, User
+from mappers.apps.view import Exported, FhirView, row_json
 from tests.mappers.apps.medical_twin.conftest import load, view_of
+from tests.mappers.apps.partial import missing
 
 PATIENT = {"resourceType": "Patient", "id": "ehr-1"}
 LDL = {
@@ -23,8 +24,12 @@ LDL = {
 }  # fmt: skip
 
 
+def _events(view: FhirView) -> list[Exported]:
+    return [e for e in ADAPTER.from_fhir(view) if e.entity == "Event"]
+
+
 def test_an_ehr_lab_result_reaches_the_timeline_as_a_biomarker() -> None:
-    [exported] = ADAPTER.from_fhir(FhirView(ADAPTER.name, PATIENT, [LDL]))
+    [exported] = _events(FhirView(ADAPTER.name, PATIENT, [LDL]))
     assert exported.sources == ("Observation/ldl-1",)
     assert row_json(exported.row) == {
         "id": "ldl-1", "userId": "ehr-1", "type": "lab_result", "date": "2025-02-03T08:00:00Z",
@@ -47,7 +52,7 @@ def test_a_report_groups_its_results_into_one_lab_result() -> None:
         "effectiveDateTime": "2025-02-03T08:00:00Z",
         "result": [{"reference": "Observation/ldl-1"}, {"reference": "Observation/hdl-1"}],
     }  # fmt: skip
-    [exported] = ADAPTER.from_fhir(FhirView(ADAPTER.name, PATIENT, [report, LDL, hdl]))
+    [exported] = _events(FhirView(ADAPTER.name, PATIENT, [report, LDL, hdl]))
     assert exported.sources == (
         "DiagnosticReport/panel-1",
         "Observation/ldl-1",
@@ -56,12 +61,26 @@ def test_a_report_groups_its_results_into_one_lab_result() -> None:
     assert [b["name"] for b in row_json(exported.row)["biomarkers"]] == ["LDL Cholesterol", "HDL"]
 
 
-def test_a_patient_without_the_apps_identifier_gives_no_user_row() -> None:
+def test_an_ehr_patient_reads_back_as_a_user_without_a_username() -> None:
+    """The username is the app's login: an EHR has none, so the User row leaves it out (a
+    re-send asks for it) and carries what FHIR has, named by the Patient's FHIR id."""
     resources = load("fhir.json")
     patient = next(r for r in resources if r["resourceType"] == "Patient")
-    exported = ADAPTER.from_fhir(view_of({**patient, "identifier": []}, resources))
-    assert {e.entity for e in exported} == {"Event"}
-    assert {row_json(e.row)["userId"] for e in exported} == {patient["id"]}
+    foreign = {**patient, "identifier": []}
+    exported = ADAPTER.from_fhir(view_of(foreign, resources))
+    [user] = [e for e in exported if e.entity == "User"]
+    email = next(t["value"] for t in patient["telecom"] if t["system"] == "email")
+    assert row_json(user.row) == {"id": patient["id"], "email": email}
+    assert user.sources == (f"Patient/{patient['id']}",)
+    assert missing(User, row_json(user.row)) == {"username"}
+    assert {row_json(e.row)["userId"] for e in exported if e.entity == "Event"} == {patient["id"]}
+
+
+def test_an_ehr_patient_without_an_email_is_a_user_of_its_id_alone() -> None:
+    [user] = [
+        e for e in ADAPTER.from_fhir(FhirView(ADAPTER.name, PATIENT, [])) if e.entity == "User"
+    ]
+    assert row_json(user.row) == {"id": "ehr-1"}
 
 
 def _bundle_view(path: Path) -> FhirView:
@@ -77,10 +96,15 @@ def _bundle_view(path: Path) -> FhirView:
 
 def test_a_synthea_patient_reads_as_valid_twin_rows(fhir_samples: Path) -> None:
     path = next((fhir_samples / "synthea").glob("Dennis_Durgan_*.json"))
-    exported = ADAPTER.from_fhir(_bundle_view(path))
-    rows = [row_json(e.row) for e in exported]
+    view = _bundle_view(path)
+    exported = ADAPTER.from_fhir(view)
+    [user] = [row_json(e.row) for e in exported if e.entity == "User"]
+    assert user == {"id": view.patient["id"]}  # Synthea records no email; no username
+    assert missing(User, user) == {"username"}
+    rows = [row_json(e.row) for e in exported if e.entity == "Event"]
     for row in rows:
         Event.model_validate(row)
+    assert {r["userId"] for r in rows} == {user["id"]}
     kinds = {r["type"] for r in rows}
     assert kinds == {"lab_result", "metric", "medication", "doctor_visit"}
     metrics = {r["metricName"] for r in rows if r["type"] == "metric"}
@@ -140,7 +164,7 @@ def test_an_ehrs_visit_medication_and_device_metric_reach_the_timeline() -> None
         ],
     }
     view = FhirView(ADAPTER.name, PATIENT, [device, steps, visit, doctor, request])
-    rows = {e.row.id: (row_json(e.row), e.sources) for e in ADAPTER.from_fhir(view)}
+    rows = {e.row.id: (row_json(e.row), e.sources) for e in _events(view)}
     assert rows == {
         "steps-1": (
             {

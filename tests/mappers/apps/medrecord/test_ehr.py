@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from gateway.jsonio import ExactDecimal, Json
 from mappers.apps.medrecord import ADAPTER
+from mappers.apps.medrecord.models import Patient, Provider
+from mappers.apps.native import SID
 from mappers.apps.view import FhirView, row_json
+from tests.mappers.apps.partial import missing
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -80,11 +83,44 @@ def test_an_ehr_patient_with_an_emergency_contact_reads_as_a_patient() -> None:
         "emergencyContactPhone": "555-0002"}]  # fmt: skip
 
 
-def test_an_ehr_patient_lacking_a_required_value_is_left_out() -> None:
-    unknown = {**PATIENT, "gender": "unknown"}  # the seed's Sex has no unknown
-    no_contact = {k: v for k, v in PATIENT.items() if k != "contact"}
-    assert "Patient" not in _rows([unknown], unknown)
-    assert "Patient" not in _rows([no_contact], no_contact)
+def test_an_ehr_patient_lacking_a_required_value_is_a_partial_row() -> None:
+    """What only the app records (the emergency contact) or FHIR cannot say in the app's terms
+    (gender unknown: the seed's Sex has no such value) is left out, never invented."""
+    unknown = {**PATIENT, "gender": "unknown"}
+    no_contact = {k: v for k, v in PATIENT.items() if k not in ("contact", "telecom")}
+    [without_sex] = _rows([unknown], unknown)["Patient"]
+    [without_contact] = _rows([no_contact], no_contact)["Patient"]
+    assert without_sex == {
+        "id": "ehr-p", "firstName": "Li", "lastName": "Ng", "dateOfBirth": "1970-04-04",
+        "phone": "555-0001", "emergencyContactName": "Bo Ng", "emergencyContactPhone": "555-0002",
+    }  # fmt: skip
+    assert without_contact == {
+        "id": "ehr-p", "firstName": "Li", "lastName": "Ng", "dateOfBirth": "1970-04-04",
+        "sex": "female",
+    }  # fmt: skip
+    assert missing(Patient, without_sex) == {"sex"}
+    assert missing(Patient, without_contact) == {"emergencyContactName", "emergencyContactPhone"}
+
+
+def test_an_ehr_practitioner_without_email_is_a_partial_provider_with_its_visits() -> None:
+    """The provider's email is its login in the app: an EHR has none, so the Provider row lacks
+    it, and the visit and vital signs that need a provider come back with it."""
+    no_email = {k: v for k, v in DOCTOR.items() if k != "telecom"}
+    rows = _rows([PATIENT, no_email, VISIT, _vital("r", "8867-4", 71, "/min")])
+    assert rows["Provider"] == [{"id": "ehr-dr", "firstName": "Ann", "lastName": "Roe"}]
+    assert missing(Provider, rows["Provider"][0]) == {"email"}
+    assert [(a["id"], a["providerId"], a["patientId"]) for a in rows["Appointment"]] == [
+        ("ehr-e", "ehr-dr", "ehr-p")
+    ]
+    assert rows["VitalSigns"] == [{"id": "ehr-e", "appointmentId": "ehr-e", "heartRate": 71,
+                                   "recordedAt": "2024-05-01T09:05:00+00:00"}]  # fmt: skip
+
+
+def test_an_own_patient_lacking_a_required_value_is_left_out() -> None:
+    """A resource the app sent comes back whole or not at all: no partial rows of its own."""
+    own = {**PATIENT, "identifier": [{"system": f"{SID}/medrecord/Patient", "value": "p9"}]}
+    own = {k: v for k, v in own.items() if k != "contact"}
+    assert "Patient" not in _rows([own], own)
 
 
 def test_an_ehr_allergy_and_condition_read_as_rows() -> None:
@@ -121,8 +157,9 @@ def test_an_ehr_appointment_reads_as_one_appointment_not_two() -> None:
     assert [(v["id"], v["appointmentId"]) for v in rows["VitalSigns"]] == [("ehr-e", "ehr-b")]
 
 
-def test_a_general_practitioner_is_the_providerid_only_when_exported_as_a_provider() -> None:
+def test_a_general_practitioner_is_the_providerid_with_or_without_an_email() -> None:
     patient = {**PATIENT, "generalPractitioner": [{"reference": "Practitioner/ehr-dr"}]}
     no_email = {k: v for k, v in DOCTOR.items() if k != "telecom"}
     assert _rows([patient, DOCTOR], patient)["Patient"][0]["providerId"] == "ehr-dr"
-    assert "providerId" not in _rows([patient, no_email], patient)["Patient"][0]
+    assert _rows([patient, no_email], patient)["Patient"][0]["providerId"] == "ehr-dr"
+    assert "providerId" not in _rows([patient], patient)["Patient"][0]  # not gathered
