@@ -4,36 +4,12 @@ merged yet are left out by `app_records` (all four are expected)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from gateway.demo_records import MODULES, app_records
-from gateway.jsonio import Json
-from gateway.services.context import Services, open_services
+from gateway.services.context import Services
 from gateway.services.demo_load import load_demo
-from gateway.services.generic import kept_types
 from mappers.apps import APPS
 from mappers.references import holders
-from tests.conftest import make_settings
-
-
-@pytest.fixture
-async def services() -> AsyncIterator[Services]:
-    opened = await open_services(make_settings())
-    yield opened
-    opened.close()
-
-
-async def stored(services: Services) -> dict[str, Json]:
-    found: dict[str, Json] = {}
-    for resource_type in await services.storage.holding(kept_types()):
-        store = services.store(resource_type)
-        for document in await store.fetch({}):
-            resource = store.to_version(document).resource
-            assert resource is not None
-            found[f"{resource_type}/{resource['id']}"] = resource
-    return found
+from tests.services.apps.held import stored
 
 
 def test_every_app_has_a_records_module() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -31,13 +30,6 @@ RECORDS = {
 
 def rid(entity: str, native_id: str, part: str = "") -> str:
     return Identity("toy", entity, native_id).resource_id(part)
-
-
-@pytest.fixture
-async def services() -> AsyncIterator[Services]:
-    opened = await open_services(make_settings())
-    yield opened
-    opened.close()
 
 
 async def versions(services: Services, resource_type: str, resource_id: str) -> int:

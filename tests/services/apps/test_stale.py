@@ -6,7 +6,7 @@ request deletes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +18,11 @@ from gateway.jsonio import Json
 from gateway.services import resources
 from gateway.services.apps.export import records_of
 from gateway.services.apps.ingest import store_records
-from gateway.services.context import Services, open_services
-from gateway.services.generic import kept_types
+from gateway.services.context import Services
 from gateway.store.repository import ResourceStore
 from gateway.store.versions import Version
 from mappers.apps.native import Identity
-from tests.conftest import make_settings
+from tests.services.apps.held import stored
 
 Row = Json
 
@@ -72,25 +71,6 @@ CASES = [
 ]  # fmt: skip
 BY_CASE = pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 SPOILED = pytest.mark.parametrize("case", [c for c in CASES if c.spoil], ids=lambda c: c.id)
-
-
-@pytest.fixture
-async def services() -> AsyncIterator[Services]:
-    opened = await open_services(make_settings())
-    yield opened
-    opened.close()
-
-
-async def stored(services: Services) -> dict[str, Json]:
-    """`Type/id` -> the current resource (meta.versionId included), of every type held."""
-    found: dict[str, Json] = {}
-    for resource_type in await services.storage.holding(kept_types()):
-        store = services.store(resource_type)
-        for document in await store.fetch({}):
-            resource = store.to_version(document).resource
-            assert resource is not None
-            found[f"{resource_type}/{resource['id']}"] = resource
-    return found
 
 
 def carries(resource: Json, identifier: Json) -> bool:
