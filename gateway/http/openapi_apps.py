@@ -44,7 +44,11 @@ def server_root(server: str, *, base_path: str) -> str:
 
 
 def add_apps(document: Json, *, root: str) -> Json:
-    """Add the apps' paths, schemas and tag to `document` (the FHIR base's), in place."""
+    """Add the apps' paths and schemas to `document` (the FHIR base's), in place.
+
+    The tag is not declared at the top: Swagger UI lists declared tags first, and the apps
+    would then come before the FHIR base they sit beside; undeclared, they come last.
+    """
     servers = [{"url": root, "description": "The server root: the apps are beside the base."}]
     schemas = document["components"]["schemas"]
     schemas.update(_SHARED)
@@ -53,11 +57,6 @@ def add_apps(document: Json, *, root: str) -> Json:
         schemas.update(_components(adapter))
         for path, item in _app_paths(adapter).items():
             document["paths"][path] = {"servers": servers, **item}
-    document.setdefault("tags", []).append({
-        "name": TAG,
-        "description": "The seed apps' records in their own shape, stored as FHIR (README, "
-        "\"The seed apps\"). Served at the server root, beside the FHIR base.",
-    })  # fmt: skip
     return document
 
 

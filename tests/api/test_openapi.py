@@ -132,6 +132,7 @@ async def test_every_routed_apps_method_is_documented_at_the_root(document: Json
             for method in handlers:
                 assert (path, method) in documented, f"{method} {path}"
                 assert document["paths"][path]["servers"] == ROOT, path
+                assert document["paths"][path][method.lower()]["tags"] == ["Seed apps"]
 
 
 async def test_each_type_is_searched_by_its_own_parameters(document: Json) -> None:
@@ -212,8 +213,9 @@ async def test_each_apps_post_body_takes_that_apps_demo_records(document: Json) 
 
 def schema_of(document: Json, app: str) -> set[str]:
     """The entities of the app's records schema whose rows are checked (have a FHIR home)."""
-    name = "".join(part.capitalize() for part in app.split("-"))
-    properties = document["components"]["schemas"][f"{name}.Records"]["properties"]
+    item = document["paths"][f"/apps/{app}/records"]
+    name = item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    properties = document["components"]["schemas"][name.rsplit("/", 1)[1]]["properties"]
     return {entity for entity, p in properties.items() if "$ref" in p["items"]}
 
 
