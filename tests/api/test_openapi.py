@@ -9,16 +9,25 @@ import re
 import orjson
 import pytest
 from httpx import AsyncClient
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 from starlette.routing import compile_path
 
+from gateway.demo_records import app_records
+from gateway.http.methods import Endpoint
+from gateway.http.openapi_apps import server_root
+from gateway.http.routes import apps
 from gateway.http.routes.docs import rendered
 from gateway.http.routes.table import paths
 from gateway.jsonio import Json
+from gateway.services.apps.registry import available
 from gateway.services.capabilities import capability_statement
 from gateway.services.generic import kept_types
 from gateway.store.conformance import CONFORMANCE_TYPES
 from tests.api.test_errors import issue, outcome
+from tests.conftest import api_client, make_settings
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # A value for each path parameter, to turn a documented template into a URL the router sees.
@@ -31,12 +40,13 @@ SAMPLES = {
     "file_name": "f.ndjson",
 }
 UNDOCUMENTED = {"/_openapi.json", "/_docs"}  # the document itself and its viewer
+ROOT = [{"url": "/", "description": "The server root: the apps are beside the base."}]
 
 
 @pytest.fixture(scope="module")
 def document() -> Json:
     """The document as the route serves it (`test_the_document_is_served_as_json`)."""
-    generated: Json = orjson.loads(rendered("/fhir"))
+    generated: Json = orjson.loads(rendered("/fhir", root="/"))
     return generated
 
 
@@ -49,9 +59,14 @@ def operations(document: Json) -> list[tuple[str, str, Json]]:
     ]
 
 
-def routed(url: str, method: str) -> bool:
-    """Whether the route table gives `url` a handler for `method` (first match, as Starlette)."""
-    for template, handlers in paths(""):
+def at_root(document: Json, path: str) -> bool:
+    """Whether the path is served beside the FHIR base (the seed apps), not under it."""
+    return "servers" in document["paths"][path]
+
+
+def routed(url: str, method: str, table: list[tuple[str, dict[str, Endpoint]]]) -> bool:
+    """Whether `table` gives `url` a handler for `method` (first match, as Starlette)."""
+    for template, handlers in table:
         if compile_path(template)[0].match(url):
             return method.upper() in handlers
     return False
@@ -79,9 +94,15 @@ async def test_the_document_is_valid_openapi_3_1(document: Json) -> None:
 
 
 async def test_every_documented_operation_is_routed(document: Json) -> None:
+    """The base's paths by the base's route table; the apps' paths, whose own `servers` is the
+    root, by the routes beside the base."""
     for path, method, _ in operations(document):
         url = re.sub(r"\{([^}]+)\}", lambda m: SAMPLES[m.group(1)], path)
-        assert routed(url, method), f"{method.upper()} {path}"
+        if at_root(document, path):
+            assert document["paths"][path]["servers"] == ROOT, path
+            assert routed(url, method, apps.paths()), f"{method.upper()} {path} (root)"
+        else:
+            assert routed(url, method, paths("")), f"{method.upper()} {path}"
 
 
 async def test_every_routed_method_is_documented(document: Json) -> None:
@@ -98,6 +119,20 @@ async def test_every_routed_method_is_documented(document: Json) -> None:
             types = [t for t in kept_types() if t not in CONFORMANCE_TYPES or method == "GET"]
             for path in [generic.replace("{type}", t) for t in types] if per_type else [generic]:
                 assert (path, method) in documented, f"{method} {path}"
+                assert not at_root(document, path), path
+
+
+async def test_every_routed_apps_method_is_documented_at_the_root(document: Json) -> None:
+    """`/apps/{app}/...` once per app, each with its own schema; HEAD is GET's."""
+    documented = {(path, method.upper()) for path, method, _ in operations(document)}
+    names = [adapter.name for adapter in available()]
+    assert len(names) == 4
+    for template, handlers in apps.paths():
+        for path in [template.replace("{app}", name) for name in names]:
+            for method in handlers:
+                assert (path, method) in documented, f"{method} {path}"
+                assert document["paths"][path]["servers"] == ROOT, path
+                assert document["paths"][path][method.lower()]["tags"] == ["Seed apps"]
 
 
 async def test_each_type_is_searched_by_its_own_parameters(document: Json) -> None:
@@ -114,12 +149,14 @@ async def test_each_type_is_searched_by_its_own_parameters(document: Json) -> No
 
 
 async def test_bodies_and_errors_are_fhir_json(document: Json) -> None:
-    """Every body in or out is `application/fhir+json` (Bulk Data files and manifests aside),
-    and every error an OperationOutcome."""
+    """Every body in or out is `application/fhir+json` (Bulk Data files and manifests aside;
+    the seed apps' records are plain JSON), and every error an OperationOutcome."""
     others = {"application/json", "application/fhir+ndjson", "application/x-www-form-urlencoded"}
     for path, method, operation in operations(document):
+        taken = ("application/json",) if at_root(document, path) else (
+            "application/fhir+json", "application/x-www-form-urlencoded")  # fmt: skip
         for media in operation.get("requestBody", {}).get("content", {}):
-            assert media in ("application/fhir+json", "application/x-www-form-urlencoded")
+            assert media in taken, (path, method)
         for status, answer in operation["responses"].items():
             if "$ref" in answer:
                 assert answer["$ref"].startswith("#/components/responses/E") or status == "default"
@@ -137,6 +174,114 @@ async def test_docs_page_loads_the_document(api: AsyncClient) -> None:
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/html")
     assert "/fhir/_openapi.json" in response.text
+
+
+# --- the seed apps, beside the base -----------------------------------------------------------
+
+
+def resolving(document: Json, schema: Json) -> Draft202012Validator:
+    """A validator for `schema`, a `$ref` within `document`, whose `#/...` refs resolve in it."""
+    registry = Registry().with_resource("urn:openapi", DRAFT202012.create_resource(document))
+    return Draft202012Validator({"$ref": "urn:openapi" + schema["$ref"]}, registry=registry)
+
+
+def walk(value: object) -> list[object]:
+    """`value` and everything inside it."""
+    if isinstance(value, dict):
+        return [value, *(x for v in value.values() for x in walk(v))]
+    if isinstance(value, list):
+        return [value, *(x for v in value for x in walk(v))]
+    return [value]
+
+
+async def test_each_apps_post_body_takes_that_apps_demo_records(document: Json) -> None:
+    """The body schema is the app's own (an unknown entity fails it); GET answers the same."""
+    demo = app_records()
+    assert set(demo) == {adapter.name for adapter in available()}
+    for app, records in demo.items():
+        item = document["paths"][f"/apps/{app}/records"]
+        schema = item["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert item["get"]["responses"]["200"]["content"]["application/json"]["schema"] == schema
+        validator = resolving(document, schema)
+        assert list(validator.iter_errors(records)) == [], app
+        assert not validator.is_valid({**records, "NoSuchEntity": []}), app
+        entity, rows = next(
+            (e, r) for e, r in records.items() if r and e in schema_of(document, app)
+        )
+        assert not validator.is_valid({**records, entity: [{**rows[0], "id": {"no": "id"}}]}), app
+
+
+def schema_of(document: Json, app: str) -> set[str]:
+    """The entities of the app's records schema whose rows are checked (have a FHIR home)."""
+    item = document["paths"][f"/apps/{app}/records"]
+    name = item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    properties = document["components"]["schemas"][name.rsplit("/", 1)[1]]["properties"]
+    return {entity for entity, p in properties.items() if "$ref" in p["items"]}
+
+
+async def test_the_apps_schemas_refer_within_components(document: Json) -> None:
+    """No `$defs` is left: a `#/$defs/...` would resolve against the document's root."""
+    schemas = document["components"]["schemas"]
+    for value in walk(document):
+        if isinstance(value, dict):
+            assert "$defs" not in value
+        if isinstance(value, str) and value.startswith("#/"):
+            assert value.startswith("#/components/"), value
+            kind, name = value.removeprefix("#/components/").split("/")
+            assert name in document["components"][kind], value
+    assert any(key.startswith("Medrecord.") and key != "Medrecord.Records" for key in schemas)
+
+
+async def test_what_post_answers_is_described(document: Json) -> None:
+    """The demo records of one app, stored through the API: the answer fits the document."""
+    operation = document["paths"]["/apps/medrecord/records"]["post"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    async with api_client(make_settings()) as client:
+        response = await client.post(
+            "http://test/apps/medrecord/records", json=app_records()["medrecord"]
+        )
+    assert response.status_code == 200, response.text
+    assert list(resolving(document, schema).iter_errors(response.json())) == []
+    assert response.json()["resources"]["Patient"]["created"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("server", "base_path", "root"),
+    [
+        pytest.param("/fhir", "/fhir", "/", id="relative"),
+        pytest.param("http://h/fhir", "/fhir", "http://h/", id="absolute"),
+        pytest.param("http://h/proxy/fhir", "/fhir", "http://h/proxy/", id="behind-a-prefix"),
+        pytest.param("/api/r4", "/api/r4", "/", id="two-segments"),
+        pytest.param("/", "/", "/", id="base-at-root"),
+        pytest.param("http://h", "/", "http://h/", id="absolute-base-at-root"),
+        pytest.param("http://h/r4", "/fhir", "http://h/", id="renamed-by-a-proxy"),
+    ],
+)
+def test_the_server_root_is_the_base_without_its_path(
+    server: str, base_path: str, root: str
+) -> None:
+    assert server_root(server, base_path=base_path) == root
+
+
+@pytest.mark.parametrize(
+    ("settings", "root"),
+    [
+        pytest.param({}, "/", id="relative"),
+        pytest.param({"fhir_base_url": "http://h/fhir"}, "http://h/", id="absolute"),
+        pytest.param({"fhir_base_path": "/"}, "/", id="base-at-root"),
+    ],
+)
+async def test_the_apps_paths_are_served_from_the_root(settings: Json, root: str) -> None:
+    async with api_client(make_settings(**settings)) as client:
+        document = (await client.get("_openapi.json")).json()
+    # Valid OAS 3.1: test_the_document_is_valid_openapi_3_1 (10 s a run; only URLs differ here)
+    base = settings.get("fhir_base_url", settings.get("fhir_base_path", "/fhir").rstrip("/") or "/")
+    assert document["servers"] == [{"url": base}]
+    at_apps = {path for path in document["paths"] if path.startswith("/apps")}
+    assert len(at_apps) == 1 + 2 * len(available())
+    for path, item in document["paths"].items():
+        servers = [s["url"] for s in item.get("servers", ())]
+        assert servers == ([root] if path in at_apps else []), path
 
 
 # --- 405 -----------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The OpenAPI document of the FHIR base and Swagger UI over it (`_openapi.json`, `_docs`).
 
-The document is generated once per server URL (about a megabyte: every type with its search
-parameters) and served as the bytes it was rendered to.
+The document is generated once per server URL (about two megabytes: every type with its search
+parameters, and the seed apps' endpoints beside the base) and served as the bytes it was
+rendered to.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.responses import Response
 
 from gateway.domain.time import format_instant, utc_now
 from gateway.http.openapi import openapi_document
+from gateway.http.openapi_apps import add_apps, server_root
 from gateway.services.capabilities import capability_statement
 from gateway.services.context import Services
 
@@ -28,16 +30,19 @@ def _base_path(request: Request) -> str:
 
 
 @lru_cache(maxsize=4)
-def rendered(server: str) -> bytes:
+def rendered(server: str, *, root: str) -> bytes:
+    """`root`: where the seed apps' endpoints are, beside the FHIR base (`server`)."""
     statement = capability_statement(base_url=server, date=format_instant(utc_now()))
-    return orjson.dumps(openapi_document(statement, server=server, title=TITLE))
+    document = openapi_document(statement, server=server, title=TITLE)
+    return orjson.dumps(add_apps(document, root=root))
 
 
 async def openapi(request: Request) -> Response:
     """From the settings, not the request's Host: one document, however clients name us."""
     services: Services = request.app.state.services
-    server = services.settings.fhir_base_url or _base_path(request) or "/"
-    return Response(rendered(server.rstrip("/") or "/"), media_type="application/json")
+    server = (services.settings.fhir_base_url or _base_path(request)).rstrip("/") or "/"
+    root = server_root(server, base_path=_base_path(request))
+    return Response(rendered(server, root=root), media_type="application/json")
 
 
 async def swagger_ui(request: Request) -> Response:
