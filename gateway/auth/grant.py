@@ -14,6 +14,10 @@ Rules, each on the side of granting less:
   1.0 scopes-and-launch-context; v2 keeps patient scopes "for the current patient"); a
   `patient/` scope in a token WITHOUT a `patient` claim has no patient to be confined to, so it
   grants nothing (rather than everything).
+- A confined condition is met only by members of the compartment, so a `patient/` scope on a
+  type the Patient compartment does not list (Medication, Practitioner, Organization...) is
+  allowed (`allows`) yet met by no resource (`permits`): the wiring decides whether such reads
+  answer empty or fall back to a `user/` scope; nothing outside the compartment leaks.
 - `user/` and `system/` scopes are never patient-confined; what the user may see beyond that is
   the identity provider's business (SMART: "limited based on the privileges of the user").
 - A v2 query restriction (`?category=laboratory`) limits its own scope only; the pairs within
