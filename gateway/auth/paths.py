@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import fhir_profiles
@@ -30,6 +31,7 @@ def parameter_type(resource_type: str, code: str) -> str | None:
     return None if definition is None else str(definition.get("type"))
 
 
+@lru_cache(maxsize=4096)  # checked per resource on every request; keys are type and code names
 def element_paths(resource_type: str, code: str) -> tuple[tuple[str, ...], ...]:
     """The element paths below the resource that parameter `code` reads, e.g.
     `(("category",),)` for Observation `category`; () when none is in a supported form."""

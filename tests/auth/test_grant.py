@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fhir_profiles
-from gateway.auth.compartment import in_patient_compartment
+from gateway.auth.compartment import compartment_types, in_patient_compartment
 from gateway.auth.grant import (
     DENIED,
     GRANT_ALL,
@@ -243,6 +243,12 @@ def test_patient_compartment_membership(resource: Json, member: bool) -> None:
     assert in_patient_compartment(resource, "1", base_urls=("https://gw.example/fhir/",)) is member
 
 
+def test_compartment_types_are_r4s_patient_compartment() -> None:
+    types = compartment_types()
+    assert {"Patient", "Observation", "Encounter", "MedicationStatement", "AuditEvent"} <= types
+    assert not {"Medication", "Practitioner", "Organization"} & types
+
+
 def test_every_patient_compartment_parameter_has_a_readable_path() -> None:
     """No inclusion criterion of R4's Patient compartment is silently skipped."""
     unreadable = [
@@ -333,6 +339,18 @@ def test_alternative_query_restrictions_are_or() -> None:
             (("class", "urn:v3|AMB"),),
             True,
             id="coding",
+        ),
+        pytest.param(
+            {
+                "resourceType": "Observation",
+                "component": [
+                    {"code": {"coding": [{"system": LOINC, "code": "8480-6"}]}},
+                    {"code": {"coding": [{"system": LOINC, "code": "8462-4"}]}},
+                ],
+            },
+            (("combo-code", f"{LOINC}|8462-4"),),
+            True,
+            id="nested-lists-flattened",
         ),
         pytest.param({"resourceType": "Patient"}, (), True, id="empty-query"),
         pytest.param({}, (), False, id="not-a-resource"),
