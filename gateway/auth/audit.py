@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,6 +38,9 @@ from gateway.auth.audit_codes import (
 from gateway.jsonio import Json
 
 __all__ = ["AuditRecord", "action_of", "audit_event", "outcome_of"]
+
+# R4 `string`: no characters below U+0020 but tab, CR and LF (datatypes.html#string).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,7 @@ def audit_event(record: AuditRecord, *, id: str, observer: str) -> Json:
         "outcome": record.outcome,
         "outcomeDesc": _outcome_description(record),
         "agent": [_agent(record)],
-        "source": {"observer": {"display": observer}, "type": [dict(SOURCE_TYPE)]},
+        "source": {"observer": {"display": _text(observer)}, "type": [dict(SOURCE_TYPE)]},
     }
     entities = _entities(record)
     if entities:
@@ -106,7 +110,14 @@ def _instant(moment: datetime) -> str:
 
 def _outcome_description(record: AuditRecord) -> str:
     line = f"{record.method.upper()} {record.path} {record.status}"
-    return f"{line}: {record.description}" if record.description else line
+    return _text(f"{line}: {record.description}" if record.description else line)
+
+
+def _text(value: str) -> str:
+    """`value` as a valid R4 string: what a client sent (a path, a header) may hold control
+    characters, and an event that cannot be stored would be an audit skipped by a failure. They
+    are escaped (`\\x1f`), so the event still says what was sent."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
 
 
 def _agent(record: AuditRecord) -> Json:
@@ -115,16 +126,16 @@ def _agent(record: AuditRecord) -> Json:
     agent: Json = {"type": {"coding": [dict(AGENT_TYPE)]}, "requestor": True}
     who: Json = {}
     if record.fhir_user:
-        who |= {"reference": record.fhir_user, "display": record.fhir_user}
+        who |= {"reference": _text(record.fhir_user), "display": _text(record.fhir_user)}
     if record.client_id:
-        who["identifier"] = {"value": record.client_id}
+        who["identifier"] = {"value": _text(record.client_id)}
     if who:
         agent["who"] = who
     if record.subject:
-        agent["altId"] = record.subject
+        agent["altId"] = _text(record.subject)
     if record.source_address:
         agent["network"] = {
-            "address": record.source_address,
+            "address": _text(record.source_address),
             "type": _network_type(record.source_address),
         }
     return agent
@@ -152,14 +163,14 @@ def _entities(record: AuditRecord) -> list[Json]:
             {
                 "type": dict(ENTITY_SYSTEM_OBJECT),
                 "role": dict(ROLE_QUERY),
-                "description": f"{record.method.upper()} {record.path}",
+                "description": _text(f"{record.method.upper()} {record.path}"),
                 # R4 entity.query is base64Binary: the query string as the client sent it.
                 "query": base64.b64encode(record.query.encode()).decode("ascii"),
             }
         )
     entities += [
         {
-            "what": {"reference": f"Patient/{p}"},
+            "what": {"reference": _text(f"Patient/{p}")},
             "type": dict(ENTITY_PERSON),
             "role": dict(ROLE_PATIENT),
         }
@@ -167,7 +178,10 @@ def _entities(record: AuditRecord) -> list[Json]:
     ]
     if record.request_id:
         entities.append(
-            {"what": {"identifier": {"value": record.request_id}}, "type": dict(REQUEST_ID_TYPE)}
+            {
+                "what": {"identifier": {"value": _text(record.request_id)}},
+                "type": dict(REQUEST_ID_TYPE),
+            }
         )
     return entities
 
@@ -175,7 +189,7 @@ def _entities(record: AuditRecord) -> list[Json]:
 def _resource_entity(resource_type: str, resource_id: str | None) -> Json:
     entity: Json = {"type": dict(ENTITY_SYSTEM_OBJECT), "role": dict(ROLE_DOMAIN_RESOURCE)}
     if resource_id:
-        entity["what"] = {"reference": f"{resource_type}/{resource_id}"}
+        entity["what"] = {"reference": _text(f"{resource_type}/{resource_id}")}
     else:  # a type-level interaction (a refused create, a search): the type is what it touched
-        entity["name"] = resource_type
+        entity["name"] = _text(resource_type)
     return entity
