@@ -89,25 +89,31 @@ class AuditWriter:
         batch: list[Json] = []
         try:
             while True:
-                await self._wait()
-                while self._pending:  # what arrives during a write joins this round
+                timed_out = await self._wait()
+                # Full batches leave at once; the rest when the timer fires or on stop.
+                while len(self._pending) >= self._batch or (
+                    self._pending and (timed_out or self._stopping)
+                ):
                     batch = self._take()
                     await self._flush(batch)
                 batch = []
-                if self._stopping:
+                if self._stopping and not self._pending:
                     return
         except asyncio.CancelledError:
             self._lost([*batch, *self._pending], "the audit writer was cancelled")
             self._pending.clear()
             raise
 
-    async def _wait(self) -> None:
-        """Until a full batch, `stop`, or `every` seconds."""
+    async def _wait(self) -> bool:
+        """Until a full batch or `stop` (False), or `every` seconds (True)."""
         if self._stopping or len(self._pending) >= self._batch:
-            return
+            return False
         self._full.clear()
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(self._full.wait(), self._every)
+        except TimeoutError:
+            return True
+        return False
 
     def _take(self) -> list[Json]:
         count = min(self._batch, len(self._pending))
