@@ -24,8 +24,9 @@ Write = Callable[[list[Json]], Awaitable[None]]
 
 
 class AuditWriter:
-    """Batches events for `write`: a batch leaves when it holds `batch` events or `every`
-    seconds after the last one left, whichever comes first; `stop` flushes the rest.
+    """Batches events for `write`: a full batch (`batch` events) leaves at once, a partial one
+    after waiting at most `every` seconds; `stop` flushes the rest. One life: once stopped,
+    a writer stays stopped (make a new one).
 
     Use `start()` / `await stop()` around the application's life (or run `run()` as your own
     task and call `stop()`). At most `capacity` events wait; beyond that an event is logged,
@@ -56,7 +57,11 @@ class AuditWriter:
         return len(self._pending)
 
     def record(self, event: Json) -> None:
-        """Queue `event` for the next batch. Never blocks, never raises."""
+        """Queue `event` for the next batch. Never blocks, never raises.
+
+        Call it on the event loop's thread (as an async route or middleware does); from a
+        worker thread, go through `loop.call_soon_threadsafe(writer.record, event)`.
+        """
         try:
             if self._stopping:
                 self._lost([event], "the audit writer is stopped")
