@@ -82,7 +82,7 @@ class TokenVerifier:
         token = bearer_token(authorization)
         header = _unverified_header(token)
         alg, kid = header.get("alg"), header.get("kid")
-        if alg not in ALGORITHMS:
+        if not isinstance(alg, str) or alg not in ALGORITHMS:
             raise Unauthorized("The token's algorithm is not accepted (RS256 or ES256 only).")
         if kid is not None and not isinstance(kid, str):
             raise Unauthorized("The token's `kid` is not a string.")

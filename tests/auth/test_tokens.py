@@ -314,3 +314,44 @@ async def test_any_jwt_shaped_garbage_is_a_401(token: str) -> None:
 
 def test_bearer_token_strips_the_scheme_and_spaces() -> None:
     assert bearer_token("  Bearer   a.b.c  ") == "a.b.c"
+
+
+def _segment(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        pytest.param(b"[]", "The token is not a well-formed signed JWT.", id="header-array"),
+        pytest.param(b"null", "The token is not a well-formed signed JWT.", id="header-null"),
+        pytest.param(
+            b'{"alg":"RS256"}\xff',
+            "The token is not a well-formed signed JWT.",
+            id="header-not-utf8",
+        ),
+        pytest.param(
+            b'{"kid":"rsa-1"}',
+            "The token is not a well-formed signed JWT.",
+            id="no-alg",
+        ),
+        pytest.param(
+            b'{"alg":["RS256"]}',
+            "The token's algorithm is not accepted (RS256 or ES256 only).",
+            id="alg-list",
+        ),
+        pytest.param(
+            b'{"alg":"rs256"}',
+            "The token's algorithm is not accepted (RS256 or ES256 only).",
+            id="alg-lowercase",
+        ),
+        pytest.param(
+            b'{"alg":"RS256","kid":"rsa-1","crit":["exp"]}',
+            "The token is not a well-formed signed JWT.",
+            id="unknown-crit",
+        ),
+    ],
+)
+async def test_a_header_we_cannot_trust_is_refused(header: bytes, problem: str) -> None:
+    token = f"{_segment(header)}.{_segment(json.dumps(claims()).encode())}.c2lnbmF0dXJl"
+    assert (await refused_token(token)).diagnostics == problem
