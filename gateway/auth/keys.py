@@ -87,7 +87,13 @@ class KeySet:
         self._lock = asyncio.Lock()
 
     @classmethod
-    def from_file(cls, path: Path, **options: Any) -> KeySet:
+    def from_file(
+        cls,
+        path: Path,
+        *,
+        min_refresh_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> KeySet:
         """Read and parse `path` now (a bad file stops the start); reload it on an unknown `kid`."""
 
         def read() -> Any:
@@ -97,9 +103,10 @@ class KeySet:
                 raise InvalidKeySet(f"AUTH_JWKS_FILE `{path}` cannot be read: {error}.") from error
 
         async def load() -> Any:
-            return read()
+            return await asyncio.to_thread(read)
 
-        return cls(load, keys=parse_key_set(read()), **options)
+        keys = parse_key_set(read())
+        return cls(load, keys=keys, min_refresh_seconds=min_refresh_seconds, clock=clock)
 
     @classmethod
     def from_url(
@@ -108,7 +115,8 @@ class KeySet:
         *,
         timeout: float = FETCH_TIMEOUT_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
-        **options: Any,
+        min_refresh_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> KeySet:
         """Fetch `url` on first use and on an unknown `kid`; `transport` lets tests answer."""
 
@@ -118,7 +126,7 @@ class KeySet:
                 response.raise_for_status()
                 return orjson.loads(response.content)
 
-        return cls(load, **options)
+        return cls(load, min_refresh_seconds=min_refresh_seconds, clock=clock)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KeySet | None:
