@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from joserfc import jwk
 
 from gateway.auth.keys import InvalidKeySet, KeySet, parse_key_set
 from gateway.auth.tokens import TokenVerifier
@@ -213,3 +214,10 @@ def test_from_settings_picks_the_configured_source(tmp_path: Path) -> None:
     assert KeySet.from_settings(Settings(mongodb_uri=None)) is None
     assert isinstance(KeySet.from_settings(Settings(auth_jwks_file=path)), KeySet)
     assert isinstance(KeySet.from_settings(Settings(auth_jwks_url=URL)), KeySet)
+
+
+async def test_es256_needs_a_p256_key() -> None:
+    p384 = jwk.ECKey.generate_key("P-384", parameters={"kid": "p384"})
+    keys = KeySet(_unused, keys=parse_key_set(jwks(p384)))
+    with pytest.raises(Unauthorized):
+        await keys.key_for("p384", "ES256")
