@@ -44,6 +44,35 @@ class Settings(BaseSettings):
         " (the keyword: R4's vital signs family); each applies where it selects the resource.",
     )
 
+    # SMART on FHIR (issue 13): read here, checked by gateway.auth.startup.auth_problems.
+    auth_mode: Literal["off", "smart"] | None = Field(
+        default=None,
+        description="`smart`: bearer tokens required; `off`: none. Unset: `smart` with"
+        " MONGODB_URI, `off` on the embedded store (see effective_auth_mode).",
+    )
+    auth_issuer: str | None = Field(
+        default=None, description="The `iss` every access token must carry, exactly."
+    )
+    auth_audience: str | None = Field(
+        default=None, description="The `aud` access tokens must name: this FHIR base URL."
+    )
+    auth_jwks_url: str | None = Field(
+        default=None, description="The issuer's JWKS URL, cached and reloaded on an unknown kid."
+    )
+    auth_jwks_file: Path | None = Field(
+        default=None, description="A JWKS JSON file with the issuer's public keys."
+    )
+    auth_clock_skew_seconds: int = Field(
+        default=60, ge=0, description="Clock skew allowed on a token's exp, nbf and iat."
+    )
+
     @property
     def embedded(self) -> bool:
         return not self.mongodb_uri
+
+    @property
+    def effective_auth_mode(self) -> Literal["off", "smart"]:
+        """AUTH_MODE as given; unset, secure where data is real: `smart` on MongoDB."""
+        if self.auth_mode is not None:
+            return self.auth_mode
+        return "off" if self.embedded else "smart"
