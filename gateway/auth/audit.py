@@ -116,8 +116,12 @@ def _outcome_description(record: AuditRecord) -> str:
 def _text(value: str) -> str:
     """`value` as a valid R4 string: what a client sent (a path, a header) may hold control
     characters, and an event that cannot be stored would be an audit skipped by a failure. They
-    are escaped (`\\x1f`), so the event still says what was sent."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    are escaped (`\\x1f`), so the event still says what was sent. A value of whitespace alone
+    (R4 refuses it) has every character escaped."""
+    escaped = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    if escaped.strip():
+        return escaped
+    return "".join(f"\\x{ord(c):02x}" for c in value)
 
 
 def _agent(record: AuditRecord) -> Json:

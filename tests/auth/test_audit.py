@@ -320,6 +320,13 @@ def test_control_characters_a_client_sent_are_escaped() -> None:
     assert r4.validate(event) == []
 
 
+def test_a_value_of_whitespace_alone_is_escaped_whole() -> None:
+    """R4 refuses a string of whitespace alone; a request id of "\\n" must not lose the event."""
+    event = audit_event(record(request_id="\n", description=" \t"), id="x", observer="gw")
+    assert event["entity"][-1]["what"]["identifier"]["value"] == "\\x0a"
+    assert r4.validate(event) == []
+
+
 def test_record_has_no_place_for_a_body_or_a_token() -> None:
     names = {f.name for f in dataclasses.fields(AuditRecord)}
     assert not {n for n in names if any(w in n for w in ("body", "token", "authorization"))}
