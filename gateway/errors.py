@@ -52,12 +52,6 @@ class InvalidSearch(GatewayError):
     status, issue_code = 400, "invalid"
 
 
-class LimitExceeded(GatewayError):
-    """Beyond a configured size limit that R4 gives no status for (query parameters): 400."""
-
-    status, issue_code = 400, "too-long"
-
-
 class InvalidResource(GatewayError):
     """The body is not a valid FHIR resource (structure, datatypes, required bindings)."""
 

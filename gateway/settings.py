@@ -34,22 +34,6 @@ class Settings(BaseSettings):
         description="FHIR terminology server asked for what the gateway does not hold; unset: none.",
     )
     log_level: str = Field(default="info")
-    max_url_length: int = Field(
-        default=8192, ge=1, description="Longest request URL (path and query); longer: 400."
-    )
-    max_query_parameters: int = Field(
-        default=200, ge=0, description="Most query parameters in a request; more: 400."
-    )
-    cors_allow_origins: list[str] = Field(
-        default_factory=list,
-        description='Origins browser apps may call from, as JSON: ["https://app.example"];'
-        ' `["*"]`: any origin, without credentials. Empty: CORS off.',
-    )
-    hsts_max_age_seconds: int = Field(
-        default=0,
-        ge=0,
-        description="Strict-Transport-Security max-age; set only when served over HTTPS. 0: off.",
-    )
     unknown_profile: Literal["warning", "error"] = Field(
         default="warning",
         description="A claimed meta.profile this server does not hold: a warning, or a 422.",

@@ -45,16 +45,13 @@ def serve(
     """Serve the FHIR REST API with uvicorn."""
     import uvicorn
 
-    from gateway.request_context import install_log_record_factory
     from gateway.settings import Settings
 
     if demo:
         os.environ["DEMO_DATA"] = "true"
     settings = Settings()
-    install_log_record_factory()  # every record gets `request_id`, "-" outside a request
     logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(levelname)s %(name)s [%(request_id)s]: %(message)s",
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     if settings.embedded:
         console.print(

@@ -10,10 +10,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway import ucum
-from gateway.http.hardening import HardenedFastAPI
 from gateway.http.outcomes import install_error_handlers
 from gateway.http.routes import apps, table
-from gateway.request_context import install_log_record_factory
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
 from gateway.services.demo_load import load_demo
@@ -22,10 +20,8 @@ from gateway.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, hardened: bool = True) -> FastAPI:
-    """The gateway; `hardened=False` leaves out the hardening layers, for benchmarks only."""
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    install_log_record_factory()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,8 +38,7 @@ def create_app(settings: Settings | None = None, *, hardened: bool = True) -> Fa
             await app.state.export_jobs.close()
             services.close()
 
-    app = HardenedFastAPI(
-        hardening=settings if hardened else None,
+    app = FastAPI(
         title="FHIR R4 gateway",
         version="0.1.0",
         lifespan=lifespan,

@@ -13,7 +13,6 @@ from starlette.responses import Response
 
 from gateway.errors import GatewayError, Issue
 from gateway.http.responses import FHIRResponse
-from gateway.request_context import current_request_id
 from mappers.outcome import operation_outcome
 
 log = logging.getLogger(__name__)
@@ -54,8 +53,8 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:
-    """A bug: log it with the request id, which the client also has; no stack trace in the body."""
-    incident = current_request_id() or uuid.uuid4().hex
+    """A bug: log it with an id the client can quote; no stack trace in the body."""
+    incident = uuid.uuid4().hex[:12]
     log.exception("Unexpected error %s on %s %s", incident, request.method, request.url.path)
     text = f"Internal error (incident `{incident}`); it has been logged."
     return _respond(500, [Issue(text, code="exception", severity="fatal")])

@@ -8,9 +8,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import InvalidSearch, LimitExceeded, UnsupportedMediaType
+from gateway.errors import InvalidSearch, UnsupportedMediaType
 from gateway.http.deps import base_url, services_for
-from gateway.http.limits import too_many_parameters
 from gateway.http.negotiation import pretty
 from gateway.http.responses import FHIRResponse
 from gateway.search.request import SearchRequest, format_query, parse
@@ -62,13 +61,7 @@ async def form_items(request: Request) -> list[tuple[str, str]]:
     if content_type != FORM:
         raise UnsupportedMediaType(f"POST _search takes {FORM}, not `{content_type}`.")
     body = (await request.body()).decode("utf-8", errors="replace")
-    items = list(request.query_params.multi_items()) + parse_qsl(body, keep_blank_values=True)
-    # The form is the query moved into the body: the query's parameter limit covers both. Here,
-    # not in LimitsMiddleware, because this is where the body is read and parsed anyway.
-    limit = services_for(request).settings.max_query_parameters
-    if len(items) > limit:
-        raise LimitExceeded(too_many_parameters(len(items), limit))
-    return items
+    return list(request.query_params.multi_items()) + parse_qsl(body, keep_blank_values=True)
 
 
 async def observation_lastn(request: Request) -> Response:
