@@ -1,9 +1,7 @@
 """The served demo: each seed app's own sample records, sent through its adapter at start-up.
 
 One module per app (`gateway.demo_records.<package>`, written beside its adapter), each with
-`records() -> {entity: [row, ...]}`: deterministic rows counted from `gateway.demo.ANCHOR`. All
-four are expected (medical_twin, norahealth, heart_recovery, medrecord); a module that does not
-import yet (its adapter not merged) is left out rather than failing the start.
+`records() -> {entity: [row, ...]}`: deterministic rows counted from `gateway.demo.ANCHOR`.
 """
 
 from __future__ import annotations
@@ -22,14 +20,5 @@ MODULES = {
 
 
 def app_records() -> dict[str, dict[str, list[Json]]]:
-    """app name -> its sample records, for the apps whose records module imports."""
-    found: dict[str, dict[str, list[Json]]] = {}
-    for app, module in MODULES.items():
-        try:
-            records = import_module(module).records
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise  # the module is there but broken: say so
-            continue
-        found[app] = records()
-    return found
+    """app name -> its sample records."""
+    return {app: import_module(module).records() for app, module in MODULES.items()}

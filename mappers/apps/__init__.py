@@ -1,4 +1,4 @@
-"""The seed apps' adapters (`../shared/seeds/`): their records in and out as FHIR R4.
+"""The seed apps' adapters: their records in and out as FHIR R4.
 
 One package per app, each exposing `ADAPTER` (mappers.apps.base.AppAdapter); loaded on first
 use so the FHIR paths never pay for them.

@@ -1,6 +1,6 @@
 """What an app adapter is: the app's entities, each a typed row model and its FHIR home.
 
-The four seed apps (`../shared/seeds/`) keep their records in their own shapes. An adapter
+The four seed apps (their data-model documents are the project's seeds) keep their records in their own shapes. An adapter
 (`mappers/apps/<app>/`) declares every entity of its seed document as an `Entity`: the row
 model exactly as the seed defines it, where each field lives in FHIR (or why it has no home),
 the foreign keys, the secret fields, and the mapping native row -> FHIR resources. The way back

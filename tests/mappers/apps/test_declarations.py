@@ -1,7 +1,6 @@
-"""Every adapter that imports (all four seed apps once merged; the toy app always) declares
+"""Every adapter (the four seed apps and the toy app) declares
 itself whole: a FieldHome for every model field, a reason for every entity without a home,
-foreign keys and secrets that name real entities and fields. An adapter not merged yet is
-left out (`available`)."""
+foreign keys and secrets that name real entities and fields."""
 
 from __future__ import annotations
 

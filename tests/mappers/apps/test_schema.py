@@ -1,5 +1,5 @@
 """mappers.apps.schema: the JSON Schema of every app's records is valid and accepts the app's
-own demo records (apps not merged yet are left out by `available`; all four are expected)."""
+own demo records."""
 
 from __future__ import annotations
 
@@ -26,9 +26,7 @@ def test_the_schema_is_valid_and_names_every_entity(adapter: AppAdapter) -> None
 
 @pytest.mark.parametrize("adapter", available(), ids=lambda a: a.name)
 def test_the_demo_records_satisfy_the_schema(adapter: AppAdapter) -> None:
-    records = app_records().get(adapter.name)
-    if records is None:
-        pytest.skip(f"`{adapter.name}` has no demo records in this tree yet")
+    records = app_records()[adapter.name]
     errors = jsonschema.Draft202012Validator(records_schema(adapter)).iter_errors(
         orjson.loads(dumps(records))
     )

@@ -1,5 +1,5 @@
 """The tracking tables of the Heart Recovery Calendar, exactly as its seed document defines them
-(`../shared/seeds/002_085323ce718dff36.txt`, Sequelize/PostgreSQL).
+(seed `002_085323ce718dff36.txt`, Sequelize/PostgreSQL).
 
 INTEGER columns are `int`, FLOAT `ExactNumber` (precision kept), DATE `Instant` (kept as sent),
 ENUMs `Literal` of the seed's values. Required: NOT NULL without a default; `createdAt` and
