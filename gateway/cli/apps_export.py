@@ -45,17 +45,17 @@ def export_apps(
 async def _export(
     settings: Settings, app: str, *, patient: str | None, since: datetime | None
 ) -> Json:
-    from gateway.services.apps.export import all_records, merge, records_of
+    from gateway.services.apps.export import MergedRecords, all_records, records_of
     from gateway.services.context import open_services
 
     services = await open_services(settings)
     try:
         if patient is not None:
             return await records_of(services, app, patient=patient, since=since)
-        merged: Json = {}
+        merged = MergedRecords()
         async for rows in all_records(services, app, since=since):
-            merge(merged, rows)
+            merged.add(rows)
         entities = app_adapter(app).entities
-        return {e.name: merged[e.name] for e in entities if e.name in merged}
+        return {e.name: merged.records[e.name] for e in entities if e.name in merged.records}
     finally:
         services.close()

@@ -11,7 +11,7 @@ from gateway.domain.time import utc_now
 from gateway.errors import NotFound, UnprocessableResource
 from gateway.jsonio import Json
 from gateway.services import resources
-from gateway.services.apps.export import all_records, merge, records_of
+from gateway.services.apps.export import MergedRecords, all_records, records_of
 from gateway.services.apps.gather import find_patient, patient_resources
 from gateway.services.apps.ingest import store_records
 from gateway.services.context import Services, open_services
@@ -154,8 +154,8 @@ async def test_the_record_holds_the_roles_of_its_practitioners(services: Service
 
 
 async def test_every_patient_with_rows_is_exported_once_merged(services: Services) -> None:
-    merged: Json = {}
+    merged = MergedRecords()
     async for rows in all_records(services, "toy"):
-        merge(merged, rows)
-        merge(merged, rows)  # twice: a row shared by two patients is kept once
-    assert merged == {"people": [ANN["people"][0], {"id": "p,2|x", "name": "Bo"}], "visits": ANN["visits"]}  # fmt: skip
+        merged.add(rows)
+        merged.add(rows)  # twice: a row shared by two patients is kept once
+    assert merged.records == {"people": [ANN["people"][0], {"id": "p,2|x", "name": "Bo"}], "visits": ANN["visits"]}  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.jsonio import Json, dumps, loads
-from gateway.services.apps.export import all_records, merge
+from gateway.services.apps.export import MergedRecords, all_records
 from gateway.services.apps.ingest import store_records
 from gateway.services.apps.registry import available
 from gateway.services.context import open_services
@@ -44,9 +44,10 @@ async def test_every_row_with_a_home_comes_back_through_the_patients_records(app
     records = _golden(app)
     services = await open_services(make_settings())
     await store_records(services, app, records, max_entries=None)
-    back: Json = {}
+    merged = MergedRecords()
     async for rows in all_records(services, app):
-        merge(back, rows)
+        merged.add(rows)
+    back = merged.records
     services.close()
     adapter = next(a for a in available() if a.name == app)
     for entity in adapter.entities:
