@@ -96,3 +96,9 @@ class NotAcceptable(GatewayError):
 
 class UnsupportedMediaType(GatewayError):
     status, issue_code = 415, "not-supported"
+
+
+class Forbidden(GatewayError):
+    """A valid token whose grant does not cover the interaction (SMART scopes, issue 13)."""
+
+    status, issue_code = 403, "forbidden"
