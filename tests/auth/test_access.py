@@ -8,12 +8,14 @@ same grant must draw the same line both ways, or a resource could be found that 
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import pytest
 
 from gateway.auth.grant import GRANT_ALL, grant_from_claims
 from gateway.errors import Forbidden
 from gateway.jsonio import Json
+from gateway.search.filters import Resolver
 from gateway.search.model import NOTHING
 from gateway.services.access import TRUSTED, Access, acting_as, current
 from gateway.services.context import Services
@@ -116,14 +118,14 @@ def test_visible_keeps_order_and_drops_what_is_outside() -> None:
 def test_grant_all_is_unrestricted_and_its_clause_is_none() -> None:
     everything = Access(GRANT_ALL)
     assert everything.unrestricted
-    assert asyncio.run(everything.clause("s", "Observation", _NoResolver())) is None
+    assert asyncio.run(everything.clause("s", "Observation", NO_RESOLVER)) is None
 
 
 async def test_clause_or_nothing_matches_nothing_for_a_type_not_allowed() -> None:
     chosen = access("patient/Observation.rs")
-    assert await chosen.clause_or_nothing("s", "Condition", _NoResolver()) == NOTHING
+    assert await chosen.clause_or_nothing("s", "Condition", NO_RESOLVER) == NOTHING
     with pytest.raises(Forbidden):
-        await chosen.clause("s", "Condition", _NoResolver())
+        await chosen.clause("s", "Condition", NO_RESOLVER)
 
 
 @pytest.mark.parametrize("scope", GRANTS)
@@ -151,3 +153,6 @@ class _NoResolver:
 
     def __getattr__(self, name: str) -> object:
         raise AssertionError(f"the resolver was asked for {name}")
+
+
+NO_RESOLVER = cast(Resolver, _NoResolver())
