@@ -40,7 +40,7 @@ def patient(id_: str, family: str) -> Json:
     return {"resourceType": "Patient", "id": id_, "name": [{"family": family}]}
 
 
-def observation(id_: str, subject: str, category: str, code: str, **more: Json) -> Json:
+def observation(id_: str, subject: str, category: str, code: str, **more: object) -> Json:
     return {
         "resourceType": "Observation",
         "id": id_,
