@@ -14,6 +14,7 @@ from gateway.services.compartment_search import compartment_search
 from gateway.services.generic import kept_types
 from gateway.services.history_feed import history_feed, parse_history
 from gateway.services.system_search import parse_system, search_system
+from gateway.services.transaction import process
 from tests.auth.access_population import BASE, Population, access, ids, observation, population
 
 __all__ = ["population"]  # the fixture, imported for pytest
@@ -168,3 +169,24 @@ async def test_history_shows_only_versions_inside_the_grant(population: Populati
 async def test_history_of_a_type_not_allowed_is_forbidden(population: Population) -> None:
     with pytest.raises(Forbidden):
         await history(population, access("patient/Observation.rs", "p1"), "Encounter")
+
+
+async def test_bundle_get_entries_are_checked_by_the_same_code(population: Population) -> None:
+    """A batch's GET entries are the searches above: the same answers, a 403 for the entry
+    alone."""
+    urls = ["Observation", "Patient/p2/Observation", "Patient/p2/$everything", "Encounter"]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"request": {"method": "GET", "url": url}} for url in urls],
+    }
+    with acting_as(access("patient/Observation.rs patient/Patient.rs", "p1")):
+        answer = await process(population.services, bundle, base_urls=(BASE,), representation=True)
+    responses = [(e["response"]["status"], e.get("resource", {})) for e in answer["entry"]]
+    assert [status for status, _ in responses] == ["200 OK", "200 OK", "200 OK", "403 Forbidden"]
+    assert [resource.get("total") for _, resource in responses[:3]] == [3, 0, 0]
+    assert ids(responses[0][1]) == [
+        "Observation/o1-hba1c",
+        "Observation/o1-lab",
+        "Observation/o1-vital",
+    ]
