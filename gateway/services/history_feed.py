@@ -36,11 +36,8 @@ from gateway.domain.time import parse_range
 from gateway.errors import InvalidRequest, InvalidSearch
 from gateway.search.paging import Cursor, after, decode_cursor, encode_cursor
 from gateway.search.paths import all_of
-from gateway.services.access import current
 from gateway.services.context import Services
-from gateway.services.generic import kept_types
-from gateway.services.history_grant import visible_archived
-from gateway.services.search import StoreResolver
+from gateway.services.history_grant import feed_grant, searchable, visible_archived
 from gateway.store.collection import Document
 from gateway.store.history import HistoryStore, history_key
 from gateway.store.repository import ResourceStore
@@ -235,7 +232,7 @@ async def history_feed(services: Services, request: HistoryRequest) -> HistoryPa
     more = len(rows) > request.count
     rows = rows[: request.count]
     total = cursor.total if cursor else None if judged else await _total(sources, request)
-    page = HistoryPage(_searchable(await _versions(services, rows)), total)
+    page = HistoryPage(searchable(await _versions(services, rows)), total)
     if more and rows:
         page.next_cursor = encode_cursor(Cursor(rows[-1].position, False, total))
     return page
@@ -261,34 +258,15 @@ async def _sources(
     """The history collection and the current collections concerned, each with its filter
     (the grant's clause on the current ones); and the types whose archived versions must be
     judged one by one (gateway.services.history_grant)."""
-    access = current()
+    grant = await feed_grant(services, request.resource_type)
     bounds = time_bounds(request)
-    if request.resource_type is None:
-        allowed = kept_types()
-        if not access.unrestricted:
-            allowed = [t for t in allowed if access.allows("s", t)]
-        types = await services.storage.holding(allowed)
-        archived_query = all_of(bounds)
-        if not access.unrestricted:
-            archived_query = all_of([{"resource_type": {"$in": allowed}}, *bounds])
-    else:
-        access.restriction("s", request.resource_type)  # 403 before any read
-        types = [request.resource_type]
-        archived_query = all_of([{"resource_type": request.resource_type}, *bounds])
-    resolver = StoreResolver(services, access.base_urls)
-    granted = {t: await access.clause("s", t, resolver) for t in types}
+    archived_query = all_of([grant.archived, *bounds])
     archived = _Archived(services.storage.history, archived_query)
     current_sources = [
-        _Current(services.store(t), all_of([*bounds, granted[t] or {}])) for t in types
+        _Current(services.store(t), all_of([*bounds, clause]))
+        for t, clause in grant.current.items()
     ]
-    # Every restricted type is judged, those no longer holding a current resource too.
-    named = [request.resource_type] if request.resource_type else allowed
-    judged = frozenset(
-        ()
-        if access.unrestricted
-        else (t for t in named if not access.grant.restrictions("s", t).unrestricted)
-    )
-    return [archived, *current_sources], judged
+    return [archived, *current_sources], grant.judged
 
 
 async def _granted(services: Services, judged: frozenset[str], rows: list[_Row]) -> list[_Row]:
@@ -303,15 +281,6 @@ async def _granted(services: Services, judged: frozenset[str], rows: list[_Row])
 
 def _is_judged(row: _Row, judged: frozenset[str]) -> bool:
     return row.archived and row.position[1] in judged
-
-
-def _searchable(versions: list[Version]) -> list[Version]:
-    """Belt and braces: each version with content is inside the grant (deletions were judged
-    by history_grant)."""
-    access = current()
-    if access.unrestricted:
-        return versions
-    return [v for v in versions if v.resource is None or access.may("s", v.resource)]
 
 
 def time_bounds(request: HistoryRequest) -> list[Document]:
