@@ -270,3 +270,32 @@ async def test_the_same_transaction_with_no_token_is_stored(services: Services) 
         await conditional.conditional_delete(
             services, services.store("Observation"), LAB_OF.format("p9")
         )
+
+
+@pytest.mark.parametrize(
+    "conditional_entry",
+    [
+        pytest.param(delete("Observation?code=http://loinc.org|718-7"), id="delete"),
+        pytest.param(
+            post(observation("p1"), ifNoneExist="code=http://loinc.org|718-7"), id="create"
+        ),
+        pytest.param(
+            {
+                "resource": observation("p1"),
+                "request": {"method": "PUT", "url": "Observation?code=http://loinc.org|718-7"},
+            },
+            id="update",
+        ),
+    ],
+)
+async def test_a_conditional_entry_without_the_scope_is_403_not_412_in_a_transaction(
+    services: Services, conditional_entry: dict[str, Any]
+) -> None:
+    """Three Observations match: planning refuses the entry for its scope before counting."""
+    sent = bundle("transaction", conditional_entry)
+    with pytest.raises(EntryFailed) as error:
+        await run(services, PATIENTS_ONLY, sent)
+    assert (error.value.status, error.value.issues[0].code) == (403, "forbidden")
+    with pytest.raises(EntryFailed) as error:
+        await run(services, PATIENT, sent)
+    assert error.value.status == 412
