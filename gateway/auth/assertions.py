@@ -81,7 +81,7 @@ class AssertionVerifier:
         self._token_url = token_url
         self._skew = clock_skew
         self._clock = clock
-        self._replay = replay or ReplayGuard()
+        self._replay = replay if replay is not None else ReplayGuard()
 
     async def client_of(self, assertion: str) -> Client:
         """The registered client that signed `assertion`; OAuthError otherwise."""

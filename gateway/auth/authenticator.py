@@ -45,7 +45,7 @@ class Authenticator:
         cache: TokenCache | None = None,
     ) -> None:
         self._verifiers = verifiers
-        self._cache = cache or TokenCache()
+        self._cache = cache if cache is not None else TokenCache()  # an empty cache is falsy
 
     @property
     def enforcing(self) -> bool:
