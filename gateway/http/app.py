@@ -10,8 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway import ucum
+from gateway.http.audit_trail import audit_trail
+from gateway.http.envelope import GatewayApp
 from gateway.http.outcomes import install_error_handlers
 from gateway.http.routes import apps, smart, table
+from gateway.request_context import install_log_record_factory
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
 from gateway.services.demo_load import load_demo
@@ -20,8 +23,10 @@ from gateway.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, envelope: bool = True) -> FastAPI:
+    """The gateway; `envelope=False` leaves out the hardening and audit layer (benchmarks only)."""
     settings = settings or Settings()
+    install_log_record_factory()  # every log record gets `request_id` (gateway.request_context)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,12 +38,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             counts = await load_demo(services)
             log.info("Demo data loaded: %s", counts)
         try:
-            yield
+            async with audit_trail(app, services):  # AUDIT: gateway.http.audit_trail
+                yield
         finally:
             await app.state.export_jobs.close()
             services.close()
 
-    app = FastAPI(
+    app = GatewayApp(
+        envelope=settings if envelope else None,
         title="FHIR R4 gateway",
         version="0.1.0",
         lifespan=lifespan,
