@@ -24,17 +24,23 @@ from mappers.audit_event import AuditRecord, audit_event
 from mappers.base import ResourceMapper
 from mappers.generic import generic_mapper
 
-__all__ = ["AUDIT_MAPPER", "OBSERVER_FIELD", "record_fields", "record_of"]
+__all__ = ["AUDIT_MAPPER", "RECORD_FIELD", "record_fields", "record_of"]
 
-OBSERVER_FIELD = "observer"  # the gateway that recorded the event: source.observer.display
+# The stored document holds the record's fields in one subdocument: a document's top-level keys
+# are checked one by one on every insert, and a dict of plain values is one the garbage collector
+# does not track (the embedded store keeps every document in process).
+RECORD_FIELD = "audit"
+_OBSERVER = "observer"  # the gateway that recorded the event: source.observer.display
 _FIELDS = tuple(field.name for field in fields(AuditRecord))
 _GENERIC = generic_mapper("AuditEvent")
 
 
-def record_fields(record: AuditRecord) -> Json:
-    """The fields of `record` as stored: those set, `patients` a list (when any), `recorded` as
-    MongoDB keeps a date (UTC without a zone, to the millisecond)."""
+def record_fields(record: AuditRecord, *, observer: str) -> Json:
+    """The fields of `record`, recorded by the gateway `observer`, as stored: those set,
+    `patients` a list (when any), `recorded` as MongoDB keeps a date (UTC without a zone, to the
+    millisecond)."""
     stored = {name: value for name in _FIELDS if (value := getattr(record, name)) is not None}
+    stored[_OBSERVER] = observer
     stored["recorded"] = _millisecond(record.recorded)
     if record.patients:
         stored["patients"] = list(record.patients)
@@ -43,9 +49,9 @@ def record_fields(record: AuditRecord) -> Json:
     return stored
 
 
-def record_of(document: dict[str, Any]) -> AuditRecord:
-    """The record a stored document holds (a driver answers dates without a zone: UTC)."""
-    values: dict[str, Any] = {name: document.get(name) for name in _FIELDS}  # absent: None
+def record_of(stored: dict[str, Any]) -> AuditRecord:
+    """The record of stored fields (a driver answers dates without a zone: UTC)."""
+    values: dict[str, Any] = {name: stored.get(name) for name in _FIELDS}  # absent: None
     recorded: datetime = values["recorded"]
     values["recorded"] = recorded if recorded.tzinfo else recorded.replace(tzinfo=UTC)
     values["patients"] = tuple(values["patients"] or ())
@@ -56,7 +62,8 @@ def document_to_fhir(document: dict[str, Any]) -> Json:
     """The AuditEvent a stored document holds."""
     if "fhir_rest" in document:  # stored whole, before events were kept as records
         return _GENERIC.document_to_fhir(document)
-    return audit_event(record_of(document), id=document["_id"], observer=document[OBSERVER_FIELD])
+    stored = document[RECORD_FIELD]
+    return audit_event(record_of(stored), id=document["_id"], observer=stored[_OBSERVER])
 
 
 def _millisecond(moment: datetime) -> datetime:

@@ -35,7 +35,7 @@ from gateway.store.collection import Database, Document, OwnedDocument
 from gateway.store.history import HistoryStore
 from gateway.store.indexes import collection_name
 from gateway.store.repository import ResourceStore, stored_document
-from mappers.audit_document import AUDIT_MAPPER, OBSERVER_FIELD, record_fields
+from mappers.audit_document import AUDIT_MAPPER, RECORD_FIELD, record_fields
 from mappers.audit_event import AuditRecord
 
 __all__ = ["AUDIT_TYPE", "AuditStore", "audit_refusal", "audit_store"]
@@ -96,22 +96,27 @@ class AuditStore(ResourceStore):
                 document.get("written_by", "POST"),
             )  # fmt: skip
         kept = {k: v for k, v in document.items() if k not in ("index", "sort", "exact")}
-        return OwnedDocument(kept, **audit_keys(kept))
+        return OwnedDocument(kept, **audit_keys(kept[RECORD_FIELD]))
 
 
 def event_document(record: AuditRecord, *, id: str, observer: str, updated: Any) -> OwnedDocument:
     """The stored form of `record`'s event: service fields, the record's, the search keys."""
-    document = OwnedDocument(
-        _id=id, version_id=1, last_updated=updated, written_by="POST", **record_fields(record)
+    stored = record_fields(record, observer=observer)
+    return OwnedDocument(
+        {"_id": id, "version_id": 1, "last_updated": updated, "written_by": "POST"},
+        **{RECORD_FIELD: stored},
+        **audit_keys(stored),
     )
-    document[OBSERVER_FIELD] = observer
-    document.update(audit_keys(document))
-    return document
+
+
+def _keys(document: Document) -> Document:
+    """The store's indexer: the search keys of a stored event."""
+    return audit_keys(document[RECORD_FIELD])
 
 
 def audit_store(database: Database, history: HistoryStore) -> AuditStore:
     """The AuditEvent store of `database`; its collection and indexes appear with the first
     event, as for any type kept whole."""
     return AuditStore(
-        AUDIT_MAPPER, database[collection_name(AUDIT_TYPE)], history, audit_keys, indexed=False
+        AUDIT_MAPPER, database[collection_name(AUDIT_TYPE)], history, _keys, indexed=False
     )

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from gateway.jsonio import Json
 from gateway.search.fhirpath_references import reference_type
 from gateway.search.normalise import normalise
-from gateway.search.parameters import derived
+from gateway.search.parameters import parameters_of
 from gateway.search.values import reference_type as stored_type
 from gateway.search.values import references_of
 from mappers.audit_codes import (
@@ -44,7 +44,8 @@ _MILLISECOND = timedelta(milliseconds=1)
 
 
 def audit_keys(document: dict[str, Any]) -> Json:
-    """`index`, `sort` and `exact` of a stored event (mappers/audit_document.py's fields)."""
+    """`index`, `sort` and `exact` of an event, from its record's stored fields
+    (mappers/audit_document.py)."""
     index: Json = {}
     sort: Json = {}
     exact: Json = {}
@@ -78,9 +79,9 @@ def _naive(moment: datetime) -> datetime:
 def _agent(document: dict[str, Any], index: Json, sort: Json, exact: Json) -> None:
     fhir_user = document.get("fhir_user")
     if fhir_user:
-        agent = _targeted("agent", references_of({"reference": r4_text(fhir_user)}))
+        agent, _ = _reference(fhir_user, "agent")
         if agent:
-            index["agent"] = agent
+            index["agent"] = list(agent)
     subject = document.get("subject")
     if subject:
         altid = r4_text(subject)
@@ -88,12 +89,19 @@ def _agent(document: dict[str, Any], index: Json, sort: Json, exact: Json) -> No
         sort["altid"] = altid
     address = document.get("source_address")
     if address:
-        _string("address", r4_text(address), index, sort, exact)
+        _string("address", address, index, sort, exact)
 
 
-def _string(code: str, text: str, index: Json, sort: Json, exact: Json) -> None:
-    normalised = normalise(text)
+def _string(code: str, value: str, index: Json, sort: Json, exact: Json) -> None:
+    text, normalised = _texts(value)
     index[code], exact[code], sort[code] = [normalised], [text], normalised
+
+
+@lru_cache(maxsize=1024)
+def _texts(value: str) -> tuple[str, str]:
+    """A string parameter's value as the event holds it, and normalised (search.html#string)."""
+    text = r4_text(value)
+    return text, normalise(text)
 
 
 def _entities(document: dict[str, Any], index: Json, sort: Json, exact: Json) -> None:
@@ -102,12 +110,10 @@ def _entities(document: dict[str, Any], index: Json, sort: Json, exact: Json) ->
     roles: list[dict[str, str]] = []
     types: list[dict[str, str]] = []
     references: list[str] = []
-    # `patient`: agent.who and entity.what `where(resolve() is Patient)`, resolved as the
-    # generic indexer's FHIRPath resolves a reference (from its text alone)
-    patient: list[str] = []
+    patient: list[str] = []  # agent.who and entity.what `where(resolve() is Patient)`
     fhir_user = document.get("fhir_user")
     if fhir_user:
-        _add(r4_text(fhir_user), [], patient)
+        patient += _reference(fhir_user, "patient")[1]
     resource_type, resource_id = document.get("resource_type"), document.get("resource_id")
     patients: list[str] = list(dict.fromkeys(document.get("patients", ())))
     if resource_type == "Patient" and resource_id:
@@ -116,22 +122,24 @@ def _entities(document: dict[str, Any], index: Json, sort: Json, exact: Json) ->
         roles.append(dict(ROLE_DOMAIN_RESOURCE))
         types.append(dict(ENTITY_SYSTEM_OBJECT))
         if resource_id:
-            _add(r4_text(f"{resource_type}/{resource_id}"), references, patient)
+            entity, of_patient = _reference(f"{resource_type}/{resource_id}", "entity")
+            references += entity
+            patient += of_patient
         else:
-            _string("entity-name", r4_text(resource_type), index, sort, exact)
+            _string("entity-name", resource_type, index, sort, exact)
     if document.get("query"):
         roles.append(dict(ROLE_QUERY))
         types.append(dict(ENTITY_SYSTEM_OBJECT))
     for patient_id in patients:
         roles.append(dict(ROLE_PATIENT))
         types.append(dict(ENTITY_PERSON))
-        _add(r4_text(f"Patient/{patient_id}"), references, patient)
+        entity, of_patient = _reference(f"Patient/{patient_id}", "entity")
+        references += entity
+        patient += of_patient
     if document.get("request_id"):
         types.append(dict(REQUEST_ID_TYPE))
-    references = _targeted("entity", references)
     if references:
         index["entity"] = list(dict.fromkeys(references))
-    patient = _targeted("patient", patient)
     if patient:
         index["patient"] = list(dict.fromkeys(patient))
     if roles:
@@ -140,23 +148,26 @@ def _entities(document: dict[str, Any], index: Json, sort: Json, exact: Json) ->
         index["entity-type"], sort["entity-type"] = types, types[0]["code"]
 
 
-def _add(text: str, references: list[str], patient: list[str]) -> None:
-    """The reference `text` as `entity` holds it, and as `patient` does if it names a Patient."""
-    reference = {"reference": text}
+@lru_cache(maxsize=4096)
+def _reference(value: str, code: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys a Reference to `value` (as the event writes it) gives parameter `code` and
+    `patient`, as the generic indexer computes them: the reference as stored (values.py), kept
+    if it names no type or one the parameter may point at; for `patient`, only if FHIRPath's
+    `resolve() is Patient` holds (fhirpath_references.py). The same few users, resources and
+    patients come back request after request, hence the cache."""
+    reference = {"reference": r4_text(value)}
     found = list(references_of(reference))
-    references += found
-    if reference_type(reference, {}, "AuditEvent") == "Patient":
-        patient += found
+    is_patient = reference_type(reference, {}, "AuditEvent") == "Patient"
+    return _targeted(code, found), _targeted("patient", found) if is_patient else ()
 
 
 @cache
 def _targets(code: str) -> frozenset[str]:
     """The resource types the R4 parameter `code` may point at (gateway.search.parameters)."""
-    [parameter] = [c.parameter for c in derived("AuditEvent").compiled if c.parameter.code == code]
-    return frozenset(parameter.targets)
+    return frozenset(parameters_of("AuditEvent")[code].targets)
 
 
-def _targeted(code: str, references: Iterable[str]) -> list[str]:
+def _targeted(code: str, references: Iterable[str]) -> tuple[str, ...]:
     """As the generic indexer keeps them: those naming no type, or one `code` may point at."""
     targets = _targets(code)
-    return [r for r in references if (t := stored_type(r)) is None or t in targets]
+    return tuple(r for r in references if (t := stored_type(r)) is None or t in targets)

@@ -15,7 +15,7 @@ from gateway.auth.audit_codes import INTERACTIONS, action_of, outcome_of
 from gateway.search.index import build_indexer
 from gateway.store.audit_index import audit_keys
 from mappers import r4
-from mappers.audit_document import AUDIT_MAPPER, OBSERVER_FIELD, record_fields, record_of
+from mappers.audit_document import AUDIT_MAPPER, RECORD_FIELD, record_fields, record_of
 
 GENERIC = build_indexer("AuditEvent")
 # What a client may send, and what the edge copies: control characters, whitespace alone,
@@ -61,9 +61,8 @@ def records(draw: st.DrawFn) -> AuditRecord:
 
 def stored(record: AuditRecord, *, id: str = "e1") -> dict[str, Any]:
     """The document AuditStore.append stores for `record` (less the service fields)."""
-    document = {"_id": id, OBSERVER_FIELD: "gw", **record_fields(record)}
-    document.update(audit_keys(document))
-    return document
+    fields = record_fields(record, observer="gw")
+    return {"_id": id, RECORD_FIELD: fields, **audit_keys(fields)}
 
 
 def generic_keys(event: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +75,7 @@ def generic_keys(event: dict[str, Any]) -> dict[str, Any]:
 def test_direct_keys_are_the_generic_indexers(record: AuditRecord) -> None:
     """Same keys, same shapes, same order (a MongoDB subdocument compares in order)."""
     event = audit_event(record, id="e1", observer="gw")
-    direct = audit_keys(record_fields(record))
+    direct = audit_keys(record_fields(record, observer="gw"))
     generic = generic_keys(event)
     assert orjson.dumps(direct, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
         generic, option=orjson.OPT_SORT_KEYS
@@ -98,7 +97,7 @@ def test_a_stored_event_reads_as_audit_event_makes_it(record: AuditRecord) -> No
 def test_nothing_of_the_record_is_lost(record: AuditRecord) -> None:
     """All but `recorded`'s microseconds, which neither an R4 instant nor MongoDB holds."""
     moment = record.recorded.astimezone(UTC)
-    kept = record_of(stored(record))
+    kept = record_of(stored(record)[RECORD_FIELD])
     assert kept == AuditRecord(
         **{
             **{name: getattr(record, name) for name in record.__slots__},
@@ -117,7 +116,7 @@ def test_a_store_answers_dates_without_their_zone() -> None:
         resource_id="p1",
     )  # fmt: skip
     document = stored(record)
-    document["recorded"] = datetime(2026, 3, 1, 12, 0, 0, 123000)  # as read back
+    document[RECORD_FIELD]["recorded"] = datetime(2026, 3, 1, 12, 0, 0, 123000)  # as read back
     event = AUDIT_MAPPER.document_to_fhir(document)
     assert event["recorded"] == "2026-03-01T12:00:00.123Z"
     assert event == audit_event(record, id="e1", observer="gw")
