@@ -145,6 +145,11 @@ async def test_appended_events_read_back_whole(services: Services) -> None:
         pytest.param("type=rest", ["e0", "e1", "e2"], id="type"),
         pytest.param("altid=user-1", ["e0", "e1", "e2"], id="altid"),
         pytest.param("address=10.0.0.1", ["e0", "e1", "e2"], id="address"),
+        pytest.param("entity-role=4", ["e0", "e1"], id="entity-role"),
+        pytest.param("entity-type=2", ["e0", "e1"], id="entity-type"),
+        pytest.param("entity-type=1", ["e0", "e1", "e2"], id="entity-type-person"),
+        pytest.param("date=2026-03-01T14:00:00.000Z", ["e2"], id="date-instant"),
+        pytest.param("_sort=-date&_count=1", ["e2"], id="sort-date"),
     ],
 )
 async def test_events_are_searchable_with_an_audit_scope(
