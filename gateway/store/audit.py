@@ -93,8 +93,8 @@ class AuditStore(ResourceStore):
         if "fhir_rest" in document:  # kept whole, before events were stored as records
             record = self.mapper.from_fhir(self.mapper.document_to_fhir(document))
             return stored_document(
-                record, build_indexer(AUDIT_TYPE), document["_id"], 1, document["last_updated"],
-                document.get("written_by", "POST"),
+                record, build_indexer(AUDIT_TYPE), document["_id"], document["version_id"],
+                document["last_updated"], document.get("written_by", "POST"),
             )  # fmt: skip
         kept = {k: v for k, v in document.items() if k not in ("index", "sort", "exact")}
         return OwnedDocument(kept, **audit_keys(kept[RECORD_FIELD]))
