@@ -72,14 +72,14 @@ class TestIssuer:
         return path
 
     def settings(self, directory: Path, **overrides: Any) -> Settings:
-        """Embedded-store settings with AUTH_MODE=smart trusting this issuer."""
-        return make_settings(
-            auth_mode="smart",
-            auth_issuer=ISSUER,
-            auth_audience=AUDIENCE,
-            auth_jwks_file=self.jwks_file(directory),
-            **overrides,
-        )
+        """Embedded-store settings with AUTH_MODE=smart trusting this issuer; `overrides` win."""
+        trusting = {
+            "auth_mode": "smart",
+            "auth_issuer": ISSUER,
+            "auth_audience": AUDIENCE,
+            "auth_jwks_file": self.jwks_file(directory),
+        }
+        return make_settings(**{**trusting, **overrides})
 
     def client(self, directory: Path, **overrides: Any) -> api_client:
         """`async with issuer.client(tmp_path) as client`: a smart app on an empty store."""
