@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from openapi_spec_validator import validate
 from typer.testing import CliRunner
 
 from gateway.cli import main as cli_main
@@ -163,3 +164,26 @@ def test_the_security_passes_the_r4_model() -> None:
     for smart in (False, True):
         security = capability_statement(base_url="http://x/fhir", date="2026", smart=smart)
         CapabilityStatementRestSecurity.model_validate(security["rest"][0]["security"])
+
+
+# --- the OpenAPI document says a bearer token is needed --------------------------------
+
+
+async def test_the_openapi_document_asks_for_the_bearer_token_when_smart(tmp_path: Path) -> None:
+    async with IDP.client(tmp_path) as client:
+        response = await client.get("/_openapi.json", headers={"Accept": "application/json"})
+    assert response.status_code == 200, response.text
+    document = response.json()
+    validate(document)
+    scheme = document["components"]["securitySchemes"]["smart"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    assert document["security"] == [{"smart": []}]
+    assert document["paths"]["/metadata"]["get"]["security"] == []
+    assert "security" not in document["paths"]["/Patient"]["get"]  # the document's own
+
+
+async def test_the_openapi_document_asks_for_nothing_when_off() -> None:
+    async with api_client(make_settings()) as client:
+        document = (await client.get("/_openapi.json")).json()
+    assert "securitySchemes" not in document["components"]
+    assert "security" not in document
