@@ -75,7 +75,7 @@ def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
-    for name in os.environ:
+    for name in list(os.environ):
         if name.upper().startswith(("AUTH_", "MONGODB_", "DEMO_")):
             monkeypatch.delenv(name)
     return calls
