@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from gateway import ucum
 from gateway.auth.refusal import authenticator_for
 from gateway.http.outcomes import install_error_handlers
-from gateway.http.routes import apps, table
+from gateway.http.routes import apps, smart, table
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
 from gateway.services.demo_load import load_demo
@@ -72,5 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.router.routes.extend(apps.routes())  # beside the base, before its templates
+    app.router.routes.extend(smart.routes(settings.fhir_base_path.rstrip("/")))  # public
     app.router.routes.extend(table.routes(settings.fhir_base_path.rstrip("/")))  # after /health
     return app

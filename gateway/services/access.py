@@ -45,6 +45,7 @@ from gateway.search.filters import Resolver, build_filter
 from gateway.search.model import NOTHING, Clause
 from gateway.search.paths import all_of, any_of
 from gateway.search.request import parse
+from gateway.services.compartments import membership
 
 _LETTERS: dict[Interaction, str] = {
     "c": "create",
@@ -138,10 +139,6 @@ class Access:
     async def _condition_clause(
         self, resource_type: str, condition: Condition, resolver: Resolver
     ) -> Clause:
-        # Imported here: gateway.services.compartments imports the search services, which
-        # import this module.
-        from gateway.services.compartments import membership
-
         clauses: list[Clause] = []
         if condition.patient is not None:
             clauses.append(
@@ -152,7 +149,9 @@ class Access:
             # read agree; anything else matches nothing (deny, never leak).
             if not all(supported(resource_type, code, value) for code, value in condition.query):
                 return NOTHING
-            request = parse(resource_type, condition.query, default_count=1, max_count=1, strict=True)
+            request = parse(
+                resource_type, condition.query, default_count=1, max_count=1, strict=True
+            )
             clauses.append(
                 await build_filter(
                     resource_type, request.parameters, resolver, base_urls=self.base_urls

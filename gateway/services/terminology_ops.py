@@ -7,7 +7,9 @@ parameters (gateway.services.terminology_input), checks that they name one thing
 contradict each other (400 naming them), and asks the terminology source
 (`gateway.terminology.source_for`) — whose unknown value set, system or map is its own 400.
 An instance-level call (`ValueSet/{id}/$expand`) reads the resource (404 when unknown) and
-uses its `url` and `version`.
+uses its `url` and `version`. Authorization (issue 13): each operation needs a read scope on
+the type it reads (ValueSet, CodeSystem, ConceptMap), published conformance content included,
+and an instance named by id must be inside the grant, as a read of it would be (403).
 
 The local source is in-memory and answers synchronously, so it is called on the event loop
 (a thread per call would cost more than most answers); with `TERMINOLOGY_SERVER_URL` set the
@@ -24,6 +26,7 @@ import anyio
 from gateway.errors import InvalidRequest
 from gateway.jsonio import Json
 from gateway.services import resources
+from gateway.services.access import current
 from gateway.services.context import Services
 from gateway.services.terminology_input import OperationInput
 from gateway.terminology import CodeCheck, TerminologySource, source_for
@@ -39,6 +42,7 @@ class CannotTell(InvalidRequest):
 
 
 async def expand(services: Services, given: OperationInput, *, instance: str | None) -> Json:
+    _readable("ValueSet")
     given.refuse("valueSet", "context", "contextDirection", "date")
     url = _needed(await _canonical(services, given, "ValueSet", instance, "valueSetVersion"), given)
     text_filter, count = given.text("filter"), given.integer("count")
@@ -52,6 +56,7 @@ async def expand(services: Services, given: OperationInput, *, instance: str | N
 
 
 async def validate_code(services: Services, given: OperationInput, *, instance: str | None) -> Json:
+    _readable("ValueSet")
     given.refuse("valueSet", "context", "date", "abstract", "displayLanguage")
     url = _needed(await _canonical(services, given, "ValueSet", instance, "valueSetVersion"), given)
     codings = _codings(given, codeable=True)
@@ -79,6 +84,7 @@ async def validate_code(services: Services, given: OperationInput, *, instance: 
 
 
 async def lookup(services: Services, given: OperationInput) -> Json:
+    _readable("CodeSystem")
     given.refuse("date", "displayLanguage")
     (coding,) = _codings(given, codeable=False)
     system, code, version = coding.get("system"), coding["code"], given.text("version")
@@ -89,6 +95,7 @@ async def lookup(services: Services, given: OperationInput) -> Json:
 
 
 async def translate(services: Services, given: OperationInput, *, instance: str | None) -> Json:
+    _readable("ConceptMap")
     given.refuse("conceptMap", "dependency")
     url = await _canonical(services, given, "ConceptMap", instance, "conceptMapVersion")
     codings = _codings(given, codeable=True)
@@ -106,6 +113,15 @@ async def translate(services: Services, given: OperationInput, *, instance: str 
         ]  # fmt: skip
 
     return _merged(await _ask(services, run), codings, target_system)
+
+
+def _readable(resource_type: str) -> None:
+    """An operation reads the value set, code system or map it names: published conformance
+    content still needs a read scope on its type (403). A held instance named by id is checked
+    whole by `resources.read` too (a stored one may be confined to a query)."""
+    access = current()
+    if not access.unrestricted:
+        access.restriction("r", resource_type)
 
 
 async def _ask(services: Services, call: Callable[[TerminologySource], T]) -> T:
