@@ -1,0 +1,198 @@
+"""Endpoint cases: one request each, and what the rule predicts for a grant.
+
+The rule (gateway/services/access.py, README "Authorization"): no scope for the interaction on
+the type -> 403; a search of any kind answers only what the grant covers (200, perhaps empty);
+an instance interaction on a resource outside the grant -> 403; a write whose content falls
+outside -> 403, nothing stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.auth.matrix.grants import GrantRow
+from tests.auth.matrix.oracle import Expect
+from tests.auth.matrix.world import FACTS, A, B, Facts, observation
+
+Predict = Callable[[GrantRow], Expect]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: str
+    method: str
+    path: str
+    predict: Predict
+    params: Any = None
+    json: Any = None
+    data: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def instance(ref: str, letter: str = "r") -> Predict:
+    """read, vread, instance history: 403 without the scope or outside the grant."""
+    known = FACTS[ref]
+
+    def predict(grant: GrantRow) -> Expect:
+        if grant.permits(letter, known):
+            return Expect.of(200, letter="r", exact=frozenset({ref}))
+        return Expect.of(403)
+
+    return predict
+
+
+def _found(grant: GrantRow, where: Callable[[Facts], bool]) -> frozenset[str]:
+    return frozenset(f.ref for f in FACTS.values() if where(f) and grant.permits("s", f))
+
+
+def search(types: tuple[str, ...], where: Callable[[Facts], bool] = lambda f: True) -> Predict:
+    """A search naming `types`: 403 when one is not allowed; else exactly the permitted matches."""
+
+    def predict(grant: GrantRow) -> Expect:
+        if not all(grant.allows("s", t) for t in types):
+            return Expect.of(403)
+        exact = _found(grant, lambda f: f.resource_type in types and where(f))
+        return Expect.of(200, letter="s", exact=exact)
+
+    return predict
+
+
+def system(where: Callable[[Facts], bool]) -> Predict:
+    """A search naming no type: what the grant covers, never a 403."""
+    return lambda grant: Expect.of(200, letter="s", exact=_found(grant, where))
+
+
+def lab(f: Facts) -> bool:
+    return f.category == "laboratory"
+
+
+def vital(f: Facts) -> bool:
+    return f.category == "vital-signs"
+
+
+def chain(patient: str) -> Predict:
+    """`Observation?subject:Patient.name=...`: matches only through a Patient the token may
+    search (else the chain would reveal the name of a patient it cannot read)."""
+
+    def predict(grant: GrantRow) -> Expect:
+        if not grant.allows("s", "Observation"):
+            return Expect.of(403)
+        visible = grant.permits("s", FACTS[f"Patient/{patient}"])
+        exact = _found(grant, lambda f: f.resource_type == "Observation" and f.owner == patient)
+        return Expect.of(200, letter="s", exact=exact if visible else frozenset())
+
+    return predict
+
+
+def has(category: str) -> Predict:
+    """`Patient?_has:Observation:subject:category=...`: patients having such an Observation the
+    token may search."""
+
+    def predict(grant: GrantRow) -> Expect:
+        if not grant.allows("s", "Patient"):
+            return Expect.of(403)
+        owners = {
+            f.owner for f in FACTS.values()
+            if f.resource_type == "Observation" and f.category == category and grant.permits("s", f)
+        }  # fmt: skip
+        exact = _found(grant, lambda f: f.resource_type == "Patient" and f.owner in owners)
+        return Expect.of(200, letter="s", exact=exact)
+
+    return predict
+
+
+def compartment(patient: str, resource_type: str) -> Predict:
+    """`Patient/X/T`: another patient's compartment is an empty searchset, never a 403."""
+    return search((resource_type,), lambda f: f.owner == patient)
+
+
+def everything(patient: str) -> Predict:
+    """`Patient/X/$everything`: 200 always (types not allowed skipped); what the grant permits
+    of X's compartment must all be there."""
+
+    def predict(grant: GrantRow) -> Expect:
+        required = _found(grant, lambda f: f.owner == patient)
+        return Expect.of(200, letter="s", required=required)
+
+    return predict
+
+
+def validate_type(grant: GrantRow) -> Expect:
+    """`$validate` at type level: any of c, u, r on the type."""
+    allowed = any(grant.allows(letter, "Observation") for letter in "cur")
+    return Expect.of(200) if allowed else Expect.of(403)
+
+
+def validate_instance(ref: str) -> Predict:
+    """`$validate` of a stored resource reads it: 403 outside the grant."""
+    known = FACTS[ref]
+    return lambda grant: Expect.of(200) if grant.permits("r", known) else Expect.of(403)
+
+
+def any_token(grant: GrantRow) -> Expect:
+    """A valid token, no scope needed (the apps list)."""
+    return Expect.of(200)
+
+
+OBS_FORM = {"_count": "100"}
+READS: tuple[Case, ...] = (
+    *(Case(f"read {ref}", "GET", f"/{ref}", instance(ref)) for ref in (
+        f"Patient/{A}", f"Patient/{B}", "Observation/pa-lab", "Observation/pa-vital",
+        "Observation/pb-lab", "Encounter/pb-enc", "Condition/pa-cond",
+        "MedicationStatement/pb-med", "AllergyIntolerance/pa-alg", "Practitioner/doc",
+        "Organization/org",
+    )),
+    Case("vread pa-lab", "GET", "/Observation/pa-lab/_history/1", instance("Observation/pa-lab")),
+    Case("vread pb-vital", "GET", "/Observation/pb-vital/_history/1", instance("Observation/pb-vital")),
+    Case("history pa-vital", "GET", "/Observation/pa-vital/_history", instance("Observation/pa-vital")),
+    Case("history pat-b", "GET", f"/Patient/{B}/_history", instance(f"Patient/{B}")),
+    Case("type history Observation", "GET", "/Observation/_history", search(("Observation",)), params=OBS_FORM),
+    Case("system history", "GET", "/_history", system(lambda f: True), params={"_count": "200"}),
+    Case("search Observation", "GET", "/Observation", search(("Observation",)), params=OBS_FORM),
+    Case("search Observation lab", "GET", "/Observation", search(("Observation",), lab),
+         params={"category": "laboratory"}),
+    Case("search Observation of B", "GET", "/Observation", search(("Observation",), lambda f: f.owner == B),
+         params={"patient": B}),
+    *(Case(f"search {t}", "GET", f"/{t}", search((t,))) for t in (
+        "Patient", "Encounter", "Condition", "MedicationStatement", "AllergyIntolerance",
+        "Practitioner", "Organization",
+    )),
+    Case("POST _search Observation", "POST", "/Observation/_search", search(("Observation",)),
+         data=OBS_FORM, headers={"Content-Type": "application/x-www-form-urlencoded"}),
+    Case("system search _type", "GET", "/", search(("Observation", "Patient")),
+         params={"_type": "Observation,Patient", "_count": "100"}),
+    Case("system search no _type", "GET", "/", system(lambda f: f.id in {"pa-lab", "pb-lab", A, B, "doc", "org"}),
+         params={"_id": f"pa-lab,pb-lab,{A},{B},doc,org", "_count": "100"}),
+    Case("include subject", "GET", "/Observation", search(("Observation",)),
+         params={"_include": "Observation:subject", "_count": "100"}),
+    Case("include performer", "GET", "/Observation", search(("Observation",)),
+         params={"_include": "Observation:performer", "_count": "100"}),
+    Case("include organization", "GET", "/Patient", search(("Patient",)),
+         params={"_include": "Patient:organization"}),
+    Case("revinclude Observation", "GET", "/Patient", search(("Patient",)),
+         params={"_revinclude": "Observation:subject"}),
+    Case("revinclude Encounter iterate", "GET", "/Patient", search(("Patient",)),
+         params={"_revinclude": "Encounter:subject", "_include:iterate": "Encounter:service-provider"}),
+    Case("chain name Bravo", "GET", "/Observation", chain(B), params={"subject:Patient.name": "Bravo"}),
+    Case("chain name Alpha", "GET", "/Observation", chain(A), params={"subject:Patient.name": "Alpha"}),
+    Case("_has lab", "GET", "/Patient", has("laboratory"),
+         params={"_has:Observation:subject:category": "laboratory"}),
+    Case("_has vital", "GET", "/Patient", has("vital-signs"),
+         params={"_has:Observation:subject:category": "vital-signs"}),
+    Case("compartment A Observation", "GET", f"/Patient/{A}/Observation", compartment(A, "Observation")),
+    Case("compartment B Observation", "GET", f"/Patient/{B}/Observation", compartment(B, "Observation")),
+    Case("compartment B Encounter", "GET", f"/Patient/{B}/Encounter", compartment(B, "Encounter")),
+    Case("everything A", "GET", f"/Patient/{A}/$everything", everything(A)),
+    Case("everything B", "GET", f"/Patient/{B}/$everything", everything(B)),
+    Case("lastn vital", "GET", "/Observation/$lastn", search(("Observation",), vital),
+         params={"category": "vital-signs"}),
+    Case("validate type", "POST", "/Observation/$validate", validate_type,
+         json=observation(None, A, "laboratory")),
+    Case("validate instance pb-lab", "POST", "/Observation/pb-lab/$validate",
+         validate_instance("Observation/pb-lab"), json=observation("pb-lab", B, "laboratory")),
+    Case("validate instance pa-lab", "POST", "/Observation/pa-lab/$validate",
+         validate_instance("Observation/pa-lab"), json=observation("pa-lab", A, "laboratory")),
+    Case("apps list", "GET", "http://test/apps", any_token),
+)  # fmt: skip
