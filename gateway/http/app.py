@@ -1,4 +1,11 @@
-"""`create_app(settings)`: the FastAPI application serving the FHIR base."""
+"""`create_app(settings)`: the FastAPI application serving the FHIR base.
+
+The start-up rule for authorization (issue 13) is applied here, where every way of serving
+(the CLI, uvicorn's factory, tests) builds the app: settings that `auth_problems` refuses, or a
+JWKS file that cannot be read, stop `create_app` with `StartupRefused`. The authenticator is
+built here too rather than in the lifespan, so the refusal happens before anything listens and
+an app driven without its lifespan (ASGI tests) still authenticates.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway import ucum
+from gateway.auth.authenticator import Authenticator
+from gateway.auth.startup import auth_problems
 from gateway.http.outcomes import install_error_handlers
 from gateway.http.routes import apps, table
 from gateway.services.bulk_jobs import ExportJobs
@@ -18,13 +27,40 @@ from gateway.services.demo_load import load_demo
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
+OPEN_WARNING = (
+    "AUTHORIZATION IS OFF: anyone who can reach this port can read and change every record"
+    " (AUTH_MODE=off). Set AUTH_MODE=smart with AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_FILE"
+    " or AUTH_JWKS_URL before real data comes near this gateway."
+)
+
+
+class StartupRefused(RuntimeError):
+    """The settings do not let the gateway start; `problems` says why, one sentence each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("The gateway refuses to start: " + " ".join(problems))
+        self.problems = problems
+
+
+def authenticator_for(settings: Settings) -> Authenticator:
+    """The authenticator of `settings`, or `StartupRefused` with every problem found."""
+    problems = auth_problems(settings)
+    if problems:
+        raise StartupRefused(problems)
+    try:
+        return Authenticator.from_settings(settings)
+    except ValueError as error:  # InvalidKeySet: a JWKS file that cannot be read
+        raise StartupRefused([str(error)]) from error
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    authenticator = authenticator_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not authenticator.enforcing:
+            log.warning(OPEN_WARNING)
         services = await open_services(settings)
         await asyncio.to_thread(ucum.warm)
         app.state.services = services
@@ -46,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
         redoc_url=None,
     )
+    app.state.authenticator = authenticator
     install_error_handlers(app)
 
     @app.get("/health", include_in_schema=False)

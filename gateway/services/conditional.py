@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
+from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode
 
 from gateway.domain.time import utc_now
@@ -26,8 +27,10 @@ from gateway.errors import (
 )
 from gateway.jsonio import Json
 from gateway.search.filters import build_filter
+from gateway.search.paths import all_of
 from gateway.search.request import parse
 from gateway.services import resources
+from gateway.services.access import current
 from gateway.services.context import Services
 from gateway.services.resources import Written
 from gateway.services.search import StoreResolver
@@ -50,8 +53,11 @@ async def matching_ids(
     *,
     base_urls: tuple[str, ...] = (),
     unit: Unit | None = None,
+    searchable: bool = False,
 ) -> list[str]:
-    """Ids of up to two resources matching `criteria` (a search query string)."""
+    """Ids of up to two resources matching `criteria` (a search query string). The server's
+    own lookup, over everything; `searchable`: only among what the request's grant may search
+    (a conditional reference must not resolve to what the token cannot see)."""
     items = parse_qsl(criteria, keep_blank_values=True)
     if not any(value for _, value in items):
         raise InvalidRequest(
@@ -62,6 +68,9 @@ async def matching_ids(
     resolver = StoreResolver(services, base_urls)
     query = await build_filter(resource_type, request.parameters, resolver, base_urls=base_urls)
     store = services.store(resource_type)
+    if searchable and not current().unrestricted:
+        visible = await current().clause_or_nothing("s", resource_type, resolver)
+        query = all_of([query, visible or {}])
     return await store.ids(query, sort=[("_id", 1)], limit=2, unit=unit)
 
 
@@ -87,7 +96,13 @@ async def conditional_create(
     """Create unless `criteria` match: 0 matches create, 1 returns it (200), more are 412.
 
     `known`: the matches a caller found just before (a transaction plans its entries first),
-    used instead of searching again on the first round; the claim still guards the create."""
+    used instead of searching again on the first round; the claim still guards the create.
+    A match is returned only if the grant would let the token create it (403 otherwise); a
+    new resource is checked as any create is."""
+    access = current()
+    if not access.unrestricted:
+        store.check_writable()
+        access.restriction("c", store.resource_type)  # before the lookup tells what exists
     resource = resources.without_id(resource)  # http.html#create: a create ignores the id
     # a bad body is a 400 whether or not it matches
     record, warnings = resources.admit(store, resource, profiles=services.profiles)
@@ -103,7 +118,10 @@ async def conditional_create(
         if len(found) > 1:
             raise too_many(store.resource_type, criteria)
         if found:
-            return Written(await resources.read(store, found[0]), created=False)
+            match = await resources.fetch(store, found[0])
+            if not access.unrestricted and match.resource is not None:
+                access.check("c", match.resource)
+            return Written(match, created=False)
         new_id = resource_id or resources.new_id()
         if await _claim(services.claims, store, key, new_id, matches, unit):
             written = await resources.create(
@@ -168,7 +186,8 @@ async def conditional_update(
     new_id: str | None = None,
 ) -> Written:
     """PUT [type]?criteria: update the one match, create when none (under `new_id` when a
-    Bundle chose it), 412 for several."""
+    Bundle chose it), 412 for several. The match and the new body are checked as any update's."""
+    _allowed(store, "u")
     found = await matching_ids(
         services, store.resource_type, criteria, base_urls=base_urls, unit=unit
     )
@@ -197,7 +216,9 @@ async def conditional_delete(
     base_urls: tuple[str, ...] = (),
     unit: Unit | None = None,
 ) -> Version:
-    """DELETE [type]?criteria: delete the one match; none is 404, several 412."""
+    """DELETE [type]?criteria: delete the one match; none is 404, several 412. The match is
+    checked as any delete's."""
+    _allowed(store, "d")
     found = await matching_ids(
         services, store.resource_type, criteria, base_urls=base_urls, unit=unit
     )
@@ -208,12 +229,23 @@ async def conditional_delete(
     return await resources.delete(store, found[0], unit=unit)
 
 
+def _allowed(store: ResourceStore, interaction: Literal["u", "d"]) -> None:
+    """403 before the criteria are looked up when the token may not do this at all on the type
+    (a 412 for several matches would otherwise tell what exists); a published type stays 405."""
+    access = current()
+    if not access.unrestricted:
+        store.check_writable()
+        access.restriction(interaction, store.resource_type)
+
+
 async def resolve_reference(
     services: Services, reference: str, *, base_urls: tuple[str, ...] = (), unit: Unit | None = None
 ) -> str:
     """`Patient?identifier=x|1` -> `Patient/<id>` of the one match (http.html#trules)."""
     resource_type, _, criteria = reference.partition("?")
-    found = await matching_ids(services, resource_type, criteria, base_urls=base_urls, unit=unit)
+    found = await matching_ids(
+        services, resource_type, criteria, base_urls=base_urls, unit=unit, searchable=True
+    )
     if len(found) != 1:
         raise InvalidResource(
             f"Conditional reference `{reference}` matches {len(found) or 'no'} resources; "

@@ -22,6 +22,14 @@ from gateway.errors import (
     UnprocessableResource,
 )
 from gateway.jsonio import Json
+from gateway.services.access import current as current_access
+from gateway.services.instance_access import (
+    check_delete,
+    check_history,
+    check_read,
+    check_update,
+    stored_as,
+)
 from gateway.services.profiles import (
     ProfilePolicy,
     blocking,
@@ -148,15 +156,23 @@ async def create(
     profiles: ProfilePolicy | None = None,
 ) -> Written:
     """POST: a new resource under a new server id (`resource_id` when a Bundle chose it);
-    `record` when the caller has already accepted the resource."""
+    `record` when the caller has already accepted the resource. The body as it will be stored
+    must be inside the request's grant (gateway.services.instance_access)."""
     resource = without_id(resource)
+    resource_id = resource_id or new_id()
+    access = current_access()
+    if not access.unrestricted:
+        store.check_writable()  # a published type stays a 405, whatever the token
+        access.restriction("c", store.resource_type)
     warnings: list[Issue] = []
     if record is None:
         record, warnings = admit(store, resource, profiles=profiles)
+    if not access.unrestricted:
+        access.check("c", stored_as(resource, resource_id))
     version = await store.write(
         record,
         resource,
-        resource_id=resource_id or new_id(),
+        resource_id=resource_id,
         version_id=1,
         updated=utc_now(),
         previous=None,
@@ -167,6 +183,17 @@ async def create(
 
 
 async def read(store: ResourceStore, resource_id: str) -> Version:
+    """The current version, if the request's grant covers it (403); 404 unknown, 410 deleted."""
+    access = current_access()
+    if access.unrestricted:
+        return await fetch(store, resource_id)
+    access.restriction("r", store.resource_type)  # before the lookup: no 404/410 without a scope
+    return check_read(access, await fetch(store, resource_id))
+
+
+async def fetch(store: ResourceStore, resource_id: str) -> Version:
+    """The current version, 404 unknown, 410 deleted: the server's own lookup, unchecked (for
+    what needs to know a resource exists, not to answer it: $everything's patient)."""
     current = await store.current(check_id(resource_id))
     if current is not None:
         return current
@@ -177,6 +204,9 @@ async def read(store: ResourceStore, resource_id: str) -> Version:
 
 
 async def vread(store: ResourceStore, resource_id: str, version_id: str) -> Version:
+    access = current_access()
+    if not access.unrestricted:
+        access.restriction("r", store.resource_type)
     if not version_id.isdigit():
         raise NotFound(f"Version `{version_id}` is not known.", code="MSG_NO_EXIST")
     version = await store.version(check_id(resource_id), int(version_id))
@@ -187,7 +217,7 @@ async def vread(store: ResourceStore, resource_id: str, version_id: str) -> Vers
         )
     if version.deleted:
         raise Gone(f"Version {version_id} of `{store.resource_type}/{resource_id}` is a deletion.")
-    return version
+    return version if access.unrestricted else check_read(access, version)
 
 
 async def update(
@@ -201,8 +231,13 @@ async def update(
 ) -> Written:
     """PUT: replace, or create with the client's id (http.html#upsert). A body that says
     exactly what the current version says (meta versions aside) is a no-op: no new version,
-    as HAPI FHIR does, so re-sending data (a re-run import) leaves the history as it was."""
+    as HAPI FHIR does, so re-sending data (a re-run import) leaves the history as it was.
+    The new body and the version it replaces must be inside the request's grant."""
     check_id(resource_id)
+    access = current_access()
+    if not access.unrestricted:
+        store.check_writable()
+        access.restriction("u", store.resource_type)
     if resource.get("id") != resource_id:
         raise InvalidResource(
             f"The body's id `{resource.get('id')}` does not match the URL's `{resource_id}`.",
@@ -211,8 +246,10 @@ async def update(
         )
     record, warnings = admit(store, resource, profiles=profiles)
     current = await store.current_document(resource_id, unit)
-    _check_precondition(store, resource_id, current, if_match)
     served = store.to_version(current) if current is not None else None
+    if not access.unrestricted:  # before If-Match: a 412 would tell another's version
+        check_update(access, resource, served)
+    _check_precondition(store, resource_id, current, if_match)
     if served is not None and same_content(served.resource or {}, resource):
         return Written(served, created=False, changed=False, warnings=tuple(warnings))
     if current is None:
@@ -241,8 +278,15 @@ async def delete(
     if_match: int | None = None,
     unit: Unit | None = None,
 ) -> Version:
-    """DELETE; deleting what is already deleted changes nothing (http.html#delete)."""
+    """DELETE; deleting what is already deleted changes nothing (http.html#delete). What it
+    deletes must be inside the request's grant."""
+    access = current_access()
+    if not access.unrestricted:
+        store.check_writable()
+        access.restriction("d", store.resource_type)
     current = await store.current_document(check_id(resource_id), unit)
+    if not access.unrestricted:
+        check_delete(access, store.resource_type, store.to_version(current) if current else None)
     if current is None:
         latest = await store.latest_archived(resource_id, unit)
         if latest is not None and latest.deleted:
@@ -253,9 +297,15 @@ async def delete(
 
 
 async def history(store: ResourceStore, resource_id: str, *, count: int) -> list[Version]:
+    """An instance's versions, newest first; 403 when the grant does not cover every one."""
+    access = current_access()
+    if not access.unrestricted:
+        access.restriction("r", store.resource_type)
     versions = await store.versions(check_id(resource_id), limit=count)
     if not versions:
         raise NotFound(f"`{store.resource_type}/{resource_id}` is not known.", code="MSG_NO_EXIST")
+    if not access.unrestricted:
+        check_history(access, store.resource_type, versions)
     return versions
 
 

@@ -24,6 +24,7 @@ import anyio
 from gateway.errors import InvalidRequest
 from gateway.jsonio import Json
 from gateway.services import resources
+from gateway.services.access import current
 from gateway.services.context import Services
 from gateway.services.terminology_input import OperationInput
 from gateway.terminology import CodeCheck, TerminologySource, source_for
@@ -39,6 +40,7 @@ class CannotTell(InvalidRequest):
 
 
 async def expand(services: Services, given: OperationInput, *, instance: str | None) -> Json:
+    _readable("ValueSet")
     given.refuse("valueSet", "context", "contextDirection", "date")
     url = _needed(await _canonical(services, given, "ValueSet", instance, "valueSetVersion"), given)
     text_filter, count = given.text("filter"), given.integer("count")
@@ -52,6 +54,7 @@ async def expand(services: Services, given: OperationInput, *, instance: str | N
 
 
 async def validate_code(services: Services, given: OperationInput, *, instance: str | None) -> Json:
+    _readable("ValueSet")
     given.refuse("valueSet", "context", "date", "abstract", "displayLanguage")
     url = _needed(await _canonical(services, given, "ValueSet", instance, "valueSetVersion"), given)
     codings = _codings(given, codeable=True)
@@ -79,6 +82,7 @@ async def validate_code(services: Services, given: OperationInput, *, instance: 
 
 
 async def lookup(services: Services, given: OperationInput) -> Json:
+    _readable("CodeSystem")
     given.refuse("date", "displayLanguage")
     (coding,) = _codings(given, codeable=False)
     system, code, version = coding.get("system"), coding["code"], given.text("version")
@@ -89,6 +93,7 @@ async def lookup(services: Services, given: OperationInput) -> Json:
 
 
 async def translate(services: Services, given: OperationInput, *, instance: str | None) -> Json:
+    _readable("ConceptMap")
     given.refuse("conceptMap", "dependency")
     url = await _canonical(services, given, "ConceptMap", instance, "conceptMapVersion")
     codings = _codings(given, codeable=True)
@@ -106,6 +111,15 @@ async def translate(services: Services, given: OperationInput, *, instance: str 
         ]  # fmt: skip
 
     return _merged(await _ask(services, run), codings, target_system)
+
+
+def _readable(resource_type: str) -> None:
+    """An operation reads the value set, code system or map it names: published conformance
+    content still needs a read scope on its type (403). A held instance named by id is checked
+    whole by `resources.read` too (a stored one may be confined to a query)."""
+    access = current()
+    if not access.unrestricted:
+        access.restriction("r", resource_type)
 
 
 async def _ask(services: Services, call: Callable[[TerminologySource], T]) -> T:

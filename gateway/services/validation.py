@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gateway.conformance import profile
-from gateway.errors import InvalidRequest, InvalidResource, Issue
+from gateway.errors import Forbidden, Gone, InvalidRequest, InvalidResource, Issue, NotFound
 from gateway.jsonio import Json
 from gateway.services import resources
+from gateway.services.access import current
 from gateway.services.context import Services
 from gateway.services.profiles import ProfilePolicy, by_severity, distinct
 from gateway.store.repository import ResourceStore
@@ -101,6 +102,8 @@ async def validate(
     if request.mode == "delete":
         return await _delete(store, resource_id)
     assert request.resource is not None  # parse_request: only a delete goes without
+    if not current().unrestricted:
+        await _check_access(store, resource_id)
     issues = _id_issues(request, resource_type, resource_id)
     issues += findings(services.profiles, request.resource, request.profiles)
     return operation_outcome(by_severity(issues) or [CLEAN])
@@ -145,12 +148,37 @@ def _id_issues(request: Validation, resource_type: str, resource_id: str | None)
     return []
 
 
+async def _check_access(store: ResourceStore, resource_id: str | None) -> None:
+    """Validating is writing without the write, or reading what is stored: the token needs
+    create, update or read on the type (403), and on an instance, to be allowed to read it."""
+    access, resource_type = current(), store.resource_type
+    if not any(access.allows(letter, resource_type) for letter in ("c", "u", "r")):
+        raise Forbidden(
+            f"The access token has no scope to create, update or read {resource_type}, "
+            "which $validate needs.",
+            code="MSG_AUTH_SCOPE",
+        )
+    if resource_id is None:
+        return
+    try:
+        stored = await resources.fetch(store, resource_id)
+    except (NotFound, Gone):  # validating a resource to be created under this id
+        return
+    if stored.resource is not None:
+        access.check("r", stored.resource)
+
+
 async def _delete(store: ResourceStore, resource_id: str | None) -> Json:
     if resource_id is None:
         raise InvalidRequest(
             "mode=delete needs the resource's id: POST [type]/[id]/$validate.", expression="mode"
         )
-    await resources.read(store, resource_id)  # 404 (410 if deleted already) when it is not there
+    access = current()
+    if not access.unrestricted:
+        access.restriction("d", store.resource_type)  # before the lookup: no 404 without it
+    stored = await resources.fetch(store, resource_id)  # 404 (410 if deleted) when not there
+    if not access.unrestricted and stored.resource is not None:
+        access.check("d", stored.resource)
     text = (
         f"`{store.resource_type}/{resource_id}` may be deleted: this server enforces no "
         "referential integrity, so references to it do not prevent the deletion."

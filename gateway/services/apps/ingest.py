@@ -8,6 +8,10 @@ those of `POST [base]`: any refusal stores nothing. Each resource is a PUT at it
 so a re-send changes nothing and stores no version (http.html#update, no-change updates). What
 a sent row made before and makes no more (gateway.services.apps.stale) is a DELETE in the same
 transaction: the row replaces what it made, and a failed request deletes nothing.
+
+Authorization (issue 13): the rows a foreign key names are looked up only among what the token
+may read (what it may not is as absent as what is not stored), and every write and deletion is
+checked before the transaction starts (gateway.services.apps.authorize).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from gateway.errors import (
     UnprocessableResource,
 )
 from gateway.jsonio import Json
+from gateway.services.access import current
+from gateway.services.apps.authorize import check_writes
 from gateway.services.apps.registry import app_adapter
 from gateway.services.apps.stale import Ref, stale_resources
 from gateway.services.context import Services
@@ -57,6 +63,7 @@ async def store_records(
             f"{max_entries} (send fewer rows per request, or use `fhir-gateway import --from`)."
         )
     stale = await stale_resources(services, records, mapped)
+    await check_writes(services, mapped.resources, stale)
     entries = await _transaction(services, records, mapped, stale)
     return {
         "app": adapter.name,
@@ -81,10 +88,13 @@ async def _stored(services: Services, targets: list[Target]) -> dict[tuple[str, 
         for resource_type in target.types:
             by_type[resource_type].append(target)
     found: dict[tuple[str, str], Json] = {}
+    access = current()
     for resource_type, wanted_here in by_type.items():
         store = services.store(resource_type)
         documents = await store.current_documents([t.resource_id for t in wanted_here])
-        resources = {d["_id"]: store.to_version(d).resource for d in documents}
+        versions = [store.to_version(d).resource for d in documents]
+        readable = access.visible("r", [r for r in versions if r is not None])
+        resources = {r["id"]: r for r in readable}
         for target in wanted_here:
             resource = resources.get(target.resource_id)
             if resource is not None:
