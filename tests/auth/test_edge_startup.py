@@ -1,0 +1,165 @@
+"""Start-up: bad AUTH_* settings stop the gateway; `off` is said loudly, in the log and in the
+CapabilityStatement's `rest.security`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.cli import main as cli_main
+from gateway.http.app import OPEN_WARNING, StartupRefused, create_app
+from gateway.http.routes.metadata import cors_configured
+from gateway.services.capabilities import OAUTH_URIS, SECURITY_SERVICE, capability_statement
+from tests.auth.tokens_for_tests import AUDIENCE, ISSUER, TestIssuer
+from tests.conftest import api_client, make_settings
+
+IDP = TestIssuer.shared()
+MONGO = "mongodb://localhost:1"  # never connected to: the refusal comes first
+
+
+@pytest.mark.parametrize(
+    ("overrides", "said"),
+    [
+        pytest.param(
+            {"mongodb_uri": MONGO},
+            ["MONGODB_URI is set, so authorization is on by default"],
+            id="mongodb-without-auth-settings",
+        ),
+        pytest.param(
+            {"auth_mode": "smart"},
+            ["AUTH_ISSUER", "AUTH_AUDIENCE", "exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE"],
+            id="smart-without-anything",
+        ),
+        pytest.param(
+            {
+                "auth_mode": "smart",
+                "auth_issuer": ISSUER,
+                "auth_audience": AUDIENCE,
+                "auth_jwks_url": "http://idp.example/jwks",
+            },
+            ["AUTH_JWKS_URL must be https"],
+            id="jwks-in-clear-text",
+        ),
+    ],
+)
+def test_create_app_refuses_what_auth_problems_refuses(
+    overrides: dict[str, Any], said: list[str]
+) -> None:
+    with pytest.raises(StartupRefused) as refused:
+        create_app(make_settings(**overrides))
+    assert len(refused.value.problems) == len(said)
+    for problem, words in zip(refused.value.problems, said, strict=True):
+        assert words in problem
+    assert str(refused.value).startswith("The gateway refuses to start: ")
+
+
+def test_an_unreadable_jwks_file_stops_the_start(tmp_path: Path) -> None:
+    settings = IDP.settings(tmp_path)
+    assert settings.auth_jwks_file is not None
+    settings.auth_jwks_file.write_text('{"keys": "none"}')
+    with pytest.raises(StartupRefused, match="JWKS"):
+        create_app(settings)
+
+
+def test_off_said_explicitly_starts_on_mongodb() -> None:
+    create_app(make_settings(mongodb_uri=MONGO, auth_mode="off"))
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    import uvicorn
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    for name in ("MONGODB_URI", "AUTH_MODE", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL",
+                 "AUTH_JWKS_FILE", "DEMO_DATA"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    return calls
+
+
+def test_serve_refuses_with_the_problems_and_exit_code_2(
+    uvicorn_calls: list[dict[str, Any]],
+) -> None:
+    result = CliRunner().invoke(
+        cli_main.cli, ["serve"], env={"MONGODB_URI": MONGO, "AUTH_ISSUER": ISSUER}
+    )
+    assert result.exit_code == 2, result.output
+    assert "AUTH_AUDIENCE" in result.output
+    assert "exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE" in result.output
+    assert uvicorn_calls == []
+
+
+def test_serve_starts_with_good_settings(
+    uvicorn_calls: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    env = {"MONGODB_URI": MONGO, "AUTH_MODE": "smart", "AUTH_ISSUER": ISSUER,
+           "AUTH_AUDIENCE": AUDIENCE, "AUTH_JWKS_FILE": str(IDP.jwks_file(tmp_path))}  # fmt: skip
+    result = CliRunner().invoke(cli_main.cli, ["serve"], env=env)
+    assert result.exit_code == 0, result.output
+    assert len(uvicorn_calls) == 1
+
+
+async def test_off_logs_one_loud_warning_at_start(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="gateway.http.app"):
+        async with api_client(make_settings()):
+            pass
+    ours = [r for r in caplog.records if r.name == "gateway.http.app"]
+    assert [(r.levelno, r.getMessage()) for r in ours] == [(logging.WARNING, OPEN_WARNING)]
+    assert OPEN_WARNING.startswith(
+        "AUTHORIZATION IS OFF: anyone who can reach this port can read and change every record"
+    )
+
+
+async def test_smart_logs_no_such_warning(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    with caplog.at_level(logging.WARNING, logger="gateway.http.app"):
+        async with IDP.client(tmp_path):
+            pass
+    assert OPEN_WARNING not in caplog.text
+
+
+# --- the CapabilityStatement says which mode is on ----------------------------------------
+
+
+async def test_the_statement_says_authorization_is_off() -> None:
+    async with api_client(make_settings()) as client:
+        response = await client.get("/metadata")
+    security = response.json()["rest"][0]["security"]
+    assert security == {"cors": False, "description": security["description"]}
+    assert security["description"].startswith("Authorization is OFF")
+
+
+async def test_the_statement_names_smart_and_its_token_endpoint(tmp_path: Path) -> None:
+    async with IDP.client(tmp_path) as client:
+        response = await client.get("/metadata")
+    assert response.status_code == 200, response.text
+    security = response.json()["rest"][0]["security"]
+    assert security["cors"] is False
+    assert security["service"][0]["coding"] == [
+        {"system": SECURITY_SERVICE, "code": "SMART-on-FHIR"}
+    ]
+    assert security["extension"] == [
+        {"url": OAUTH_URIS, "extension": [{"url": "token", "valueUri": f"{AUDIENCE}/auth/token"}]}
+    ]
+    assert security["description"].startswith("SMART on FHIR (AUTH_MODE=smart)")
+
+
+def test_the_statement_says_when_cors_is_configured() -> None:
+    statement = capability_statement(base_url="http://x/fhir", date="2026", smart=True, cors=True)
+    assert statement["rest"][0]["security"]["cors"] is True
+    origins = SimpleNamespace(cors_origins=["https://app.example"])
+    assert cors_configured(origins) is True  # type: ignore[arg-type]
+    assert cors_configured(SimpleNamespace(cors_origins=[])) is False  # type: ignore[arg-type]
+    assert cors_configured(make_settings()) is False
+
+
+def test_the_security_passes_the_r4_model() -> None:
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatementRestSecurity
+
+    for smart in (False, True):
+        security = capability_statement(base_url="http://x/fhir", date="2026", smart=smart)
+        CapabilityStatementRestSecurity.model_validate(security["rest"][0]["security"])
