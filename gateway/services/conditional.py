@@ -32,6 +32,7 @@ from gateway.search.request import parse
 from gateway.services import resources
 from gateway.services.access import current
 from gateway.services.context import Services
+from gateway.services.instance_access import stored_as
 from gateway.services.resources import Written
 from gateway.services.search import StoreResolver
 from gateway.store.claims import Claim, ClaimStore
@@ -123,6 +124,8 @@ async def conditional_create(
                 access.check("c", match.resource)
             return Written(match, created=False)
         new_id = resource_id or resources.new_id()
+        if not access.unrestricted:  # before the claim: a refused create must not hold the key
+            access.check("c", stored_as(resource, new_id))
         if await _claim(services.claims, store, key, new_id, matches, unit):
             written = await resources.create(
                 store, resource, resource_id=new_id, unit=unit, record=record

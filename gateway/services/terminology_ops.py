@@ -7,7 +7,9 @@ parameters (gateway.services.terminology_input), checks that they name one thing
 contradict each other (400 naming them), and asks the terminology source
 (`gateway.terminology.source_for`) — whose unknown value set, system or map is its own 400.
 An instance-level call (`ValueSet/{id}/$expand`) reads the resource (404 when unknown) and
-uses its `url` and `version`.
+uses its `url` and `version`. Authorization (issue 13): each operation needs a read scope on
+the type it reads (ValueSet, CodeSystem, ConceptMap), published conformance content included,
+and an instance named by id must be inside the grant, as a read of it would be (403).
 
 The local source is in-memory and answers synchronously, so it is called on the event loop
 (a thread per call would cost more than most answers); with `TERMINOLOGY_SERVER_URL` set the

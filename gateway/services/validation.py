@@ -7,6 +7,10 @@ invariants, claimed and required profiles) plus R4's own definition of the type
 since the answer to "is this valid?" is 200 whatever it says (the operation's "return" is the
 OperationOutcome). `mode=delete` checks only that the resource exists: the gateway enforces no
 referential integrity, so any existing resource may be deleted.
+
+Authorization (issue 13, gateway.services.access): validating is a write without the write or
+a look at what is stored, so the token needs create, update or read on the type; on an instance
+it must be allowed to read the stored resource, and `mode=delete` to delete it (403).
 """
 
 from __future__ import annotations

@@ -11,13 +11,18 @@ resolved against the store.
 
 from __future__ import annotations
 
-from gateway.errors import GatewayError, InvalidRequest, Issue
+from gateway.auth.scopes import Interaction
+from gateway.errors import Forbidden, GatewayError, InvalidRequest, Issue
 from gateway.jsonio import Json
 from gateway.search.reference import local_form
 from gateway.services import conditional, resources
+from gateway.services.access import current
 from gateway.services.context import Services
 from gateway.services.transaction.entries import Entry, EntryFailed
 from mappers.references import is_conditional, references, replace_mentions, rewrite
+
+# What an entry with criteria does to what they match (a conditional create, update, delete).
+_INTERACTIONS: dict[str, Interaction] = {"POST": "c", "PUT": "u", "DELETE": "d"}
 
 
 async def plan(services: Services, entries: list[Entry], base_urls: tuple[str, ...]) -> None:
@@ -100,8 +105,16 @@ async def _target(
 async def _matches(
     services: Services, entry: Entry, criteria: str, base_urls: tuple[str, ...]
 ) -> list[str]:
-    """Matches of an entry's criteria; a bad criterion names the request element it is in."""
+    """Matches of an entry's criteria; a bad criterion names the request element it is in.
+    A token that may not do the entry's interaction on the type at all gets its 403 first: a
+    412 for several matches would tell it what the store holds."""
     element = "request.ifNoneExist" if entry.method == "POST" else "request.url"
+    access = current()
+    if not access.unrestricted:
+        try:
+            access.restriction(_INTERACTIONS[entry.method], entry.resource_type)
+        except Forbidden as error:
+            raise EntryFailed(entry.index, error) from error
     try:
         return await conditional.matching_ids(
             services, entry.resource_type, criteria, base_urls=base_urls
