@@ -5,6 +5,18 @@ NDJSON file per type into the job's directory (under `EXPORT_DIR`, or a temporar
 the status request reads the job's state, a DELETE cancels the job and removes its files.
 Jobs live in the process that started them: a gateway run with several workers needs requests
 of one job routed to one worker (or one worker for exports).
+
+Authorization (gateway.services.access, issue 13):
+- A system-level `$export` needs at least one `system/` scope: the Bulk Data IG gives the
+  system-level export to backend services (export.html#endpoint---system-level-export, SMART
+  Backend Services); a `patient/` or `user/` token gets a 403. `Patient/$export` takes any
+  context, limited to what the token may search (gateway.services.exports).
+- The job runs in a task after the kick-off has been answered: it runs `acting_as` the access
+  captured when it was created (explicitly, not by relying on the task's copied context), so
+  it exports what the kick-off's token may see, no more.
+- A job belongs to the client and subject (`grant.client_id`, `grant.subject`) that started it:
+  anyone else polling, downloading or cancelling it gets the 404 an unknown job gets, so a job
+  id reveals nothing. With authorization off every request is the same (GRANT_ALL), as before.
 """
 
 from __future__ import annotations
@@ -21,7 +33,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gateway.domain.time import format_instant, parse_range, utc_now
-from gateway.errors import GatewayError, InvalidRequest, Issue, NotFound
+from gateway.errors import Forbidden, GatewayError, InvalidRequest, Issue, NotFound
+from gateway.services.access import TRUSTED, Access, acting_as, current
 from gateway.services.context import Services
 from gateway.services.exports import NdjsonSink, Progress, check_types, export
 
@@ -101,6 +114,12 @@ class ExportJob:
     files: dict[str, str] = field(default_factory=dict)  # resource type -> file name
     failure: list[Issue] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
+    access: Access = TRUSTED  # the kick-off's: what the job may export, and who owns it
+
+    def owned_by(self, access: Access) -> bool:
+        """`access` is the client and subject that started the job."""
+        mine, theirs = self.access.grant, access.grant
+        return (mine.client_id, mine.subject) == (theirs.client_id, theirs.subject)
 
     def manifest(self, files_base: str) -> dict[str, Any]:
         """The complete-status body (export.html#response---complete-status); `files_base` is
@@ -108,7 +127,9 @@ class ExportJob:
         return {
             "transactionTime": format_instant(self.transaction_time),
             "request": self.request.url,
-            "requiresAccessToken": False,
+            # The files are served under the FHIR base, where a token is needed when the
+            # gateway enforces authorization (export.html#response---complete-status).
+            "requiresAccessToken": not self.access.unrestricted,
             "output": [
                 {"type": t, "url": f"{files_base}/{name}", "count": self.counts[t]}
                 for t, name in self.files.items()
@@ -131,17 +152,25 @@ class ExportJobs:
     def start(
         self, services: Services, request: ExportRequest, *, base_urls: tuple[str, ...] = ()
     ) -> ExportJob:
-        """Check the request (InvalidRequest before anything starts), then run it as a task."""
+        """Check the request (InvalidRequest, Forbidden before anything starts), then run it as
+        a task acting as the current access."""
+        access = current()
+        if not request.compartment and not _has_system_scope(access):
+            raise Forbidden(
+                "A system-level $export needs a `system/` scope (a backend service's token); "
+                "`Patient/$export` exports what a patient or user token may read.",
+                code="MSG_AUTH_SCOPE",
+            )
         check_types(services, request.types, compartment=request.compartment)
         job_id = uuid.uuid4().hex
-        job = ExportJob(job_id, request, utc_now(), self._directory() / job_id)
+        job = ExportJob(job_id, request, utc_now(), self._directory() / job_id, access=access)
         job.task = asyncio.create_task(self._run(services, job, base_urls), name=f"export-{job_id}")
         self.jobs[job_id] = job
         return job
 
     def get(self, job_id: str) -> ExportJob:
         job = self.jobs.get(job_id)
-        if job is None:
+        if job is None or not job.owned_by(current()):  # another's job: as if unknown
             raise NotFound(f"Export job `{job_id}` was not found.")
         return job
 
@@ -154,18 +183,20 @@ class ExportJobs:
 
     async def delete(self, job_id: str) -> None:
         """Cancel the job if it runs and remove its files (export.html#bulk-data-delete-request)."""
-        job = self.get(job_id)
-        del self.jobs[job_id]
-        await _cancel(job)
-        await asyncio.to_thread(shutil.rmtree, job.directory, ignore_errors=True)
+        await self._remove(self.get(job_id))
 
     async def close(self) -> None:
         """At shutdown: every job cancelled and its files removed (jobs die with the process)."""
-        for job_id in list(self.jobs):
-            await self.delete(job_id)
+        for job in list(self.jobs.values()):
+            await self._remove(job)
         if self._temporary is not None:
             await asyncio.to_thread(shutil.rmtree, self._temporary, ignore_errors=True)
             self._temporary = None
+
+    async def _remove(self, job: ExportJob) -> None:
+        self.jobs.pop(job.id, None)
+        await _cancel(job)
+        await asyncio.to_thread(shutil.rmtree, job.directory, ignore_errors=True)
 
     def _directory(self) -> Path:
         if self.root is not None:
@@ -175,6 +206,10 @@ class ExportJobs:
         return self._temporary
 
     async def _run(self, services: Services, job: ExportJob, base_urls: tuple[str, ...]) -> None:
+        with acting_as(job.access):
+            await self._export(services, job, base_urls)
+
+    async def _export(self, services: Services, job: ExportJob, base_urls: tuple[str, ...]) -> None:
         sink = NdjsonSink(job.directory)
         request = job.request
         try:
@@ -208,6 +243,10 @@ async def _cancel(job: ExportJob) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+def _has_system_scope(access: Access) -> bool:
+    return access.unrestricted or any(scope.context == "system" for scope in access.grant.scopes)
 
 
 def failure(job: ExportJob) -> ExportFailed:

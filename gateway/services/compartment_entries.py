@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl
 from gateway.jsonio import Json
 from gateway.search.request import parse
 from gateway.services import everything
-from gateway.services.compartments import check_member_type, compartment_search
+from gateway.services.compartment_search import compartment_search
+from gateway.services.compartments import check_member_type
 from gateway.services.context import Services
 from gateway.services.generic import kept_types
 

@@ -1,6 +1,10 @@
-"""Compartments: which resources are in `{Compartment}/{id}`, and the compartment search
-`GET [base]/{Compartment}/{id}/{type}?...` (https://hl7.org/fhir/R4/compartmentdefinition.html,
-http.html#vsearch).
+"""Compartments: which resources are in `{Compartment}/{id}` (the compartment search itself,
+`GET [base]/{Compartment}/{id}/{type}?...`, is gateway.services.compartment_search)
+(https://hl7.org/fhir/R4/compartmentdefinition.html, http.html#vsearch).
+
+This module reads no store and imports no search service: the authorization check
+(gateway.services.access) builds a `patient/` scope's clause with `membership`, and the search
+services import that check.
 
 Membership is data: the R4 CompartmentDefinitions (fhir_profiles.compartments()) name, per
 resource type, the reference parameters whose value puts a resource in the compartment; a
@@ -27,15 +31,11 @@ from collections.abc import Sequence
 
 import fhir_profiles
 from gateway.errors import InvalidSearch, NotFound
-from gateway.jsonio import Json
 from gateway.search.model import NOTHING, Clause, SearchParameter
 from gateway.search.parameters import parameters_of
 from gateway.search.paths import any_of
 from gateway.search.reference import forms, ids_clause
-from gateway.search.request import SearchRequest
 from gateway.services.context import Services
-from gateway.services.resources import check_id
-from gateway.services.searchset import searchset
 
 Ids = Sequence[str] | None  # compartment ids; None: every resource of the compartment's type
 
@@ -95,23 +95,6 @@ def check_member_type(compartment: str, resource_type: str, services: Services) 
             f"({definition_url(compartment)}).",
             expression=resource_type,
         )
-
-
-async def compartment_search(
-    services: Services,
-    compartment: str,
-    compartment_id: str,
-    searched: SearchRequest,
-    *,
-    base: str,
-) -> Json:
-    """A searchset of `searched` within the compartment; links keep the compartment path."""
-    check_member_type(compartment, searched.resource_type, services)
-    within = membership(
-        compartment, (check_id(compartment_id),), searched.resource_type, base_urls=(base,)
-    )
-    path = f"{compartment}/{compartment_id}/{searched.resource_type}"
-    return await searchset(services, searched, base=base, within=within, path=path)
 
 
 def _definition(compartment: str) -> dict[str, tuple[str, ...]]:

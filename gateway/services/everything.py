@@ -24,9 +24,14 @@ holds (types nothing is stored of cost no query: Storage.holding), in pages:
   support the records": practitioners, organizations, medications) are not added; a client
   gets them with `_include` on a compartment search.
 - `Bundle.total`: counted on the first page (one count per held type), carried by the cursor.
-- `Patient/$everything`: the same over every patient the caller may see. There is no
-  authorization yet, so that is every patient: `visible_patients` is the hook that will narrow
-  it, and membership then takes those ids.
+- `Patient/$everything`: the same over every patient's compartment, each type narrowed by what
+  the caller may see (below).
+- Authorization (gateway.services.access): the operation is a search ("s"). Types the token may
+  not search are passed by silently (the Patient itself too), the others carry their "s"
+  clause ANDed with the compartment, so a `patient/` token asking for another patient gets an
+  empty searchset (200), never a 403 and never data; the page is checked with `may("s")` as
+  well. The 404/410 for an unknown or deleted patient is answered only to a token that may
+  search every Patient: to a narrower one it would tell which ids exist outside its grant.
 """
 
 from __future__ import annotations
@@ -45,9 +50,11 @@ from gateway.search.parameters import parameters_of
 from gateway.search.paths import all_of, any_of
 from gateway.search.request import page_size
 from gateway.services import resources
+from gateway.services.access import current
 from gateway.services.bundles import searchset_bundle
 from gateway.services.compartments import Ids, member_types, membership
 from gateway.services.context import Services
+from gateway.services.search import StoreResolver
 from gateway.store.collection import Document
 from gateway.store.repository import ResourceStore
 from mappers.outcome import operation_outcome
@@ -209,21 +216,26 @@ def _check_types(types: list[str], kept: frozenset[str]) -> tuple[str, ...]:
 
 
 def visible_patients(patient_id: str | None) -> Ids:
-    """The patients whose records the operation may return: the authorization hook.
-
-    Without authorization every patient is visible, so `Patient/$everything` answers None (any
-    patient). Once callers are authenticated, their patients (a SMART launch's `patient`, a
-    consent check) are returned here as ids, and a named patient outside them refused.
-    """
+    """The patients whose compartments the operation reads: the one named, or any (None).
+    What the caller may see of them is each type's "s" clause (module docstring)."""
     return None if patient_id is None else (patient_id,)
 
 
 async def everything(services: Services, request: EverythingRequest, *, base: str) -> Json:
-    if request.patient_id is not None:
+    access = current()
+    if request.patient_id is not None and (
+        access.unrestricted or access.grant.restrictions("s", PATIENT).unrestricted
+    ):
         await resources.read(services.store(PATIENT), request.patient_id)  # 404, 410
     patients = visible_patients(request.patient_id)
     types = await _held_types(services, request)
-    queries = {t: _query(t, patients, request, base) for t in types}
+    if not access.unrestricted:
+        types = [t for t in types if access.allows("s", t)]
+    resolver = StoreResolver(services, (base,))
+    queries = {
+        t: all_of([_query(t, patients, request, base), await access.clause("s", t, resolver) or {}])
+        for t in types
+    }
     cursor = decode_cursor(request.cursor, fields=2) if request.cursor else None
     total = cursor.total if cursor and cursor.total is not None else None
     if total is None:
@@ -325,4 +337,8 @@ async def _fetch(
 
 def _resources(store: ResourceStore, documents: list[Document]) -> list[Json]:
     versions = [store.to_version(document) for document in documents]
-    return [version.resource for version in versions if version.resource is not None]
+    served = [version.resource for version in versions if version.resource is not None]
+    access = current()
+    if access.unrestricted:
+        return served
+    return [resource for resource in served if access.may("s", resource)]  # belt and braces

@@ -9,6 +9,12 @@ and written as they come, so an export holds one batch in memory whatever the st
 The Patient compartment is R4's (compartmentdefinition-patient.html), decided as compartment
 search and `$everything` decide it (gateway.services.compartments). Only types whose collection
 exists are read, so an export does not open the stores of the 120-odd types nobody wrote.
+
+Authorization (gateway.services.access): an export is a search ("s") of each type. A type named
+in `_type` that the token may not search is a 403; without `_type`, such types are left out.
+Each type's query carries its "s" clause, so a `patient/` token's `Patient/$export` holds its
+own compartment only; every batch is checked with `may("s")` as well. Who may start an export at
+all, and who may collect it, is gateway.services.bulk_jobs' business.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from gateway.errors import InvalidRequest
 from gateway.jsonio import Json, dumps
 from gateway.search.model import Clause
 from gateway.search.paths import all_of
+from gateway.services.access import current
 from gateway.services.compartments import membership
 from gateway.services.context import Services
 from gateway.services.generic import kept_types
+from gateway.services.search import StoreResolver
 from gateway.store.repository import ResourceStore
 
 BATCH_SIZE = 1000
@@ -131,6 +139,8 @@ async def export(
     """
     in_compartment = compartment or patient_ids is not None
     selected = await exported_types(services, types, compartment=in_compartment)
+    access = current()
+    resolver = StoreResolver(services, base_urls)
     counts: dict[str, int] = {}
     exported = 0
     for done, resource_type in enumerate(selected):
@@ -142,10 +152,16 @@ async def export(
             compartment=in_compartment,
             base_urls=base_urls,
         )
+        query = all_of([query, await access.clause("s", resource_type, resolver) or {}])
         async for batch in store.batches(query, size=BATCH_SIZE):
-            await sink.write(resource_type, [_served(store, document) for document in batch])
-            counts[resource_type] = counts.get(resource_type, 0) + len(batch)
-            exported += len(batch)
+            resources = [_served(store, document) for document in batch]
+            if not access.unrestricted:  # belt and braces: the clause kept these out already
+                resources = access.visible("s", resources)
+                if not resources:
+                    continue
+            await sink.write(resource_type, resources)
+            counts[resource_type] = counts.get(resource_type, 0) + len(resources)
+            exported += len(resources)
             if progress is not None:
                 progress(Progress(resource_type, done, len(selected), exported))
             await asyncio.sleep(0)  # the embedded store never yields: let requests in between
@@ -174,6 +190,8 @@ def check_types(
             f"`_type` names resource types outside the Patient compartment: {_listed(outside)}.",
             expression="_type",
         )
+    for resource_type in types:
+        current().restriction("s", resource_type)  # 403 for a type the token may not search
     return list(dict.fromkeys(types))
 
 
@@ -185,6 +203,9 @@ async def exported_types(
     candidates = wanted if wanted is not None else kept_types()
     if compartment:
         candidates = [t for t in candidates if in_patient_compartment(t)]
+    access = current()
+    if not access.unrestricted:
+        candidates = [t for t in candidates if access.allows("s", t)]
     return await services.storage.holding(candidates)
 
 

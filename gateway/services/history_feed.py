@@ -15,6 +15,13 @@ range ends and version n + 1 was not written by the range's start. lastUpdated g
 version number, so in the feed's order a resource's newest version before the range comes first
 and the check needs only version n + 1. A deletion current at that time means the resource did
 not exist then: it is left out.
+
+Authorization (gateway.services.access): the feed is a search ("s"). A type history of a type the
+token may not search is a 403; the system history passes such types by silently. The current
+collections' queries carry each type's "s" clause; the history collection has no index for it,
+so archived versions of a restricted type are judged one by one (gateway.services.history_grant,
+which also decides when a deletion is shown). Such a feed has no `total`: counting it would mean
+reading every archived version of those types (Bundle.total is optional in a history).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from gateway.errors import InvalidRequest, InvalidSearch
 from gateway.search.paging import Cursor, after, decode_cursor, encode_cursor
 from gateway.search.paths import all_of
 from gateway.services.context import Services
-from gateway.services.generic import kept_types
+from gateway.services.history_grant import feed_grant, searchable, visible_archived
 from gateway.store.collection import Document
 from gateway.store.history import HistoryStore, history_key
 from gateway.store.repository import ResourceStore
@@ -214,18 +221,18 @@ async def history_feed(services: Services, request: HistoryRequest) -> HistoryPa
     """One page of the feed, and the cursor of the next."""
     cursor = decode_cursor(request.cursor, fields=4) if request.cursor else None
     position = _position(cursor.values) if cursor else None
-    sources = await _sources(services, request)
+    sources, judged = await _sources(services, request)
     rows: list[_Row] = []
     while len(rows) <= request.count:  # one more than a page tells whether another follows
         batch = await _merged(sources, position, request.count + 1)
         if not batch:
             break
         position = batch[-1].position
-        rows.extend(await _current_at(services, request, batch))
+        rows.extend(await _granted(services, judged, await _current_at(services, request, batch)))
     more = len(rows) > request.count
     rows = rows[: request.count]
-    total = cursor.total if cursor else await _total(sources, request)
-    page = HistoryPage(await _versions(services, rows), total)
+    total = cursor.total if cursor else None if judged else await _total(sources, request)
+    page = HistoryPage(searchable(await _versions(services, rows)), total)
     if more and rows:
         page.next_cursor = encode_cursor(Cursor(rows[-1].position, False, total))
     return page
@@ -245,18 +252,35 @@ def _position(values: Sequence[object]) -> Position:
     return updated, resource_type, resource_id, version_id
 
 
-async def _sources(services: Services, request: HistoryRequest) -> list[_Source]:
-    """The history collection and the current collections concerned, each with its filter."""
+async def _sources(
+    services: Services, request: HistoryRequest
+) -> tuple[list[_Source], frozenset[str]]:
+    """The history collection and the current collections concerned, each with its filter
+    (the grant's clause on the current ones); and the types whose archived versions must be
+    judged one by one (gateway.services.history_grant)."""
+    grant = await feed_grant(services, request.resource_type)
     bounds = time_bounds(request)
-    if request.resource_type is None:
-        types = await services.storage.holding(kept_types())
-        archived_query = all_of(bounds)
-    else:
-        types = [request.resource_type]
-        archived_query = all_of([{"resource_type": request.resource_type}, *bounds])
+    archived_query = all_of([grant.archived, *bounds])
     archived = _Archived(services.storage.history, archived_query)
-    current = [_Current(services.store(t), all_of(bounds)) for t in types]
-    return [archived, *current]
+    current_sources = [
+        _Current(services.store(t), all_of([*bounds, clause]))
+        for t, clause in grant.current.items()
+    ]
+    return [archived, *current_sources], grant.judged
+
+
+async def _granted(services: Services, judged: frozenset[str], rows: list[_Row]) -> list[_Row]:
+    """The rows the token may see: archived rows of a judged type only when history_grant
+    says so (the others passed the grant's clause in their query)."""
+    checked = [(row.position[1:], row.deleted) for row in rows if _is_judged(row, judged)]
+    if not checked:
+        return rows
+    visible = await visible_archived(services, checked)
+    return [row for row in rows if not _is_judged(row, judged) or row.position[1:] in visible]
+
+
+def _is_judged(row: _Row, judged: frozenset[str]) -> bool:
+    return row.archived and row.position[1] in judged
 
 
 def time_bounds(request: HistoryRequest) -> list[Document]:

@@ -4,6 +4,11 @@ resources pointing at the matches, added to the page with `search.mode = include
 References are read from the stored index (`index.<parameter>` holds `Type/id`), so following
 them is a lookup by id. Types the gateway does not keep are skipped; `:iterate` follows
 included resources too, a bounded number of rounds.
+
+Authorization (gateway.services.access): an included resource is read, so only those inside the
+grant for "r" are added, silently (`visible`); a left-out resource is not followed by `:iterate`
+either, so nothing is reached through what the token may not see. Revinclude queries carry the
+"r" clause of their type, so the limit counts only resources the token may read.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gateway.errors import InvalidSearch, Issue
+from gateway.search.filters import Resolver
 from gateway.search.index import indexed_values
 from gateway.search.parameters import parameters_of
+from gateway.search.paths import all_of
 from gateway.search.reference import forms, local_form
 from gateway.search.request import Include, SearchRequest
+from gateway.services.access import current
 from gateway.services.context import Services
 from gateway.store.collection import Document
 from gateway.store.versions import Version
@@ -29,8 +37,10 @@ async def included(
     matches: list[Document],
     *,
     base_urls: tuple[str, ...] = (),
+    resolver: Resolver | None = None,
 ) -> tuple[list[Version], list[Issue]]:
-    """Resources to include beside `matches`, and any warning about the limit."""
+    """Resources to include beside `matches`, and any warning about the limit. `resolver`:
+    what the grant's clauses for revincluded types are built with (the search's)."""
     for include in (*request.includes, *request.revincludes):
         _check(include)
     if not (request.includes or request.revincludes) or not matches:
@@ -40,13 +50,16 @@ async def included(
     found: list[Version] = []
     for round_number in range(MAX_ROUNDS):
         iterate_only = round_number > 0
-        batch = await _forward(services, request.includes, frontier, seen, iterate_only, base_urls)
-        batch += await _reverse(
-            services, request.revincludes, frontier, seen, iterate_only, base_urls
+        fetched = await _forward(
+            services, request.includes, frontier, seen, iterate_only, base_urls
         )
+        fetched += await _reverse(
+            services, request.revincludes, frontier, seen, iterate_only, base_urls, resolver
+        )
+        batch = _readable(services, fetched)
         if not batch:
             break
-        found.extend(services.store(t).to_version(d) for t, d in batch)
+        found.extend(version for _, _, version in batch)
         if len(found) >= MAX_INCLUDED:
             warning = Issue(
                 f"Included resources were limited to {MAX_INCLUDED}.",
@@ -54,8 +67,19 @@ async def included(
                 severity="warning",
             )
             return found[:MAX_INCLUDED], [warning]
-        frontier = batch
+        frontier = [(t, d) for t, d, _ in batch]
     return found, []
+
+
+def _readable(
+    services: Services, batch: list[tuple[str, Document]]
+) -> list[tuple[str, Document, Version]]:
+    """The batch as versions, less what the grant does not let the token read."""
+    access = current()
+    versions = [(t, d, services.store(t).to_version(d)) for t, d in batch]
+    if access.unrestricted:
+        return versions
+    return [row for row in versions if row[2].resource and access.may("r", row[2].resource)]
 
 
 def _check(include: Include) -> None:
@@ -108,8 +132,10 @@ async def _reverse(
     seen: set[tuple[str, str]],
     iterate_only: bool,
     base_urls: tuple[str, ...],
+    resolver: Resolver | None,
 ) -> list[tuple[str, Document]]:
     batch: list[tuple[str, Document]] = []
+    access = current()
     for include in revincludes:
         if (iterate_only and not include.iterate) or not services.keeps(include.source):
             continue
@@ -123,6 +149,11 @@ async def _reverse(
         if not codes or not targets:
             continue
         query = {"$or": [{f"index.{code}": {"$in": targets}} for code in codes]}
+        if not access.unrestricted:
+            if resolver is None or not access.allows("r", include.source):
+                continue
+            granted = await access.clause("r", include.source, resolver)
+            query = all_of([query, granted or {}])
         store = services.store(include.source)
         for document in await store.fetch(query, limit=MAX_INCLUDED + 1):
             if (include.source, document["_id"]) not in seen:

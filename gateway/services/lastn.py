@@ -2,6 +2,8 @@
 
 https://hl7.org/fhir/R4/observation-operation-lastn.html. The filter is an ordinary Observation
 search (patient, category, code, date...); grouping reads only keys, then fetches the winners.
+Like any search it answers only what the grant covers (gateway.services.access): the
+Observation "s" clause is part of the filter, so the last N are the last N the token may see.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from typing import Any
 
 from gateway.errors import InvalidSearch
 from gateway.search.filters import build_filter
+from gateway.search.paths import all_of
 from gateway.search.request import SearchRequest
+from gateway.services.access import current
 from gateway.services.context import Services
 from gateway.services.search import SearchResult, StoreResolver
 
@@ -24,7 +28,10 @@ async def lastn(
         raise InvalidSearch(f"`max` must be between 1 and {MAX_PER_GROUP}.", expression="max")
     store = services.store("Observation")
     resolver = StoreResolver(services, base_urls)
+    access = current()
+    granted = await access.clause("s", "Observation", resolver)  # 403 before any read
     query = await build_filter("Observation", request.parameters, resolver, base_urls=base_urls)
+    query = all_of([query, granted or {}])
     fields = ["patient_id", "code.coding", "code.text"]
     keys = await store.keys(query, fields=fields, sort=[("effective.start", -1), ("_id", 1)])
     chosen: dict[tuple[Any, ...], list[str]] = {}
@@ -34,6 +41,8 @@ async def lastn(
             group.append(key["_id"])
     ids = [i for group in chosen.values() for i in group]
     matches = [store.to_version(document) for document in await store.current_documents(ids)]
+    if not access.unrestricted:  # belt and braces: the clause kept these out already
+        matches = [v for v in matches if v.resource is not None and access.may("s", v.resource)]
     return SearchResult(matches, total=len(matches))
 
 

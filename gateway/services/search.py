@@ -4,6 +4,13 @@ Every page reads the sort keys of its matches, then fetches the page's documents
 first page the key read covers up to KEYSCAN_LIMIT matches, giving the total and the first ids
 in one pass (a separate count would read every match a second time); later pages continue from
 their cursor and carry the total along.
+
+Authorization (gateway.services.access, issue 13): the grant's "s" clause is ANDed into the
+query itself, so `total` and the pages count only what the token may search; a chain or `_has`
+matches only resources of types the token may search, within their own clause, so a chained
+condition cannot reveal what the token could not find by searching that type. The page is then
+passed through `may("s", ...)` as well: the clause and the in-memory check are built to agree,
+and if they ever disagree the resource is left out rather than served.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from gateway.search.paging import (
 from gateway.search.paths import all_of
 from gateway.search.reference import local_form
 from gateway.search.request import SearchRequest
+from gateway.services.access import current
 from gateway.services.context import Services
 from gateway.services.includes import included
 from gateway.store.collection import Document
@@ -61,9 +69,15 @@ class StoreResolver:
     async def _filter(
         self, resource_type: str, parameters: list[ParsedParameter], depth: int
     ) -> Clause:
-        return await build_filter(
+        """The chained (or `_has`) condition, within what the token may search of the type:
+        a type it may not search at all matches nothing."""
+        query = await build_filter(
             resource_type, parameters, self, base_urls=self.base_urls, depth=depth
         )
+        access = current()
+        if access.unrestricted:
+            return query
+        return all_of([query, await access.clause_or_nothing("s", resource_type, self) or {}])
 
     def keeps(self, resource_type: str) -> bool:
         return self.services.keeps(resource_type)
@@ -111,11 +125,15 @@ async def search_type(
     """`within`: a clause every match must also satisfy (a compartment, services.compartments)."""
     store = services.store(request.resource_type)
     resolver = StoreResolver(services, base_urls)
+    access = current()
+    # 403 before any read; nothing to build when everything is allowed (AUTH_MODE=off).
+    granted = (
+        None if access.unrestricted else await access.clause("s", request.resource_type, resolver)
+    )
     query = await build_filter(
         request.resource_type, request.parameters, resolver, base_urls=base_urls
     )
-    if within is not None:
-        query = all_of([query, within])
+    query = all_of([query, within or {}, granted or {}])
     spec = sort_spec(request.resource_type, request.sort)
     if request.summary == "count" or request.count == 0:
         return SearchResult([], total=await store.count(query))
@@ -123,9 +141,15 @@ async def search_type(
         page = await _continued_page(store, query, spec, request)
     else:
         page = await _first_page(store, query, spec, request)
-    result = _result(page, spec, request)
-    documents = [document for document, _ in page.rows]
-    result.included, warnings = await included(services, request, documents, base_urls=base_urls)
+    result = _result(page, spec, request)  # the cursors from the page as read
+    rows = page.rows
+    if not access.unrestricted:  # belt and braces: the clause already kept these out
+        rows = [row for row in rows if access.may("s", row[1].resource or {})]
+        result.matches = [version for _, version in rows]
+    documents = [document for document, _ in rows]
+    result.included, warnings = await included(
+        services, request, documents, base_urls=base_urls, resolver=resolver
+    )
     result.warnings.extend(warnings)
     return result
 

@@ -14,6 +14,12 @@ id. The cursor is the last row's sort values and type: that one position fixes w
 type continues (after it, or from it for the types after its type when the values are equal),
 so a page reads at most `_count + 1` keys from each type, merges them, and reads the page's
 documents by id (keyset paging, bounded memory, as gateway.services.search does for one type).
+
+Authorization (gateway.services.access): a type named in `_type` that the token may not search
+is a 403, as its type search would be; without `_type`, the types it may not search are passed
+by silently (the client asked for "everything I may see"). Each type's query carries its "s"
+clause, so totals and pages count only what the grant covers; the page is checked with
+`may("s", ...)` too, and includes pass through `visible("r", ...)` (gateway.services.includes).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from gateway.search.paging import (
 from gateway.search.parameters import parameters_of
 from gateway.search.paths import all_of, any_of
 from gateway.search.request import RESULT_PARAMETERS, SearchRequest, format_query, parse
+from gateway.services.access import current
 from gateway.services.context import Services
 from gateway.services.generic import kept_types
 from gateway.services.includes import included
@@ -149,13 +156,25 @@ async def search_system(
     services: Services, search: SystemSearch, *, base_urls: tuple[str, ...] = ()
 ) -> SearchResult:
     request = search.request
-    types = await services.storage.holding(search.types or kept_types())
+    access = current()
+    for resource_type in search.types:
+        access.restriction("s", resource_type)  # 403 for a named type before any read
+    searchable = list(search.types or kept_types())
+    if not access.unrestricted:
+        searchable = [t for t in searchable if access.allows("s", t)]
+    types = await services.storage.holding(searchable)
     # The conformance types are held outside the database (gateway.store.conformance): read
     # when `_type` names them, passed by when every type is searched.
     types += [t for t in search.types if t in CONFORMANCE_TYPES and t not in types]
     resolver = StoreResolver(services, base_urls)
     filters = {
-        t: await build_filter(t, request.parameters, resolver, base_urls=base_urls) for t in types
+        t: all_of(
+            [
+                await build_filter(t, request.parameters, resolver, base_urls=base_urls),
+                await access.clause("s", t, resolver) or {},
+            ]
+        )
+        for t in types
     }
     if request.summary == "count" or request.count == 0:
         return SearchResult([], total=await _count(services, filters))
@@ -171,6 +190,8 @@ async def search_system(
     if backwards:
         rows.reverse()
     documents = await _documents(services, rows)
+    if not access.unrestricted:  # belt and braces: each type's clause kept these out already
+        documents = [(t, d) for t, d in documents if _searchable(services, t, d)]
     result = SearchResult([services.store(t).to_version(d) for t, d in documents], total=total)
     if rows and (more or backwards):
         last = rows[-1]
@@ -180,8 +201,15 @@ async def search_system(
         result.previous_cursor = encode_cursor(
             Cursor((*first.values, first.resource_type), True, total)
         )
-    result.included, result.warnings = await _included(services, request, documents, base_urls)
+    result.included, result.warnings = await _included(
+        services, request, documents, StoreResolver(services, base_urls)
+    )
     return result
+
+
+def _searchable(services: Services, resource_type: str, document: Document) -> bool:
+    resource = services.store(resource_type).to_version(document).resource
+    return resource is not None and current().may("s", resource)
 
 
 def _cursor(token: str, fields: int) -> Cursor:
@@ -260,12 +288,12 @@ async def _included(
     services: Services,
     request: SearchRequest,
     documents: list[tuple[str, Document]],
-    base_urls: tuple[str, ...],
+    resolver: StoreResolver,
 ) -> tuple[list[Version], list[Issue]]:
     """`_include` and `_revinclude` of each type's matches (gateway.services.includes), each
     resource once and none that is a match already."""
     if not documents:  # nothing to include from, but a bad `_include` is still a 400
-        return await included(services, request, [], base_urls=base_urls)
+        return await included(services, request, [], base_urls=resolver.base_urls)
     by_type: dict[str, list[Document]] = {}
     for resource_type, document in documents:
         by_type.setdefault(resource_type, []).append(document)
@@ -274,7 +302,9 @@ async def _included(
     warnings: list[Issue] = []
     for resource_type, matches in by_type.items():
         typed = dataclasses.replace(request, resource_type=resource_type)
-        versions, issues = await included(services, typed, matches, base_urls=base_urls)
+        versions, issues = await included(
+            services, typed, matches, base_urls=resolver.base_urls, resolver=resolver
+        )
         warnings.extend(issue for issue in issues if issue not in warnings)
         for version in versions:
             if (version.resource_type, version.id) not in seen:

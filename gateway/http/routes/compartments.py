@@ -15,7 +15,8 @@ from gateway.http.responses import FHIRResponse
 from gateway.http.routes.search import form_items, parse_search, strict_handling
 from gateway.jsonio import Json
 from gateway.services import everything as operation
-from gateway.services.compartments import check_member_type, compartment_search
+from gateway.services.compartment_search import compartment_search
+from gateway.services.compartments import check_member_type
 from gateway.services.generic import kept_types
 
 
