@@ -34,6 +34,28 @@ class Settings(BaseSettings):
         description="FHIR terminology server asked for what the gateway does not hold; unset: none.",
     )
     log_level: str = Field(default="info")
+    # Hardening and the audit trail (issue 13, parts 5 and 6): gateway.http.envelope.
+    audit: bool | None = Field(
+        default=None,
+        description="Record every request as an AuditEvent. Unset: on when the effective"
+        " AUTH_MODE is `smart`, off otherwise (see effective_audit).",
+    )
+    max_url_length: int = Field(
+        default=8192, ge=1, description="Longest request URL (path and query); longer: 400."
+    )
+    max_query_parameters: int = Field(
+        default=200, ge=0, description="Most query parameters in a request; more: 400."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins browser apps may call from, as JSON: ["https://app.example"];'
+        ' `["*"]`: any origin, without credentials. Empty: CORS off.',
+    )
+    hsts_max_age_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="Strict-Transport-Security max-age; set only when served over HTTPS. 0: off.",
+    )
     unknown_profile: Literal["warning", "error"] = Field(
         default="warning",
         description="A claimed meta.profile this server does not hold: a warning, or a 422.",
@@ -76,3 +98,11 @@ class Settings(BaseSettings):
         if self.auth_mode is not None:
             return self.auth_mode
         return "off" if self.embedded else "smart"
+
+    @property
+    def effective_audit(self) -> bool:
+        """AUDIT as given; unset, on exactly when tokens are required: an audit trail needs
+        someone to name, and with AUTH_MODE off nothing changes for those trying the gateway."""
+        if self.audit is not None:
+            return self.audit
+        return self.effective_auth_mode == "smart"

@@ -22,6 +22,8 @@ Rules, each on the side of granting less:
   the identity provider's business (SMART: "limited based on the privileges of the user").
 - A v2 query restriction (`?category=laboratory`) limits its own scope only; the pairs within
   one scope all hold together (AND), separate scopes are alternatives (OR).
+- The audit trail (AuditEvent) is covered only by a `system/` scope naming it: never by `*`,
+  never by a `patient/` or `user/` scope (gateway.auth.scopes.AUDIT_TYPES says why).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 
 from gateway.auth.compartment import in_patient_compartment
 from gateway.auth.queries import Query, meets
-from gateway.auth.scopes import ALL_INTERACTIONS, Interaction, Scope, parse_scopes
+from gateway.auth.scopes import ALL_INTERACTIONS, AUDIT_TYPES, Interaction, Scope, parse_scopes
 from gateway.jsonio import Json
 
 
@@ -134,7 +136,16 @@ def _simplest(conditions: list[Condition]) -> Restriction:
     return Restriction(tuple(kept))
 
 
-GRANT_ALL = Grant(scopes=(Scope("system", "*", ALL_INTERACTIONS),))  # AUTH_MODE=off
+# AUTH_MODE=off and the CLI: every type, the audit trail named explicitly (`*` never covers it,
+# gateway.auth.scopes.AUDIT_TYPES): with authorization off there is no one to tell apart, and
+# the operator at the command line is the system itself. Writes of AuditEvents are refused by
+# their store (405) whatever the grant.
+GRANT_ALL = Grant(
+    scopes=(
+        Scope("system", "*", ALL_INTERACTIONS),
+        *(Scope("system", t, ALL_INTERACTIONS) for t in sorted(AUDIT_TYPES)),
+    )
+)
 
 
 def permits(

@@ -48,6 +48,13 @@ _SCOPE = re.compile(
     r"(?:\?(?P<query>.*))?",
     re.DOTALL,
 )
+# The audit trail (issue 13: "searchable ... with a `system/AuditEvent.rs` scope only"). Who read
+# which patient's record is itself sensitive, and about everyone: a patient's or a user's app
+# has no business reading it, and `*` is written to mean "the clinical record", so an app
+# granted `user/*.rs` or `system/*.rs` for its data must not get the audit log with it. Only a
+# `system/` scope that names the type (`system/AuditEvent.rs`, `.read`, `.*`) covers it: a
+# backend service an operator registered for auditing on purpose.
+AUDIT_TYPES = frozenset({"AuditEvent"})
 _V2_LETTERS = re.compile(r"c?r?u?d?s?")  # the in-order subsets of `cruds`
 _PARAMETER = re.compile(r"[A-Za-z_][A-Za-z0-9_\-.:]*")  # a search parameter, modifiers allowed
 
@@ -62,8 +69,13 @@ class Scope:
     query: tuple[tuple[str, str], ...] = ()  # v2 restriction: patient/Observation.rs?category=...
 
     def covers(self, interaction: Interaction, resource_type: str) -> bool:
-        """This scope's letters include `interaction` and its type is `resource_type` or `*`."""
-        return interaction in self.interactions and self.resource_type in ("*", resource_type)
+        """This scope's letters include `interaction` and its type is `resource_type` or `*`;
+        for an audit type (`AUDIT_TYPES`), only a `system/` scope naming it covers it."""
+        if interaction not in self.interactions:
+            return False
+        if resource_type in AUDIT_TYPES:
+            return self.context == "system" and self.resource_type == resource_type
+        return self.resource_type in ("*", resource_type)
 
 
 def parse_scopes(text: str) -> tuple[Scope, ...]:

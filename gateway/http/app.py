@@ -19,8 +19,11 @@ from fastapi import FastAPI
 from gateway import ucum
 from gateway.auth.authenticator import Authenticator
 from gateway.auth.startup import auth_problems
+from gateway.http.audit_trail import audit_trail
+from gateway.http.envelope import GatewayApp
 from gateway.http.outcomes import install_error_handlers
 from gateway.http.routes import apps, table
+from gateway.request_context import install_log_record_factory
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
 from gateway.services.demo_load import load_demo
@@ -53,9 +56,11 @@ def authenticator_for(settings: Settings) -> Authenticator:
         raise StartupRefused([str(error)]) from error
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, envelope: bool = True) -> FastAPI:
+    """The gateway; `envelope=False` leaves out the hardening and audit layer (benchmarks only)."""
     settings = settings or Settings()
     authenticator = authenticator_for(settings)
+    install_log_record_factory()  # every log record gets `request_id` (gateway.request_context)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,12 +74,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             counts = await load_demo(services)
             log.info("Demo data loaded: %s", counts)
         try:
-            yield
+            async with audit_trail(app, services):  # AUDIT: gateway.http.audit_trail
+                yield
         finally:
             await app.state.export_jobs.close()
             services.close()
 
-    app = FastAPI(
+    app = GatewayApp(
+        envelope=settings if envelope else None,
         title="FHIR R4 gateway",
         version="0.1.0",
         lifespan=lifespan,

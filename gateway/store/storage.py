@@ -12,6 +12,7 @@ from typing import Any
 from beanie import init_beanie
 
 from gateway.search.index import build_indexer
+from gateway.store.audit import AUDIT_TYPE, AuditStore, audit_store
 from gateway.store.checkpoints import CheckpointStore
 from gateway.store.claims import ClaimStore
 from gateway.store.collection import Database
@@ -49,10 +50,13 @@ class Storage:
 
     def store(self, resource_type: str) -> ResourceStore:
         """The store of `resource_type`; one not among our four is kept whole (GenericRecord),
-        and the conformance types are served from `fhir_profiles/` (gateway.store.conformance)."""
+        the conformance types are served from `fhir_profiles/` (gateway.store.conformance), and
+        AuditEvents are written by the audit trail alone (gateway.store.audit)."""
         store = self.stores.get(resource_type)
         if store is None and resource_type in CONFORMANCE_TYPES:
             store = self.stores[resource_type] = conformance_store(resource_type)  # read-only
+        if store is None and resource_type == AUDIT_TYPE:  # append-only (gateway.store.audit)
+            store = self.stores[resource_type] = audit_store(self.database, self.history)
         if store is None:
             store = ResourceStore(
                 generic_mapper(resource_type),
@@ -62,6 +66,13 @@ class Storage:
                 indexed=False,
             )
             self.stores[resource_type] = store
+        return store
+
+    @property
+    def audit(self) -> AuditStore:
+        """The AuditEvent store, whose `append` the audit writer alone calls."""
+        store = self.store(AUDIT_TYPE)
+        assert isinstance(store, AuditStore)  # registered above, never replaced
         return store
 
     async def holding(self, resource_types: Iterable[str]) -> list[str]:

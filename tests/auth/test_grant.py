@@ -60,7 +60,16 @@ def observation(
         pytest.param("user/*.write", "c", "Encounter", True, id="v1-write-c"),
         pytest.param("user/*.write", "d", "Patient", True, id="v1-write-d"),
         pytest.param("user/*.write", "r", "Patient", False, id="v1-write-no-r"),
-        pytest.param("system/*.*", "s", "AuditEvent", True, id="v1-star"),
+        pytest.param("system/*.*", "s", "Encounter", True, id="v1-star"),
+        # The audit trail: only a system/ scope naming AuditEvent (gateway.auth.scopes).
+        pytest.param("system/*.*", "s", "AuditEvent", False, id="star-never-audit"),
+        pytest.param("user/*.rs", "r", "AuditEvent", False, id="user-star-never-audit"),
+        pytest.param("user/AuditEvent.rs", "s", "AuditEvent", False, id="user-audit"),
+        pytest.param("patient/AuditEvent.rs", "s", "AuditEvent", False, id="patient-audit"),
+        pytest.param("system/AuditEvent.rs", "s", "AuditEvent", True, id="system-audit-s"),
+        pytest.param("system/AuditEvent.read", "r", "AuditEvent", True, id="system-audit-read"),
+        pytest.param("system/AuditEvent.*", "r", "AuditEvent", True, id="system-audit-star"),
+        pytest.param("system/AuditEvent.r", "s", "AuditEvent", False, id="system-audit-r-not-s"),
         pytest.param("user/Observation.r", "s", "Observation", False, id="r-is-not-s"),
         pytest.param("user/Observation.s", "r", "Observation", False, id="s-is-not-r"),
         pytest.param("user/Observation.cruds", "d", "Observation", True, id="cruds-d"),
@@ -86,6 +95,8 @@ def test_grant_all_allows_everything_unrestricted() -> None:
     for interaction in INTERACTIONS:
         assert GRANT_ALL.restrictions(interaction, "Observation") == UNRESTRICTED
         assert permits(GRANT_ALL, interaction, observation())
+        # AUTH_MODE=off and the CLI read the audit trail too (writes: the store's 405)
+        assert GRANT_ALL.restrictions(interaction, "AuditEvent") == UNRESTRICTED
     assert GRANT_ALL.patient is None
 
 
