@@ -87,6 +87,24 @@ class Settings(BaseSettings):
     auth_clock_skew_seconds: int = Field(
         default=60, ge=0, description="Clock skew allowed on a token's exp, nbf and iat."
     )
+    # Backend Services (issue 13 part 4): the gateway's own token endpoint.
+    auth_signing_key_file: Path | None = Field(
+        default=None,
+        description="The gateway's private signing key (JWK JSON or PEM; RSA or EC P-256):"
+        " turns on its token endpoint and trusts the tokens it signs.",
+    )
+    auth_clients_file: Path | None = Field(
+        default=None,
+        description='Backend Services clients, JSON: {"clients": [{"client_id", "jwks" or'
+        ' "jwks_url", "scope"}]}.',
+    )
+    auth_token_issuer: str | None = Field(
+        default=None,
+        description="The `iss` of the tokens the gateway signs; default `{AUTH_AUDIENCE}/auth`.",
+    )
+    auth_token_lifetime_seconds: int = Field(
+        default=300, ge=30, le=86_400, description="Lifetime of the tokens the gateway signs."
+    )
 
     @property
     def embedded(self) -> bool:

@@ -38,7 +38,14 @@ log = logging.getLogger(__name__)
 
 JwksLoader = Callable[[], Awaitable[Any]]
 # JWS algorithm -> what the key must be (RFC 7518 §3.3, §3.4).
-_KEY_TYPES: dict[str, tuple[str, str | None]] = {"RS256": ("RSA", None), "ES256": ("EC", "P-256")}
+# RS384/ES384: Backend Services client assertions (gateway.auth.assertions); bearer tokens stay
+# RS256/ES256 (gateway.auth.tokens refuses other algorithms before asking for a key).
+_KEY_TYPES: dict[str, tuple[str, str | None]] = {
+    "RS256": ("RSA", None),
+    "ES256": ("EC", "P-256"),
+    "RS384": ("RSA", None),
+    "ES384": ("EC", "P-384"),
+}
 FETCH_TIMEOUT_SECONDS = 5.0
 _UNAVAILABLE = "The issuer's keys are unavailable; try again later."
 

@@ -22,11 +22,14 @@ console = Console(stderr=True)
 
 from gateway.cli.importing import import_command  # noqa: E402 (the command registry)
 from gateway.cli.reindex import reindex_command  # noqa: E402
+from gateway.cli.tokens import keys_cli, token_command  # noqa: E402
 from gateway.cli.validate import validate_command  # noqa: E402
 
 cli.command("import")(import_command)
 cli.command("reindex")(reindex_command)
 cli.command("validate")(validate_command)
+cli.command("token")(token_command)
+cli.add_typer(keys_cli, name="keys")
 
 
 @cli.callback()

@@ -22,7 +22,7 @@ from gateway.auth.startup import auth_problems
 from gateway.http.audit_trail import audit_trail
 from gateway.http.envelope import GatewayApp
 from gateway.http.outcomes import install_error_handlers
-from gateway.http.routes import apps, table
+from gateway.http.routes import apps, smart, table
 from gateway.request_context import install_log_record_factory
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
@@ -98,5 +98,6 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
         return {"status": "ok"}
 
     app.router.routes.extend(apps.routes())  # beside the base, before its templates
+    app.router.routes.extend(smart.routes(settings.fhir_base_path.rstrip("/")))  # public
     app.router.routes.extend(table.routes(settings.fhir_base_path.rstrip("/")))  # after /health
     return app

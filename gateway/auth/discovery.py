@@ -1,0 +1,49 @@
+"""`[base]/.well-known/smart-configuration`: how a client gets a token for this server.
+
+https://hl7.org/fhir/smart-app-launch/conformance.html#using-well-known and
+https://hl7.org/fhir/smart-app-launch/backend-services.html (the example discovery document).
+Served when the gateway runs its own token endpoint (AUTH_MODE=smart with a signing key), also
+beside an external provider: that provider publishes its own discovery, ours names our endpoint.
+
+None (the route answers 404) when AUTH_MODE=off — the server does not authorize, and advertising
+a token endpoint would send clients through a flow that changes nothing — and with an external
+provider alone: `token_endpoint` is required and we cannot name the provider's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.auth.assertions import ASSERTION_ALGORITHMS
+from gateway.auth.backend_services import JWKS_PATH, TOKEN_PATH, own_issuer, public_base
+from gateway.settings import Settings
+
+# What a client may ask for; the registration decides what it gets (gateway.auth.clients).
+SCOPES_SUPPORTED = (
+    "system/*.cruds",
+    "system/*.rs",
+    "system/*.cud",
+    "system/*.read",
+    "system/*.write",
+    "system/*.*",
+)
+CAPABILITIES = ("client-confidential-asymmetric", "permission-v1", "permission-v2")
+
+
+def smart_configuration(settings: Settings) -> dict[str, Any] | None:
+    """The discovery document, or None when this server has no token endpoint to advertise."""
+    base, issuer = public_base(settings), own_issuer(settings)
+    if settings.effective_auth_mode == "off" or settings.auth_signing_key_file is None:
+        return None
+    if base is None or issuer is None:
+        return None
+    return {
+        "issuer": issuer,
+        "jwks_uri": base + JWKS_PATH,
+        "token_endpoint": base + TOKEN_PATH,
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+        "grant_types_supported": ["client_credentials"],
+        "scopes_supported": list(SCOPES_SUPPORTED),
+        "capabilities": list(CAPABILITIES),
+    }
