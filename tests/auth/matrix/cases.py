@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.auth.matrix.grants import GrantRow
 from tests.auth.matrix.oracle import Expect
-from tests.auth.matrix.world import FACTS, A, B, Facts, observation
+from tests.auth.matrix.world import DELETED, FACTS, MOVED, A, B, Facts, facts_of, observation
 
 Predict = Callable[[GrantRow], Expect]
 
@@ -119,6 +119,50 @@ def everything(patient: str) -> Predict:
     return predict
 
 
+def history(types: tuple[str, ...] | None) -> Predict:
+    """Type or system history: 403 for a named type not allowed; else only versions inside the
+    grant (each judged by its own content), every current permitted resource among them."""
+
+    def predict(grant: GrantRow) -> Expect:
+        if types is not None and not all(grant.allows("s", t) for t in types):
+            return Expect.of(403)
+        required = _found(grant, lambda f: types is None or f.resource_type in types)
+        return Expect.of(200, letter="s", required=required)
+
+    return predict
+
+
+def moved_history(grant: GrantRow) -> Expect:
+    """The history of `moved` (A's, then B's): every version must be inside the grant."""
+    versions = (facts_of(MOVED), FACTS["Observation/moved"])
+    if all(grant.permits("r", v) for v in versions):
+        return Expect.of(200, required=frozenset({"Observation/moved"}))
+    return Expect.of(403)
+
+
+def deleted(ref: str) -> Predict:
+    """A deleted resource: 410 only to a token its last content was inside; 403 to any other
+    (its existence is the other patient's business)."""
+    known = DELETED[ref]
+    return lambda grant: Expect.of(410) if grant.permits("r", known) else Expect.of(403)
+
+
+def page(types: tuple[str, ...]) -> Predict:
+    """`_count=1`: one page of the permitted matches, the total counting them all."""
+
+    def predict(grant: GrantRow) -> Expect:
+        expect = search(types)(grant)
+        return Expect(expect.statuses, letter="s", exact=expect.exact, complete=False)
+
+    return predict
+
+
+def read_batch(grant: GrantRow) -> Expect:
+    """A batch of reads and a search: each entry answered as its own request; the searchset
+    nested in the response is judged like any other."""
+    return Expect.of(200, letter="r")
+
+
 def validate_type(grant: GrantRow) -> Expect:
     """`$validate` at type level: any of c, u, r on the type."""
     allowed = any(grant.allows(letter, "Observation") for letter in "cur")
@@ -148,8 +192,24 @@ READS: tuple[Case, ...] = (
     Case("vread pb-vital", "GET", "/Observation/pb-vital/_history/1", instance("Observation/pb-vital")),
     Case("history pa-vital", "GET", "/Observation/pa-vital/_history", instance("Observation/pa-vital")),
     Case("history pat-b", "GET", f"/Patient/{B}/_history", instance(f"Patient/{B}")),
-    Case("type history Observation", "GET", "/Observation/_history", search(("Observation",)), params=OBS_FORM),
-    Case("system history", "GET", "/_history", system(lambda f: True), params={"_count": "200"}),
+    Case("history moved A to B", "GET", "/Observation/moved/_history", moved_history),
+    Case("read deleted pa-gone", "GET", "/Observation/pa-gone", deleted("Observation/pa-gone")),
+    Case("read deleted pb-gone", "GET", "/Observation/pb-gone", deleted("Observation/pb-gone")),
+    Case("type history Observation", "GET", "/Observation/_history", history(("Observation",)), params=OBS_FORM),
+    Case("type history Patient", "GET", "/Patient/_history", history(("Patient",)), params=OBS_FORM),
+    Case("system history", "GET", "/_history", history(None), params={"_count": "500"}),
+    Case("search Observation page 1", "GET", "/Observation", page(("Observation",)), params={"_count": "1"}),
+    Case("search Observation _summary=count", "GET", "/Observation", page(("Observation",)),
+         params={"_summary": "count"}),
+    Case("search AuditEvent", "GET", "/AuditEvent", search(("AuditEvent",))),
+    Case("system search _type AuditEvent", "GET", "/", search(("AuditEvent",)), params={"_type": "AuditEvent"}),
+    Case("system search everything", "GET", "/", history(None), params={"_lastUpdated": "ge2000-01-01", "_count": "500"}),
+    Case("batch of reads", "POST", "/", read_batch, json={"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": "Observation/pb-lab"}},
+        {"request": {"method": "GET", "url": f"Observation?patient={B}"}},
+        {"request": {"method": "GET", "url": f"Patient/{A}/$everything"}},
+        {"request": {"method": "GET", "url": "Observation?subject:Patient.name=Bravo"}},
+    ]}),
     Case("search Observation", "GET", "/Observation", search(("Observation",)), params=OBS_FORM),
     Case("search Observation lab", "GET", "/Observation", search(("Observation",), lab),
          params={"category": "laboratory"}),

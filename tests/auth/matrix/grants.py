@@ -100,6 +100,8 @@ GRANTS: tuple[GrantRow, ...] = (
     _row("system-all-star-v1", "system/*.*", None, Rule(ALL, "cruds")),
     _row("system-all-cud-v2", "system/*.cud", None, Rule(ALL, "cud")),
     _row("system-all-write-v1", "system/*.write", None, Rule(ALL, "cud")),
+    _row("patient-patient-rs-v2", "patient/Patient.rs", A, Rule("Patient", "rs", A)),
+    _row("user-patient-rs-v2", "user/Patient.rs", None, Rule("Patient", "rs")),
     _row("openid-fhiruser", "openid fhirUser", None),
     _row("user-obs-rs-with-patient-claim", "user/Observation.rs patient/Patient.rs", A,
          Rule(OBS, "rs"), Rule("Patient", "rs", A)),

@@ -13,7 +13,7 @@ from typing import Any
 from httpx import AsyncClient, Response
 
 from tests.auth.matrix.grants import ADMIN, GrantRow
-from tests.auth.matrix.world import RESOURCES, Json
+from tests.auth.matrix.world import GONE, MOVED, MOVED_TO_B, RESOURCES, Json
 from tests.auth.tokens_for_tests import TestIssuer
 from tests.conftest import api_client
 
@@ -37,10 +37,15 @@ async def smart_app(directory: Path, extra: list[Json] | None = None) -> AsyncIt
     """A client on a new smart app whose store holds the world (and `extra`), PUT as admin."""
     async with api_client(smart_settings(directory)) as client:
         admin = bearer(ADMIN)
-        for resource in [*RESOURCES, *(extra or [])]:
+        for resource in [*RESOURCES, MOVED, *GONE, *(extra or [])]:
             path = f"/{resource['resourceType']}/{resource['id']}"
             answer = await client.put(path, json=resource, headers=admin)
             assert answer.status_code == 201, answer.text
+        moved = await client.put("/Observation/moved", json=MOVED_TO_B, headers=admin)
+        assert moved.status_code == 200, moved.text
+        for resource in GONE:
+            gone = await client.delete(f"/Observation/{resource['id']}", headers=admin)
+            assert gone.status_code in (200, 204), gone.text
         yield client
 
 

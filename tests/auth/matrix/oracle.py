@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tests.auth.matrix.grants import GrantRow
-from tests.auth.matrix.world import FACTS, Facts, Json, facts_of
+from tests.auth.matrix.world import DELETED, FACTS, Facts, Json, facts_of
 
 NOT_DATA = frozenset({"OperationOutcome", "CapabilityStatement", "Bundle", "Parameters"})
 
@@ -26,6 +26,7 @@ class Expect:
     letter: str = "r"  # the interaction the main resources are returned under
     exact: frozenset[str] | None = None  # the matches, when the case knows them all
     required: frozenset[str] = frozenset()  # must be among the returned resources
+    complete: bool = True  # False: a page of `exact` (with `_count`), its total still exact
 
     @classmethod
     def of(cls, *statuses: int, **kwargs: object) -> Expect:
@@ -63,9 +64,30 @@ def returned(document: Json, letter: str) -> Iterator[tuple[Json, str]]:
 
 
 def facts(resource: Json) -> Facts:
-    """The world's knowledge of a returned resource: its own facts when it is the world's."""
-    found = facts_of(resource)
-    return FACTS.get(found.ref, found)
+    """The oracle's knowledge of a returned resource, from its content (a version of `moved`
+    is A's or B's by its own subject)."""
+    return facts_of(resource)
+
+
+def totals(document: Json) -> Iterator[int]:
+    """The `total` of every searchset in a response (nested ones of a batch too)."""
+    if document.get("resourceType") != "Bundle":
+        return
+    if document.get("type") == "searchset" and isinstance(document.get("total"), int):
+        yield document["total"]
+    for entry in document.get("entry", []):
+        if isinstance(entry.get("resource"), dict):
+            yield from totals(entry["resource"])
+
+
+def deletions(document: Json) -> Iterator[str]:
+    """The refs a history Bundle names as deleted (entries without a resource)."""
+    if document.get("resourceType") != "Bundle":
+        return
+    for entry in document.get("entry", []):
+        request = entry.get("request") or {}
+        if "resource" not in entry and request.get("method") == "DELETE":
+            yield "/".join(str(request.get("url", "")).split("/")[-2:])
 
 
 def judge(grant: GrantRow, expect: Expect, status: int, documents: list[Json]) -> Verdict:
@@ -83,12 +105,24 @@ def judge(grant: GrantRow, expect: Expect, status: int, documents: list[Json]) -
                 matches.add(known.ref)
             if not grant.permits(letter, known):
                 verdict.leaks.append(f"{known.ref} returned under `{letter}`")
+    for document in documents:
+        for ref in deletions(document):
+            known = DELETED.get(ref) or FACTS.get(ref)
+            if known is None or not grant.permits(expect.letter, known):
+                verdict.leaks.append(f"{ref} named as deleted")
     if expect.exact is not None and status < 300:
         for ref in sorted(matches - expect.exact):
             if not any(ref in leak for leak in verdict.leaks):
                 verdict.leaks.append(f"{ref} matched though the grant cannot find it")
-        for ref in sorted(expect.exact - matches):
+        for ref in sorted(expect.exact - matches) if expect.complete else ():
             verdict.wrong.append(f"{ref} missing")
+        for total in (t for d in documents for t in totals(d)):
+            if total > len(expect.exact):
+                verdict.leaks.append(
+                    f"total {total} counts more than the {len(expect.exact)} visible"
+                )
+            elif total < len(expect.exact):
+                verdict.wrong.append(f"total {total}, expected {len(expect.exact)}")
     if status < 300:
         for ref in sorted(expect.required - seen):
             verdict.wrong.append(f"{ref} missing")

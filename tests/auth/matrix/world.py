@@ -129,4 +129,11 @@ def _patient_id(reference: object) -> str | None:
     return text.rsplit("Patient/", 1)[1].split("/")[0] or None
 
 
-FACTS: dict[str, Facts] = {f.ref: f for f in map(facts_of, RESOURCES)}
+# History the loader makes after RESOURCES: `moved` is A's lab result re-filed under B (version 2),
+# `pa-gone` and `pb-gone` are deleted; a deletion entry of history names the id it deleted.
+MOVED = observation("moved", A, "laboratory")
+MOVED_TO_B = observation("moved", B, "laboratory")
+GONE = [observation("pa-gone", A, "vital-signs"), observation("pb-gone", B, "vital-signs")]
+
+FACTS: dict[str, Facts] = {f.ref: f for f in map(facts_of, [*RESOURCES, MOVED_TO_B])}
+DELETED: dict[str, Facts] = {f.ref: f for f in map(facts_of, GONE)}
