@@ -6,6 +6,7 @@ what a client without a token, with a bad one, or with one lacking the scope is 
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -143,6 +144,46 @@ async def test_another_scheme_or_an_empty_bearer_is_401(smart: AsyncClient, head
     response = await smart.get("/Patient/p1", headers={"Authorization": header})
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def _segment(value: bytes) -> str:
+    return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(b"Bearer \xff\xfe\xe9", id="latin-1-bytes"),
+        pytest.param(b"Bearer " + b"a" * 100_000, id="huge"),
+        pytest.param(b"Bearer " + b"." * 50, id="dots"),
+        pytest.param(b"Bearer a.b.c.d.e", id="five-parts"),
+        pytest.param(
+            f"Bearer {_segment(b'[1]')}.{_segment(b'{}')}.".encode(), id="header-not-an-object"
+        ),
+        pytest.param(
+            f"Bearer {_segment(b'{}')}.{_segment(b'{}')}.x".encode(), id="header-without-alg"
+        ),
+        pytest.param(
+            b"Bearer " + _segment(b'{"alg":"RS256","kid":7}').encode() + b".e30.x",
+            id="kid-a-number",
+        ),
+        pytest.param(b"Bearer  \t ", id="blank"),
+    ],
+)
+async def test_a_hostile_header_is_a_401_never_a_500(smart: AsyncClient, value: bytes) -> None:
+    response = await smart.get("/Patient/p1", headers=[(b"authorization", value)])
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_a_good_token_among_two_headers_counts_once(smart: AsyncClient) -> None:
+    """Two `Authorization` headers: the first is the one read; a bad first is a 401."""
+    good = f"Bearer {IDP.token(scope=ALL)}".encode()
+    response = await smart.get(
+        "/Patient/p1", headers=[(b"authorization", b"Bearer x"), (b"authorization", good)]
+    )
+    assert response.status_code == 401
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256"])
