@@ -49,8 +49,9 @@ async def test_a_conditional_create_returns_a_match_only_inside_the_grant(
         with pytest.raises(Forbidden):
             await conditional.conditional_create(services, store, patient("x", "MRN-2"), P2)
     with granted({"scope": "user/Patient.c"}):
-        assert (await conditional.conditional_create(services, store, patient("x", "MRN-2"), P2)
-                ).version.id == "p2"  # fmt: skip
+        assert (
+            await conditional.conditional_create(services, store, patient("x", "MRN-2"), P2)
+        ).version.id == "p2"
 
 
 async def test_a_conditional_create_without_a_match_checks_the_new_body(
@@ -149,8 +150,10 @@ def bundle(kind: str, *entries: dict[str, Any]) -> dict[str, Any]:
 
 
 def post(resource: dict[str, Any], **request: str) -> dict[str, Any]:
-    return {"resource": resource, "request": {"method": "POST", "url": resource["resourceType"],
-                                              **request}}  # fmt: skip
+    return {
+        "resource": resource,
+        "request": {"method": "POST", "url": resource["resourceType"], **request},
+    }
 
 
 def delete(url: str) -> dict[str, Any]:
@@ -168,14 +171,17 @@ async def run(services: Services, claims: dict[str, Any], sent: dict[str, Any]) 
 
 async def test_a_transaction_inside_the_grant_is_stored(services: Services) -> None:
     before = await count(services, "Observation")
-    answer = await run(services, PATIENT, bundle(
-        "transaction",
-        post(observation("p1")),
-        post({**observation("p1", "vital-signs"),
-              "subject": {"reference": f"Patient?{P1}"}}),
-        delete("Observation/vital1"),
-        get("Observation/lab1"),
-    ))  # fmt: skip
+    answer = await run(
+        services,
+        PATIENT,
+        bundle(
+            "transaction",
+            post(observation("p1")),
+            post({**observation("p1", "vital-signs"), "subject": {"reference": f"Patient?{P1}"}}),
+            delete("Observation/vital1"),
+            get("Observation/lab1"),
+        ),
+    )
     statuses = [e["response"]["status"] for e in answer["entry"]]
     assert statuses == ["201 Created", "201 Created", "204 No Content", "200 OK"]
     assert await count(services, "Observation") == before + 1  # two created, one deleted
@@ -208,8 +214,9 @@ async def test_one_forbidden_entry_fails_the_whole_transaction_storing_nothing(
     store = services.store("Observation")
     before = {rid: await store.current(rid) for rid in ("lab1", "lab2", "vital1")}
     counted = await count(services, "Observation")
-    sent = bundle("transaction", post(observation("p1")), delete("Observation/vital1"),
-                  forbidden_entry)  # fmt: skip
+    sent = bundle(
+        "transaction", post(observation("p1")), delete("Observation/vital1"), forbidden_entry
+    )
     with pytest.raises(EntryFailed) as error:
         await run(services, PATIENT, sent)
     assert error.value.status == 403
@@ -225,8 +232,9 @@ async def test_a_conditional_reference_to_another_patient_fails_the_transaction(
     services: Services,
 ) -> None:
     counted = await count(services, "Observation")
-    sent = bundle("transaction", post({**observation("p1"),
-                                       "subject": {"reference": f"Patient?{P2}"}}))  # fmt: skip
+    sent = bundle(
+        "transaction", post({**observation("p1"), "subject": {"reference": f"Patient?{P2}"}})
+    )
     with pytest.raises(EntryFailed) as error:
         await run(services, PATIENT, sent)
     assert error.value.status == 400  # no match the token can see: the no-match answer
@@ -235,17 +243,20 @@ async def test_a_conditional_reference_to_another_patient_fails_the_transaction(
 
 async def test_a_batch_answers_403_for_the_forbidden_entry_only(services: Services) -> None:
     before = await count(services, "Observation")
-    answer = await run(services, PATIENT, bundle(
-        "batch",
-        post(observation("p1")),
-        post(observation("p2")),
-        get("Observation/lab2"),
-        delete("Observation/lab2"),
-        get("Observation/lab1"),
-    ))  # fmt: skip
+    answer = await run(
+        services,
+        PATIENT,
+        bundle(
+            "batch",
+            post(observation("p1")),
+            post(observation("p2")),
+            get("Observation/lab2"),
+            delete("Observation/lab2"),
+            get("Observation/lab1"),
+        ),
+    )
     statuses = [e["response"]["status"] for e in answer["entry"]]
-    assert statuses == ["201 Created", "403 Forbidden", "403 Forbidden", "403 Forbidden",
-                        "200 OK"]  # fmt: skip
+    assert statuses == ["201 Created", "403 Forbidden", "403 Forbidden", "403 Forbidden", "200 OK"]
     refused = answer["entry"][1]["response"]["outcome"]["issue"][0]
     assert refused["code"] == "forbidden"
     assert await count(services, "Observation") == before + 1
@@ -254,9 +265,15 @@ async def test_a_batch_answers_403_for_the_forbidden_entry_only(services: Servic
 
 
 async def test_a_type_without_any_scope_is_403_in_a_batch_not_404(services: Services) -> None:
-    answer = await run(services, PATIENTS_ONLY, bundle(
-        "batch", get("Observation/nothing-here"), get("Patient/p1"),
-    ))  # fmt: skip
+    answer = await run(
+        services,
+        PATIENTS_ONLY,
+        bundle(
+            "batch",
+            get("Observation/nothing-here"),
+            get("Patient/p1"),
+        ),
+    )
     statuses = [e["response"]["status"] for e in answer["entry"]]
     assert statuses == ["403 Forbidden", "200 OK"]
 
@@ -266,7 +283,13 @@ async def test_the_same_transaction_with_no_token_is_stored(services: Services) 
     sent = bundle("transaction", post(observation("p2")), delete("Observation/lab2"))
     answer = await transaction.process(services, sent, base_urls=(BASE,), representation=False)
     assert [e["response"]["status"] for e in answer["entry"]] == ["201 Created", "204 No Content"]
-    with pytest.raises(NotFound):
+    assert not await exists(services, "Observation", "lab2")
+
+
+async def test_a_conditional_delete_matching_nothing_is_still_404_with_the_scope(
+    services: Services,
+) -> None:
+    with granted(PATIENT), pytest.raises(NotFound):
         await conditional.conditional_delete(
             services, services.store("Observation"), LAB_OF.format("p9")
         )

@@ -212,12 +212,14 @@ async def test_a_create_is_checked_with_the_id_it_is_stored_under(services: Serv
 async def test_an_update_inside_the_grant_is_stored(services: Services) -> None:
     store = services.store("Observation")
     with granted(PATIENT):
-        written = await resources.update(store, "lab1", {**observation("p1"), "id": "lab1",
-                                                         "valueString": "8"})  # fmt: skip
+        written = await resources.update(
+            store, "lab1", {**observation("p1"), "id": "lab1", "valueString": "8"}
+        )
     assert written.version.version_id == 2
     with granted(USER):
-        written = await resources.update(store, "lab2", {**observation("p2"), "id": "lab2",
-                                                         "valueString": "8"})  # fmt: skip
+        written = await resources.update(
+            store, "lab2", {**observation("p2"), "id": "lab2", "valueString": "8"}
+        )
     assert written.version.version_id == 2
 
 

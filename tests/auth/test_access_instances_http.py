@@ -46,8 +46,18 @@ class Caller:
         self, claims: dict[str, Any], method: str, path: str, body: Any = None
     ) -> Response:
         now = int(time.time())
-        token = sign(self.key, "RS256", {"iss": ISSUER, "aud": AUDIENCE, "sub": "client-7",
-                                         "iat": now, "exp": now + 300, **claims})  # fmt: skip
+        token = sign(
+            self.key,
+            "RS256",
+            {
+                "iss": ISSUER,
+                "aud": AUDIENCE,
+                "sub": "client-7",
+                "iat": now,
+                "exp": now + 300,
+                **claims,
+            },
+        )
         headers = {"Authorization": f"Bearer {token}"}
         with acting_as(Access(grant_from_claims(claims), (BASE,))):
             return await self.client.request(method, path, json=body, headers=headers)
@@ -94,7 +104,9 @@ def refused(response: Response) -> None:
         pytest.param(SYSTEM, "/Medication/med1", 200, id="system"),
     ],
 )
-async def test_reads(call: Caller, claims: dict[str, Any], path: str, status: int) -> None:
+async def test_a_read_answers_the_resource_or_403(
+    call: Caller, claims: dict[str, Any], path: str, status: int
+) -> None:
     response = await call(claims, "GET", path)
     if status == 403:
         refused(response)

@@ -104,8 +104,9 @@ async def test_validate_mode_delete_needs_delete_on_the_stored_instance(
     with pytest.raises(Forbidden):
         await validate(services, PATIENT, None, mode="delete", rid="lab2")
     with pytest.raises(Forbidden):  # a read scope is not a delete scope
-        await validate(services, USER | {"scope": "user/Observation.rs"}, None, mode="delete",
-                       rid="lab1")  # fmt: skip
+        await validate(
+            services, USER | {"scope": "user/Observation.rs"}, None, mode="delete", rid="lab1"
+        )
     with pytest.raises(Forbidden):  # 403 before the 404
         await validate(services, PATIENTS_ONLY, None, mode="delete", rid="nothing-here")
     with pytest.raises(NotFound):
@@ -129,8 +130,9 @@ def expand_by_id(services: Services) -> Awaitable[Json]:
 
 
 def validate_code(services: Services) -> Awaitable[Json]:
-    given = OperationInput.of("$validate-code", [("url", GENDER_VS), ("code", "male"),
-                                                 ("system", GENDER_CS)])  # fmt: skip
+    given = OperationInput.of(
+        "$validate-code", [("url", GENDER_VS), ("code", "male"), ("system", GENDER_CS)]
+    )
     return terminology_ops.validate_code(services, given, instance=None)
 
 
