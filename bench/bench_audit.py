@@ -1,0 +1,137 @@
+"""The envelope and the audit trail: what they cost a read and a write, in the same run.
+
+Three apps on the embedded store, driven in process over httpx's ASGITransport (no sockets, so
+the layer's cost is not hidden behind network time): `bare` (no envelope: create_app's
+benchmark switch), `envelope` (request id, security headers, limits; AUDIT off) and `audited`
+(the same with AUDIT on). Each round times GET by id and POST Observation on each app in turn
+(rounds alternate, so drift hits every app alike; each keeps its best of `rounds`). An audited
+round ends only when the writer's queue is empty, so the events' indexing and insert are paid
+inside the measured time, as they are on a busy server.
+
+Issue 13 target: write throughput with auditing >= 90 % of without.
+
+    PYTHONPATH=. python -m bench.bench_audit [--requests N] [--rounds R] [--http SECONDS]
+
+`--http`: also GET by id over HTTP (uvicorn, one worker, wrk, 8 connections), AUDIT off and on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+
+from bench.common import uvicorn_server, wrk_rate
+from gateway.http.app import create_app
+from gateway.settings import Settings
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1970-01-01"}
+OBSERVATION = {
+    "resourceType": "Observation",
+    "status": "final",
+    "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+    "subject": {"reference": "Patient/p1"},
+    "effectiveDateTime": "2026-01-01T10:00:00Z",
+    "valueQuantity": {"value": 72, "unit": "/min", "system": "http://unitsofmeasure.org"},
+}
+HEADERS = {"Content-Type": "application/fhir+json"}
+
+
+async def _drained(app: Any) -> None:
+    """Until the audit writer has handed every queued event to the store."""
+    auditor = app.state.auditor
+    while auditor is not None and auditor.writer.pending:
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0)
+
+
+async def _rate(app: Any, client: AsyncClient, requests: int, *, write: bool) -> float:
+    started = time.perf_counter()
+    for _ in range(requests):
+        if write:
+            r = await client.post("/Observation", json=OBSERVATION, headers=HEADERS)
+            assert r.status_code == 201, r.text
+        else:
+            r = await client.get("/Patient/p1")
+            assert r.status_code == 200, r.text
+    await _drained(app)
+    return requests / (time.perf_counter() - started)
+
+
+async def in_process(requests: int, rounds: int) -> None:
+    plain = Settings(mongodb_uri=None, demo_data=False, audit=False)
+    apps = {
+        "bare": create_app(plain, envelope=False),
+        "envelope": create_app(plain),
+        "audited": create_app(Settings(mongodb_uri=None, demo_data=False, audit=True)),
+    }
+    best = {(name, kind): 0.0 for name in apps for kind in ("read", "write")}
+    async with (
+        LifespanManager(apps["bare"]),
+        LifespanManager(apps["envelope"]),
+        LifespanManager(apps["audited"]),
+    ):
+        clients = {
+            name: AsyncClient(transport=ASGITransport(app=app), base_url="http://test/fhir")
+            for name, app in apps.items()
+        }
+        for name, client in clients.items():
+            await client.put("/Patient/p1", json=PATIENT, headers=HEADERS)
+            await _rate(apps[name], client, 200, write=False)  # warm up
+            await _rate(apps[name], client, 50, write=True)
+        for _ in range(rounds):
+            for kind in ("read", "write"):
+                for name, client in clients.items():
+                    rate = await _rate(apps[name], client, requests, write=kind == "write")
+                    best[name, kind] = max(best[name, kind], rate)
+    print(f"in process, best of {rounds} x {requests} requests (embedded store):")
+    for kind, label in (("read", "GET by id"), ("write", "POST Observation")):
+        bare = best["bare", kind]
+        envelope, audited = best["envelope", kind], best["audited", kind]
+        print(f"  {label:17} bare {bare:7.0f}/s")
+        print(f"  {'':17} envelope, AUDIT off {envelope:7.0f}/s = {envelope / bare:6.1%} of bare")
+        target = " (target >= 90%)" if kind == "write" else ""
+        print(
+            f"  {'':17} envelope, AUDIT on  {audited:7.0f}/s = {audited / bare:6.1%} of bare,"
+            f" {audited / envelope:6.1%} of AUDIT off{target}"
+        )
+
+
+def over_http(seconds: int) -> None:
+    paths = ["/fhir/Patient/p1"]
+    rates = {}
+    for audit in ("false", "true", "false", "true"):  # alternating; best of two each
+        with uvicorn_server(
+            "gateway.http.app:create_app", factory=True, env={"AUDIT": audit}
+        ) as url:
+            import urllib.request
+
+            request = urllib.request.Request(
+                url + "/fhir/Patient/p1", data=str.encode(str(PATIENT).replace("'", '"')),
+                method="PUT", headers=HEADERS,
+            )  # fmt: skip
+            urllib.request.urlopen(request).read()
+            rate = wrk_rate(url, paths, seconds=seconds)
+            rates[audit] = max(rates.get(audit, 0.0), rate)
+    off, on = rates["false"], rates["true"]
+    print("GET by id over HTTP (uvicorn 1 worker, wrk 8 connections), best of 2:")
+    print(f"  AUDIT off {off:7.0f}/s; AUDIT on {on:7.0f}/s = {on / off:6.1%} of off")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--http", type=int, default=0, metavar="SECONDS")
+    args = parser.parse_args()
+    asyncio.run(in_process(args.requests, args.rounds))
+    if args.http:
+        over_http(args.http)
+
+
+if __name__ == "__main__":
+    main()
