@@ -96,7 +96,8 @@ class AssertionVerifier:
             )
         if kid is not None and not isinstance(kid, str):
             raise OAuthError("invalid_client", "The assertion's `kid` is not a string.")
-        client = self._clients.get(str(unverified.get("iss")))
+        issuer = unverified.get("iss")
+        client = self._clients.get(issuer) if isinstance(issuer, str) else None
         if client is None:
             raise OAuthError("invalid_client", "The assertion's `iss` is not a registered client.")
         claims = await _verified(assertion, client, kid=kid, alg=str(alg))

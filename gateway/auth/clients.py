@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import orjson
 
 from gateway.auth.keys import InvalidKeySet, KeySet, parse_key_set
@@ -41,8 +42,13 @@ class Client:
     scopes: tuple[Scope, ...]
 
 
-def load_clients(path: Path) -> dict[str, Client]:
-    """The clients of `path` by id; `InvalidClients` when the file cannot be used."""
+def load_clients(
+    path: Path, *, transport: httpx.AsyncBaseTransport | None = None
+) -> dict[str, Client]:
+    """The clients of `path` by id; `InvalidClients` when the file cannot be used.
+
+    `transport`: how `jwks_url`s are fetched (tests answer with httpx.MockTransport).
+    """
     try:
         document = orjson.loads(path.read_bytes())
     except OSError as error:
@@ -51,23 +57,25 @@ def load_clients(path: Path) -> dict[str, Client]:
         ) from error
     except orjson.JSONDecodeError as error:
         raise InvalidClients(f"AUTH_CLIENTS_FILE `{path}` is not valid JSON: {error}.") from error
-    return parse_clients(document)
+    return parse_clients(document, transport=transport)
 
 
-def parse_clients(document: Any) -> dict[str, Client]:
+def parse_clients(
+    document: Any, *, transport: httpx.AsyncBaseTransport | None = None
+) -> dict[str, Client]:
     """`{"clients": [...]}` -> clients by id (see the module docstring)."""
     if not isinstance(document, dict) or not isinstance(document.get("clients"), list):
         raise InvalidClients('AUTH_CLIENTS_FILE must be a JSON object with a "clients" array.')
     clients: dict[str, Client] = {}
     for index, entry in enumerate(document["clients"]):
-        client = _client(entry, where=f"clients[{index}]")
+        client = _client(entry, where=f"clients[{index}]", transport=transport)
         if client.client_id in clients:
             raise InvalidClients(f"Client `{client.client_id}` is registered twice.")
         clients[client.client_id] = client
     return clients
 
 
-def _client(entry: Any, *, where: str) -> Client:
+def _client(entry: Any, *, where: str, transport: httpx.AsyncBaseTransport | None) -> Client:
     if not isinstance(entry, dict):
         raise InvalidClients(f"{where} is not a JSON object.")
     client_id, scope = entry.get("client_id"), entry.get("scope")
@@ -75,10 +83,12 @@ def _client(entry: Any, *, where: str) -> Client:
         raise InvalidClients(f"{where} has no `client_id` string.")
     if not isinstance(scope, str):
         raise InvalidClients(f"Client `{client_id}` has no `scope` string.")
-    return Client(client_id, _keys(entry, client_id), parse_scopes(scope))
+    return Client(client_id, _keys(entry, client_id, transport), parse_scopes(scope))
 
 
-def _keys(entry: Mapping[str, Any], client_id: str) -> KeySet:
+def _keys(
+    entry: Mapping[str, Any], client_id: str, transport: httpx.AsyncBaseTransport | None
+) -> KeySet:
     jwks, jwks_url = entry.get("jwks"), entry.get("jwks_url")
     if (jwks is None) == (jwks_url is None):
         raise InvalidClients(f"Client `{client_id}` needs exactly one of `jwks` and `jwks_url`.")
@@ -87,7 +97,7 @@ def _keys(entry: Mapping[str, Any], client_id: str) -> KeySet:
             raise InvalidClients(
                 f"Client `{client_id}`: `jwks_url` must be an https URL (http only on localhost)."
             )
-        return KeySet.from_url(jwks_url)
+        return KeySet.from_url(jwks_url, transport=transport)
     if isinstance(jwks, dict) and any(
         isinstance(key, dict) and _PRIVATE_MEMBERS & key.keys() for key in jwks.get("keys", ())
     ):
