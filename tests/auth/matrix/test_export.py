@@ -14,7 +14,7 @@ import pytest_asyncio
 from httpx import AsyncClient
 
 from tests.auth.matrix.grants import GRANTS, GrantRow
-from tests.auth.matrix.harness import bearer, smart_app
+from tests.auth.matrix.harness import ISSUER, bearer, smart_app
 from tests.auth.matrix.known import known_failures
 from tests.auth.matrix.oracle import Expect, judge
 from tests.auth.matrix.world import FACTS, Json
@@ -119,8 +119,6 @@ async def test_another_client_cannot_poll_the_job(api: AsyncClient) -> None:
     owner = next(g for g in GRANTS if g.id == "system-all-rs-v2")
     kickoff = await api.get("/$export", headers={**bearer(owner), **ASYNC})
     assert kickoff.status_code == 202, kickoff.text
-    from tests.auth.matrix.harness import ISSUER
-
     stranger = ISSUER.token(scope="system/*.rs", sub="another-client", client_id="another-client")
     answer = await api.get(
         kickoff.headers["content-location"], headers={"Authorization": f"Bearer {stranger}"}

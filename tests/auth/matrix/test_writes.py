@@ -10,10 +10,11 @@ import pytest
 import pytest_asyncio
 from httpx import AsyncClient
 
-from tests.auth.matrix.grants import GRANTS, GrantRow
+from tests.auth.matrix.grants import ADMIN, GRANTS, GrantRow
 from tests.auth.matrix.harness import bearer, body, smart_app
 from tests.auth.matrix.known import known_failures
 from tests.auth.matrix.oracle import judge
+from tests.auth.matrix.world import MARK_SYSTEM
 from tests.auth.matrix.writes import WRITES, Write, stored_problems, targets
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -59,9 +60,6 @@ async def test_write_is_inside_the_grant(api: AsyncClient, grant: GrantRow, case
 
 
 async def _count(api: AsyncClient, mark: str, wanted: int) -> list[str]:
-    from tests.auth.matrix.grants import ADMIN
-    from tests.auth.matrix.world import MARK_SYSTEM
-
     found = await api.get(
         "/Observation", params={"identifier": f"{MARK_SYSTEM}|{mark}"}, headers=bearer(ADMIN)
     )
