@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests.auth.matrix.grants import GRANTS
+from tests.auth.matrix.world import FACTS
+
 # (grant id, case id) -> reason
 KNOWN: dict[tuple[str, str], str] = {}
 
@@ -27,6 +30,17 @@ for _grant in (*_PATIENT_A_ALL, *_PATIENT_A_OBS, *_PATIENT_A_LAB):
     KNOWN[(_grant, "read deleted pb-gone")] = _GONE_410
 for _grant in _PATIENT_A_LAB:  # pa-gone is a vital sign: outside the lab-only query
     KNOWN[(_grant, "read deleted pa-gone")] = _GONE_410
+
+_CONDITIONAL_REFERENCE_400 = (
+    "acc-inst: a transaction creating an Observation with a conditional reference, sent by a "
+    "token with no create scope on Observation and no search of the referenced Patient, answers "
+    "400 MSG_CONDITIONAL_REFERENCE (the reference is resolved before the create scope is "
+    "asked) instead of 403"
+)
+_B = FACTS["Patient/pat-b"]
+for _row in GRANTS:
+    if not _row.allows("c", "Observation") and not _row.permits("s", _B):
+        KNOWN[(_row.id, "transaction conditional reference to B")] = _CONDITIONAL_REFERENCE_400
 
 
 def known_failures(pairs: list[tuple[Any, Any]]) -> list[Any]:

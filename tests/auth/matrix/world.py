@@ -17,7 +17,8 @@ Json = dict[str, Any]
 A, B = "pat-a", "pat-b"
 NAMES = {A: "Alpha", B: "Bravo"}
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
-MARK_SYSTEM = "urn:matrix:mark"  # identifier system of resources the matrix writes
+MARK_SYSTEM = "urn:matrix:mark"
+MRN_SYSTEM = "urn:matrix:mrn"  # the patients' identifiers (value: their id)  # identifier system of resources the matrix writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ def observation(
 def _patient(patient: str) -> Json:
     return {
         "resourceType": "Patient", "id": patient, "name": [{"family": NAMES[patient]}],
+        "identifier": [{"system": MRN_SYSTEM, "value": patient}],
         "managingOrganization": {"reference": "Organization/org"},
         "generalPractitioner": [{"reference": "Practitioner/doc"}],
     }  # fmt: skip

@@ -16,7 +16,17 @@ from httpx import AsyncClient
 from tests.auth.matrix.grants import ADMIN, GrantRow
 from tests.auth.matrix.harness import bearer
 from tests.auth.matrix.oracle import Expect
-from tests.auth.matrix.world import MARK_SYSTEM, A, B, Facts, Json, facts_of, observation
+from tests.auth.matrix.world import (
+    FACTS,
+    MARK_SYSTEM,
+    MRN_SYSTEM,
+    A,
+    B,
+    Facts,
+    Json,
+    facts_of,
+    observation,
+)
 
 LAB, VITAL = "laboratory", "vital-signs"
 NEW_VALUE = 99  # what an update writes; the world's Observations hold 5
@@ -75,6 +85,22 @@ def predict(ok: int, *checks: tuple[str, Facts]) -> Callable[[GrantRow], Expect]
         return Expect.of(403)
 
     return answer
+
+
+def conditional_reference(grant: GrantRow) -> Expect:
+    """An Observation whose subject is `Patient?identifier=<B's>`: the reference resolves only
+    among what the token may search; unresolved, the transaction's no-match answer."""
+    if not grant.allows("c", "Observation"):
+        return Expect.of(403)
+    if not grant.permits("s", FACTS[f"Patient/{B}"]):
+        return Expect.of(400, 422)
+    return predict(200, ("c", fact(B)))(grant)
+
+
+def by_identifier(n: int) -> Json:
+    resource = new(B, LAB, f"r{n}b")
+    resource["subject"] = {"reference": f"Patient?identifier={MRN_SYSTEM}|{B}"}
+    return bundle("transaction", entry(resource))
 
 
 def entry(resource: Json, method: str = "POST", url: str = "Observation") -> Json:
@@ -149,6 +175,12 @@ WRITES: tuple[Write, ...] = (
           json=lambda n: bundle("transaction", entry(new(A, LAB, f"y{n}a")),
                                 entry(new(B, LAB, f"cc{n}b", f"cc{n}b"), "PUT", f"Observation/cc{n}b")),
           marks=lambda n: [(f"y{n}a", True, False)]),
+    Write("transaction conditional reference to B", "POST", lambda n: "/", conditional_reference,
+          json=by_identifier, marks=lambda n: [(f"r{n}b", True, False)]),
+    Write("transaction reads B", "POST", lambda n: "/", predict(200, ("c", fact(A)), ("r", FACTS["Observation/pb-lab"])),
+          json=lambda n: bundle("transaction", entry(new(A, LAB, f"g{n}a")),
+                                {"request": {"method": "GET", "url": "Observation/pb-lab"}}),
+          marks=lambda n: [(f"g{n}a", True, False)]),
     Write("batch A and B", "POST", lambda n: "/", lambda g: Expect.of(200, letter="c"),
           json=lambda n: bundle("batch", entry(new(A, LAB, f"b{n}a")), entry(new(B, LAB, f"b{n}b"))),
           batch=lambda g: [201 if may(g, ("c", fact(p))) else 403 for p in (A, B)]),
