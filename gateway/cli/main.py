@@ -52,7 +52,7 @@ def serve(
 
     if demo:
         os.environ["DEMO_DATA"] = "true"
-    from gateway.http.app import StartupRefused, authenticator_for
+    from gateway.auth.refusal import StartupRefused, authenticator_for
 
     settings = Settings()
     logging.basicConfig(

@@ -1,10 +1,11 @@
 """`create_app(settings)`: the FastAPI application serving the FHIR base.
 
 The start-up rule for authorization (issue 13) is applied here, where every way of serving
-(the CLI, uvicorn's factory, tests) builds the app: settings that `auth_problems` refuses, or a
-JWKS file that cannot be read, stop `create_app` with `StartupRefused`. The authenticator is
-built here too rather than in the lifespan, so the refusal happens before anything listens and
-an app driven without its lifespan (ASGI tests) still authenticates.
+(uvicorn's factory, tests; `serve` asks the same first) builds the app: settings the rule
+refuses, or a JWKS file that cannot be read, stop `create_app` with `StartupRefused`
+(gateway.auth.refusal). The authenticator is built here rather than in the lifespan, so the
+refusal comes before anything listens, and an app driven without its lifespan (ASGI tests)
+still authenticates.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway import ucum
-from gateway.auth.authenticator import Authenticator
-from gateway.auth.startup import auth_problems
+from gateway.auth.refusal import authenticator_for
 from gateway.http.audit_trail import audit_trail
 from gateway.http.envelope import GatewayApp
 from gateway.http.outcomes import install_error_handlers
@@ -35,25 +35,6 @@ OPEN_WARNING = (
     " (AUTH_MODE=off). Set AUTH_MODE=smart with AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_FILE"
     " or AUTH_JWKS_URL before real data comes near this gateway."
 )
-
-
-class StartupRefused(RuntimeError):
-    """The settings do not let the gateway start; `problems` says why, one sentence each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("The gateway refuses to start: " + " ".join(problems))
-        self.problems = problems
-
-
-def authenticator_for(settings: Settings) -> Authenticator:
-    """The authenticator of `settings`, or `StartupRefused` with every problem found."""
-    problems = auth_problems(settings)
-    if problems:
-        raise StartupRefused(problems)
-    try:
-        return Authenticator.from_settings(settings)
-    except ValueError as error:  # InvalidKeySet: a JWKS file that cannot be read
-        raise StartupRefused([str(error)]) from error
 
 
 def create_app(settings: Settings | None = None, *, envelope: bool = True) -> FastAPI:

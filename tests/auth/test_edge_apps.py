@@ -129,6 +129,19 @@ async def test_a_patient_token_updates_its_own_rows(smart: AsyncClient) -> None:
     assert read.json()["name"] == [{"text": "Annie"}]
 
 
+async def test_a_token_without_write_scopes_is_403_before_its_foreign_keys_are_read(
+    smart: AsyncClient,
+) -> None:
+    """The visit names clinic 7, stored but not readable to a patient token: without any
+    write scope the answer is the scope's 403, not a 422 about the clinic."""
+    before = await snapshot(smart)
+    visit = {**RECORDS["visits"][0], "id": 3}
+    response = await post(smart, {"visits": [visit]}, patient_token(P1, "patient/*.rs"))
+    assert response.status_code == 403, response.text
+    assert response.json()["issue"][0]["details"]["coding"][0]["code"] == "MSG_AUTH_SCOPE"
+    assert await snapshot(smart) == before
+
+
 async def test_a_new_row_needs_create(smart: AsyncClient) -> None:
     new = {"people": [{"id": "p3", "name": "Cy"}]}
     refused = await post(smart, new, bearer(IDP.token(scope="user/Patient.ru")))

@@ -13,9 +13,10 @@ import pytest
 from openapi_spec_validator import validate
 from typer.testing import CliRunner
 
+from gateway.auth.refusal import StartupRefused
 from gateway.auth.startup import auth_problems
 from gateway.cli import main as cli_main
-from gateway.http.app import OPEN_WARNING, StartupRefused, create_app
+from gateway.http.app import OPEN_WARNING, create_app
 from gateway.http.routes.metadata import cors_configured
 from gateway.services.capabilities import OAUTH_URIS, SECURITY_SERVICE, capability_statement
 from tests.auth.tokens_for_tests import AUDIENCE, ISSUER, TestIssuer

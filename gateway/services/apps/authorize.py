@@ -14,10 +14,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from gateway.errors import Forbidden
 from gateway.jsonio import Json
 from gateway.services.access import current
 from gateway.services.apps.stale import Ref
 from gateway.services.context import Services
+from gateway.services.generic import kept_types
+
+
+def check_some_write() -> None:
+    """403 first, before the rows' foreign keys are looked up, for a token that may neither
+    create nor update any type: without a write scope the answer is the scope's 403, never a
+    422 about a row the token could not see."""
+    access = current()
+    if access.unrestricted:
+        return
+    if not any(access.allows(i, t) for t in kept_types() for i in ("c", "u")):
+        raise Forbidden(
+            "The access token has no scope to create or update any resource (needs e.g."
+            " `user/Patient.cu`); storing an app's rows writes FHIR resources.",
+            code="MSG_AUTH_SCOPE",
+        )
 
 
 async def check_writes(services: Services, resources: list[Json], stale: list[Ref]) -> None:

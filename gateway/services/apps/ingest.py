@@ -29,7 +29,7 @@ from gateway.errors import (
 )
 from gateway.jsonio import Json
 from gateway.services.access import current
-from gateway.services.apps.authorize import check_writes
+from gateway.services.apps.authorize import check_some_write, check_writes
 from gateway.services.apps.registry import app_adapter
 from gateway.services.apps.stale import Ref, stale_resources
 from gateway.services.context import Services
@@ -54,6 +54,7 @@ async def store_records(
     FHIR type and row. `max_entries`: the most resources one request may make (None: any)."""
     adapter = app_adapter(app)
     records = read_records(adapter, payload)
+    check_some_write()
     stored = await _stored(services, wanted(records))
     check_foreign_keys(records, stored)
     mapped = map_records(records, stored)
