@@ -79,7 +79,7 @@ class Auditor:
             resource_id = _created_id(location, resource_type) or resource_id
         patients = [p for p in (grant and grant.patient, found.patient) if p]
         if resource_type == "Patient" and resource_id:
-            patients.append(resource_id)
+            patients.append(resource_id)  # a created Patient's id, from its Location
         client = scope.get("client")
         return AuditRecord(
             interaction=found.interaction,
@@ -96,7 +96,7 @@ class Auditor:
             source_address=client[0] if client else None,
             resource_type=resource_type,
             resource_id=resource_id,
-            patients=tuple(patients),
+            patients=tuple(dict.fromkeys(patients)),
             request_id=request_id,
             description=failure if isinstance(failure, str) and failure else None,
         )
@@ -107,8 +107,8 @@ def _query(raw: bytes) -> str | None:
     if not raw:
         return None
     text = raw.decode("utf-8", errors="replace")
-    if _SECRET_PARAMETER in text:
-        kept = [p for p in text.split("&") if unquote(p).split("=", 1)[0] != _SECRET_PARAMETER]
+    if "access" in text:  # cheap first: `access_token` or its escaped forms
+        kept = [p for p in text.split("&") if unquote(p.split("=", 1)[0]) != _SECRET_PARAMETER]
         text = "&".join(kept)
     return text or None
 

@@ -35,6 +35,7 @@ from gateway.services.compartments import compartment_names, definition_url
 from gateway.services.everything import OPERATION as EVERYTHING
 from gateway.services.generic import kept_types
 from gateway.services.system_search import common_parameters
+from gateway.store.audit import AUDIT_TYPE
 from gateway.store.conformance import CONFORMANCE_TYPES
 from mappers.r4 import FHIR_VERSION
 
@@ -168,7 +169,7 @@ def _resource(resource_type: str) -> dict[str, Any]:
     profiles = supported_profiles(resource_type)
     if profiles:
         entry["supportedProfile"] = profiles
-    if resource_type in CONFORMANCE_TYPES:
+    if resource_type in CONFORMANCE_TYPES or resource_type == AUDIT_TYPE:
         _read_only(entry)
     documentation = _unsupported_documentation(resource_type)
     if documentation:
@@ -187,7 +188,7 @@ def _operations(resource_type: str) -> list[dict[str, str]]:
 
 
 def _read_only(entry: dict[str, Any]) -> None:
-    """A conformance type: reads, searches and history only (writes answer 405)."""
+    """A conformance type or the audit trail: reads, searches and history only (writes: 405)."""
     entry["interaction"] = [{"code": code} for code in READ_ONLY_INTERACTIONS]
     entry["versioning"] = "versioned"
     entry.update(updateCreate=False, conditionalCreate=False, conditionalUpdate=False)

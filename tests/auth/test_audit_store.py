@@ -296,3 +296,11 @@ async def test_a_batch_refuses_only_its_audit_entry(api: AsyncClient, entry: Jso
     assert REFUSAL in str(refused["response"]["outcome"])
     assert (await api.get("/AuditEvent?_summary=count")).json()["total"] == 3
     assert (await api.get("/AuditEvent/e0")).status_code == 200
+
+
+async def test_the_capability_statement_says_audit_events_are_read_only(api: AsyncClient) -> None:
+    statement = (await api.get("/metadata")).json()
+    [entry] = [r for r in statement["rest"][0]["resource"] if r["type"] == "AuditEvent"]
+    codes = {i["code"] for i in entry["interaction"]}
+    assert codes == {"read", "vread", "history-instance", "history-type", "search-type"}
+    assert entry["conditionalDelete"] == "not-supported"

@@ -18,8 +18,10 @@ import pytest
 from httpx import AsyncClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.auth.audit import audit_event
 from gateway.auth.grant import grant_from_claims
 from gateway.errors import Issue
+from gateway.http.audit_trail import Auditor
 from gateway.http.responses import FHIRResponse
 from gateway.jsonio import Json
 from gateway.services.context import Services
@@ -108,28 +110,94 @@ def whats(event: Json) -> list[str]:
     return [e["what"]["reference"] for e in entities(event) if "reference" in e.get("what", {})]
 
 
-async def test_an_allowed_read_is_recorded_with_its_agent_and_entities(api: Gateway) -> None:
+async def test_an_allowed_read_is_recorded_with_its_entities(api: Gateway) -> None:
     await api.client.put("/Patient/p1", json=PATIENT)
-    r = await api.client.get(
-        "/Patient/p1?_elements=gender", headers={**bearer(), "X-Request-ID": "req-1"}
-    )
+    r = await api.client.get("/Patient/p1?_elements=gender", headers={"X-Request-ID": "req-1"})
     assert r.status_code == 200, r.text
     [put, read] = await api.events()
     assert put["subtype"][0]["code"] == "update"
     assert (read["action"], read["outcome"], read["subtype"][0]["code"]) == ("R", "0", "read")
     assert read["outcomeDesc"] == "GET /fhir/Patient/p1 200"
-    [agent] = read["agent"]
-    assert agent["who"] == {
+    assert read["agent"][0]["network"] == {"address": "127.0.0.1", "type": "2"}
+    assert whats(read) == ["Patient/p1"]
+    [query] = [e for e in entities(read) if "query" in e]
+    assert base64.b64decode(query["query"]) == b"_elements=gender"
+    assert entities(read)[-1]["what"] == {"identifier": {"value": "req-1"}}
+
+
+def scope(path: str, *, method: str = "GET", query: bytes = b"", **state: Any) -> dict[str, Any]:
+    """The ASGI scope the envelope hands the auditor, with what authentication left in state."""
+    return {
+        "type": "http", "method": method, "path": path, "query_string": query, "headers": [],
+        "client": ("10.1.2.3", 50000), "state": state,
+    }  # fmt: skip
+
+
+AUDITOR = Auditor(None, base="/fhir", observer="gw")  # type: ignore[arg-type]
+
+
+def test_the_grant_names_the_agent_and_its_patient() -> None:
+    grant = grant_from_claims(CLAIMS)
+    record = AUDITOR.audit_record(
+        scope("/fhir/Patient/p2/Observation", grant=grant), status=200, request_id="r"
+    )
+    assert record is not None
+    assert (record.client_id, record.subject, record.fhir_user) == (
+        "app-7",
+        "user-9",
+        "Practitioner/doc1",
+    )
+    assert record.source_address == "10.1.2.3"
+    assert (record.interaction, record.resource_type, record.resource_id) == (
+        "search-type", "Observation", None,
+    )  # fmt: skip
+    assert record.patients == ("p1", "p2")  # the token's patient, the compartment's
+    event = audit_event(record, id="e", observer="gw")
+    assert event["agent"][0]["who"] == {
         "reference": "Practitioner/doc1",
         "display": "Practitioner/doc1",
         "identifier": {"value": "app-7"},
     }
-    assert agent["altId"] == "user-9"
-    assert agent["network"]["address"] == "127.0.0.1"
-    assert whats(read) == ["Patient/p1"]  # the record read, and the token's patient, once
-    [query] = [e for e in entities(read) if "query" in e]
-    assert base64.b64decode(query["query"]) == b"_elements=gender"
-    assert entities(read)[-1]["what"] == {"identifier": {"value": "req-1"}}
+    assert event["agent"][0]["altId"] == "user-9"
+    assert whats(event) == ["Patient/p1", "Patient/p2"]
+
+
+def test_a_refusal_names_why_and_no_agent() -> None:
+    record = AUDITOR.audit_record(
+        scope("/fhir/Patient/p1", auth_failure="The access token has expired."),
+        status=401,
+        request_id="r",
+    )
+    assert record is not None
+    assert record.description == "The access token has expired."
+    assert (record.client_id, record.subject, record.fhir_user) == (None, None, None)
+    assert record.patients == ("p1",)
+
+
+@pytest.mark.parametrize(
+    ("query", "recorded"),
+    [
+        pytest.param(b"", None, id="none"),
+        pytest.param(b"a=1&access_token=x.y.z&b=2", "a=1&b=2", id="cut"),
+        pytest.param(b"access%5Ftoken=x.y.z", None, id="encoded-name"),
+        pytest.param(b"name=access_token", "name=access_token", id="as-a-value"),
+    ],
+)
+def test_the_query_is_recorded_without_an_access_token(query: bytes, recorded: str | None) -> None:
+    record = AUDITOR.audit_record(scope("/fhir/Patient", query=query), status=200, request_id="r")
+    assert record is not None
+    assert record.query == recorded
+
+
+def test_a_create_names_what_it_made() -> None:
+    record = AUDITOR.audit_record(
+        scope("/fhir/Patient", method="POST"),
+        status=201,
+        request_id="r",
+        location="http://gw/fhir/Patient/new-1/_history/1",
+    )
+    assert record is not None
+    assert (record.action, record.resource_id, record.patients) == ("C", "new-1", ("new-1",))
 
 
 @pytest.mark.parametrize(
@@ -188,16 +256,11 @@ async def test_a_refused_token_is_recorded_with_why_and_never_the_token(
             assert TOKEN not in record.getMessage() + repr(record.args)
 
 
-async def test_patients_are_the_token_s_the_compartment_s_and_the_created_one(
-    api: Gateway,
-) -> None:
-    await api.client.get("/Patient/p2/Observation", headers=bearer())
+async def test_a_created_patient_is_an_entity(api: Gateway) -> None:
     created = await api.client.post("/Patient", json={"resourceType": "Patient"})
     assert created.status_code == 201
     new_id = created.headers["location"].split("/")[-3]
-    [compartment, create] = await api.events()
-    assert whats(compartment) == ["Patient/p1", "Patient/p2"]
-    assert entities(compartment)[0]["name"] == "Observation"
+    [create] = await api.events()
     assert whats(create) == [f"Patient/{new_id}"]
     assert create["action"] == "C"
 
