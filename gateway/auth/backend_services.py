@@ -79,7 +79,7 @@ class TokenMinter:
             claims["patient"] = patient
         if fhir_user:
             claims["fhirUser"] = fhir_user
-        return self.key.sign(claims)
+        return self.key.sign(claims, typ="at+jwt")  # RFC 9068 §2.1: not an ID token
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenMinter | None:

@@ -8,6 +8,13 @@ beside an external provider: that provider publishes its own discovery, ours nam
 None (the route answers 404) when AUTH_MODE=off — the server does not authorize, and advertising
 a token endpoint would send clients through a flow that changes nothing — and with an external
 provider alone: `token_endpoint` is required and we cannot name the provider's.
+
+No `issuer`: the conformance page makes it "required if the server's capabilities include
+sso-openid-connect; otherwise, omitted", and this server runs no OpenID Connect provider (the
+tokens' `iss` is AUTH_TOKEN_ISSUER; gateway.auth.backend_services). `jwks_uri`, optional without
+OpenID Connect, is given so resource servers beside us can check our tokens. No
+`authorization_endpoint` nor `code_challenge_methods_supported`: they belong to the app launch
+flows (launch-ehr, launch-standalone), which this server does not offer.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.auth.assertions import ASSERTION_ALGORITHMS
-from gateway.auth.backend_services import JWKS_PATH, TOKEN_PATH, own_issuer, public_base
+from gateway.auth.backend_services import JWKS_PATH, TOKEN_PATH, public_base
 from gateway.settings import Settings
 
 # What a client may ask for; the registration decides what it gets (gateway.auth.clients).
@@ -32,13 +39,12 @@ CAPABILITIES = ("client-confidential-asymmetric", "permission-v1", "permission-v
 
 def smart_configuration(settings: Settings) -> dict[str, Any] | None:
     """The discovery document, or None when this server has no token endpoint to advertise."""
-    base, issuer = public_base(settings), own_issuer(settings)
+    base = public_base(settings)
     if settings.effective_auth_mode == "off" or settings.auth_signing_key_file is None:
         return None
-    if base is None or issuer is None:
+    if base is None:
         return None
     return {
-        "issuer": issuer,
         "jwks_uri": base + JWKS_PATH,
         "token_endpoint": base + TOKEN_PATH,
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],

@@ -154,7 +154,7 @@ async def test_the_access_token_claims(
     jwks = (await smart.get("/auth/jwks")).json()
     key = jwk.KeySet.import_key_set(jwks).keys[0]
     decoded = jwt.decode(token, key, algorithms=["RS256"])
-    assert decoded.header["kid"] == "gateway-1"
+    assert (decoded.header["kid"], decoded.header["typ"]) == ("gateway-1", "at+jwt")
     claims = decoded.claims
     assert claims["iss"] == f"{AUDIENCE}/auth"
     assert (claims["aud"], claims["sub"], claims["client_id"]) == (AUDIENCE, "backend", "backend")
@@ -341,7 +341,6 @@ async def test_the_discovery_document(smart: httpx.AsyncClient) -> None:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {
-        "issuer": f"{AUDIENCE}/auth",
         "jwks_uri": f"{AUDIENCE}/auth/jwks",
         "token_endpoint": TOKEN_URL,
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
@@ -380,7 +379,10 @@ async def test_discovery_with_an_external_provider_still_names_our_endpoint(
     )
     async with api_client(settings) as client:
         document = (await client.get("/.well-known/smart-configuration")).json()
-    assert (document["token_endpoint"], document["issuer"]) == (TOKEN_URL, f"{AUDIENCE}/auth")
+    assert (document["token_endpoint"], document["jwks_uri"]) == (
+        TOKEN_URL,
+        f"{AUDIENCE}/auth/jwks",
+    )
 
 
 @pytest.mark.parametrize(

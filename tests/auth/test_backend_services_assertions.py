@@ -3,8 +3,10 @@ the clock rules with a fixed clock, and the bounded replay guard."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import orjson
 import pytest
 from joserfc import jwk, jwt
 
@@ -105,3 +107,41 @@ def test_the_replay_guard_remembers_until_expiry_and_is_bounded() -> None:
     assert (full.value.error, full.value.status) == ("temporarily_unavailable", 503)
     guard.remember("c", "b", expires=NOW + 30, now=NOW + 11)  # both earlier ones expired
     guard.remember("c", "a", expires=NOW + 30, now=NOW + 11)  # so `a` may be seen again
+
+
+def _b64(value: object) -> str:
+    raw = value if isinstance(value, bytes) else orjson.dumps(value)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+ES384_HEAD = _b64({"alg": "ES384", "kid": "k1"})
+HUGE_EXP = _b64(b'{"iss": "ehr", "exp": 1e400}')
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("..", id="dots"),
+        pytest.param("a.b.c.d.e", id="five-parts"),
+        pytest.param("é.é.é", id="not-ascii"),
+        pytest.param(f"{_b64([1])}.{_b64({'iss': 'ehr'})}.AAAA", id="header-array"),
+        pytest.param(f"{ES384_HEAD}.{_b64([1])}.AAAA", id="claims-array"),
+        pytest.param(f"{ES384_HEAD}.{_b64(b'not json')}.AAAA", id="claims-not-json"),
+        pytest.param(f"{ES384_HEAD}.{HUGE_EXP}.AAAA", id="huge-number"),
+        pytest.param(f"{_b64({'alg': ['ES384']})}.{_b64({'iss': 'ehr'})}.AA", id="alg-list"),
+        pytest.param(f"{_b64({'alg': 'ES384', 'kid': 7})}.{_b64({'iss': 'ehr'})}.AA", id="kid-int"),
+        pytest.param(f"{ES384_HEAD}.{_b64({'iss': 'ehr'})}.!!", id="signature-not-b64"),
+        pytest.param(
+            f"{_b64({'alg': 'ES384', 'kid': 'k1', 'crit': ['x']})}.{_b64({'iss': 'ehr'})}.AAAA",
+            id="unknown-crit",
+        ),
+        pytest.param("x" * 20_000, id="too-long"),
+    ],
+)
+async def test_hostile_assertions_are_invalid_client_never_a_crash(hostile: str) -> None:
+    key = jwk.ECKey.generate_key("P-384", parameters={"kid": "k1"})
+    verifier = verifier_for(JwksServer(jwks(key)), Clock())
+    with pytest.raises(OAuthError) as caught:
+        await verifier.client_of(hostile)
+    assert (caught.value.error, caught.value.status) == ("invalid_client", 401)
