@@ -163,6 +163,11 @@ def read_batch(grant: GrantRow) -> Expect:
     return Expect.of(200, letter="r")
 
 
+def everything_all(grant: GrantRow) -> Expect:
+    """`Patient/$everything` (every patient): what the grant permits of each compartment."""
+    return Expect.of(200, letter="s", required=_found(grant, lambda f: f.owner is not None))
+
+
 def validate_type(grant: GrantRow) -> Expect:
     """`$validate` at type level: any of c, u, r on the type."""
     allowed = any(grant.allows(letter, "Observation") for letter in "cur")
@@ -237,6 +242,7 @@ READS: tuple[Case, ...] = (
          params={"_revinclude": "Encounter:subject", "_include:iterate": "Encounter:service-provider"}),
     Case("chain name Bravo", "GET", "/Observation", chain(B), params={"subject:Patient.name": "Bravo"}),
     Case("chain name Alpha", "GET", "/Observation", chain(A), params={"subject:Patient.name": "Alpha"}),
+    Case("chain patient.name Bravo", "GET", "/Observation", chain(B), params={"patient.name": "Bravo"}),
     Case("_has lab", "GET", "/Patient", has("laboratory"),
          params={"_has:Observation:subject:category": "laboratory"}),
     Case("_has vital", "GET", "/Patient", has("vital-signs"),
@@ -246,6 +252,11 @@ READS: tuple[Case, ...] = (
     Case("compartment B Encounter", "GET", f"/Patient/{B}/Encounter", compartment(B, "Encounter")),
     Case("everything A", "GET", f"/Patient/{A}/$everything", everything(A)),
     Case("everything B", "GET", f"/Patient/{B}/$everything", everything(B)),
+    Case("everything type level", "GET", "/Patient/$everything", everything_all),
+    Case("compartment A include performer", "GET", f"/Patient/{A}/Observation",
+         compartment(A, "Observation"), params={"_include": "Observation:performer"}),
+    Case("lastn vital of B", "GET", "/Observation/$lastn", search(("Observation",), lambda f: vital(f) and f.owner == B),
+         params={"category": "vital-signs", "patient": B}),
     Case("lastn vital", "GET", "/Observation/$lastn", search(("Observation",), vital),
          params={"category": "vital-signs"}),
     Case("validate delete pb-lab", "POST", "/Observation/pb-lab/$validate",

@@ -10,10 +10,10 @@ import pytest_asyncio
 from httpx import AsyncClient
 
 from tests.auth.matrix.cases import READS, Case
-from tests.auth.matrix.grants import GRANTS, GrantRow
+from tests.auth.matrix.grants import ADMIN, GRANTS, GrantRow
 from tests.auth.matrix.harness import bearer, body, smart_app
 from tests.auth.matrix.known import known_failures
-from tests.auth.matrix.oracle import judge
+from tests.auth.matrix.oracle import Expect, judge
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -39,3 +39,21 @@ async def test_answer_is_inside_the_grant(api: AsyncClient, grant: GrantRow, cas
         grant, case.predict(grant), response.status_code, [document] if document else []
     )
     assert not verdict.problems, (verdict.problems, response.text[:500])
+
+
+@pytest.mark.parametrize("grant", [g for g in GRANTS if g.searches_anything()], ids=lambda g: g.id)
+async def test_a_next_link_from_a_wider_token_stays_inside_the_grant(
+    api: AsyncClient, grant: GrantRow
+) -> None:
+    """Paging state is not authority: a cursor made for a `system/*.*` search, replayed with a
+    narrower token, pages through what that token may search only."""
+    wide = await api.get("/Observation", params={"_count": "2"}, headers=bearer(ADMIN))
+    next_url = next(link["url"] for link in wide.json()["link"] if link["relation"] == "next")
+    response = await api.get(next_url, headers=bearer(grant))
+    document = body(response)
+    expect = Expect(
+        frozenset({200, 403}) if not grant.allows("s", "Observation") else frozenset({200}),
+        letter="s",
+    )
+    verdict = judge(grant, expect, response.status_code, [document] if document else [])
+    assert not verdict.problems, (verdict.problems, response.text[:300])
