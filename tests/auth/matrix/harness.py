@@ -5,6 +5,7 @@ loaded with an admin token (`system/*.*`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,8 +21,11 @@ from tests.conftest import api_client
 ISSUER = TestIssuer.shared()
 
 
+@functools.cache
 def token(grant: GrantRow) -> str:
-    return ISSUER.token(scope=grant.scope, patient=grant.patient)
+    """One token per grant for the session (signing costs more than the request it carries);
+    an hour's lifetime outlasts any run of the suite."""
+    return ISSUER.token(scope=grant.scope, patient=grant.patient, lifetime=3600)
 
 
 def bearer(grant: GrantRow) -> dict[str, str]:
