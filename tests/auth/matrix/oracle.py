@@ -107,8 +107,8 @@ def judge(grant: GrantRow, expect: Expect, status: int, documents: list[Json]) -
                 verdict.leaks.append(f"{known.ref} returned under `{letter}`")
     for document in documents:
         for ref in deletions(document):
-            known = DELETED.get(ref) or FACTS.get(ref)
-            if known is None or not grant.permits(expect.letter, known):
+            gone = DELETED.get(ref) or FACTS.get(ref)
+            if gone is None or not grant.permits(expect.letter, gone):
                 verdict.leaks.append(f"{ref} named as deleted")
     if expect.exact is not None and status < 300:
         for ref in sorted(matches - expect.exact):

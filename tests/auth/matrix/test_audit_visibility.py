@@ -12,10 +12,11 @@ import pytest
 import pytest_asyncio
 from httpx import AsyncClient
 
-from tests.auth.matrix.cases import READS, Case, compartment, everything, history, search
+from tests.auth.matrix.cases import READS
 from tests.auth.matrix.grants import GRANTS, GrantRow
 from tests.auth.matrix.harness import ISSUER, bearer, body, smart_app
 from tests.auth.matrix.oracle import judge
+from tests.auth.matrix.predictions import Case, compartment, everything, history, search
 from tests.auth.matrix.world import A
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

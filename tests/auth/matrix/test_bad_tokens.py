@@ -88,7 +88,7 @@ async def _refused(
         "/Observation", params={"identifier": f"{MARK_SYSTEM}|bad-token"}, headers=bearer(ADMIN)
     )
     assert stored.json().get("entry", []) == []
-    return response.headers.get("www-authenticate", "")
+    return str(response.headers.get("www-authenticate", ""))
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,12 @@ import pytest
 import pytest_asyncio
 from httpx import AsyncClient
 
-from tests.auth.matrix.cases import READS, Case
+from tests.auth.matrix.cases import READS
 from tests.auth.matrix.grants import ADMIN, GRANTS, GrantRow
 from tests.auth.matrix.harness import bearer, body, smart_app
 from tests.auth.matrix.known import known_failures
 from tests.auth.matrix.oracle import Expect, judge
+from tests.auth.matrix.predictions import Case
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
