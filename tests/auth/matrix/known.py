@@ -28,8 +28,9 @@ _PATIENT_A_OBS = ("patient-obs-rs-v2", "patient-obs-read-v1")
 _PATIENT_A_LAB = ("patient-obs-lab-v2", "patient-obs-lab-crus-v2")
 for _grant in (*_PATIENT_A_ALL, *_PATIENT_A_OBS, *_PATIENT_A_LAB):
     KNOWN[(_grant, "read deleted pb-gone")] = _GONE_410
-for _grant in _PATIENT_A_LAB:  # pa-gone is a vital sign: outside the lab-only query
+for _grant in (*_PATIENT_A_LAB, "patient-all-read-unknown-patient"):  # lab only; nobody's
     KNOWN[(_grant, "read deleted pa-gone")] = _GONE_410
+KNOWN[("patient-all-read-unknown-patient", "read deleted pb-gone")] = _GONE_410
 
 _CONDITIONAL_REFERENCE_400 = (
     "acc-inst: a transaction creating an Observation with a conditional reference, sent by a "
