@@ -8,7 +8,9 @@ every path of it): fixed names (`metadata`, `_history`, `_search`, `$operations`
 `{type}/{id}` shapes, as there.
 
 Only the FHIR base and `/apps` are audited: `/health` and the documentation pages (`_docs`,
-the OpenAPI document) carry no record of anyone and answer `None`.
+the OpenAPI document) carry no record of anyone and answer `None`, and so does `OPTIONS`: a
+browser's CORS preflight, answered before any route (or a 405), which touches no record and
+carries no token.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Classified:
 def classify(method: str, path: str, *, base: str) -> Classified | None:
     """The interaction of `method path` under the FHIR base path `base` ("" for the root), or
     None when the path is not audited."""
+    if method == "OPTIONS":
+        return None
     method = "GET" if method == "HEAD" else method
     if path == APPS or path.startswith(APPS + "/"):
         return _apps(method)

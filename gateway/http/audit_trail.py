@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from starlette.applications import Starlette
 from starlette.types import Scope
 
 from gateway.auth.audit import AuditRecord, audit_event, outcome_of
@@ -124,7 +125,7 @@ def _created_id(location: str, resource_type: str | None) -> str | None:
 
 
 @asynccontextmanager
-async def audit_trail(app: Any, services: Services) -> AsyncIterator[None]:
+async def audit_trail(app: Starlette, services: Services) -> AsyncIterator[None]:
     """With AUDIT on, audit every request of `app` for the block's duration (its lifespan):
     `app.state.auditor` is what the envelope records through; stopped, the writer flushes."""
     settings = services.settings

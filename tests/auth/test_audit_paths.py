@@ -178,6 +178,11 @@ def test_other_requests(
     assert classify(method, path, base=BASE) == Classified(*expected)
 
 
+@pytest.mark.parametrize("path", ["/fhir/Patient/p1", "/fhir/Observation", "/apps"])
+def test_a_cors_preflight_is_not_audited(path: str) -> None:
+    assert classify("OPTIONS", path, base=BASE) is None
+
+
 def test_a_root_base() -> None:
     assert classify("GET", "/Patient/p1", base="") == Classified("read", "R", "Patient", "p1", "p1")
     assert classify("GET", "/_docs", base="") is None
