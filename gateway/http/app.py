@@ -40,8 +40,8 @@ OPEN_WARNING = (
 def create_app(settings: Settings | None = None, *, envelope: bool = True) -> FastAPI:
     """The gateway; `envelope=False` leaves out the hardening and audit layer (benchmarks only)."""
     settings = settings or Settings()
-    authenticator = authenticator_for(settings)
     install_log_record_factory()  # every log record gets `request_id` (gateway.request_context)
+    authenticator = authenticator_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

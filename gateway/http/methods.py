@@ -41,8 +41,8 @@ def route(path: str, handlers: Mapping[str, Endpoint], *, public: bool = False) 
         handler = by_method.get(request.method)
         if handler is None:
             raise HTTPException(status_code=405, headers={"Allow": allow})
-        if public:
-            return await handler(request)
+        if public or not request.app.state.authenticator.enforcing:
+            return await handler(request)  # AUTH_MODE=off: see `authorized`
         return await authorized(request, handler)
 
     every_method = Route(path, endpoint)
@@ -53,10 +53,11 @@ def route(path: str, handlers: Mapping[str, Endpoint], *, public: bool = False) 
 async def authorized(request: Request, handler: Endpoint) -> Response:
     """`handler(request)` under the grant of the request's token; 401 (`Unauthorized`) without.
 
-    AUTH_MODE=off skips the header, the state and the context switch: outside `acting_as`
-    every service already sees TRUSTED, the everything-allowed grant, so the fast path costs
-    two attribute reads; no token was asked for, so none is recorded (the audit's agent is
-    anonymous). `request.state` is `scope["state"]` (Starlette), written directly: cheaper.
+    AUTH_MODE=off skips the header, the state and the context switch (the route does not even
+    call this): outside `acting_as` every service already sees TRUSTED, the everything-allowed
+    grant, so the fast path costs two attribute reads; no token was asked for, so none is
+    recorded (the audit's agent is anonymous). `request.state` is `scope["state"]`
+    (Starlette), written directly: cheaper.
     """
     authenticator: Authenticator = request.app.state.authenticator
     if not authenticator.enforcing:

@@ -45,6 +45,7 @@ from gateway.search.filters import Resolver, build_filter
 from gateway.search.model import NOTHING, Clause
 from gateway.search.paths import all_of, any_of
 from gateway.search.request import parse
+from gateway.services.compartments import membership
 
 _LETTERS: dict[Interaction, str] = {
     "c": "create",
@@ -138,10 +139,6 @@ class Access:
     async def _condition_clause(
         self, resource_type: str, condition: Condition, resolver: Resolver
     ) -> Clause:
-        # Imported here: gateway.services.compartments imports the search services, which
-        # import this module.
-        from gateway.services.compartments import membership
-
         clauses: list[Clause] = []
         if condition.patient is not None:
             clauses.append(

@@ -226,7 +226,7 @@ async def everything(services: Services, request: EverythingRequest, *, base: st
     if request.patient_id is not None and (
         access.unrestricted or access.grant.restrictions("s", PATIENT).unrestricted
     ):
-        await resources.read(services.store(PATIENT), request.patient_id)  # 404, 410
+        await resources.fetch(services.store(PATIENT), request.patient_id)  # 404, 410
     patients = visible_patients(request.patient_id)
     types = await _held_types(services, request)
     if not access.unrestricted:

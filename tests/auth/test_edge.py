@@ -206,6 +206,17 @@ async def test_public_endpoints_need_no_token(smart: AsyncClient, url: str) -> N
     assert head.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("GET", "/.well-known/smart-configuration"), ("POST", "/auth/token"), ("GET", "/auth/jwks")],
+)
+async def test_the_smart_endpoints_are_public(smart: AsyncClient, method: str, url: str) -> None:
+    """A client needs them to get its first token: whatever they answer, it is not a 401."""
+    response = await smart.request(method, url, headers={"Accept": "*/*"})
+    assert response.status_code != 401, response.text
+    assert "www-authenticate" not in response.headers
+
+
 async def test_public_endpoints_ignore_a_bad_token(smart: AsyncClient) -> None:
     response = await smart.get("/metadata", headers=bearer("not-a-jwt"))
     assert response.status_code == 200, response.text

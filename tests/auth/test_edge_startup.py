@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -153,10 +152,14 @@ async def test_the_statement_names_smart_and_its_token_endpoint(tmp_path: Path) 
 def test_the_statement_says_when_cors_is_configured() -> None:
     statement = capability_statement(base_url="http://x/fhir", date="2026", smart=True, cors=True)
     assert statement["rest"][0]["security"]["cors"] is True
-    origins = SimpleNamespace(cors_origins=["https://app.example"])
-    assert cors_configured(origins) is True  # type: ignore[arg-type]
-    assert cors_configured(SimpleNamespace(cors_origins=[])) is False  # type: ignore[arg-type]
+    assert cors_configured(make_settings(cors_origins=["https://app.example"])) is True
     assert cors_configured(make_settings()) is False
+
+
+async def test_the_served_statement_says_cors_when_origins_are_configured() -> None:
+    async with api_client(make_settings(cors_origins=["https://app.example"])) as client:
+        response = await client.get("/metadata")
+    assert response.json()["rest"][0]["security"]["cors"] is True
 
 
 def test_the_security_passes_the_r4_model() -> None:

@@ -28,9 +28,5 @@ async def metadata(request: Request) -> Response:
 
 
 def cors_configured(settings: Settings) -> bool:
-    """CORS_ORIGINS (the envelope's setting, issue 13 hardening) lists at least one origin.
-
-    Read by name so this statement is right before and after that setting is merged.
-    """
-    origins = getattr(settings, "cors_origins", None)
-    return bool(origins)
+    """CORS_ORIGINS (the envelope's, gateway.http.envelope) lists at least one origin."""
+    return bool(settings.cors_origins)

@@ -40,9 +40,9 @@ _UNBUILT = object()
 def routes(base: str) -> list[Route]:
     """The three public SMART paths under the FHIR base path `base`."""
     return [
-        route(f"{base}/.well-known/smart-configuration", {"GET": configuration}),
-        route(f"{base}{TOKEN_PATH}", {"POST": token}),
-        route(f"{base}{JWKS_PATH}", {"GET": jwks}),
+        route(f"{base}/.well-known/smart-configuration", {"GET": configuration}, public=True),
+        route(f"{base}{TOKEN_PATH}", {"POST": token}, public=True),
+        route(f"{base}{JWKS_PATH}", {"GET": jwks}, public=True),
     ]
 
 
