@@ -149,7 +149,9 @@ class Access:
             # read agree; anything else matches nothing (deny, never leak).
             if not all(supported(resource_type, code, value) for code, value in condition.query):
                 return NOTHING
-            request = parse(resource_type, condition.query, default_count=1, max_count=1, strict=True)
+            request = parse(
+                resource_type, condition.query, default_count=1, max_count=1, strict=True
+            )
             clauses.append(
                 await build_filter(
                     resource_type, request.parameters, resolver, base_urls=self.base_urls
