@@ -122,9 +122,9 @@ async def test_the_good_token_of_the_same_issuer_is_accepted(api: AsyncClient) -
 
 
 SMART_CONFIGURATION_REFUSED = (
-    "merge of acc-edge and acc-tokens: gateway/http/routes/smart.py builds its routes with "
-    "route() without public=True, so discovery answers 401; and with an external issuer only "
-    "(no AUTH_SIGNING_KEY_FILE) it would answer 404, though SMART servers SHALL publish it"
+    "acc-tokens: with an external issuer only (AUTH_ISSUER + JWKS, no AUTH_SIGNING_KEY_FILE) "
+    "discovery answers 404, though a SMART server SHALL publish .well-known/smart-configuration "
+    "(it could name the external provider's endpoints, or at least the capabilities)"
 )
 
 
