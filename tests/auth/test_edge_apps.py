@@ -169,17 +169,25 @@ async def test_what_a_resent_row_drops_needs_delete(smart: AsyncClient) -> None:
 async def test_a_row_the_token_may_not_read_is_as_absent_as_a_missing_one(
     smart: AsyncClient,
 ) -> None:
-    """p1's token names clinic 7, stored but outside its compartment: 422 like an unknown
-    clinic, so the answer does not tell whether the clinic exists."""
+    """p1's token sends a visit of person p2 (stored, another patient) and of p9 (unknown):
+    the same 422, so the answer does not tell whether p2 exists."""
     visit = {**RECORDS["visits"][0], "id": 3}
     answers = []
-    for clinic in (7, 8):
+    for person in ("p2", "p9"):
         response = await post(
-            smart, {"visits": [{**visit, "clinic_id": clinic}]}, patient_token(P1)
+            smart, {"visits": [{**visit, "person_id": person}]}, patient_token(P1)
         )
         assert response.status_code == 422, response.text
-        answers.append(response.json()["issue"][0]["diagnostics"].replace(str(clinic), "N"))
+        answers.append(response.json()["issue"][0]["diagnostics"].replace(person, "N"))
     assert answers[0] == answers[1]
+
+
+async def test_a_patient_app_may_name_its_stored_clinic(smart: AsyncClient) -> None:
+    """Clinic 7 is an Organization, in no patient's compartment: p1's visit naming it is
+    stored, although the token may not read the clinic."""
+    visit = {**RECORDS["visits"][0], "id": 3}
+    response = await post(smart, {"visits": [visit]}, patient_token(P1))
+    assert response.status_code == 200, response.text
 
 
 @pytest.mark.parametrize("path", ["", "/toy/schema"])

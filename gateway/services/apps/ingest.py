@@ -20,6 +20,7 @@ import dataclasses
 from collections import defaultdict
 from typing import Any
 
+from gateway.auth.compartment import compartment_types
 from gateway.errors import (
     GatewayError,
     InvalidResource,
@@ -83,19 +84,26 @@ async def store_records(
 
 
 async def _stored(services: Services, targets: list[Target]) -> dict[tuple[str, str], Json]:
-    """The stored primary resources of `targets`, keyed (entity, native id); one read per type."""
+    """The stored primary resources of `targets`, keyed (entity, native id); one read per type.
+
+    A row of a type that is in no patient's compartment (a clinic's Organization, a
+    Practitioner) is found whatever the token may read: a foreign key only makes a reference,
+    and every resource the rows make is then checked for the write (apps.authorize), so a
+    patient app may name its stored clinic. A row of a compartment type the token may not read
+    (another patient) is as unknown as a missing one: the 422 does not tell it exists."""
     by_type: dict[str, list[Target]] = defaultdict(list)
     for target in targets:
         for resource_type in target.types:
             by_type[resource_type].append(target)
     found: dict[tuple[str, str], Json] = {}
-    access = current()
     for resource_type, wanted_here in by_type.items():
         store = services.store(resource_type)
         documents = await store.current_documents([t.resource_id for t in wanted_here])
         versions = [store.to_version(d).resource for d in documents]
-        readable = access.visible("r", [r for r in versions if r is not None])
-        resources = {r["id"]: r for r in readable}
+        known = [r for r in versions if r is not None]
+        if resource_type in compartment_types():  # another patient's row stays unknown
+            known = current().visible("r", known)
+        resources = {r["id"]: r for r in known}
         for target in wanted_here:
             resource = resources.get(target.resource_id)
             if resource is not None:

@@ -117,13 +117,6 @@ async def test_a_read_only_token_posting_visits_is_403(api: AsyncClient) -> None
     assert written.status_code == 403, written.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="acc-edge: a patient/*.cruds token posting its patient's visit that names the stored "
-    "clinic 7 gets 422 `no clinics row has id 7`: foreign keys resolve only among what the token "
-    "may read, and an Organization is in no patient's compartment, so a patient app can never "
-    "send a visit (the rows it may write are refused for a row it only references)",
-)
 async def test_a_patient_writer_may_name_its_stored_clinic(api: AsyncClient) -> None:
     """A visit of p1 naming clinic 7 writes an Encounter and an Observation in p1's compartment;
     the clinic is only referenced, not written."""
