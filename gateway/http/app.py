@@ -36,6 +36,11 @@ OPEN_WARNING = (
     " or AUTH_JWKS_URL before real data comes near this gateway."
 )
 
+NO_TOKEN_ENDPOINT_WARNING = (
+    "AUTH_TOKEN_ENDPOINT is not set: [base]/.well-known/smart-configuration cannot name the"
+    " external provider's token endpoint, which SMART clients look for there."
+)
+
 
 def create_app(settings: Settings | None = None, *, envelope: bool = True) -> FastAPI:
     """The gateway; `envelope=False` leaves out the hardening and audit layer (benchmarks only)."""
@@ -47,6 +52,8 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not authenticator.enforcing:
             log.warning(OPEN_WARNING)
+        elif settings.auth_signing_key_file is None and not settings.auth_token_endpoint:
+            log.warning(NO_TOKEN_ENDPOINT_WARNING)
         services = await open_services(settings)
         await asyncio.to_thread(ucum.warm)
         app.state.services = services

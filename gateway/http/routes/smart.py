@@ -50,8 +50,8 @@ async def configuration(request: Request) -> Response:
     document = smart_configuration(_settings(request))
     if document is None:
         raise NotFound(
-            "This server runs no SMART token endpoint (AUTH_MODE=off, or tokens come from an"
-            " external provider: see its own discovery document).",
+            "This server does not authorize requests (AUTH_MODE=off): it has no SMART"
+            " configuration.",
             code="MSG_NO_EXIST",
         )
     return _json(document)

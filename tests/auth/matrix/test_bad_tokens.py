@@ -121,21 +121,11 @@ async def test_the_good_token_of_the_same_issuer_is_accepted(api: AsyncClient) -
     assert response.status_code == 200, response.text
 
 
-SMART_CONFIGURATION_REFUSED = (
-    "acc-tokens: with an external issuer only (AUTH_ISSUER + JWKS, no AUTH_SIGNING_KEY_FILE) "
-    "discovery answers 404, though a SMART server SHALL publish .well-known/smart-configuration "
-    "(it could name the external provider's endpoints, or at least the capabilities)"
-)
-
-
 @pytest.mark.parametrize(
     "path",
     [
         "/metadata",
-        pytest.param(
-            "/.well-known/smart-configuration",
-            marks=pytest.mark.xfail(strict=True, reason=SMART_CONFIGURATION_REFUSED),
-        ),
+        "/.well-known/smart-configuration",
         "http://test/health",
     ],
 )
