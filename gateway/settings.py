@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         description='Backend Services clients, JSON: {"clients": [{"client_id", "jwks" or'
         ' "jwks_url", "scope"}]}.',
     )
+    auth_token_endpoint: str | None = Field(
+        default=None,
+        description="The external provider's token endpoint, named by the SMART configuration"
+        " when the gateway signs no tokens of its own (no AUTH_SIGNING_KEY_FILE).",
+    )
     auth_token_issuer: str | None = Field(
         default=None,
         description="The `iss` of the tokens the gateway signs; default `{AUTH_AUDIENCE}/auth`.",

@@ -2,12 +2,14 @@
 
 https://hl7.org/fhir/smart-app-launch/conformance.html#using-well-known and
 https://hl7.org/fhir/smart-app-launch/backend-services.html (the example discovery document).
-Served when the gateway runs its own token endpoint (AUTH_MODE=smart with a signing key), also
-beside an external provider: that provider publishes its own discovery, ours names our endpoint.
+Served whenever AUTH_MODE=smart ("a SMART on FHIR server SHALL" publish it): with a signing key
+it names the gateway's own token endpoint (also beside an external provider); with an external
+provider alone it names AUTH_TOKEN_ENDPOINT, the provider's. Without that setting the document
+still states the capabilities but cannot name a `token_endpoint` (SMART requires one): the
+gateway warns at start (gateway.auth.refusal) so the operator sets it.
 
-None (the route answers 404) when AUTH_MODE=off — the server does not authorize, and advertising
-a token endpoint would send clients through a flow that changes nothing — and with an external
-provider alone: `token_endpoint` is required and we cannot name the provider's.
+None (the route answers 404) when AUTH_MODE=off: the server does not authorize, and advertising
+a token endpoint would send clients through a flow that changes nothing.
 
 No `issuer`: the conformance page makes it "required if the server's capabilities include
 sso-openid-connect; otherwise, omitted", and this server runs no OpenID Connect provider (the
@@ -38,12 +40,12 @@ CAPABILITIES = ("client-confidential-asymmetric", "permission-v1", "permission-v
 
 
 def smart_configuration(settings: Settings) -> dict[str, Any] | None:
-    """The discovery document, or None when this server has no token endpoint to advertise."""
+    """The discovery document, or None when AUTH_MODE=off."""
+    if settings.effective_auth_mode == "off":
+        return None
     base = public_base(settings)
-    if settings.effective_auth_mode == "off" or settings.auth_signing_key_file is None:
-        return None
-    if base is None:
-        return None
+    if settings.auth_signing_key_file is None or base is None:
+        return _external(settings)
     return {
         "jwks_uri": base + JWKS_PATH,
         "token_endpoint": base + TOKEN_PATH,
@@ -53,3 +55,12 @@ def smart_configuration(settings: Settings) -> dict[str, Any] | None:
         "scopes_supported": list(SCOPES_SUPPORTED),
         "capabilities": list(CAPABILITIES),
     }
+
+
+def _external(settings: Settings) -> dict[str, Any]:
+    """Tokens come from an external provider only: what this server knows of them (the scopes
+    it enforces), and the provider's token endpoint when the settings name it."""
+    document: dict[str, Any] = {"capabilities": ["permission-v1", "permission-v2"]}
+    if settings.auth_token_endpoint:
+        document["token_endpoint"] = settings.auth_token_endpoint
+    return document

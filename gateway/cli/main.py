@@ -52,10 +52,18 @@ def serve(
 
     if demo:
         os.environ["DEMO_DATA"] = "true"
+    from gateway.auth.refusal import StartupRefused, authenticator_for
+
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    try:
+        authenticator_for(settings)  # before uvicorn: refuse with the reasons, exit code 2
+    except StartupRefused as refusal:
+        for problem in refusal.problems:
+            console.print(problem, style="red", markup=False, highlight=False)
+        raise typer.Exit(code=2) from None
     if settings.embedded:
         console.print(
             "[yellow]MONGODB_URI is not set: using the embedded in-process store. "

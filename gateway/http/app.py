@@ -1,4 +1,12 @@
-"""`create_app(settings)`: the FastAPI application serving the FHIR base."""
+"""`create_app(settings)`: the FastAPI application serving the FHIR base.
+
+The start-up rule for authorization (issue 13) is applied here, where every way of serving
+(uvicorn's factory, tests; `serve` asks the same first) builds the app: settings the rule
+refuses, or a JWKS file that cannot be read, stop `create_app` with `StartupRefused`
+(gateway.auth.refusal). The authenticator is built here rather than in the lifespan, so the
+refusal comes before anything listens, and an app driven without its lifespan (ASGI tests)
+still authenticates.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway import ucum
+from gateway.auth.refusal import authenticator_for
 from gateway.http.audit_trail import audit_trail
 from gateway.http.envelope import GatewayApp
 from gateway.http.outcomes import install_error_handlers
@@ -21,15 +30,30 @@ from gateway.services.demo_load import load_demo
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
+OPEN_WARNING = (
+    "AUTHORIZATION IS OFF: anyone who can reach this port can read and change every record"
+    " (AUTH_MODE=off). Set AUTH_MODE=smart with AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_FILE"
+    " or AUTH_JWKS_URL before real data comes near this gateway."
+)
+
+NO_TOKEN_ENDPOINT_WARNING = (
+    "AUTH_TOKEN_ENDPOINT is not set: [base]/.well-known/smart-configuration cannot name the"
+    " external provider's token endpoint, which SMART clients look for there."
+)
 
 
 def create_app(settings: Settings | None = None, *, envelope: bool = True) -> FastAPI:
     """The gateway; `envelope=False` leaves out the hardening and audit layer (benchmarks only)."""
     settings = settings or Settings()
     install_log_record_factory()  # every log record gets `request_id` (gateway.request_context)
+    authenticator = authenticator_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not authenticator.enforcing:
+            log.warning(OPEN_WARNING)
+        elif settings.auth_signing_key_file is None and not settings.auth_token_endpoint:
+            log.warning(NO_TOKEN_ENDPOINT_WARNING)
         services = await open_services(settings)
         await asyncio.to_thread(ucum.warm)
         app.state.services = services
@@ -53,6 +77,7 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
         openapi_url=None,
         redoc_url=None,
     )
+    app.state.authenticator = authenticator
     install_error_handlers(app)
 
     @app.get("/health", include_in_schema=False)

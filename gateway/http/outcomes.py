@@ -24,8 +24,13 @@ def _respond(status: int, issues: list[Issue]) -> Response:
 
 
 async def _gateway_error(request: Request, error: Exception) -> Response:
+    """A 401 carries its challenge (RFC 6750 §3: `WWW-Authenticate` on every 401)."""
     assert isinstance(error, GatewayError)
-    return _respond(error.status, error.issues)
+    response = _respond(error.status, error.issues)
+    headers: dict[str, str] | None = getattr(error, "headers", None)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

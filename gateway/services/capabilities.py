@@ -14,6 +14,10 @@ a subset of a statement it instantiates, as long as its own statement says exact
 (capabilitystatement.html, `instantiates`). This one serves ValueSet $expand and
 $validate-code, CodeSystem $lookup and ConceptMap $translate over the terminology it holds, and
 lists them below; it does not offer CodeSystem $validate-code, $subsumes or $closure.
+
+Security (issue 13, SMART App Launch "Conformance"): `rest[0].security` says which mode is on.
+With AUTH_MODE=smart the service is SMART-on-FHIR and the `oauth-uris` extension names the
+token endpoint; with `off` the description says plainly that anyone may read and write.
 """
 
 from __future__ import annotations
@@ -57,9 +61,25 @@ TERMINOLOGY_OPERATIONS = {
     "ConceptMap": [{"name": "translate", "definition": f"{R4_OPERATIONS}ConceptMap-translate"}],
 }
 TERMINOLOGY_SERVER = "http://hl7.org/fhir/CapabilityStatement/terminology-server"
+SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+OAUTH_URIS = "http://fhir-registry.smarthl7.org/StructureDefinition/oauth-uris"
+TOKEN_PATH = "/auth/token"  # the SMART Backend Services token endpoint, under the FHIR base
+OFF_DESCRIPTION = (
+    "Authorization is OFF (AUTH_MODE=off): no access token is asked for, and anyone who can"
+    " reach this server can read and change every record. For trying the gateway only."
+)
+SMART_DESCRIPTION = (
+    "SMART on FHIR (AUTH_MODE=smart): every interaction but this statement and SMART discovery"
+    " needs a bearer access token (RS256 or ES256 JWT); its scopes decide what it may read and"
+    " write (SMART App Launch v1 and v2 scopes, the patient launch context). See"
+    " .well-known/smart-configuration."
+)
 
 
-def capability_statement(*, base_url: str, date: str) -> Json:
+def capability_statement(
+    *, base_url: str, date: str, smart: bool = False, cors: bool = False
+) -> Json:
+    """`smart`: AUTH_MODE=smart is on; `cors`: browser apps may call (CORS configured)."""
     statement: Json = {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -73,6 +93,7 @@ def capability_statement(*, base_url: str, date: str) -> Json:
         "rest": [
             {
                 "mode": "server",
+                "security": security(base_url=base_url, smart=smart, cors=cors),
                 "resource": _resources(),
                 "compartment": _compartments(),
                 "interaction": [
@@ -87,6 +108,24 @@ def capability_statement(*, base_url: str, date: str) -> Json:
     if guide is not None:
         statement["implementationGuide"] = [guide]
     return statement
+
+
+def security(*, base_url: str, smart: bool, cors: bool) -> Json:
+    """`rest.security`: the SMART service and its token endpoint, or a plain warning when off."""
+    if not smart:
+        return {"cors": cors, "description": OFF_DESCRIPTION}
+    token = {"url": "token", "valueUri": f"{base_url.rstrip('/')}{TOKEN_PATH}"}
+    return {
+        "extension": [{"url": OAUTH_URIS, "extension": [token]}],
+        "cors": cors,
+        "service": [
+            {
+                "coding": [{"system": SECURITY_SERVICE, "code": "SMART-on-FHIR"}],
+                "text": "OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)",
+            }
+        ],
+        "description": SMART_DESCRIPTION,
+    }
 
 
 def package_guide() -> str | None:

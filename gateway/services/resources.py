@@ -22,6 +22,7 @@ from gateway.errors import (
     UnprocessableResource,
 )
 from gateway.jsonio import Json
+from gateway.services.access import Access
 from gateway.services.access import current as current_access
 from gateway.services.instance_access import (
     check_delete,
@@ -188,7 +189,24 @@ async def read(store: ResourceStore, resource_id: str) -> Version:
     if access.unrestricted:
         return await fetch(store, resource_id)
     access.restriction("r", store.resource_type)  # before the lookup: no 404/410 without a scope
-    return check_read(access, await fetch(store, resource_id))
+    try:
+        return check_read(access, await fetch(store, resource_id))
+    except Gone:
+        await check_deleted(access, store, resource_id)
+        raise
+
+
+async def check_deleted(access: Access, store: ResourceStore, resource_id: str) -> None:
+    """A 410 tells that the resource existed: only for a token that could read what was
+    deleted (its last version with a body); anyone else gets the 403 a read of it would."""
+    latest = await store.latest_archived(resource_id)
+    version_id = latest.version_id - 1 if latest is not None else 0
+    while version_id > 0:
+        before = await store.version(resource_id, version_id)
+        if before is not None and before.resource is not None:
+            check_read(access, before)
+            return
+        version_id -= 1
 
 
 async def fetch(store: ResourceStore, resource_id: str) -> Version:
@@ -216,6 +234,8 @@ async def vread(store: ResourceStore, resource_id: str, version_id: str) -> Vers
             code="MSG_NO_EXIST",
         )
     if version.deleted:
+        if not access.unrestricted:
+            await check_deleted(access, store, resource_id)
         raise Gone(f"Version {version_id} of `{store.resource_type}/{resource_id}` is a deletion.")
     return version if access.unrestricted else check_read(access, version)
 

@@ -385,28 +385,39 @@ async def test_discovery_with_an_external_provider_still_names_our_endpoint(
     )
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        pytest.param(make_settings(), id="auth-off"),
-        pytest.param(
-            make_settings(
-                auth_mode="smart",
-                auth_issuer="https://idp.example.org",
-                auth_audience=AUDIENCE,
-                auth_jwks_url="https://idp.example.org/jwks",
-            ),
-            id="external-provider-only",
-        ),
-    ],
-)
-async def test_no_token_endpoint_no_discovery_no_jwks(settings: Settings) -> None:
-    async with api_client(settings) as client:
+async def test_auth_off_has_no_discovery_no_jwks_no_token_endpoint() -> None:
+    async with api_client(make_settings()) as client:
         discovery = await client.get("/.well-known/smart-configuration")
         keys = await client.get("/auth/jwks")
         token = await post_token(client, {"grant_type": "client_credentials"})
     assert discovery.status_code == 404
     assert discovery.json()["resourceType"] == "OperationOutcome"
+    assert keys.status_code == 404
+    assert (token.status_code, token.json()["error"]) == (400, "unsupported_grant_type")
+
+
+EXTERNAL_ONLY = {
+    "auth_mode": "smart",
+    "auth_issuer": "https://idp.example.org",
+    "auth_audience": AUDIENCE,
+    "auth_jwks_url": "https://idp.example.org/jwks",
+}
+
+
+@pytest.mark.parametrize("endpoint", [None, "https://idp.example.org/oauth/token"])
+async def test_an_external_provider_alone_is_still_discovered(endpoint: str | None) -> None:
+    """SMART: a server SHALL publish its configuration. Without a key of its own the gateway
+    names the provider's token endpoint (AUTH_TOKEN_ENDPOINT) and issues nothing itself."""
+    settings = make_settings(**EXTERNAL_ONLY, auth_token_endpoint=endpoint)
+    async with api_client(settings) as client:
+        discovery = await client.get("/.well-known/smart-configuration")
+        keys = await client.get("/auth/jwks")
+        token = await post_token(client, {"grant_type": "client_credentials"})
+    assert discovery.status_code == 200
+    document = discovery.json()
+    assert document.get("token_endpoint") == endpoint
+    assert "permission-v2" in document["capabilities"]
+    assert "jwks_uri" not in document
     assert keys.status_code == 404
     assert (token.status_code, token.json()["error"]) == (400, "unsupported_grant_type")
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from gateway.domain.time import format_instant, utc_now
 from gateway.http.openapi import openapi_document
 from gateway.http.openapi_apps import add_apps, server_root
+from gateway.http.openapi_security import add_bearer
 from gateway.services.capabilities import capability_statement
 from gateway.services.context import Services
 
@@ -30,11 +31,12 @@ def _base_path(request: Request) -> str:
 
 
 @lru_cache(maxsize=4)
-def rendered(server: str, *, root: str) -> bytes:
-    """`root`: where the seed apps' endpoints are, beside the FHIR base (`server`)."""
-    statement = capability_statement(base_url=server, date=format_instant(utc_now()))
-    document = openapi_document(statement, server=server, title=TITLE)
-    return orjson.dumps(add_apps(document, root=root))
+def rendered(server: str, *, root: str, smart: bool = False) -> bytes:
+    """`root`: where the seed apps' endpoints are, beside the FHIR base (`server`); `smart`:
+    AUTH_MODE=smart, every operation but the public ones needs a bearer token."""
+    statement = capability_statement(base_url=server, date=format_instant(utc_now()), smart=smart)
+    document = add_apps(openapi_document(statement, server=server, title=TITLE), root=root)
+    return orjson.dumps(add_bearer(document) if smart else document)
 
 
 async def openapi(request: Request) -> Response:
@@ -42,7 +44,8 @@ async def openapi(request: Request) -> Response:
     services: Services = request.app.state.services
     server = (services.settings.fhir_base_url or _base_path(request)).rstrip("/") or "/"
     root = server_root(server, base_path=_base_path(request))
-    return Response(rendered(server, root=root), media_type="application/json")
+    smart = request.app.state.authenticator.enforcing
+    return Response(rendered(server, root=root, smart=smart), media_type="application/json")
 
 
 async def swagger_ui(request: Request) -> Response:

@@ -40,9 +40,9 @@ _UNBUILT = object()
 def routes(base: str) -> list[Route]:
     """The three public SMART paths under the FHIR base path `base`."""
     return [
-        route(f"{base}/.well-known/smart-configuration", {"GET": configuration}),
-        route(f"{base}{TOKEN_PATH}", {"POST": token}),
-        route(f"{base}{JWKS_PATH}", {"GET": jwks}),
+        route(f"{base}/.well-known/smart-configuration", {"GET": configuration}, public=True),
+        route(f"{base}{TOKEN_PATH}", {"POST": token}, public=True),
+        route(f"{base}{JWKS_PATH}", {"GET": jwks}, public=True),
     ]
 
 
@@ -50,8 +50,8 @@ async def configuration(request: Request) -> Response:
     document = smart_configuration(_settings(request))
     if document is None:
         raise NotFound(
-            "This server runs no SMART token endpoint (AUTH_MODE=off, or tokens come from an"
-            " external provider: see its own discovery document).",
+            "This server does not authorize requests (AUTH_MODE=off): it has no SMART"
+            " configuration.",
             code="MSG_NO_EXIST",
         )
     return _json(document)

@@ -5,6 +5,9 @@ Fixed paths come before the `{resource_type}` templates that would read them as 
 before a compartment's types); each path answers its other methods 405 with `Allow`
 (`gateway.http.methods`). `openapi.py` describes the same interactions from the
 CapabilityStatement; a test holds the two together.
+
+Every path needs an access token (gateway.http.methods) except those of `public_paths`: what a
+client reads before it has one (issue 13).
 """
 
 from __future__ import annotations
@@ -79,6 +82,12 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
     ]
 
 
+def public_paths(base: str) -> frozenset[str]:
+    """The paths served without a token: the CapabilityStatement (SMART: discovery starts
+    there), the OpenAPI document and its page (a description of the API, no data)."""
+    return frozenset({f"{base}/metadata", f"{base}{docs.OPENAPI_PATH}", f"{base}/_docs"})
+
+
 def _terminology(base: str, *, instance: bool) -> list[tuple[str, dict[str, Endpoint]]]:
     """The terminology operations (gateway.http.routes.terminology), GET and POST each, at
     type level or (where R4 defines it) instance level."""
@@ -98,4 +107,5 @@ def _terminology(base: str, *, instance: bool) -> list[tuple[str, dict[str, Endp
 
 
 def routes(base: str) -> list[Route]:
-    return [route(path, handlers) for path, handlers in paths(base)]
+    public = public_paths(base)
+    return [route(path, handlers, public=path in public) for path, handlers in paths(base)]

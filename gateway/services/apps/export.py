@@ -3,6 +3,10 @@
 Whatever the gateway holds for the patient is read (gateway.services.apps.gather), resources
 that arrived as plain FHIR from an EHR included; the adapter maps what has a home in the app.
 The answer is the shape `POST /apps/{app}/records` takes, so it can be sent back as it is.
+
+Authorization (issue 13): only what the token may read is gathered and mapped, silently, as a
+search answers (gateway.services.access): a `patient/` token asking for another patient gets
+no rows, not a 403.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import datetime
 from gateway.domain.time import parse_range
 from gateway.errors import UnprocessableResource
 from gateway.jsonio import Json, dumps
+from gateway.services.access import current
 from gateway.services.apps.gather import PATIENT, find_patient, patient_resources
 from gateway.services.apps.registry import app_adapter
 from gateway.services.context import Services
@@ -82,7 +87,10 @@ async def _rows(
     since: datetime | None,
     entities: frozenset[str] | None,
 ) -> Json:
-    resources = await patient_resources(services, patient)
+    access = current()
+    if not access.may("r", patient):
+        return {}
+    resources = access.visible("r", await patient_resources(services, patient))
     view = FhirView(adapter.name, patient, resources)
     updated = {view.ref(r): _last_updated(r) for r in resources} if since is not None else {}
     by_entity: dict[str, list[Json]] = {}

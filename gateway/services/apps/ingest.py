@@ -8,6 +8,10 @@ those of `POST [base]`: any refusal stores nothing. Each resource is a PUT at it
 so a re-send changes nothing and stores no version (http.html#update, no-change updates). What
 a sent row made before and makes no more (gateway.services.apps.stale) is a DELETE in the same
 transaction: the row replaces what it made, and a failed request deletes nothing.
+
+Authorization (issue 13): the rows a foreign key names are looked up only among what the token
+may read (what it may not is as absent as what is not stored), and every write and deletion is
+checked before the transaction starts (gateway.services.apps.authorize).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import dataclasses
 from collections import defaultdict
 from typing import Any
 
+from gateway.auth.compartment import compartment_types
 from gateway.errors import (
     GatewayError,
     InvalidResource,
@@ -24,6 +29,8 @@ from gateway.errors import (
     UnprocessableResource,
 )
 from gateway.jsonio import Json
+from gateway.services.access import current
+from gateway.services.apps.authorize import check_some_write, check_writes
 from gateway.services.apps.registry import app_adapter
 from gateway.services.apps.stale import Ref, stale_resources
 from gateway.services.context import Services
@@ -48,6 +55,7 @@ async def store_records(
     FHIR type and row. `max_entries`: the most resources one request may make (None: any)."""
     adapter = app_adapter(app)
     records = read_records(adapter, payload)
+    check_some_write()
     stored = await _stored(services, wanted(records))
     check_foreign_keys(records, stored)
     mapped = map_records(records, stored)
@@ -57,6 +65,7 @@ async def store_records(
             f"{max_entries} (send fewer rows per request, or use `fhir-gateway import --from`)."
         )
     stale = await stale_resources(services, records, mapped)
+    await check_writes(services, mapped.resources, stale)
     entries = await _transaction(services, records, mapped, stale)
     return {
         "app": adapter.name,
@@ -75,7 +84,13 @@ async def store_records(
 
 
 async def _stored(services: Services, targets: list[Target]) -> dict[tuple[str, str], Json]:
-    """The stored primary resources of `targets`, keyed (entity, native id); one read per type."""
+    """The stored primary resources of `targets`, keyed (entity, native id); one read per type.
+
+    A row of a type that is in no patient's compartment (a clinic's Organization, a
+    Practitioner) is found whatever the token may read: a foreign key only makes a reference,
+    and every resource the rows make is then checked for the write (apps.authorize), so a
+    patient app may name its stored clinic. A row of a compartment type the token may not read
+    (another patient) is as unknown as a missing one: the 422 does not tell it exists."""
     by_type: dict[str, list[Target]] = defaultdict(list)
     for target in targets:
         for resource_type in target.types:
@@ -84,7 +99,11 @@ async def _stored(services: Services, targets: list[Target]) -> dict[tuple[str, 
     for resource_type, wanted_here in by_type.items():
         store = services.store(resource_type)
         documents = await store.current_documents([t.resource_id for t in wanted_here])
-        resources = {d["_id"]: store.to_version(d).resource for d in documents}
+        versions = [store.to_version(d).resource for d in documents]
+        known = [r for r in versions if r is not None]
+        if resource_type in compartment_types():  # another patient's row stays unknown
+            known = current().visible("r", known)
+        resources = {r["id"]: r for r in known}
         for target in wanted_here:
             resource = resources.get(target.resource_id)
             if resource is not None:

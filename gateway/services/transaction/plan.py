@@ -26,7 +26,12 @@ _INTERACTIONS: dict[str, Interaction] = {"POST": "c", "PUT": "u", "DELETE": "d"}
 
 
 async def plan(services: Services, entries: list[Entry], base_urls: tuple[str, ...]) -> None:
-    """Give each entry its target and its resource its final references, in place."""
+    """Give each entry its target and its resource its final references, in place.
+
+    Every write entry's scope on its type comes first (403 for the whole Bundle), before any
+    criteria or conditional reference is looked up: a 400 or 412 from a lookup would tell a
+    token that may not write there what the store holds."""
+    _check_scopes(entries)
     ids = await targets(services, entries, base_urls)
     for entry in entries:
         if entry.resource is not None:
@@ -34,6 +39,20 @@ async def plan(services: Services, entries: list[Entry], base_urls: tuple[str, .
                 await resolve_references(services, entry.resource, ids, base_urls)
             except GatewayError as error:
                 raise EntryFailed(entry.index, error) from error
+
+
+def _check_scopes(entries: list[Entry]) -> None:
+    access = current()
+    if access.unrestricted:
+        return
+    for entry in entries:
+        interaction = _INTERACTIONS.get(entry.method)
+        if interaction is None:
+            continue  # reads and searches are checked by the services they call
+        try:
+            access.restriction(interaction, entry.resource_type)
+        except Forbidden as error:
+            raise EntryFailed(entry.index, error) from error
 
 
 async def targets(
