@@ -6,6 +6,10 @@ awaits, never raises: auditing must not slow or fail the request it records), an
 hands the queue to `write` in batches. Whatever cannot reach `write` (the queue is full, the
 write fails, the writer was stopped or cancelled) is logged at ERROR, one line per event, with
 the event JSON: an AuditEvent holds no body and no token by construction (`gateway.auth.audit`).
+
+What is queued is whatever `write` takes: the audit trail queues `AuditRecord`s, so a request
+pays only for capturing its record, and building and storing the events happens here, a batch
+at a time (`describe` turns one into the text logged when it is lost).
 """
 
 from __future__ import annotations
@@ -15,15 +19,20 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
 
-from gateway.jsonio import Json, dumps
+from gateway.jsonio import dumps
 
 __all__ = ["AuditWriter"]
 
-Write = Callable[[list[Json]], Awaitable[None]]
+T = TypeVar("T")
 
 
-class AuditWriter:
+def _json(event: Any) -> str:
+    return dumps(event).decode()
+
+
+class AuditWriter(Generic[T]):
     """Batches events for `write`: a full batch (`batch` events) leaves at once, a partial one
     after waiting at most `every` seconds; `stop` flushes the rest. One life: once stopped,
     a writer stays stopped (make a new one).
@@ -35,18 +44,19 @@ class AuditWriter:
 
     def __init__(
         self,
-        write: Write,
+        write: Callable[[list[T]], Awaitable[None]],
         *,
         batch: int = 100,
         every: float = 0.5,
         capacity: int = 10_000,
         logger: logging.Logger,
+        describe: Callable[[T], str] = _json,
     ) -> None:
         if batch < 1 or capacity < batch or every <= 0:
             raise ValueError("need batch >= 1, capacity >= batch and every > 0")
         self._write, self._batch, self._every = write, batch, every
-        self._capacity, self._logger = capacity, logger
-        self._pending: deque[Json] = deque()
+        self._capacity, self._logger, self._describe = capacity, logger, describe
+        self._pending: deque[T] = deque()
         self._full = asyncio.Event()  # set when a batch is ready or on stop: wakes the runner
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -56,7 +66,7 @@ class AuditWriter:
         """Events queued and not yet handed to `write`."""
         return len(self._pending)
 
-    def record(self, event: Json) -> None:
+    def record(self, event: T) -> None:
         """Queue `event` for the next batch. Never blocks, never raises.
 
         Call it on the event loop's thread (as an async route or middleware does); from a
@@ -91,7 +101,7 @@ class AuditWriter:
     async def run(self) -> None:
         """Flush batches until `stop`; on stop, flush everything left. Cancelled, it logs
         what it held and what is queued, then lets the cancellation through."""
-        batch: list[Json] = []
+        batch: list[T] = []
         try:
             while True:
                 timed_out = await self._wait()
@@ -120,11 +130,11 @@ class AuditWriter:
             return True
         return False
 
-    def _take(self) -> list[Json]:
+    def _take(self) -> list[T]:
         count = min(self._batch, len(self._pending))
         return [self._pending.popleft() for _ in range(count)]
 
-    async def _flush(self, batch: list[Json]) -> None:
+    async def _flush(self, batch: list[T]) -> None:
         if not batch:
             return
         try:
@@ -132,6 +142,6 @@ class AuditWriter:
         except Exception as error:  # the writer goes on: the next batch may well succeed
             self._lost(batch, f"the audit write failed: {type(error).__name__}: {error}")
 
-    def _lost(self, events: Iterable[Json], reason: str) -> None:
+    def _lost(self, events: Iterable[T], reason: str) -> None:
         for event in events:
-            self._logger.error("audit event not written (%s): %s", reason, dumps(event).decode())
+            self._logger.error("audit event not written (%s): %s", reason, self._describe(event))

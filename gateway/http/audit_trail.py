@@ -4,7 +4,8 @@ Issue 13, part 5. `audit_trail(app, services)` runs for the application's life (
 with AUDIT on it starts an `AuditWriter` (gateway.auth.audit_writer) whose batches go to the
 AuditEvent store's `append` (gateway.store.audit), and stops it (flushing what is queued) at
 shutdown. `Auditor.record` turns what the envelope (gateway.http.envelope) knows of a finished
-request into an `AuditRecord` and queues its event: the method, the path, the query, the status,
+request into an `AuditRecord` and queues it (the writer builds and stores the events a batch at
+a time, so the request pays for the record alone): the method, the path, the query, the status,
 the client's address, the request id, and what the authentication step left in the request's
 state (`grant`: the token's client, subject, fhirUser and patient; or `auth_failure`: why the
 token was refused). Never a body, never the Authorization header: the envelope does not give
@@ -15,7 +16,6 @@ send anyway) is cut from the recorded query.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ from gateway.auth.audit import AuditRecord, audit_event, outcome_of
 from gateway.auth.audit_writer import AuditWriter
 from gateway.auth.grant import Grant
 from gateway.http.audit_paths import classify
+from gateway.jsonio import dumps
 from gateway.services.context import Services
 
 log = logging.getLogger("gateway.audit")
@@ -39,20 +40,20 @@ _SECRET_PARAMETER = "access_token"
 class Auditor:
     """Builds each request's AuditEvent and hands it to the writer (never raises, never awaits)."""
 
-    def __init__(self, writer: AuditWriter, *, base: str, observer: str) -> None:
+    def __init__(self, writer: AuditWriter[AuditRecord], *, base: str, observer: str) -> None:
         self.writer, self.base, self.observer = writer, base, observer
 
     def record(
         self, scope: Scope, *, status: int, request_id: str, location: str | None = None
     ) -> None:
-        """Queue the event of the request `scope` answered with `status` (`location`: the
+        """Queue the record of the request `scope` answered with `status` (`location`: the
         Location header of a create, naming the resource made)."""
         try:
             record = self.audit_record(
                 scope, status=status, request_id=request_id, location=location
             )
             if record is not None:
-                self.writer.record(audit_event(record, id=uuid.uuid4().hex, observer=self.observer))
+                self.writer.record(record)
         except Exception:  # a bug here must not fail the request; say what went unrecorded
             log.exception(
                 "audit event not recorded: %s %s %s (request %s)",
@@ -132,10 +133,18 @@ async def audit_trail(app: Starlette, services: Services) -> AsyncIterator[None]
     if not settings.effective_audit:
         yield
         return
-    writer = AuditWriter(services.storage.audit.append, logger=log)
+    store, observer = services.storage.audit, settings.fhir_base_url or OBSERVER
+
+    async def write(records: list[AuditRecord]) -> None:
+        await store.append(records, observer=observer)
+
+    def describe(record: AuditRecord) -> str:  # what is logged of an event not stored
+        return dumps(audit_event(record, id="not-stored", observer=observer)).decode()
+
+    writer = AuditWriter(write, logger=log, describe=describe)
     writer.start()
     base = settings.fhir_base_path.rstrip("/")
-    app.state.auditor = Auditor(writer, base=base, observer=settings.fhir_base_url or OBSERVER)
+    app.state.auditor = Auditor(writer, base=base, observer=observer)
     try:
         yield
     finally:

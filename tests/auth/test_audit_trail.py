@@ -300,7 +300,7 @@ async def test_stopping_the_app_flushes_the_queue() -> None:
 async def test_a_store_failure_logs_each_event_at_error(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def down(self: AuditStore, events: list[Json]) -> None:
+    async def down(self: AuditStore, *args: object, **kwargs: object) -> None:
         raise ConnectionError("audit store down")
 
     monkeypatch.setattr(AuditStore, "append", down)
