@@ -36,7 +36,6 @@ from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 
 from bench.common import uvicorn_server, wrk_rate
-from gateway.auth.audit import AuditRecord, audit_event
 from gateway.domain.time import utc_now
 from gateway.http.app import create_app
 from gateway.http.audit_trail import Auditor
@@ -44,6 +43,7 @@ from gateway.search.index import build_indexer
 from gateway.services.context import open_services
 from gateway.settings import Settings
 from gateway.store.collection import OwnedDocument
+from mappers.audit_event import AuditRecord, audit_event
 
 PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1970-01-01"}
 OBSERVATION = {

@@ -82,7 +82,7 @@ def test_the_project_keeps_every_contract(tmp_path: Path) -> None:
         pytest.param("gateway.services.search", "import gateway.http.body", LAYERS, id="services-http"),
         pytest.param("gateway.auth.grant", "import gateway.services.resources", LAYERS, id="auth-services"),
         pytest.param("gateway.auth.scopes", "import gateway.store.repository", LAYERS, id="auth-store"),
-        pytest.param("gateway.auth.audit", "import gateway.http.app", EDGES, id="auth-http"),
+        pytest.param("gateway.auth.grant", "import gateway.http.app", EDGES, id="auth-http"),
         pytest.param("gateway.store.collection", "import gateway.store.repository", ACYCLIC, id="cycle-store"),
         pytest.param("gateway.search.parameters", "import gateway.search.filters", ACYCLIC, id="cycle-search"),
     ],

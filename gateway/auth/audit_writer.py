@@ -5,7 +5,7 @@ error level with its details". So `record` only appends to a bounded in-memory q
 awaits, never raises: auditing must not slow or fail the request it records), and one task
 hands the queue to `write` in batches. Whatever cannot reach `write` (the queue is full, the
 write fails, the writer was stopped or cancelled) is logged at ERROR, one line per event, with
-the event JSON: an AuditEvent holds no body and no token by construction (`gateway.auth.audit`).
+the event JSON: an AuditEvent holds no body and no token by construction (`mappers.audit_event`).
 
 What is queued is whatever `write` takes: the audit trail queues `AuditRecord`s, so a request
 pays only for capturing its record, and building and storing the events happens here, a batch

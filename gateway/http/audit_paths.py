@@ -1,7 +1,7 @@
 """Which FHIR interaction a request is, from its method and path alone: what its audit records.
 
 https://hl7.org/fhir/R4/http.html names the interactions; the codes are R4's
-`restful-interaction` (gateway.auth.audit_codes). The audit must not read a body and runs for
+`restful-interaction` (mappers.audit_codes). The audit must not read a body and runs for
 every request, 401s and 404s included, before or without routing, so this is a pure function of
 the method and the path, mirroring the route table (gateway.http.routes.table; a test walks
 every path of it): fixed names (`metadata`, `_history`, `_search`, `$operations`) before the
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.auth.audit_codes import Action, action_of
+from mappers.audit_codes import Action, action_of
 
 APPS = "/apps"
 _UNAUDITED = frozenset({"_docs", "_openapi.json"})

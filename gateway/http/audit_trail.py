@@ -25,12 +25,12 @@ from urllib.parse import unquote
 from starlette.applications import Starlette
 from starlette.types import Scope
 
-from gateway.auth.audit import AuditRecord, audit_event, outcome_of
 from gateway.auth.audit_writer import AuditWriter
 from gateway.auth.grant import Grant
 from gateway.http.audit_paths import classify
 from gateway.jsonio import dumps
 from gateway.services.context import Services
+from mappers.audit_event import AuditRecord, audit_event, outcome_of
 
 log = logging.getLogger("gateway.audit")
 OBSERVER = "FHIR R4 gateway"

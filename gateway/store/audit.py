@@ -1,6 +1,6 @@
 """The audit trail's store: AuditEvents the gateway records, append-only.
 
-Issue 13, part 5: every request is recorded as an R4 AuditEvent (gateway.auth.audit), "append-only
+Issue 13, part 5: every request is recorded as an R4 AuditEvent (mappers.audit_event), "append-only
 (no update or delete through the API)". AuditEvent gets its own `AuditStore`: a `ResourceStore`
 over the AuditEvent collection of the gateway's database, so read, vread, every R4 AuditEvent
 search parameter (`date`, `agent`, `entity`, `patient`, `outcome`, `type`, `subtype`, `action`...),

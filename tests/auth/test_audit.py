@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.auth.audit import AuditRecord, action_of, audit_event, outcome_of
-from gateway.auth.audit_codes import INTERACTIONS
 from gateway.jsonio import Json
 from gateway.search.fhirpath import compile_expression
 from mappers import r4
+from mappers.audit_codes import INTERACTIONS
+from mappers.audit_event import AuditRecord, action_of, audit_event, outcome_of
 
 WHEN = datetime(2026, 12, 5, 13, 0, 1, 234567, tzinfo=UTC)
 # R4 AuditEvent search parameters (fhir_profiles/search-parameters), as R4 writes them.

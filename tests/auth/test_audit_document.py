@@ -10,12 +10,12 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.auth.audit import AuditRecord, audit_event
-from gateway.auth.audit_codes import INTERACTIONS, action_of, outcome_of
 from gateway.search.index import build_indexer
 from gateway.store.audit_index import audit_keys
 from mappers import r4
+from mappers.audit_codes import INTERACTIONS, action_of, outcome_of
 from mappers.audit_document import AUDIT_MAPPER, RECORD_FIELD, record_fields, record_of
+from mappers.audit_event import AuditRecord, audit_event
 
 GENERIC = build_indexer("AuditEvent")
 # What a client may send, and what the edge copies: control characters, whitespace alone,

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from httpx import AsyncClient
 
-from gateway.auth.audit import AuditRecord, audit_event
 from gateway.auth.grant import grant_from_claims
 from gateway.errors import Forbidden, MethodNotAllowed
 from gateway.jsonio import Json
@@ -24,6 +23,7 @@ from gateway.services.reindex import reindex
 from gateway.services.search import StoreResolver, search_type
 from gateway.store.audit import AuditStore, event_document
 from gateway.store.collection import OwnedDocument
+from mappers.audit_event import AuditRecord, audit_event
 from tests.conftest import api_client, make_settings
 
 BASE = "http://testserver/fhir"

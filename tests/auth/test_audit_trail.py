@@ -18,7 +18,6 @@ import pytest
 from httpx import AsyncClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth.audit import audit_event
 from gateway.auth.grant import grant_from_claims
 from gateway.errors import Issue
 from gateway.http.audit_trail import Auditor
@@ -26,6 +25,7 @@ from gateway.http.responses import FHIRResponse
 from gateway.jsonio import Json
 from gateway.services.context import Services
 from gateway.store.audit import AuditStore
+from mappers.audit_event import audit_event
 from mappers.outcome import operation_outcome
 from tests.conftest import api_client, make_settings
 
