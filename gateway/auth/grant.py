@@ -29,7 +29,7 @@ Rules, each on the side of granting less:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.auth.compartment import in_patient_compartment
@@ -104,6 +104,11 @@ class Grant:
     client_id: str | None = None
     subject: str | None = None  # `sub`
     fhir_user: str | None = None  # `fhirUser`, e.g. Practitioner/123: carried into the audit
+    # Answers of `restrictions`, by (interaction, type): a grant is immutable and lives as long
+    # as its token in the authenticator's cache, and every request asks it several times.
+    _answers: dict[tuple[str, str], Restriction] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def allows(self, interaction: Interaction, resource_type: str) -> bool:
         """Some scope allows `interaction` on `resource_type` (a concrete R4 type), perhaps
@@ -112,6 +117,13 @@ class Grant:
 
     def restrictions(self, interaction: Interaction, resource_type: str) -> Restriction:
         """What `interaction` on `resource_type` is limited to under this grant."""
+        key = (interaction, resource_type)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = self._restrictions(interaction, resource_type)
+        return answer
+
+    def _restrictions(self, interaction: Interaction, resource_type: str) -> Restriction:
         conditions: list[Condition] = []
         for scope in self.scopes:
             if not scope.covers(interaction, resource_type):

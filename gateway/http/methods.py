@@ -69,5 +69,8 @@ async def authorized(request: Request, handler: Endpoint) -> Response:
         state["auth_failure"] = failure.diagnostics
         raise
     state["grant"] = grant
-    with acting_as(Access(grant, (base_url(request),))):
+    # The base is needed only to recognise `{base}/Patient/{id}` as the token's patient, so only
+    # a grant with a patient is given it (building it costs more than a cached token's check).
+    bases = (base_url(request),) if grant.patient is not None else ()
+    with acting_as(Access(grant, bases)):
         return await handler(request)
