@@ -34,7 +34,8 @@ from gateway.store.audit_index import audit_keys
 from gateway.store.collection import Database, Document, OwnedDocument
 from gateway.store.history import HistoryStore
 from gateway.store.indexes import collection_name
-from gateway.store.repository import ResourceStore, stored_document
+from gateway.store.refusing import WriteRefusingStore
+from gateway.store.repository import stored_document
 from mappers.audit_document import AUDIT_MAPPER, RECORD_FIELD, record_fields
 from mappers.audit_event import AuditRecord
 
@@ -52,23 +53,11 @@ def audit_refusal() -> MethodNotAllowed:
     )
 
 
-class AuditStore(ResourceStore):
+class AuditStore(WriteRefusingStore):
     """AuditEvents: read and searched as any type; written only by `append`."""
 
     def refuse(self) -> NoReturn:
         raise audit_refusal()
-
-    def check_writable(self) -> NoReturn:
-        self.refuse()
-
-    async def write(self, *args: Any, **kwargs: Any) -> NoReturn:
-        self.refuse()
-
-    async def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        self.refuse()
-
-    async def insert_many(self, documents: list[OwnedDocument]) -> NoReturn:
-        self.refuse()
 
     async def append(
         self, records: Sequence[AuditRecord], *, observer: str, ids: Sequence[str] | None = None

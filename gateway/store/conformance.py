@@ -37,7 +37,8 @@ from gateway.search.index import build_indexer
 from gateway.store.collection import OwnedDocument
 from gateway.store.history import HistoryStore
 from gateway.store.indexes import collection_name
-from gateway.store.repository import Indexer, ResourceStore
+from gateway.store.refusing import WriteRefusingStore
+from gateway.store.repository import Indexer
 from mappers.generic import generic_mapper
 
 __all__ = ["CONFORMANCE_TYPES", "ConformanceStore", "conformance_store", "refusal"]
@@ -58,23 +59,11 @@ def refusal(resource_type: str) -> MethodNotAllowed:
     )
 
 
-class ConformanceStore(ResourceStore):
+class ConformanceStore(WriteRefusingStore):
     """A read-only `ResourceStore`: reads and queries as any store, every write refused."""
 
     def refuse(self) -> NoReturn:
         raise refusal(self.resource_type)
-
-    def check_writable(self) -> NoReturn:
-        self.refuse()
-
-    async def write(self, *args: Any, **kwargs: Any) -> NoReturn:
-        self.refuse()
-
-    async def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        self.refuse()
-
-    async def insert_many(self, documents: list[OwnedDocument]) -> NoReturn:
-        self.refuse()
 
     async def reindex(self, *args: Any, **kwargs: Any) -> NoReturn:
         self.refuse()
