@@ -16,6 +16,7 @@ carries no token.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mappers.audit_codes import Action, action_of
 
@@ -34,6 +35,7 @@ class Classified:
     patient: str | None = None  # the Patient whose compartment or record the path names
 
 
+@lru_cache(maxsize=4096)  # every request asks; a client reads the same paths again and again
 def classify(method: str, path: str, *, base: str) -> Classified | None:
     """The interaction of `method path` under the FHIR base path `base` ("" for the root), or
     None when the path is not audited."""

@@ -32,6 +32,7 @@ from gateway.errors import MethodNotAllowed
 from gateway.search.index import build_indexer
 from gateway.store.audit_index import audit_keys
 from gateway.store.collection import Database, Document, OwnedDocument
+from gateway.store.embedded import insert_built
 from gateway.store.history import HistoryStore
 from gateway.store.indexes import collection_name
 from gateway.store.refusing import WriteRefusingStore
@@ -75,7 +76,8 @@ class AuditStore(WriteRefusingStore):
             self.storable(event_document(record, id=id, observer=observer, updated=updated))
             for record, id in zip(records, names, strict=True)
         ]
-        await self.collection.insert_many(documents, ordered=False)
+        if not insert_built(self.collection, documents):  # the embedded store's fast path
+            await self.collection.insert_many(documents, ordered=False)
 
     def rebuilt(self, document: Document) -> OwnedDocument:
         """`document` with its search keys as `append` makes them today (reindex)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import heapq
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from mongomock import collection as mongomock_collection
 from mongomock import helpers as mongomock_helpers
 from mongomock.collection import Collection, Cursor
 from mongomock.filtering import filter_applies, resolve_sort_key
+from mongomock.store import CollectionStore
 from mongomock_motor import AsyncMongoMockClient
 
 from gateway.jsonio import ExactDecimal
@@ -284,3 +285,30 @@ def _native_order(values: list[list[Any]], directions: list[int], count: int) ->
 
 def _sort_value(field: str, document: Any) -> Any:
     return resolve_sort_key(field, document)  # type: ignore[no-untyped-call]
+
+
+def insert_built(collection: Any, documents: Sequence[OwnedDocument]) -> bool:
+    """Insert `documents` into an embedded collection at once, as mongomock's `insert_many`
+    would store them, or do nothing and answer False (the caller then inserts the usual way).
+
+    For documents the store builds itself from plain values, in batches (the audit trail's,
+    gateway.store.audit): mongomock re-checks each one (key types, a BSON encoding to prove it
+    encodes, `_id` taken, a copy, every unique index), which costs more than building it. What
+    those checks prove holds by construction for an OwnedDocument of plain values, and the two
+    that depend on the store are kept: no `_id` taken or repeated, and no unique index but
+    `_id`'s on the collection (else False). The stored documents are those mongomock stores
+    (a test compares the two). Not embedded (MongoDB): False.
+    """
+    store = getattr(collection, "_store", None)
+    if not isinstance(store, CollectionStore) or store._ttl_indexes:
+        return False
+    if any(index.get("unique") for index in store.indexes.values()):
+        return False
+    ids = [document["_id"] for document in documents]
+    with store._rwlock.writer():
+        held = store._documents
+        if len(set(ids)) != len(ids) or any(key in held for key in ids):
+            return False
+        for key, document in zip(ids, documents, strict=True):
+            held[key] = dict(document)
+    return True
