@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         description="FHIR terminology server asked for what the gateway does not hold; unset: none.",
     )
     log_level: str = Field(default="info")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object per log line, with the request id (gateway.logging_format).",
+    )
     # Hardening and the audit trail (issue 13, parts 5 and 6): gateway.http.envelope.
     audit: bool | None = Field(
         default=None,

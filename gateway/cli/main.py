@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import logging.config
 import os
 import time
 from datetime import datetime
@@ -53,11 +54,11 @@ def serve(
     if demo:
         os.environ["DEMO_DATA"] = "true"
     from gateway.auth.refusal import StartupRefused, authenticator_for
+    from gateway.logging_format import logging_config
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    log_config = logging_config(log_format=settings.log_format, level=settings.log_level)
+    logging.config.dictConfig(log_config)
     try:
         authenticator_for(settings)  # before uvicorn: refuse with the reasons, exit code 2
     except StartupRefused as refusal:
@@ -79,6 +80,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=log_config,  # uvicorn's loggers too, in every worker (LOG_FORMAT)
     )
 
 

@@ -22,7 +22,7 @@ from gateway.auth.refusal import authenticator_for
 from gateway.http.audit_trail import audit_trail
 from gateway.http.envelope import GatewayApp
 from gateway.http.outcomes import install_error_handlers
-from gateway.http.routes import apps, smart, table
+from gateway.http.routes import apps, health, smart, table
 from gateway.request_context import install_log_record_factory
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
@@ -80,11 +80,7 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
     app.state.authenticator = authenticator
     install_error_handlers(app)
 
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        """Liveness for load balancers and container health checks (outside the FHIR base)."""
-        return {"status": "ok"}
-
+    app.router.routes.extend(health.routes())  # public probes, outside the FHIR base
     app.router.routes.extend(apps.routes())  # beside the base, before its templates
     app.router.routes.extend(smart.routes(settings.fhir_base_path.rstrip("/")))  # public
     app.router.routes.extend(table.routes(settings.fhir_base_path.rstrip("/")))  # after /health
