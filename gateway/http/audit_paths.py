@@ -21,6 +21,7 @@ from functools import lru_cache
 from mappers.audit_codes import Action, action_of
 
 APPS = "/apps"
+HEALTH = "/health"
 _UNAUDITED = frozenset({"_docs", "_openapi.json"})
 
 
@@ -44,6 +45,8 @@ def classify(method: str, path: str, *, base: str) -> Classified | None:
     method = "GET" if method == "HEAD" else method
     if path == APPS or path.startswith(APPS + "/"):
         return _apps(method)
+    if path == HEALTH or path.startswith(HEALTH + "/"):
+        return None  # the probes, served before the base even when the base is the root
     if base and path != base and not path.startswith(base + "/"):
         return None
     parts = [p for p in path[len(base) :].split("/") if p]

@@ -143,6 +143,12 @@ def test_health_and_documentation_are_not_audited(path: str) -> None:
     assert classify("GET", path, base=BASE) is None
 
 
+@pytest.mark.parametrize("path", ["/health", "/health/live", "/health/ready"])
+def test_the_probes_are_not_audited_when_the_base_is_the_root(path: str) -> None:
+    assert classify("GET", path, base="") is None
+    assert classify("GET", "/Patient", base="") is not None  # the root base is still audited
+
+
 @pytest.mark.parametrize(
     ("method", "path", "expected"),
     [
