@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, description="Search page size without _count.")
     max_page_size: int = Field(default=1000, ge=1, description="Largest _count honoured.")
     demo_data: bool = Field(default=False, description="Load the demo records at start-up.")
+    gc_young_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="The garbage collector's first threshold for the server and importer "
+        "(gateway.collector); 0 keeps Python's default (700).",
+    )
     export_dir: Path | None = Field(
         default=None, description="Where $export jobs write their files; unset: a temp directory."
     )

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from gateway import ucum
 from gateway.auth.refusal import authenticator_for
+from gateway.collector import collecting_rarely
 from gateway.http.audit_trail import audit_trail
 from gateway.http.envelope import GatewayApp
 from gateway.http.outcomes import install_error_handlers
@@ -62,8 +63,9 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
             counts = await load_demo(services)
             log.info("Demo data loaded: %s", counts)
         try:
-            async with audit_trail(app, services):  # AUDIT: gateway.http.audit_trail
-                yield
+            with collecting_rarely(settings.gc_young_threshold, freeze=True):
+                async with audit_trail(app, services):  # AUDIT: gateway.http.audit_trail
+                    yield
         finally:
             await app.state.export_jobs.close()
             services.close()

@@ -11,13 +11,12 @@ once at the end of the run.
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.collector import collecting_rarely
 from gateway.domain.time import utc_now
 from gateway.errors import GatewayError, Issue
 from gateway.jsonio import Json
@@ -87,7 +86,7 @@ class Importer:
     async def run(self, items: Iterable[Item]) -> Report:
         """Import everything, a file's items in batches that never mix files. The items'
         resources become the importer's: it rewrites their references in place."""
-        with _collect_rarely():
+        with collecting_rarely(self.services.settings.gc_young_threshold):
             return await self._run(items)
 
     async def _run(self, items: Iterable[Item]) -> Report:
@@ -264,20 +263,6 @@ class Importer:
                 store, entry.target, entry.resource, profiles=self.services.profiles
             )
         self.report.count(resource_type, "updated")
-
-
-@contextmanager
-def _collect_rarely() -> Iterator[None]:
-    """Fewer cyclic garbage collections while importing. Validation and mapping allocate
-    millions of short-lived objects, each young collection also walks what the embedded store
-    keeps, and the default thresholds made that a quarter of an import's time
-    (bench/bench_import.py). Reference counting still frees everything acyclic at once."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
 
 
 def _unresolved(error: GatewayError) -> bool:

@@ -19,6 +19,7 @@ from gateway.services import conditional, resources
 from gateway.services.compartment_entries import compartment_get
 from gateway.services.context import Services
 from gateway.services.searchset import searchset
+from gateway.services.transaction.batch_references import BatchReferences
 from gateway.services.transaction.entries import ORDER, Entry, EntryFailed, Outcome
 from gateway.services.transaction.plan import resolve_references
 from gateway.store.unit import Unit, atomic
@@ -44,14 +45,21 @@ async def run_transaction(
 async def run_batch(
     services: Services, entries: list[Entry], base_urls: tuple[str, ...]
 ) -> list[Outcome]:
-    """Each entry's outcome, in request order, each run on its own."""
-    return [await _batch_entry(services, entry, base_urls) for entry in entries]
+    """Each entry's outcome, in request order, each run on its own; a conditional reference
+    is searched once for the batch until an entry writes what could change its answer."""
+    cache = BatchReferences(base_urls)
+    outcomes = []
+    for entry in entries:
+        outcomes.append(await _batch_entry(services, entry, cache))
+        cache.written(entry.method, entry.resource_type)
+    return outcomes
 
 
-async def _batch_entry(services: Services, entry: Entry, base_urls: tuple[str, ...]) -> Outcome:
+async def _batch_entry(services: Services, entry: Entry, cache: BatchReferences) -> Outcome:
+    base_urls = cache.base_urls
     try:
         if entry.resource is not None:
-            await resolve_references(services, entry.resource, {}, base_urls)
+            await resolve_references(services, entry.resource, cache.resolved, base_urls)
         return await _execute(services, entry, base_urls, None)
     except GatewayError as error:
         return Outcome.failed(error.status, error.issues)
