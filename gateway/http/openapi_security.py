@@ -7,12 +7,13 @@ generators to send `Authorization: Bearer`.
 
 from __future__ import annotations
 
+from gateway.http.openapi_public import PUBLIC_PATHS
 from gateway.jsonio import Json
 
 SCHEME = "smart"
-# Documented operations answered without a token (gateway.http.routes.table.public_paths),
-# as the document names them, relative to the FHIR base.
-PUBLIC = frozenset({"/metadata"})
+# Documented operations answered without a token (gateway.http.routes.table.public_paths and
+# the SMART endpoints and probes, gateway.http.openapi_public), as the document names them.
+PUBLIC = frozenset({"/metadata", *PUBLIC_PATHS})
 
 
 def add_bearer(document: Json) -> Json:

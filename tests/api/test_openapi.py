@@ -18,7 +18,7 @@ from starlette.routing import compile_path
 from gateway.demo_records import app_records
 from gateway.http.methods import Endpoint
 from gateway.http.openapi_apps import server_root
-from gateway.http.routes import apps
+from gateway.http.routes import apps, health, smart
 from gateway.http.routes.docs import rendered
 from gateway.http.routes.table import paths
 from gateway.jsonio import Json
@@ -41,6 +41,7 @@ SAMPLES = {
 }
 UNDOCUMENTED = {"/_openapi.json", "/_docs"}  # the document itself and its viewer
 ROOT = [{"url": "/", "description": "The server root: the apps are beside the base."}]
+PROBES_ROOT = [{"url": "/", "description": "The server root: the probes are beside the base."}]
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +99,15 @@ async def test_every_documented_operation_is_routed(document: Json) -> None:
     root, by the routes beside the base."""
     for path, method, _ in operations(document):
         url = re.sub(r"\{([^}]+)\}", lambda m: SAMPLES[m.group(1)], path)
-        if at_root(document, path):
+        if at_root(document, path) and path.startswith("/health"):
+            assert document["paths"][path]["servers"] == PROBES_ROOT, path
+            assert routed(url, method, health.paths()), f"{method.upper()} {path} (root)"
+        elif at_root(document, path):
             assert document["paths"][path]["servers"] == ROOT, path
             assert routed(url, method, apps.paths()), f"{method.upper()} {path} (root)"
         else:
-            assert routed(url, method, paths("")), f"{method.upper()} {path}"
+            base_routes = [*smart.paths(""), *paths("")]  # as create_app orders them
+            assert routed(url, method, base_routes), f"{method.upper()} {path}"
 
 
 async def test_every_routed_method_is_documented(document: Json) -> None:
@@ -135,6 +140,21 @@ async def test_every_routed_apps_method_is_documented_at_the_root(document: Json
                 assert (path, method) in documented, f"{method} {path}"
                 assert document["paths"][path]["servers"] == ROOT, path
                 assert document["paths"][path][method.lower()]["tags"] == ["Seed apps"]
+
+
+async def test_every_public_route_is_documented_and_needs_no_token() -> None:
+    """SMART discovery, the token endpoint, its keys (under the base) and the probes (at the
+    root): documented, and with AUTH_MODE=smart lifted from the bearer requirement."""
+    document: Json = orjson.loads(rendered("/fhir", root="/", smart=True))
+    documented = {(path, method.upper()) for path, method, _ in operations(document)}
+    for table, root in ((smart.paths(""), False), (health.paths(), True)):
+        for path, handlers in table:
+            for method in handlers:
+                assert (path, method) in documented, f"{method} {path}"
+                assert at_root(document, path) is root, path
+                assert document["paths"][path][method.lower()]["security"] == [], path
+    assert document["paths"]["/Patient"]["get"].get("security") is None  # the document's own
+    assert document["security"] == [{"smart": []}]
 
 
 async def test_each_type_is_searched_by_its_own_parameters(document: Json) -> None:
@@ -281,9 +301,10 @@ async def test_the_apps_paths_are_served_from_the_root(settings: Json, root: str
     assert document["servers"] == [{"url": base}]
     at_apps = {path for path in document["paths"] if path.startswith("/apps")}
     assert len(at_apps) == 1 + 2 * len(available())
+    beside_the_base = at_apps | {path for path, _ in health.paths()}  # the apps and probes
     for path, item in document["paths"].items():
         servers = [s["url"] for s in item.get("servers", ())]
-        assert servers == ([root] if path in at_apps else []), path
+        assert servers == ([root] if path in beside_the_base else []), path
 
 
 # --- 405 -----------------------------------------------------------------------------------------

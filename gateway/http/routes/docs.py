@@ -17,6 +17,7 @@ from starlette.responses import Response
 from gateway.domain.time import format_instant, utc_now
 from gateway.http.openapi import openapi_document
 from gateway.http.openapi_apps import add_apps, server_root
+from gateway.http.openapi_public import add_public
 from gateway.http.openapi_security import add_bearer
 from gateway.services.capabilities import capability_statement
 from gateway.services.context import Services
@@ -36,6 +37,7 @@ def rendered(server: str, *, root: str, smart: bool = False) -> bytes:
     AUTH_MODE=smart, every operation but the public ones needs a bearer token."""
     statement = capability_statement(base_url=server, date=format_instant(utc_now()), smart=smart)
     document = add_apps(openapi_document(statement, server=server, title=TITLE), root=root)
+    add_public(document, root=root)
     return orjson.dumps(add_bearer(document) if smart else document)
 
 

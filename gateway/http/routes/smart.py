@@ -27,7 +27,7 @@ from gateway.auth.discovery import smart_configuration
 from gateway.auth.oauth_errors import OAuthError
 from gateway.auth.signing import InvalidSigningKey
 from gateway.errors import NotFound
-from gateway.http.methods import route
+from gateway.http.methods import Endpoint, route
 from gateway.services.context import Services
 from gateway.settings import Settings
 
@@ -37,13 +37,18 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _UNBUILT = object()
 
 
-def routes(base: str) -> list[Route]:
-    """The three public SMART paths under the FHIR base path `base`."""
+def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
+    """The three public SMART paths under the FHIR base path `base`, and their handlers: what
+    `routes()` serves and the OpenAPI document describes (tests/api/test_openapi.py)."""
     return [
-        route(f"{base}/.well-known/smart-configuration", {"GET": configuration}, public=True),
-        route(f"{base}{TOKEN_PATH}", {"POST": token}, public=True),
-        route(f"{base}{JWKS_PATH}", {"GET": jwks}, public=True),
+        (f"{base}/.well-known/smart-configuration", {"GET": configuration}),
+        (f"{base}{TOKEN_PATH}", {"POST": token}),
+        (f"{base}{JWKS_PATH}", {"GET": jwks}),
     ]
+
+
+def routes(base: str) -> list[Route]:
+    return [route(path, handlers, public=True) for path, handlers in paths(base)]
 
 
 async def configuration(request: Request) -> Response:
