@@ -30,7 +30,8 @@ def runs(job: str) -> list[str]:
 def readme_test_command() -> str:
     """The Quick start's test command, its comment aside."""
     readme = (ROOT / "README.md").read_text()
-    [line] = [line for line in readme.splitlines() if line.startswith("python3 dev.py test ")]
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    [line] = [line for line in quick_start.splitlines() if line.startswith("python3 dev.py test ")]
     return line.split("#")[0].strip()
 
 
