@@ -30,6 +30,11 @@ from tests.mongodb.conftest import NEEDS_SERVER, STORES, URI, database_name, set
 from tests.mongodb.golden_tables import stored
 
 DOMAIN_TYPES = tuple(DOMAIN_COLLECTIONS)
+KEPT_WHOLE = ("Condition", "Practitioner")  # types kept whole: their values are under `index.*`
+PLANNED = (*DOMAIN_TYPES, *KEPT_WHOLE)
+SNOMED = "http://snomed.info/sct"
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+IDS = "http://clinic.example/ids"
 
 
 @pytest.fixture
@@ -73,16 +78,39 @@ async def test_every_declared_index_is_created_for_every_kept_type(services: Ser
 # --- plans, on MongoDB ----------------------------------------------------------------------
 
 
+def kept_whole(patients: list[str]) -> list[Json]:
+    """Three Conditions per patient (six codes, three clinical statuses, one identifier each)
+    and 30 Practitioners with an identifier: the demo has no type kept whole."""
+    conditions = [
+        {"resourceType": "Condition", "id": f"cond-{p}-{n}",
+         "identifier": [{"system": IDS, "value": f"c-{p}-{n}"}],
+         "subject": {"reference": f"Patient/{p}"},
+         "clinicalStatus": {"coding": [{"system": CLINICAL,
+                                        "code": ("active", "resolved", "remission")[n]}]},
+         "code": {"coding": [{"system": SNOMED, "code": str(1000 + (i + n) % 6)}]},
+         "onsetDateTime": f"{2015 + (i + n) % 10}-03-01"}
+        for i, p in enumerate(patients) for n in range(3)
+    ]  # fmt: skip
+    practitioners = [
+        {"resourceType": "Practitioner", "id": f"prac-{n}",
+         "identifier": [{"system": IDS, "value": f"p-{n}"}]}
+        for n in range(30)
+    ]  # fmt: skip
+    return [*conditions, *practitioners]
+
+
 def population() -> tuple[list[Json], dict[tuple[str, str], str]]:
-    """The demo's patients, with one of the first patient's Observations amended, and for each
-    common search of our four types a query on that patient's values, chosen rare among its
-    resources (its least frequent code, type and status), so that the declared index is
-    clearly the cheapest plan."""
+    """The demo's patients (one of the first patient's Observations amended) and resources of
+    two types kept whole, and for each common search of these types a query on the first
+    patient's values, chosen rare among its resources (its least frequent code, type and
+    status), so that the declared index is clearly the cheapest plan."""
     resources = demo.generate(patients=20)
+    patients = [r["id"] for r in resources if r["resourceType"] == "Patient"]
+    resources += kept_whole(patients)
     patient = next(r for r in resources if r["resourceType"] == "Patient")
     reference = f"Patient/{patient['id']}"
     chart = [r for r in resources if r.get("subject", {}).get("reference") == reference]
-    of = {t: [r for r in chart if r["resourceType"] == t] for t in DOMAIN_TYPES}
+    of = {t: [r for r in chart if r["resourceType"] == t] for t in PLANNED}
     of["Observation"][0]["status"] = "amended"
 
     def rarest(resource_type: str, values: Any) -> str:
@@ -92,10 +120,13 @@ def population() -> tuple[list[Json], dict[tuple[str, str], str]]:
     def coding(concept: Json) -> list[str]:
         return [f"{c['system']}|{c['code']}" for c in concept.get("coding", [])]
 
-    identifier = patient["identifier"][0]
+    def identifier(resource: Json) -> str:
+        first = resource["identifier"][0]
+        return f"identifier={first['system']}|{first['value']}"
+
     p = f"patient={reference}"
     queries = {
-        ("Patient", "identifier"): f"identifier={identifier['system']}|{identifier['value']}",
+        ("Patient", "identifier"): identifier(patient),
         ("Observation", "patient+code"): f"{p}&code={rarest('Observation', lambda r: coding(r['code']))}",
         ("Observation", "patient+status"): f"{p}&status=amended",
         ("Observation", "patient+date"): f"{p}&date=ge2020",
@@ -105,9 +136,14 @@ def population() -> tuple[list[Json], dict[tuple[str, str], str]]:
         ("MedicationStatement", "patient+code"): f"{p}&code={rarest('MedicationStatement', lambda r: coding(r['medicationCodeableConcept']))}",
         ("MedicationStatement", "patient+status"): f"{p}&status={rarest('MedicationStatement', lambda r: [r['status']])}",
         ("MedicationStatement", "patient+date"): f"{p}&effective=ge2020",
+        ("Condition", "identifier"): identifier(of["Condition"][1]),
+        ("Condition", "patient+code"): f"{p}&code={rarest('Condition', lambda r: coding(r['code']))}",
+        ("Condition", "patient+status"): f"{p}&clinical-status={rarest('Condition', lambda r: coding(r['clinicalStatus']))}",
+        ("Condition", "patient+date"): f"{p}&onset-date=ge2020",
+        ("Practitioner", "identifier"): f"identifier={IDS}|p-7",
     }  # fmt: skip
     defaults = {"patient": p, "identifier": "identifier=urn:nobody|0"}
-    for resource_type in DOMAIN_TYPES:
+    for resource_type in PLANNED:
         for name in common_searches(resource_type).keys() & defaults.keys():
             queries.setdefault((resource_type, name), defaults[name])
     return resources, queries
@@ -116,8 +152,8 @@ def population() -> tuple[list[Json], dict[tuple[str, str], str]]:
 RESOURCES, QUERIES = population()
 
 
-def test_every_common_search_of_our_types_has_a_query() -> None:
-    searches = {(t, name) for t in DOMAIN_TYPES for name in common_searches(t)}
+def test_every_common_search_of_the_planned_types_has_a_query() -> None:
+    searches = {(t, name) for t in PLANNED for name in common_searches(t)}
     assert set(QUERIES) == searches
 
 
@@ -135,7 +171,7 @@ def stages(plan: Any) -> Iterator[tuple[str, tuple[str, ...]]]:
 
 
 async def populate(services: Services) -> Services:
-    for resource_type in DOMAIN_TYPES:
+    for resource_type in PLANNED:
         documents = stored(r for r in RESOURCES if r["resourceType"] == resource_type)
         written = await services.store(resource_type).insert_many(
             [OwnedDocument(d) for d in documents]
