@@ -21,11 +21,10 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
-from bench.common import uvicorn_server, wrk_rate
+from bench.common import parse_args, store_env, store_settings, uvicorn_server, wrk_rate
 from gateway.demo import generate
 from gateway.services import resources
 from gateway.services.context import open_services
-from gateway.settings import Settings
 
 
 def validate_only(batch: list[dict[str, Any]]) -> float:
@@ -36,7 +35,7 @@ def validate_only(batch: list[dict[str, Any]]) -> float:
 
 
 async def create_and_read(batch: list[dict[str, Any]]) -> tuple[float, float]:
-    services = await open_services(Settings(mongodb_uri=None))
+    services = await open_services(store_settings())
     started = time.perf_counter()
     written = [
         (
@@ -76,7 +75,7 @@ def in_process(patients: int, rounds: int = 5) -> None:
 def over_http(seconds: int) -> None:
     paths = [f"/fhir/{r['resourceType']}/{r['id']}" for r in generate(patients=5)]
     with uvicorn_server(
-        "gateway.http.app:create_app", factory=True, env={"DEMO_DATA": "true"}
+        "gateway.http.app:create_app", factory=True, env={"DEMO_DATA": "true", **store_env()}
     ) as url:
         bodies = {p: urllib.request.urlopen(url + p).read().decode() for p in paths}
         gateway = wrk_rate(url, paths, seconds=seconds)
@@ -97,7 +96,7 @@ def main() -> None:
     )
     parser.add_argument("--patients", type=int, default=40)
     parser.add_argument("--seconds", type=int, default=5)
-    args = parser.parse_args()
+    args = parse_args(parser)
     in_process(args.patients)
     over_http(args.seconds)
 

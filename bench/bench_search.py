@@ -32,6 +32,7 @@ import orjson
 from starlette.requests import Request
 
 from bench import population
+from bench.common import parse_args, store_settings
 from gateway import demo
 from gateway.http.routes.search import search as search_route
 from gateway.search.filters import build_filter
@@ -39,7 +40,6 @@ from gateway.search.paging import sort_spec
 from gateway.search.request import parse
 from gateway.services.context import Services, open_services
 from gateway.services.search import KEYSCAN_LIMIT, StoreResolver
-from gateway.settings import Settings
 
 Query = list[tuple[str, str]]
 SERVER = ("bench.local", 80)
@@ -229,7 +229,7 @@ async def paging(gateway: Gateway, items: Query) -> None:
 
 
 async def main_async(*, patients: int, observations: int, per_type: int, seed: int) -> None:
-    services = await open_services(Settings(mongodb_uri=None))
+    services = await open_services(store_settings())
     try:
         await load(services, patients=patients, observations=observations)
         gateway = Gateway(services)
@@ -257,7 +257,7 @@ def main() -> None:
     parser.add_argument("--observations", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=90, help="Searches in the mix, all types.")
     parser.add_argument("--seed", type=int, default=3)
-    args = parser.parse_args()
+    args = parse_args(parser)
     per_type = max(1, args.queries // 3)
     seconds = timed(
         lambda: asyncio.run(

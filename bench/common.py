@@ -1,7 +1,10 @@
-"""Helpers the benchmarks share: timing, a uvicorn server in a subprocess, wrk."""
+"""Helpers the benchmarks share: timing, a uvicorn server in a subprocess, wrk, and the store
+a bench runs on (the embedded store, or MongoDB with `--mongodb-uri`)."""
 
 from __future__ import annotations
 
+import argparse
+import atexit
 import os
 import re
 import shutil
@@ -11,11 +14,75 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+MONGODB_URI_ENV = "BENCH_MONGODB_URI"
+DATABASE_PREFIX = "fhir_gateway_bench_"
+# The store chosen on the command line. A bench opens services in several places (a round, a
+# server subprocess), so the choice is kept here once rather than passed down every call.
+_mongodb_uri: str | None = None
+
+
+def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """`parser`'s arguments, plus `--mongodb-uri` (default: $BENCH_MONGODB_URI), which runs the
+    gateway's side of the bench on that MongoDB instead of the embedded store. The floors stay
+    what they are, so a ratio on MongoDB says what the database adds."""
+    parser.add_argument(
+        "--mongodb-uri",
+        default=os.environ.get(MONGODB_URI_ENV),
+        help=f"Run on this MongoDB (a new database per run, dropped at exit); ${MONGODB_URI_ENV}.",
+    )
+    args = parser.parse_args()
+    global _mongodb_uri
+    _mongodb_uri = args.mongodb_uri or None
+    print(
+        f"store: {'MongoDB' if _mongodb_uri else 'embedded'}"
+    )  # never the URI: it may hold a password
+    return args
+
+
+def store_settings(**overrides: Any) -> Settings:
+    """The gateway's settings on the chosen store: a new database on MongoDB each call, so that
+    every round starts empty as it does on the embedded store."""
+    if _mongodb_uri is None:
+        return Settings(mongodb_uri=None, **overrides)
+    return Settings(
+        mongodb_uri=_mongodb_uri, mongodb_database=_new_database(), auth_mode="off", **overrides
+    )
+
+
+def store_env() -> dict[str, str]:
+    """The same for a server in a subprocess (uvicorn_server's `env`)."""
+    if _mongodb_uri is None:
+        return {}
+    return {"MONGODB_URI": _mongodb_uri, "MONGODB_DATABASE": _new_database(), "AUTH_MODE": "off"}
+
+
+def _new_database() -> str:
+    name = f"{DATABASE_PREFIX}{uuid.uuid4().hex[:12]}"
+    if not _created:
+        atexit.register(_drop_created)
+    _created.append(name)
+    return name
+
+
+_created: list[str] = []
+
+
+def _drop_created() -> None:
+    from pymongo import MongoClient
+
+    client: MongoClient[dict[str, Any]] = MongoClient(_mongodb_uri)
+    with client:
+        for name in _created:
+            client.drop_database(name)
 
 
 def free_port() -> int:
