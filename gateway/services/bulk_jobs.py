@@ -399,6 +399,9 @@ class ExportJobs:
         now = utc_now()
         for stored in await store.expired(now):
             await self._remove(stored.id)
+        for job in list(self.jobs.values()):  # those another worker's sweep removed
+            if not job.running and job.expires is not None and job.expires <= now:
+                self.jobs.pop(job.id, None)
         for stored in await store.stale(now - self.lease):
             if self._lapsed(stored, now):
                 await self._declare_dead(store, stored, now)
