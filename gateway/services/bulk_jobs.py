@@ -11,16 +11,11 @@ would spare the shared volume on MongoDB, but Motor's GridFS refuses mongomock-m
 (`TypeError: database must be an instance of Database`), so the embedded store, and with it
 every test, could not run it; the embedded store is one process, where any directory is shared.
 
-The running worker renews a lease (`heartbeat`) with its progress about once a second (never per
-page: a page costs ~ms, the write would show). The write is conditional on the job being still
-in progress, so it is also how the worker learns of a DELETE made elsewhere: it cancels its task
-(the export stops at its next page) and removes the files and the record. A job whose lease has
-lapsed (`EXPORT_LEASE_SECONDS`: its worker died or was killed) is reported failed, as the Bulk
-Data IG's error status has it (500 and an OperationOutcome, export.html#response---error-status-1),
-rather than resumed: an export restarted elsewhere would not be the data of its
-`transactionTime`, and the client can simply kick off again. A finished job and its files are
-kept for `EXPORT_RETENTION_SECONDS` (the complete status says until when, in `Expires`), then
-removed by whichever worker sweeps first; a DELETE removes them at once.
+The worker running a job renews a lease with its progress (gateway.services.export_runner) and
+learns there of a DELETE made elsewhere; any worker reports a job whose lease lapsed as failed
+rather than resume it (an export restarted elsewhere would not be the data of its
+`transactionTime`; the client kicks off again), and sweeps finished jobs once
+`EXPORT_RETENTION_SECONDS` have passed (gateway.services.export_board).
 
 At shutdown a worker cancels the jobs it runs. On MongoDB with `EXPORT_DIR` set, they are
 recorded as failed and finished jobs stay for the other workers; on the embedded store, or with
@@ -51,24 +46,19 @@ import shutil
 import socket
 import tempfile
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from gateway.domain.time import utc_now
 from gateway.errors import Forbidden, GatewayError, Issue, NotFound
 from gateway.services.access import Access, acting_as, current
 from gateway.services.context import Services
-from gateway.services.export_job import (
-    ExportJob,
-    Stopping,
-    failure,
-    job_of,
-    owner,
-    stored_job,
-)
+from gateway.services.export_board import JobBoard
+from gateway.services.export_job import ExportJob, Stopping, failure, job_ended, job_of, stored_job
 from gateway.services.export_kickoff import OUTPUT_FORMATS, ExportRequest, kickoff_parameters
+from gateway.services.export_runner import JobRunner
 from gateway.services.exports import NdjsonSink, check_types, export
-from gateway.store.export_jobs import RUNNING, ExportJobStore, StoredJob
+from gateway.store.export_jobs import RUNNING, StoredJob
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -109,7 +99,7 @@ class ExportJobs:
         self.beat = min(HEARTBEAT_SECONDS, lease_seconds / 3)
         self.jobs: dict[str, ExportJob] = {}  # the jobs this process started
         self.worker = f"{socket.gethostname()}/{os.getpid()}"
-        self._store: ExportJobStore | None = None
+        self._board: JobBoard | None = None
         self._durable = False  # the store outlives this process (MongoDB)
         self._temporary: Path | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -151,7 +141,7 @@ class ExportJobs:
         after the 202 finds it."""
         job = self._new(services, request)
         try:
-            await self._bound().insert(stored_job(job, worker=self.worker))
+            await self._bound().store.insert(stored_job(job, worker=self.worker))
         except BaseException:
             self.jobs.pop(job.id, None)
             raise
@@ -191,7 +181,7 @@ class ExportJobs:
         A job running on another worker is marked cancelled: every worker answers 404 for it
         at once, and its worker stops at its next heartbeat and removes the files."""
         stored = await self._find(job_id)
-        store = self._bound()
+        store = self._bound().store
         if stored.state == RUNNING:
             cancelled = stored.changed(state="cancelled", expires=utc_now() + self.lease)
             if not await store.save_running(cancelled):
@@ -201,7 +191,7 @@ class ExportJobs:
             await _cancel(local, "deleted")
         elif stored.state == RUNNING:
             return  # its worker removes the files (or the sweep does, once `expires` passes)
-        await self._remove(stored.id)
+        await self._bound().remove(stored.id)
 
     async def close(self) -> None:
         """At shutdown: the jobs this process runs are cancelled; see the module docstring."""
@@ -215,13 +205,13 @@ class ExportJobs:
                 await _cancel(job, "shutdown")
             elif not keep:
                 await _cancel(job, "deleted")
-                await self._remove(job.id)
+                await self._bound().remove(job.id)
         self.jobs.clear()
         if self._temporary is not None:
             await asyncio.to_thread(shutil.rmtree, self._temporary, ignore_errors=True)
             self._temporary = None
 
-    # The running job -------------------------------------------------------------------------
+    # The jobs this worker runs -------------------------------------------------------------------------
 
     def _new(self, services: Services, request: ExportRequest) -> ExportJob:
         access = current()
@@ -241,40 +231,29 @@ class ExportJobs:
     async def _record_and_run(
         self, services: Services, job: ExportJob, base_urls: tuple[str, ...]
     ) -> None:
-        await self._bound().insert(stored_job(job, worker=self.worker))
+        await self._bound().store.insert(stored_job(job, worker=self.worker))
         await self._run(services, job, base_urls)
 
     async def _run(self, services: Services, job: ExportJob, base_urls: tuple[str, ...]) -> None:
         store = services.storage.export_jobs
-        runner = asyncio.current_task()
-        assert runner is not None  # a coroutine run by asyncio
-        heartbeat = asyncio.create_task(self._heartbeat(store, job, runner))
-        try:
-            with acting_as(job.access):
-                await self._export(services, job, base_urls)
-        except asyncio.CancelledError:
-            await self._stopped(store, job)
-            raise
-        finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
-        await self._finish(store, job)
+        runner = JobRunner(store, self.worker, self.beat, self.retention, forget=self._forget)
+        await runner.run(job, lambda: self._export(services, job, base_urls))
 
     async def _export(self, services: Services, job: ExportJob, base_urls: tuple[str, ...]) -> None:
         sink = NdjsonSink(job.directory)
         request = job.request
         try:
-            job.counts = await export(
-                services,
-                types=request.types,
-                since=request.since,
-                patient_ids=None,
-                sink=sink,
-                compartment=request.compartment,
-                base_urls=base_urls,
-                progress=job.report,
-            )
+            with acting_as(job.access):
+                job.counts = await export(
+                    services,
+                    types=request.types,
+                    since=request.since,
+                    patient_ids=None,
+                    sink=sink,
+                    compartment=request.compartment,
+                    base_urls=base_urls,
+                    progress=job.report,
+                )
             job.files = {t: sink.files[t].name for t in job.counts}
             job.state, job.progress = "completed", "Export complete."
         except GatewayError as error:
@@ -287,102 +266,14 @@ class ExportJobs:
         finally:
             sink.close()
 
-    async def _heartbeat(
-        self, store: ExportJobStore, job: ExportJob, runner: asyncio.Task[None]
-    ) -> None:
-        """Renew the lease with the progress; a renewal matching nothing means the job was
-        cancelled (or taken for dead) elsewhere: stop the export."""
-        while True:
-            await asyncio.sleep(self.beat)
-            job.heartbeat = utc_now()
-            if not await store.save_running(stored_job(job, worker=self.worker)):
-                job.stopping = job.stopping or "deleted"
-                runner.cancel()
-                return
-
-    async def _finish(self, store: ExportJobStore, job: ExportJob) -> None:
-        job.expires = utc_now() + self.retention
-        if await store.save_running(stored_job(job, worker=self.worker)):
-            job_ended(job)
-            return
-        now = await store.read(job.id)  # cancelled or taken for dead while it finished
-        if now is None or now.state in ("cancelled", "failed"):
-            await asyncio.to_thread(shutil.rmtree, job.directory, ignore_errors=True)
-            self.jobs.pop(job.id, None)
-        if now is not None and now.state == "cancelled":
-            await store.remove(job.id)
-
-    async def _stopped(self, store: ExportJobStore, job: ExportJob) -> None:
-        """The task was cancelled: its files go; at a shutdown that keeps jobs it is recorded
-        as failed (other workers answer for it), otherwise its record goes too."""
-        await asyncio.to_thread(shutil.rmtree, job.directory, ignore_errors=True)
-        self.jobs.pop(job.id, None)
-        if job.stopping == "shutdown":
-            text = (
-                f"Export job `{job.id}` stopped: the server running it shut down; start it again."
-            )
-            job.state, job.failure = "failed", [Issue(text, code="exception", severity="fatal")]
-            job.expires = utc_now() + self.retention
-            await store.save_running(stored_job(job, worker=self.worker))
-            job_ended(job)
-        else:
-            await store.remove(job.id)
-
-    # Any worker's jobs -----------------------------------------------------------------------
-
-    async def _find(self, job_id: str) -> StoredJob:
-        """The stored job if the caller owns it and it is neither cancelled nor expired; a
-        running job whose lease lapsed is recorded failed first."""
-        if self._store is None:  # neither opened by the app nor ever started a job: no store
-            raise NotFound(f"Export job `{job_id}` was not found.")
-        store = self._store
-        stored = await store.read(job_id)
+    async def sweep(self) -> None:
+        """Remove expired jobs with their files, record dead ones failed (any worker's), and
+        forget this worker's finished jobs that another worker's sweep removed."""
+        await self._bound().sweep()
         now = utc_now()
-        if (
-            stored is None
-            or (stored.client_id, stored.subject) != owner(current())
-            or stored.state == "cancelled"
-            or (stored.expires is not None and stored.expires <= now)
-        ):
-            raise NotFound(f"Export job `{job_id}` was not found.")
-        if stored.state == RUNNING and self._lapsed(stored, now):
-            stored = await self._declare_dead(store, stored, now)
-        return stored
-
-    def _lapsed(self, stored: StoredJob, now: datetime) -> bool:
-        local = self.jobs.get(stored.id)
-        alive_here = local is not None and local.running
-        return not alive_here and stored.heartbeat < now - self.lease
-
-    async def _declare_dead(
-        self, store: ExportJobStore, stored: StoredJob, now: datetime
-    ) -> StoredJob:
-        """Record a job whose worker stopped renewing its lease as failed, and remove its
-        partial files. Conditional on the lease it read: a worker that renewed it meanwhile
-        wins, and so does another worker declaring it first."""
-        since = stored.heartbeat.isoformat(timespec="seconds")
-        text = (
-            f"Export job `{stored.id}` stopped: the worker running it has not reported since "
-            f"{since}Z; start the export again."
-        )
-        issue = {"diagnostics": text, "code": "exception", "severity": "fatal", "expression": None,
-                 "details_code": None, "details_system": None}  # fmt: skip
-        failed = stored.changed(state="failed", error=(issue,), expires=now + self.retention)
-        if await store.save_running(failed, heartbeat=stored.heartbeat):
-            await asyncio.to_thread(
-                shutil.rmtree, self._directory() / stored.id, ignore_errors=True
-            )
-            job_ended(job_of(failed, self._directory()))
-            return failed
-        again = await store.read(stored.id)
-        if again is None:
-            raise NotFound(f"Export job `{stored.id}` was not found.")
-        return again
-
-    async def _remove(self, job_id: str) -> None:
-        self.jobs.pop(job_id, None)
-        await asyncio.to_thread(shutil.rmtree, self._directory() / job_id, ignore_errors=True)
-        await self._bound().remove(job_id)
+        for job in list(self.jobs.values()):
+            if not job.running and job.expires is not None and job.expires <= now:
+                self.jobs.pop(job.id, None)
 
     async def _sweep_forever(self) -> None:
         interval = max(self.lease.total_seconds(), 1.0)
@@ -393,29 +284,35 @@ class ExportJobs:
             except Exception:  # a database hiccup: the next sweep tries again
                 log.warning("Sweeping export jobs failed", exc_info=True)
 
-    async def sweep(self) -> None:
-        """Remove jobs past their retention with their files; record dead ones as failed."""
-        store = self._bound()
-        now = utc_now()
-        for stored in await store.expired(now):
-            await self._remove(stored.id)
-        for job in list(self.jobs.values()):  # those another worker's sweep removed
-            if not job.running and job.expires is not None and job.expires <= now:
-                self.jobs.pop(job.id, None)
-        for stored in await store.stale(now - self.lease):
-            if self._lapsed(stored, now):
-                await self._declare_dead(store, stored, now)
-
     # Plumbing --------------------------------------------------------------------------------
 
     def _bind(self, services: Services) -> None:
-        if self._store is None:
-            self._store = services.storage.export_jobs
+        if self._board is None:
+            self._board = JobBoard(
+                services.storage.export_jobs,
+                self.lease,
+                self.retention,
+                directory=self._directory,
+                running_here=self._running_here,
+                forget=self._forget,
+            )
             self._durable = not services.settings.embedded
 
-    def _bound(self) -> ExportJobStore:
-        assert self._store is not None  # bound by `opened` or by the first job
-        return self._store
+    def _running_here(self, job_id: str) -> bool:
+        job = self.jobs.get(job_id)
+        return job is not None and job.running
+
+    def _forget(self, job_id: str) -> None:
+        self.jobs.pop(job_id, None)
+
+    def _bound(self) -> JobBoard:
+        assert self._board is not None  # bound by `opened` or by the first job
+        return self._board
+
+    async def _find(self, job_id: str) -> StoredJob:
+        if self._board is None:  # neither opened by the app nor ever started a job: no store
+            raise NotFound(f"Export job `{job_id}` was not found.")
+        return await self._board.find(job_id)
 
     def _directory(self) -> Path:
         if self.root is not None:
@@ -423,12 +320,6 @@ class ExportJobs:
         if self._temporary is None:
             self._temporary = Path(tempfile.mkdtemp(prefix="fhir-gateway-export-"))
         return self._temporary
-
-
-def job_ended(job: ExportJob) -> None:
-    """A job reached `completed` or `failed`: the one place that learns of every outcome."""
-    exported = sum(job.counts.values())
-    log.info("Export job %s %s: %d resources", job.id, job.state, exported)
 
 
 def _output(job: ExportJob, name: str) -> Path:

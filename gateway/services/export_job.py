@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from gateway.services.export_kickoff import ExportRequest, request_of, stored_re
 from gateway.services.exports import Progress
 from gateway.store.export_jobs import JobState, OutputFile, StoredJob
 
+log = logging.getLogger(__name__)
 Stopping = Literal["deleted", "shutdown"]  # why this process cancels a job it runs
 
 
@@ -123,3 +125,8 @@ def job_of(stored: StoredJob, root: Path) -> ExportJob:
         heartbeat=stored.heartbeat,
         expires=stored.expires,
     )
+
+
+def job_ended(job: ExportJob) -> None:
+    """A job reached `completed` or `failed`: the one place that learns of every outcome."""
+    log.info("Export job %s %s: %d resources", job.id, job.state, sum(job.counts.values()))
