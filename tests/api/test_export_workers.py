@@ -22,10 +22,12 @@ from httpx import AsyncClient, Response
 
 from gateway.auth.grant import Grant
 from gateway.auth.scopes import parse_scopes
-from gateway.services import bulk_jobs, context
+from gateway.jsonio import Json
+from gateway.services import bulk_jobs, context, exports
 from gateway.services.access import Access, acting_as
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.export_kickoff import ExportRequest
+from gateway.services.exports import ExportSink
 from gateway.store.embedded import embedded_client
 from tests.api.test_bulk_export import ASYNC, STATUS_URL, Gate, observation, patient
 from tests.api.test_errors import issue, outcome
@@ -56,8 +58,9 @@ class Workers:
 
 @asynccontextmanager
 async def two_workers(
-    directory: Path, monkeypatch: pytest.MonkeyPatch, **settings: Any
+    directory: Path, monkeypatch: pytest.MonkeyPatch, b_mounts: Path | None = None, **settings: Any
 ) -> AsyncIterator[Workers]:
+    """Workers A and B; B mounts the export directory as `b_mounts` (default: the same)."""
     client = embedded_client()  # the one database both workers use
     monkeypatch.setattr(context, "make_client", lambda _: client)
     issuer = TestIssuer.shared()
@@ -65,7 +68,7 @@ async def two_workers(
     options = {"export_dir": exports, "export_lease_seconds": LEASE, "audit": False, **settings}
     wrappers = [
         api_client(issuer.settings(directory, **options)),
-        api_client(issuer.settings(directory, **options)),
+        api_client(issuer.settings(directory, **{**options, "export_dir": b_mounts or exports})),
     ]
     async with AsyncExitStack() as stack:
         a, b = [await stack.enter_async_context(w) for w in wrappers]
@@ -118,15 +121,43 @@ async def until(condition: Any, *, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.02)
 
 
+class HeldAtFirstPage:
+    """The real export, held before it writes its first page until released."""
+
+    def __init__(self) -> None:
+        self.reached, self.release = asyncio.Event(), asyncio.Event()
+
+    async def export(self, services: Any, *, sink: ExportSink, **options: Any) -> Any:
+        held = self
+
+        class Sink:
+            async def write(self, resource_type: str, resources: list[Json]) -> None:
+                held.reached.set()
+                await held.release.wait()
+                await sink.write(resource_type, resources)
+
+            async def finish(self, resource_type: str) -> None:
+                await sink.finish(resource_type)
+
+        return await exports.export(services, sink=Sink(), **options)
+
+
 async def test_a_job_started_on_one_worker_is_polled_and_downloaded_on_another(
-    workers: Workers,
+    workers: Workers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    held = HeldAtFirstPage()
+    monkeypatch.setattr(bulk_jobs, "export", held.export)
     owner = workers.owner()
     location = await kick_off(workers.a, owner, "?_type=Patient,Observation")
+    await asyncio.wait_for(held.reached.wait(), timeout=5)
+    for _ in range(20):  # polled on B while A runs it
+        running = await workers.b.get(location, headers=owner)
+        assert running.status_code == 202, running.text
+        assert running.headers["Retry-After"] == "1"
+        assert 0 < len(running.headers["X-Progress"]) < 100
+    held.release.set()
     answers = await poll(workers.b, location, owner)
-    for early in answers[:-1]:
-        assert early.headers["Retry-After"] == "1"
-        assert 0 < len(early.headers["X-Progress"]) < 100
+    assert all(early.status_code == 202 for early in answers[:-1])
     done = answers[-1]
     assert done.status_code == 200, done.text
     manifest = done.json()
@@ -325,3 +356,25 @@ async def test_on_mongodb_a_worker_shutting_down_leaves_finished_jobs_to_the_oth
         assert stopped.status_code == 500
         assert "shut down" in stopped.json()["issue"][0]["diagnostics"]
         assert not (tmp_path / job_id(running)).exists()
+
+
+async def test_a_worker_without_the_shared_directory_answers_500_not_a_missing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deployment fault (EXPORT_DIR not mounted on every worker) is the server's: 500 with an
+    OperationOutcome, and the operator is told in the log."""
+    async with two_workers(tmp_path, monkeypatch, b_mounts=tmp_path / "elsewhere") as workers:
+        owner = workers.owner()
+        writer = bearer(workers.issuer.token(scope="system/*.cruds"))
+        await workers.a.post("/Patient", json=patient("MRN-1"), headers=writer)
+        location = await kick_off(workers.a, owner)
+        manifest = (await poll(workers.b, location, owner))[-1].json()
+        url = manifest["output"][0]["url"]
+        response = await workers.b.get(url, headers=owner)
+        assert response.status_code == 500
+        assert response.json() == outcome(
+            issue("exception", f"The file `Patient.ndjson` of export job `{job_id(location)}` "
+                  "is missing.")
+        )  # fmt: skip
+        assert "is EXPORT_DIR shared?" in caplog.text
+        assert (await workers.a.get(url, headers=owner)).status_code == 200
