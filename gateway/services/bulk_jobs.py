@@ -54,7 +54,7 @@ from gateway.errors import Forbidden, GatewayError, Issue, NotFound
 from gateway.services.access import Access, acting_as, current
 from gateway.services.context import Services
 from gateway.services.export_board import JobBoard
-from gateway.services.export_job import ExportJob, Stopping, failure, job_ended, job_of, stored_job
+from gateway.services.export_job import ExportJob, Stopping, failure, job_of, stored_job
 from gateway.services.export_kickoff import OUTPUT_FORMATS, ExportRequest, kickoff_parameters
 from gateway.services.export_runner import JobRunner
 from gateway.services.exports import NdjsonSink, check_types, export
@@ -66,7 +66,6 @@ __all__ = [
     "ExportJobs",
     "ExportRequest",
     "failure",
-    "job_ended",
     "kickoff_parameters",
 ]
 

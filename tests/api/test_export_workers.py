@@ -378,3 +378,16 @@ async def test_a_worker_without_the_shared_directory_answers_500_not_a_missing_f
         )  # fmt: skip
         assert "is EXPORT_DIR shared?" in caplog.text
         assert (await workers.a.get(url, headers=owner)).status_code == 200
+
+
+async def test_on_mongodb_without_export_dir_the_gateway_warns_at_start(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = embedded_client()
+    monkeypatch.setattr(context, "make_client", lambda _: client)
+    settings = make_settings(mongodb_uri="mongodb://mongo.example:27017", auth_mode="off")
+    async with api_client(settings):
+        assert "EXPORT_DIR is not set" in caplog.text
+    caplog.clear()
+    async with api_client(make_settings()):  # the embedded store is one process: no warning
+        assert "EXPORT_DIR" not in caplog.text
