@@ -35,7 +35,7 @@ from tests.auth.tokens_for_tests import TestIssuer, bearer
 from tests.conftest import api_client, make_settings
 
 SCOPE = "system/*.rs"
-LEASE = 0.6  # seconds: heartbeats every 0.2 s
+LEASE = 1.5  # seconds: heartbeats every 0.5 s
 
 
 @dataclass
