@@ -210,7 +210,7 @@ class ExportJobs:
             await asyncio.to_thread(shutil.rmtree, self._temporary, ignore_errors=True)
             self._temporary = None
 
-    # The jobs this worker runs -------------------------------------------------------------------------
+    # The jobs this worker runs ------------------------------------------------------------
 
     def _new(self, services: Services, request: ExportRequest) -> ExportJob:
         access = current()
@@ -283,7 +283,7 @@ class ExportJobs:
             except Exception:  # a database hiccup: the next sweep tries again
                 log.warning("Sweeping export jobs failed", exc_info=True)
 
-    # Plumbing --------------------------------------------------------------------------------
+    # Plumbing -----------------------------------------------------------------------------
 
     def _bind(self, services: Services) -> None:
         if self._board is None:
