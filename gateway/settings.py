@@ -33,7 +33,20 @@ class Settings(BaseSettings):
         "(gateway.collector); 0 keeps Python's default (700).",
     )
     export_dir: Path | None = Field(
-        default=None, description="Where $export jobs write their files; unset: a temp directory."
+        default=None,
+        description="Where $export jobs write their files, mounted by every worker and replica; "
+        "unset: a temp directory of the process.",
+    )
+    export_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A running $export job whose worker has not renewed its lease for this long "
+        "is reported failed.",
+    )
+    export_retention_seconds: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="How long a finished $export job and its files are kept.",
     )
     terminology_server_url: str | None = Field(
         default=None,

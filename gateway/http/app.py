@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
         services = await open_services(settings)
         await asyncio.to_thread(ucum.warm)
         app.state.services = services
-        app.state.export_jobs = ExportJobs(settings.export_dir)
+        app.state.export_jobs = ExportJobs.opened(services)  # stored: any worker answers
         if settings.demo_data:
             counts = await load_demo(services)
             log.info("Demo data loaded: %s", counts)
