@@ -121,22 +121,28 @@ class HistoryStore:
     async def archive(self, version: Version, unit: Unit | None = None) -> None:
         """Keep `version`. Archiving the same version twice (a writer that lost a race archived
         it too) is harmless: the entry is identical."""
-        entry: dict[str, Any] = {
-            "_id": history_key(version.resource_type, version.id, version.version_id),
-            "resource_type": version.resource_type,
-            "resource_id": version.id,
-            "version_id": version.version_id,
-            "last_updated": version.last_updated,
-            "method": version.method,
-        }
-        if version.resource is not None:
-            entry["resource"] = dumps(version.resource)
+        entry = history_entry(version)
         collection = self.collection
         try:
             await collection.insert_one(entry, **options(unit))
         except DuplicateKeyError:
             return
         on_failure(unit, lambda: collection.delete_one({"_id": entry["_id"]}))
+
+
+def history_entry(version: Version) -> dict[str, Any]:
+    """The stored form of an archived version."""
+    entry: dict[str, Any] = {
+        "_id": history_key(version.resource_type, version.id, version.version_id),
+        "resource_type": version.resource_type,
+        "resource_id": version.id,
+        "version_id": version.version_id,
+        "last_updated": version.last_updated,
+        "method": version.method,
+    }
+    if version.resource is not None:
+        entry["resource"] = dumps(version.resource)
+    return entry
 
 
 def _version(document: Document) -> Version:
