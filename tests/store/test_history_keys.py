@@ -82,9 +82,8 @@ async def test_a_resource_never_written_has_no_history_and_costs_one_key_lookup(
     with recorded(storage.history) as recording:
         assert await store.latest_archived("new") is None
         assert await store.archived("new", limit=10) == []
-    assert recording.filters == [
-        {"_id": {"$in": [history_key("Patient", "new", v) for v in range(1, FIRST_WINDOW + 1)]}}
-    ] * 2
+    first_window = [history_key("Patient", "new", v) for v in range(1, FIRST_WINDOW + 1)]
+    assert recording.filters == [{"_id": {"$in": first_window}}] * 2
 
 
 @pytest.mark.parametrize(
