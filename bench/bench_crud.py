@@ -4,9 +4,10 @@
    per second, against the validate-only floor: fhir.resources `model_validate` of the same
    resources. Targets: create >= 40 % of the floor.
 2. Over HTTP (uvicorn, one worker, wrk with 8 connections): GET by id against a bare FastAPI
-   endpoint returning the same bytes. Target: >= 50 % of the bare endpoint's requests/s.
+   endpoint returning the same bytes, rounds alternating. Target: >= 60 % of the bare
+   endpoint's requests/s (issue 14).
 
-Run: `.venv/bin/python -m bench.bench_crud [--patients N]`.
+Run: `.venv/bin/python -m bench.bench_crud [--patients N --rounds 3 --seconds 5 --http-only]`.
 """
 
 from __future__ import annotations
@@ -73,22 +74,31 @@ def in_process(patients: int, rounds: int = 5) -> None:
     print(f"read (in process):   {read:8.0f} resources/s  = {read / floor:5.0%} of the floor")
 
 
-def over_http(seconds: int) -> None:
+def over_http(seconds: int, rounds: int) -> None:
+    """Both servers run at once; wrk drives one at a time, gateway and bare alternating round
+    by round, so a change in the machine's load tilts both alike; the best round of each
+    counts (one-off runs of either swung from 47 % to 66 %)."""
     paths = [f"/fhir/{r['resourceType']}/{r['id']}" for r in generate(patients=5)]
     with uvicorn_server(
         "gateway.http.app:create_app", factory=True, env={"DEMO_DATA": "true"}
-    ) as url:
-        bodies = {p: urllib.request.urlopen(url + p).read().decode() for p in paths}
-        gateway = wrk_rate(url, paths, seconds=seconds)
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as dump:
-        json.dump(bodies, dump)
-    with uvicorn_server("bench.bare_app:app", env={"BENCH_BODIES": dump.name}) as url:
-        bare = wrk_rate(url, paths, seconds=seconds)
-    print(f"GET by id over HTTP ({len(paths)} resources, uvicorn 1 worker, wrk 8 connections):")
+    ) as gateway_url:
+        bodies = {p: urllib.request.urlopen(gateway_url + p).read().decode() for p in paths}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as dump:
+            json.dump(bodies, dump)
+        with uvicorn_server("bench.bare_app:app", env={"BENCH_BODIES": dump.name}) as bare_url:
+            gateway_rates, bare_rates = [], []
+            for _ in range(rounds):
+                gateway_rates.append(wrk_rate(gateway_url, paths, seconds=seconds))
+                bare_rates.append(wrk_rate(bare_url, paths, seconds=seconds))
+    gateway, bare = max(gateway_rates), max(bare_rates)
+    print(f"GET by id over HTTP ({len(paths)} resources, uvicorn 1 worker, wrk 8 connections,"
+          f" best of {rounds} alternating rounds):")  # fmt: skip
     print(f"bare endpoint:       {bare:8.0f} requests/s")
     print(
-        f"gateway read:        {gateway:8.0f} requests/s  = {gateway / bare:5.0%} of the bare endpoint (target >= 50%)"
+        f"gateway read:        {gateway:8.0f} requests/s  = {gateway / bare:5.0%} of the bare endpoint (target >= 60%)"
     )
+    ratios = ", ".join(f"{g / b:.0%}" for g, b in zip(gateway_rates, bare_rates, strict=True))
+    print(f"round by round:      {ratios}")
 
 
 def main() -> None:
@@ -97,9 +107,12 @@ def main() -> None:
     )
     parser.add_argument("--patients", type=int, default=40)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--http-only", action="store_true", help="Skip the in-process part.")
     args = parser.parse_args()
-    in_process(args.patients)
-    over_http(args.seconds)
+    if not args.http_only:
+        in_process(args.patients)
+    over_http(args.seconds, args.rounds)
 
 
 if __name__ == "__main__":
