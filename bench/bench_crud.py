@@ -7,17 +7,20 @@
    endpoint returning the same bytes, rounds alternating. Target: >= 60 % of the bare
    endpoint's requests/s (issue 14).
 
-Run: `.venv/bin/python -m bench.bench_crud [--patients N --rounds 3 --seconds 5 --http-only]`.
+Run: `.venv/bin/python -m bench.bench_crud [--patients N --rounds 3 --seconds 5 --http-only]`;
+`--before ../main` serves GET by id from that checkout too, in the same alternating rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -74,31 +77,42 @@ def in_process(patients: int, rounds: int = 5) -> None:
     print(f"read (in process):   {read:8.0f} resources/s  = {read / floor:5.0%} of the floor")
 
 
-def over_http(seconds: int, rounds: int) -> None:
+def over_http(seconds: int, rounds: int, before: Path | None = None) -> None:
     """Both servers run at once; wrk drives one at a time, gateway and bare alternating round
     by round, so a change in the machine's load tilts both alike; the best round of each
-    counts (one-off runs of either swung from 47 % to 66 %)."""
+    counts (one-off runs of either swung from 47 % to 66 %). `before`: another checkout whose
+    gateway runs too, in the same rounds (a before/after comparison)."""
     paths = [f"/fhir/{r['resourceType']}/{r['id']}" for r in generate(patients=5)]
-    with uvicorn_server(
-        "gateway.http.app:create_app", factory=True, env={"DEMO_DATA": "true"}
-    ) as gateway_url:
-        bodies = {p: urllib.request.urlopen(gateway_url + p).read().decode() for p in paths}
+    app, env = "gateway.http.app:create_app", {"DEMO_DATA": "true"}
+    with contextlib.ExitStack() as servers:
+        urls = {"gateway": servers.enter_context(uvicorn_server(app, factory=True, env=env))}
+        if before is not None:
+            urls["before"] = servers.enter_context(
+                uvicorn_server(app, factory=True, env=env, root=before)
+            )
+        bodies = {p: urllib.request.urlopen(urls["gateway"] + p).read().decode() for p in paths}
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as dump:
             json.dump(bodies, dump)
-        with uvicorn_server("bench.bare_app:app", env={"BENCH_BODIES": dump.name}) as bare_url:
-            gateway_rates, bare_rates = [], []
-            for _ in range(rounds):
-                gateway_rates.append(wrk_rate(gateway_url, paths, seconds=seconds))
-                bare_rates.append(wrk_rate(bare_url, paths, seconds=seconds))
-    gateway, bare = max(gateway_rates), max(bare_rates)
+        urls["bare"] = servers.enter_context(
+            uvicorn_server("bench.bare_app:app", env={"BENCH_BODIES": dump.name})
+        )
+        rates: dict[str, list[float]] = {name: [] for name in urls}
+        for _ in range(rounds):
+            for name, url in urls.items():
+                rates[name].append(wrk_rate(url, paths, seconds=seconds))
+    bare = max(rates["bare"])
     print(f"GET by id over HTTP ({len(paths)} resources, uvicorn 1 worker, wrk 8 connections,"
           f" best of {rounds} alternating rounds):")  # fmt: skip
     print(f"bare endpoint:       {bare:8.0f} requests/s")
-    print(
-        f"gateway read:        {gateway:8.0f} requests/s  = {gateway / bare:5.0%} of the bare endpoint (target >= 60%)"
-    )
-    ratios = ", ".join(f"{g / b:.0%}" for g, b in zip(gateway_rates, bare_rates, strict=True))
-    print(f"round by round:      {ratios}")
+    for name in ("before", "gateway"):
+        if name not in rates:
+            continue
+        best = max(rates[name])
+        label = "gateway read" if name == "gateway" else f"before ({before})"
+        print(f"{label:20} {best:8.0f} requests/s  = {best / bare:5.0%} of the bare endpoint"
+              " (target >= 60%)")  # fmt: skip
+        by_round = zip(rates[name], rates["bare"], strict=True)
+        print(f"  round by round:    {', '.join(f'{g / b:.0%}' for g, b in by_round)}")
 
 
 def main() -> None:
@@ -109,10 +123,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--http-only", action="store_true", help="Skip the in-process part.")
+    parser.add_argument(
+        "--before", type=Path, help="Another checkout (e.g. main) to serve GET by id as well."
+    )
     args = parser.parse_args()
     if not args.http_only:
         in_process(args.patients)
-    over_http(args.seconds, args.rounds)
+    over_http(args.seconds, args.rounds, args.before)
 
 
 if __name__ == "__main__":

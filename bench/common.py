@@ -26,15 +26,19 @@ def free_port() -> int:
 
 @contextmanager
 def uvicorn_server(
-    app: str, *, env: dict[str, str] | None = None, factory: bool = False
+    app: str, *, env: dict[str, str] | None = None, factory: bool = False, root: Path = ROOT
 ) -> Iterator[str]:
-    """Run `app` under uvicorn (one worker) on a free loopback port; yields its base URL."""
+    """Run `app` under uvicorn (one worker) on a free loopback port; yields its base URL.
+    `root`: the checkout whose code it runs (another one: a before/after comparison)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", "1",
                "--log-level", "warning", "--no-access-log"]  # fmt: skip
     if factory:
         command.append("--factory")
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})})
+    environment = {**os.environ, **(env or {})}
+    if root != ROOT:
+        environment["PYTHONPATH"] = str(root)
+    process = subprocess.Popen(command, cwd=root, env=environment)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
