@@ -35,7 +35,7 @@ def etag(version_id: int) -> str:
 
 def http_date(version: Version) -> str:
     """`Last-Modified` as RFC 9110 section 5.6.7 writes it (`Sun, 06 Nov 1994 08:49:37 GMT`):
-    what `email.utils.format_datetime(usegmt=True)` gives (tested equal), in a third of its
+    what `email.utils.format_datetime(usegmt=True)` gives (tested equal), in under half its
     time, on every read. English names whatever the locale, as the RFC wants."""
     m = version.last_updated
     return (
