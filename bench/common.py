@@ -93,15 +93,34 @@ def free_port() -> int:
 
 @contextmanager
 def uvicorn_server(
-    app: str, *, env: dict[str, str] | None = None, factory: bool = False
+    app: str, *, env: dict[str, str] | None = None, factory: bool = False, root: Path = ROOT
 ) -> Iterator[str]:
-    """Run `app` under uvicorn (one worker) on a free loopback port; yields its base URL."""
+    """Run `app` under uvicorn (one worker) on a free loopback port; yields its base URL.
+    `root`: the checkout whose code it runs (another one: a before/after comparison)."""
+    with uvicorn_process(app, env=env, factory=factory, root=root) as (url, _):
+        yield url
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process `pid` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def uvicorn_process(
+    app: str, *, env: dict[str, str] | None = None, factory: bool = False, root: Path = ROOT
+) -> Iterator[tuple[str, int]]:
+    """`uvicorn_server`, yielding the server's process id too (for `cpu_seconds`)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", "1",
                "--log-level", "warning", "--no-access-log"]  # fmt: skip
     if factory:
         command.append("--factory")
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})})
+    environment = {**os.environ, **(env or {})}
+    if root != ROOT:
+        environment["PYTHONPATH"] = str(root)
+    process = subprocess.Popen(command, cwd=root, env=environment)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -113,7 +132,7 @@ def uvicorn_server(
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"{app} did not start") from None
                 time.sleep(0.2)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -121,6 +140,13 @@ def uvicorn_server(
 
 def wrk_rate(url: str, paths: list[str], *, connections: int = 8, seconds: int = 5) -> float:
     """Requests/s wrk reaches on GETs of random `paths` (one thread, `connections` open)."""
+    return wrk_run(url, paths, connections=connections, seconds=seconds)[0]
+
+
+def wrk_run(
+    url: str, paths: list[str], *, connections: int = 8, seconds: int = 5
+) -> tuple[float, int]:
+    """(requests/s, requests) of `wrk_rate`'s run."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is needed for the HTTP benchmark: apt-get install wrk")
@@ -140,6 +166,7 @@ def wrk_rate(url: str, paths: list[str], *, connections: int = 8, seconds: int =
     if errors:
         raise RuntimeError(f"wrk saw {errors.group(1)} error responses:\n{output}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if match is None:
+    count = re.search(r"(\d+) requests in", output)
+    if match is None or count is None:
         raise RuntimeError(output)
-    return float(match.group(1))
+    return float(match.group(1)), int(count.group(1))

@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
     app.state.authenticator = authenticator
     install_error_handlers(app)
 
+    base = settings.fhir_base_path.rstrip("/")
+    app.router.routes.append(table.instance_route(base))  # reads route first: see there
     app.router.routes.extend(health.routes())  # public probes, outside the FHIR base
     app.router.routes.extend(apps.routes())  # beside the base, before its templates
     app.router.routes.extend(smart.routes(settings.fhir_base_path.rstrip("/")))  # public

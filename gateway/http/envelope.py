@@ -26,8 +26,8 @@ ServerErrorMiddleware, so a 500 also carries the id and headers and is audited.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from typing import Any
 
 from fastapi import FastAPI
@@ -144,8 +144,17 @@ class Envelope:
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == REQUEST_ID:
-            return value.decode("ascii") if _SANE_ID.fullmatch(value) else uuid.uuid4().hex
-    return uuid.uuid4().hex
+            return value.decode("ascii") if _SANE_ID.fullmatch(value) else fresh_id()
+    return fresh_id()
+
+
+def fresh_id() -> str:
+    """`uuid.uuid4().hex` without building a UUID object (a third of the time, every request):
+    16 random bytes with the version (4) and variant (RFC 9562) bits set as uuid4 sets them."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    return raw.hex()
 
 
 def _data_headers(headers: Any, answer: list[Any]) -> list[Any]:
