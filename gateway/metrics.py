@@ -136,6 +136,14 @@ class Metrics:
         for outcome in ("written", "dropped"):
             self.audit_events.labels(outcome)
 
+        # What must run before the values are read: the envelope's pending requests.
+        self.flushes: list[Callable[[], None]] = []
+
+    def flush(self) -> None:
+        """Bring the values up to date (before a scrape, or when a worker ends)."""
+        for flush in self.flushes:
+            flush()
+
     def store_error(self, operation: str) -> None:
         label = operation if operation in STORE_OPERATIONS else OTHER
         self.store_errors.labels(label).inc()

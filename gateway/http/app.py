@@ -83,6 +83,8 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
                 services.close()
                 if multiprocess():  # this worker's in-flight gauge leaves the sum
                     mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+                elif app.state.metrics is not None:
+                    app.state.metrics.flush()  # for whoever reads this app's registry after
 
     app = GatewayApp(
         envelope=settings if envelope else None,

@@ -120,7 +120,7 @@ class Envelope:
             self.drain.write_started()
         bound = None
         if metrics is not None:
-            metrics.in_flight.inc()
+            metrics.begin()
             bound = hooks.bind(metrics.metrics)  # what services count lands in this app's
         started = time.perf_counter()
         token = bind_request_id(request_id)
@@ -141,8 +141,7 @@ class Envelope:
                     scope, found, status=status, request_id=request_id, location=answer[1]
                 )
             if metrics is not None:
-                metrics.series(found).answered(status, time.perf_counter() - started)
-                metrics.in_flight.dec()
+                metrics.end(found, status, time.perf_counter() - started)
             if write:  # last: the lifespan's wait ends only once the request is audited
                 self.drain.write_ended()
 

@@ -50,6 +50,7 @@ async def metrics(request: Request) -> Response:
     """The exposition the scraper asks for (Prometheus text, or OpenMetrics by `Accept`)."""
     _check_system_scope()
     app_metrics: Metrics = request.app.state.metrics
+    app_metrics.flush()  # the requests the envelope has noted, not yet counted
     encode, content_type = choose_encoder(request.headers.get("accept", ""))
     body = await asyncio.to_thread(encode, _registry(app_metrics))  # off the event loop
     return Response(body, headers={"Content-Type": content_type})
