@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from gateway.http import metrics as request_metrics
 from gateway.http.audit_paths import classify
 from tests.auth.tokens_for_tests import TestIssuer, bearer
 from tests.conftest import api_client, make_settings
@@ -150,3 +152,20 @@ async def test_a_system_token_reads_the_metrics_and_refusals_are_counted(tmp_pat
     assert requests(samples, "none", "none", 403) == 1
     assert requests(samples, "read", "Observation", 403) == 1
     assert requests(samples, "read", "Patient", 401) == 1
+
+
+async def test_requests_reach_the_values_a_batch_at_a_time_and_at_every_scrape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(request_metrics, "BATCH", 3)
+    opened = api_client(make_settings())
+    async with opened as client:
+        registry = opened.app.state.metrics.registry
+        read = {"interaction": "read", "type": "Patient", "status": "404"}
+        for _ in range(2):
+            assert (await client.get("/Patient/x")).status_code == 404
+        assert registry.get_sample_value("fhir_gateway_requests_total", read) is None  # noted
+        assert (await client.get("/Patient/x")).status_code == 404
+        assert registry.get_sample_value("fhir_gateway_requests_total", read) == 3  # a batch
+        assert (await client.get("/Patient/x")).status_code == 404
+        assert requests(await scrape(client), "read", "Patient", 404) == 4  # the scrape adds
