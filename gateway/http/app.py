@@ -17,22 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client.multiprocess import mark_process_dead
 
 from gateway import ucum
 from gateway.auth.refusal import authenticator_for
 from gateway.collector import collecting_rarely
 from gateway.http.audit_trail import audit_trail
 from gateway.http.envelope import GatewayApp
+from gateway.http.metrics import metrics_ended
 from gateway.http.outcomes import install_error_handlers
 from gateway.http.routes import apps, health, smart, table
 from gateway.http.routes import metrics as metrics_route
-from gateway.metrics import Metrics, counting_for, multiprocess
+from gateway.metrics import Metrics, counting_for
 from gateway.request_context import install_log_record_factory
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
@@ -81,10 +80,7 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
             finally:
                 await app.state.export_jobs.close()
                 services.close()
-                if multiprocess():  # this worker's in-flight gauge leaves the sum
-                    mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
-                elif app.state.metrics is not None:
-                    app.state.metrics.flush()  # for whoever reads this app's registry after
+                metrics_ended(app.state.metrics)
 
     app = GatewayApp(
         envelope=settings if envelope else None,

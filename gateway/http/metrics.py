@@ -8,7 +8,10 @@ lookup under a metric's lock, and its updates are made in batches (`RequestMetri
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.multiprocess import mark_process_dead
 
 from gateway.http.audit_paths import Classified
 from gateway.jsonio import Json
@@ -107,6 +110,16 @@ class RequestMetrics:
         if series is None:
             series = self._series[key] = _Series(self.metrics, *key)
         return series
+
+
+def metrics_ended(metrics: Metrics | None) -> None:
+    """At the app's end: with several workers, this worker's in-flight gauge leaves the sum
+    (its counters stay: they count what it did); else the noted requests are counted, for
+    whoever reads the registry after."""
+    if multiprocess():
+        mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]  # untyped in the client
+    elif metrics is not None:
+        metrics.flush()
 
 
 _STORING = frozenset({"POST", "PUT", "PATCH"})
