@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 from httpx import AsyncClient
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
@@ -169,3 +172,12 @@ async def test_requests_reach_the_values_a_batch_at_a_time_and_at_every_scrape(
         assert registry.get_sample_value("fhir_gateway_requests_total", read) == 3  # a batch
         assert (await client.get("/Patient/x")).status_code == 404
         assert requests(await scrape(client), "read", "Patient", 404) == 4  # the scrape adds
+
+
+async def test_a_scraper_asking_for_openmetrics_gets_it(api: AsyncClient) -> None:
+    accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+    r = await api.get(f"{ROOT}/metrics", headers={"Accept": accept})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/openmetrics-text; version=1.0.0")
+    names = {f.name for f in openmetrics_families(r.text)}
+    assert {"fhir_gateway_requests", "fhir_gateway_request_duration_seconds"} <= names
