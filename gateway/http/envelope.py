@@ -140,10 +140,10 @@ class Envelope:
                 auditor.record(
                     scope, found, status=status, request_id=request_id, location=answer[1]
                 )
+            if write:  # after the audit: the lifespan's wait ends once the write is recorded
+                self.drain.write_ended()
             if metrics is not None:
                 metrics.end(found, status, time.perf_counter() - started)
-            if write:  # last: the lifespan's wait ends only once the request is audited
-                self.drain.write_ended()
 
     def _kind(self, path: str) -> int:
         """0 for data; 1 for the conformance paths, which hold no patient data and may be
