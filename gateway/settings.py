@@ -57,6 +57,19 @@ class Settings(BaseSettings):
         default="text",
         description="`json`: one JSON object per log line, with the request id (gateway.logging_format).",
     )
+    # Operations (issue 14, part 5): gateway.metrics, gateway.http.shutdown.
+    metrics: bool = Field(
+        default=True,
+        description="Serve Prometheus metrics at /metrics (beside the FHIR base, behind the"
+        " same authentication as the API) and count requests for them.",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=25.0,
+        ge=0,
+        description="At shutdown, how long requests in flight (uvicorn) and writes in flight"
+        " (the lifespan) may take to finish before they are cut; under Kubernetes' default"
+        " 30 s termination grace, so the audit's last flush still happens.",
+    )
     # Hardening and the audit trail (issue 13, parts 5 and 6): gateway.http.envelope.
     audit: bool | None = Field(
         default=None,

@@ -49,6 +49,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from gateway import metrics
 from gateway.domain.time import utc_now
 from gateway.errors import Forbidden, GatewayError, Issue, NotFound
 from gateway.services.access import Access, acting_as, current
@@ -225,6 +226,7 @@ class ExportJobs:
         job_id = uuid.uuid4().hex
         job = ExportJob(job_id, request, utc_now(), self._directory() / job_id, access=access)
         self.jobs[job_id] = job
+        metrics.export_started()
         return job
 
     async def _record_and_run(

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from gateway import metrics
 from gateway.domain.time import format_instant
 from gateway.errors import GatewayError, Issue
 from gateway.services.access import TRUSTED, Access
@@ -130,3 +131,7 @@ def job_of(stored: StoredJob, root: Path) -> ExportJob:
 def job_ended(job: ExportJob) -> None:
     """A job reached `completed` or `failed`: the one place that learns of every outcome."""
     log.info("Export job %s %s: %d resources", job.id, job.state, sum(job.counts.values()))
+    if job.state == "completed":
+        metrics.export_completed(job.counts)
+    else:
+        metrics.export_failed()
