@@ -11,6 +11,8 @@ evaluation of a document that surely fails an `$elemMatch` of plain strings (a t
 an identifier: MongoDB answers it from an index), no copy of the remaining rows for every row
 a cursor yields, and for a sorted query with a limit, only the first `skip + limit` rows in
 order instead of sorting and copying every match (MongoDB walks an index the same way).
+A filter fixing a field of a declared index by strings takes its candidates from an in-process
+hash index (gateway.store.embedded_index) instead of scanning, as MongoDB takes them from its.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import copy
 import heapq
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +35,7 @@ from mongomock_motor import AsyncMongoMockClient
 
 from gateway.jsonio import ExactDecimal
 from gateway.store.collection import OwnedDocument
+from gateway.store.embedded_index import IndexedDocuments, candidates, indexed_fields, recording
 
 # ExactDecimal: a float that keeps its JSON text; never changed once made, so shared like a float
 # (copying one re-parses its text).
@@ -43,7 +47,9 @@ _all_results = Cursor._compute_results
 _mongomock_next = Cursor.__next__
 _patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
 _mongomock_copy_field = mongomock_collection._copy_field
+_mongomock_update = Collection._update
 _installed = False
+_indexing = True
 
 
 def embedded_client() -> Any:
@@ -56,6 +62,7 @@ def _install() -> None:
     global _installed
     if not _installed:
         Collection._iter_documents = _iter_documents  # type: ignore[method-assign]
+        Collection._update = _update  # type: ignore[method-assign]
         mongomock_collection._copy_field = copy_field
         mongomock_helpers.patch_datetime_awareness_in_document = normalise_datetimes
         mongomock_collection._validate_data_fields = validate_top_level_fields
@@ -64,19 +71,79 @@ def _install() -> None:
         _installed = True
 
 
-def _iter_documents(self: Any, filter: Any) -> Iterator[Mapping[str, Any]]:
-    keys = id_keys(filter)
-    if keys is None:
-        needs = element_equalities(filter)
-        if not needs or self._store.is_empty:  # mongomock validates the filter on an empty store
-            return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
-        candidates: Iterator[Any] = (
-            doc for doc in list(self._store.documents) if may_match(needs, doc)
+@contextmanager
+def scanning() -> Iterator[None]:
+    """Stores opened within answer every query by mongomock's scan and keep no index (what the
+    embedded store did before them): the benches' "before", in the same run as the "after"."""
+    global _indexing
+    _indexing = False
+    try:
+        yield
+    finally:
+        _indexing = True
+
+
+def indexed(store: CollectionStore) -> IndexedDocuments | None:
+    """The store's document table, made indexed on first use if its collection declares
+    indexes (gateway.store.indexes); a dropped collection's fresh table is indexed again."""
+    table = store._documents
+    if type(table) is IndexedDocuments and table.fields is indexed_fields(store.name):
+        return table
+    if not _indexing or not indexed_fields(store.name):
+        return None
+    with store._rwlock.writer():
+        table = store._documents = IndexedDocuments(
+            indexed_fields(store.name), store._documents.items()
         )
+    return table
+
+
+def _iter_documents(self: Any, filter: Any) -> Iterator[Mapping[str, Any]]:
+    touched: list[Any] | None = getattr(self._store, "touched", None)
+    if touched is None:
+        return _matching(self, filter, use_index=True)
+    return recording(_matching(self, filter, use_index=False), touched)
+
+
+def _matching(self: Any, filter: Any, *, use_index: bool) -> Iterator[Mapping[str, Any]]:
+    """mongomock's matches of `filter` in its scan order, from the fewest candidates known."""
+    keys = id_keys(filter)
+    store = self._store
+    if keys is not None:
+        documents = store._documents
+        rows: Iterator[Any] = iter([documents[k] for k in keys if k in documents])
+    elif store.is_empty:  # mongomock validates the filter on an empty store
+        return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
+    elif (table := indexed(store) if use_index else None) is not None and (
+        found := candidates(filter, table)
+    ) is not None:
+        listed = table.in_order(found)
+        if not listed:  # raise what mongomock raises for a filter it cannot evaluate
+            filter_applies(filter, next(iter(table.values())))  # type: ignore[no-untyped-call]
+        rows = iter(listed)
+    elif needs := element_equalities(filter):
+        rows = (doc for doc in list(store.documents) if may_match(needs, doc))
     else:
-        documents = self._store._documents
-        candidates = iter([documents[k] for k in keys if k in documents])
-    return (doc for doc in candidates if filter_applies(filter, doc))  # type: ignore[no-untyped-call]
+        return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
+    return (doc for doc in rows if filter_applies(filter, doc))  # type: ignore[no-untyped-call]
+
+
+def _update(self: Any, spec: Any, document: Any, *args: Any, **kwargs: Any) -> Any:
+    """mongomock's update, which changes stored documents in place: each document it was
+    offered is filed again in the indexes afterwards. Within it no query uses an index (one
+    may be stale until then: a unique-index check, say)."""
+    store = self._store
+    table = indexed(store)
+    if table is None:
+        return _mongomock_update(self, spec, document, *args, **kwargs)  # type: ignore[no-untyped-call]
+    touched: list[Any] = []
+    store.touched = touched
+    try:
+        return _mongomock_update(self, spec, document, *args, **kwargs)  # type: ignore[no-untyped-call]
+    finally:
+        del store.touched
+        for key in touched:
+            table.refile(mongomock_helpers.hashdict(key) if isinstance(key, dict) else key)
 
 
 def id_keys(filter: Any) -> list[str] | None:
