@@ -63,6 +63,7 @@ def _install() -> None:
     if not _installed:
         Collection._iter_documents = _iter_documents  # type: ignore[method-assign]
         Collection._update = _update  # type: ignore[method-assign]
+        CollectionStore.__setitem__ = _put  # type: ignore[method-assign]
         mongomock_collection._copy_field = copy_field
         mongomock_helpers.patch_datetime_awareness_in_document = normalise_datetimes
         mongomock_collection._validate_data_fields = validate_top_level_fields
@@ -96,6 +97,15 @@ def indexed(store: CollectionStore) -> IndexedDocuments | None:
             indexed_fields(store.name), store._documents.items()
         )
     return table
+
+
+def _put(self: CollectionStore, key: Any, document: Any) -> None:
+    """mongomock's store of one document; a collection's first puts its table under index, so
+    the index grows with the collection rather than all at once at its first query."""
+    if type(self._documents) is not IndexedDocuments:
+        indexed(self)
+    with self._rwlock.writer():
+        self._documents[key] = document
 
 
 def _iter_documents(self: Any, filter: Any) -> Iterator[Mapping[str, Any]]:
@@ -372,6 +382,7 @@ def insert_built(collection: Any, documents: Sequence[OwnedDocument]) -> bool:
     if any(index.get("unique") for index in store.indexes.values()):
         return False
     ids = [document["_id"] for document in documents]
+    indexed(store)
     with store._rwlock.writer():
         held = store._documents
         if len(set(ids)) != len(ids) or any(key in held for key in ids):

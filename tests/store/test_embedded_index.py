@@ -308,3 +308,11 @@ def test_candidates_come_back_in_insertion_order_not_key_order() -> None:
     collection.insert_one({"_id": "a", "index": {"patient": "p"}})
     collection.update_one({"_id": "z"}, {"$set": {"status": "final"}})  # keeps its position
     assert [d["_id"] for d in collection.find({"index.patient": "p"})] == ["z", "a"]
+
+
+def test_a_declared_collection_is_indexed_from_its_first_write() -> None:
+    collection = _collection("observations")
+    collection.insert_one({"_id": "x", "index": {"patient": "p"}})
+    table = collection._store._documents
+    assert type(table) is IndexedDocuments  # before any query: memory grows with the writes
+    assert table.lookup("index.patient", ["p"]) == {"x"}

@@ -1,0 +1,134 @@
+"""Synthea's companion batches (hospitals, practitioners) at two sizes, with and without the
+embedded store's indexes, against the cost of validating and mapping the same entries.
+
+Synthea writes its Organizations, Locations, Practitioners and PractitionerRoles as batches of
+conditional creates (`ifNoneExist: identifier=...`), and the roles point at the others by
+identifier: every entry looks an identifier up in a type kept whole (`index.identifier`, a
+dotted field). Without an index each look-up scans its collection, so the cost per entry grows
+with what is stored; with the embedded store's hash indexes (gateway.store.embedded_index) it
+should be the same at 300 entries as at 5,000.
+
+A run of N entries posts the hospital batch cut or stretched to N/2 entries, then the
+practitioner batch likewise, into an empty embedded store (stretched: entries again with every
+identifier value, id and reference suffixed, so each is a new create). The floor is the same
+entries through the write path's checks and mapping (gateway.services.resources.admit: the
+fhir.resources validation, R4 invariants, profiles, the mapper) and no store: the figure is the
+store's rate as a share of it. "scan" opens its store under `embedded.scanning()` (what the
+embedded store did before its indexes); rounds alternate floor, indexed and scan.
+
+Needs the Synthea samples (`FHIR_SAMPLES_DIR`, default `../shared/fhir-samples`).
+Run: `.venv/bin/python -m bench.bench_companion_batch [--sizes 300 5000 --rounds 2]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import time
+from collections import Counter
+
+import orjson
+
+from bench.bench_synthea import BASE, samples
+from gateway.jsonio import Json
+from gateway.services.context import open_services
+from gateway.services.resources import admit
+from gateway.services.transaction import process
+from gateway.settings import Settings
+from gateway.store import embedded
+
+
+def stretched(bundle: Json, size: int) -> Json:
+    """`bundle` with exactly `size` entries: cut, or followed by suffixed copies of its own."""
+    entries = bundle["entry"]
+    values = {
+        identifier["value"]
+        for entry in entries
+        for identifier in entry["resource"].get("identifier", [])
+    }
+    result = list(entries[:size])
+    lap = 1
+    while len(result) < size:
+        text = orjson.dumps(entries[: size - len(result)]).decode()
+        for value in sorted(values, key=len, reverse=True):
+            text = text.replace(value, f"{value}-{lap}")
+        result += orjson.loads(text)
+        lap += 1
+    return {**bundle, "entry": result}
+
+
+def companion_batches(size: int) -> list[Json]:
+    folder = samples() / "synthea" / "companion"
+    ordered = sorted(folder.glob("*.json"), key=lambda path: "practitioner" in path.name)
+    return [stretched(orjson.loads(path.read_bytes()), size // 2) for path in ordered]
+
+
+def floor(batches: list[Json]) -> float:
+    """Seconds to check and map every entry as a create does, storing nothing."""
+    services = asyncio.run(open_services(Settings(mongodb_uri=None)))
+    started = time.perf_counter()
+    for bundle in batches:
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            admit(services.store(resource["resourceType"]), resource)
+    seconds = time.perf_counter() - started
+    services.close()
+    return seconds
+
+
+async def posted(batches: list[Json]) -> tuple[float, Counter[str]]:
+    """Seconds to post `batches` to an empty embedded store, and the entries' statuses."""
+    services = await open_services(Settings(mongodb_uri=None))
+    work = copy.deepcopy(batches)
+    statuses: Counter[str] = Counter()
+    started = time.perf_counter()
+    for bundle in work:
+        answer = await process(services, bundle, base_urls=BASE, representation=False)
+        statuses.update(e["response"]["status"].split()[0] for e in answer["entry"])
+    seconds = time.perf_counter() - started
+    services.close()
+    return seconds, statuses
+
+
+def scanned(batches: list[Json]) -> tuple[float, Counter[str]]:
+    with embedded.scanning():
+        return asyncio.run(posted(batches))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[300, 5000])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--no-scan", action="store_true", help="Leave out the run without indexes.")
+    args = parser.parse_args()
+    warm = companion_batches(40)  # the first use loads profiles, validators and indexers
+    floor(warm)
+    asyncio.run(posted(warm))
+    print(
+        f"{'entries':>7} {'floor µs/entry':>15} {'indexed':>9} {'share':>6} {'scan':>9} {'share':>6}"
+    )
+    for size in args.sizes:
+        batches = companion_batches(size)
+        count = sum(len(b["entry"]) for b in batches)
+        floors, indexed, scans = [], [], []
+        statuses: Counter[str] = Counter()
+        for _ in range(args.rounds):  # alternating, so all see the same machine
+            floors.append(floor(batches))
+            seconds, statuses = asyncio.run(posted(batches))
+            indexed.append(seconds)
+            if not args.no_scan:
+                scans.append(scanned(batches)[0])
+        best = min(floors) / count
+        per_entry = min(indexed) / count
+        line = f"{count:7} {best * 1e6:15.0f} {per_entry * 1e6:9.0f} {best / per_entry:6.0%}"
+        if scans:
+            scan = min(scans) / count
+            line += f" {scan * 1e6:9.0f} {best / scan:6.0%}"
+        print(f"{line}   statuses {dict(statuses)}")
+
+
+if __name__ == "__main__":
+    main()
