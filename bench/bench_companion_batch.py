@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import copy
 import time
+import uuid
 from collections import Counter
 
 import orjson
@@ -53,7 +54,10 @@ def stretched(bundle: Json, size: int) -> Json:
         text = orjson.dumps(entries[: size - len(result)]).decode()
         for value in sorted(values, key=len, reverse=True):
             text = text.replace(value, f"{value}-{lap}")
-        result += orjson.loads(text)
+        copies = orjson.loads(text)
+        for entry in copies:  # fullUrls stay unique in the Bundle (bdl-7)
+            entry["fullUrl"] = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, entry['fullUrl'])}"
+        result += copies
         lap += 1
     return {**bundle, "entry": result}
 
