@@ -13,8 +13,8 @@ practitioner batch likewise, into an empty embedded store (stretched: entries ag
 identifier value, id and reference suffixed, so each is a new create). The floor is the same
 entries through the write path's checks and mapping (gateway.services.resources.admit: the
 fhir.resources validation, R4 invariants, profiles, the mapper) and no store: the figure is the
-store's rate as a share of it. "scan" opens its store under `embedded.scanning()` (what the
-embedded store did before its indexes); rounds alternate floor, indexed and scan.
+store's rate as a share of it. "scan" opens its store under `embedded_upkeep.scanning()` (what
+the embedded store did before its indexes); rounds alternate floor, indexed and scan.
 
 Needs the Synthea samples (`FHIR_SAMPLES_DIR`, default `../shared/fhir-samples`).
 Run: `.venv/bin/python -m bench.bench_companion_batch [--sizes 300 5000 --rounds 2]`.
@@ -37,7 +37,7 @@ from gateway.services.context import open_services
 from gateway.services.resources import admit
 from gateway.services.transaction import process
 from gateway.settings import Settings
-from gateway.store import embedded
+from gateway.store.embedded_upkeep import scanning
 
 
 def stretched(bundle: Json, size: int) -> Json:
@@ -96,7 +96,7 @@ async def posted(batches: list[Json]) -> tuple[float, Counter[str]]:
 
 
 def scanned(batches: list[Json]) -> tuple[float, Counter[str]]:
-    with embedded.scanning():
+    with scanning():
         return asyncio.run(posted(batches))
 
 

@@ -15,8 +15,9 @@ Each search is timed by the wall clock and by the CPU time of the thread that ru
 machines these run on are shared, and under load the wall clock counts other processes' turns.
 The process's resident memory per stored resource is printed after the load (flat from 10,000
 to 100,000 resources is the target). The server's garbage-collector policy (gateway.collector)
-is in force, as in `serve`. `--scan` opens the store under `embedded.scanning()`: every query a
-scan of the collection, as before the embedded store's indexes (gateway.store.embedded_index).
+is in force, as in `serve`. `--scan` opens the store under `embedded_upkeep.scanning()`: every
+query a scan of the collection, as before the embedded store's indexes
+(gateway.store.embedded_index).
 
 Run: `.venv/bin/python -m bench.bench_search [--patients 200 --observations 100000] [--scan]`.
 """
@@ -51,7 +52,7 @@ from gateway.search.request import parse
 from gateway.services.context import Services, open_services
 from gateway.services.search import KEYSCAN_LIMIT, StoreResolver
 from gateway.settings import Settings
-from gateway.store import embedded
+from gateway.store.embedded_upkeep import scanning
 
 Query = list[tuple[str, str]]
 SERVER = ("bench.local", 80)
@@ -272,7 +273,7 @@ async def main_async(
     settings = store_settings()
     with (
         collecting_rarely(settings.gc_young_threshold, freeze=True),
-        embedded.scanning() if scan else contextlib.nullcontext(),
+        scanning() if scan else contextlib.nullcontext(),
     ):
         await measure(
             settings, patients=patients, observations=observations, per_type=per_type, seed=seed

@@ -12,7 +12,9 @@ an identifier: MongoDB answers it from an index), no copy of the remaining rows 
 a cursor yields, and for a sorted query with a limit, only the first `skip + limit` rows in
 order instead of sorting and copying every match (MongoDB walks an index the same way).
 A filter fixing a field of a declared index by strings takes its candidates from an in-process
-hash index (gateway.store.embedded_index) instead of scanning, as MongoDB takes them from its.
+hash index (gateway.store.embedded_index) instead of scanning, as MongoDB takes them from its;
+mongomock's own `filter_applies` still decides each candidate. The indexes are kept up to date
+on every write path (gateway.store.embedded_upkeep).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import copy
 import heapq
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -34,8 +35,10 @@ from mongomock.store import CollectionStore
 from mongomock_motor import AsyncMongoMockClient
 
 from gateway.jsonio import ExactDecimal
+from gateway.store import embedded_upkeep
 from gateway.store.collection import OwnedDocument
-from gateway.store.embedded_index import IndexedDocuments, candidates, indexed_fields, recording
+from gateway.store.embedded_index import candidates, recording
+from gateway.store.embedded_upkeep import indexed
 
 # ExactDecimal: a float that keeps its JSON text; never changed once made, so shared like a float
 # (copying one re-parses its text).
@@ -47,9 +50,7 @@ _all_results = Cursor._compute_results
 _mongomock_next = Cursor.__next__
 _patch_datetimes = mongomock_helpers.patch_datetime_awareness_in_document
 _mongomock_copy_field = mongomock_collection._copy_field
-_mongomock_update = Collection._update
 _installed = False
-_indexing = True
 
 
 def embedded_client() -> Any:
@@ -62,8 +63,8 @@ def _install() -> None:
     global _installed
     if not _installed:
         Collection._iter_documents = _iter_documents  # type: ignore[method-assign]
-        Collection._update = _update  # type: ignore[method-assign]
-        CollectionStore.__setitem__ = _put  # type: ignore[method-assign]
+        Collection._update = embedded_upkeep.update  # type: ignore[method-assign]
+        CollectionStore.__setitem__ = embedded_upkeep.put  # type: ignore[method-assign]
         mongomock_collection._copy_field = copy_field
         mongomock_helpers.patch_datetime_awareness_in_document = normalise_datetimes
         mongomock_collection._validate_data_fields = validate_top_level_fields
@@ -72,43 +73,9 @@ def _install() -> None:
         _installed = True
 
 
-@contextmanager
-def scanning() -> Iterator[None]:
-    """Stores opened within answer every query by mongomock's scan and keep no index (what the
-    embedded store did before them): the benches' "before", in the same run as the "after"."""
-    global _indexing
-    _indexing = False
-    try:
-        yield
-    finally:
-        _indexing = True
-
-
-def indexed(store: CollectionStore) -> IndexedDocuments | None:
-    """The store's document table, made indexed on first use if its collection declares
-    indexes (gateway.store.indexes); a dropped collection's fresh table is indexed again."""
-    table = store._documents
-    if type(table) is IndexedDocuments and table.fields is indexed_fields(store.name):
-        return table
-    if not _indexing or not indexed_fields(store.name):
-        return None
-    with store._rwlock.writer():
-        table = store._documents = IndexedDocuments(
-            indexed_fields(store.name), store._documents.items()
-        )
-    return table
-
-
-def _put(self: CollectionStore, key: Any, document: Any) -> None:
-    """mongomock's store of one document; a collection's first puts its table under index, so
-    the index grows with the collection rather than all at once at its first query."""
-    if type(self._documents) is not IndexedDocuments:
-        indexed(self)
-    with self._rwlock.writer():
-        self._documents[key] = document
-
-
 def _iter_documents(self: Any, filter: Any) -> Iterator[Mapping[str, Any]]:
+    """mongomock's matches; within an update (embedded_upkeep.update) the documents handed out
+    are noted, to be filed again, and the indexes, stale until then, are not read."""
     touched: list[Any] | None = getattr(self._store, "touched", None)
     if touched is None:
         return _matching(self, filter, use_index=True)
@@ -136,24 +103,6 @@ def _matching(self: Any, filter: Any, *, use_index: bool) -> Iterator[Mapping[st
     else:
         return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
     return (doc for doc in rows if filter_applies(filter, doc))  # type: ignore[no-untyped-call]
-
-
-def _update(self: Any, spec: Any, document: Any, *args: Any, **kwargs: Any) -> Any:
-    """mongomock's update, which changes stored documents in place: each document it was
-    offered is filed again in the indexes afterwards. Within it no query uses an index (one
-    may be stale until then: a unique-index check, say)."""
-    store = self._store
-    table = indexed(store)
-    if table is None:
-        return _mongomock_update(self, spec, document, *args, **kwargs)  # type: ignore[no-untyped-call]
-    touched: list[Any] = []
-    store.touched = touched
-    try:
-        return _mongomock_update(self, spec, document, *args, **kwargs)  # type: ignore[no-untyped-call]
-    finally:
-        del store.touched
-        for key in touched:
-            table.refile(mongomock_helpers.hashdict(key) if isinstance(key, dict) else key)
 
 
 def id_keys(filter: Any) -> list[str] | None:

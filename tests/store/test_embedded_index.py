@@ -16,6 +16,7 @@ from pymongo.errors import OperationFailure
 
 from gateway.store import embedded
 from gateway.store.embedded_index import IndexedDocuments, candidates, indexed_fields
+from gateway.store.embedded_upkeep import indexed, scanning
 
 COLLECTIONS = ("observations", "generic_Condition")
 _STRINGS = st.sampled_from(["a", "b", "c"])
@@ -154,7 +155,7 @@ def assert_same_as_scan(collection: Any, query: dict[str, Any]) -> None:
 
 def assert_filed_as_rebuilt(collection: Any) -> None:
     """The maintained index equals one built afresh from the documents, in their scan order."""
-    table = embedded.indexed(collection._store)
+    table = indexed(collection._store)
     assert isinstance(table, IndexedDocuments)
     fresh = IndexedDocuments(table.fields, list(table.items()))
     assert table.buckets == fresh.buckets
@@ -172,7 +173,7 @@ def test_an_indexed_query_returns_what_mongomocks_scan_returns_after_any_writes(
     name: str, writes: list[tuple[str, int, Any]], queries: list[dict[str, Any]]
 ) -> None:
     collection = _collection(name)
-    embedded.indexed(collection._store)  # indexed from the start: every write maintains it
+    indexed(collection._store)  # indexed from the start: every write maintains it
     # Documents filed under nothing, so that candidates are few and read in scan position
     collection.insert_many([{"_id": f"filler{n}"} for n in range(40)])
     for write in writes:
@@ -234,12 +235,12 @@ def test_an_undeclared_collection_keeps_mongomocks_table() -> None:
     collection = _collection("things")
     collection.insert_one({"_id": "x", "status": "a"})
     assert [d["_id"] for d in collection.find({"status": "a"})] == ["x"]
-    assert embedded.indexed(collection._store) is None
+    assert indexed(collection._store) is None
     assert type(collection._store._documents) is not IndexedDocuments
 
 
 def test_stores_opened_while_scanning_keep_no_index() -> None:
-    with embedded.scanning():
+    with scanning():
         collection = _collection("observations")
         collection.insert_one({"_id": "x", "status": "a"})
         assert [d["_id"] for d in collection.find({"status": "a"})] == ["x"]
@@ -294,7 +295,7 @@ def test_a_document_is_found_wherever_mongomock_finds_it(
     collection = _collection("generic_Condition" if "index" in document else "observations")
     collection.insert_many([{"_id": f"f{n}", "status": "y"} for n in range(20)])
     collection.insert_one({"_id": "hit", **document})
-    table = embedded.indexed(collection._store)
+    table = indexed(collection._store)
     assert table is not None
     assert candidates(query, table) is not None  # served by the index, not by a scan
     assert [d["_id"] for d in collection.find(query)] == ["hit"]

@@ -14,6 +14,7 @@ from pymongo import DeleteOne, InsertOne
 from gateway.store import embedded
 from gateway.store.collection import OwnedDocument
 from gateway.store.embedded_index import IndexedDocuments
+from gateway.store.embedded_upkeep import indexed
 from gateway.store.unit import atomic, on_failure
 
 QUERIES = [
@@ -41,7 +42,7 @@ def observation(number: int, *, patient: int | None = None, code: int | None = N
 
 async def assert_consistent(collection: Any) -> None:
     """Indexes as if built now, and every query answering what mongomock's scan answers."""
-    table = embedded.indexed(collection._store)  # mongomock-motor forwards to mongomock
+    table = indexed(collection._store)  # mongomock-motor forwards to mongomock
     assert isinstance(table, IndexedDocuments)
     assert table.buckets == IndexedDocuments(table.fields, list(table.items())).buckets
     assert sorted(table.filed, key=lambda key: table.filed[key][0]) == list(table)
