@@ -11,12 +11,13 @@ should be the same at 300 entries as at 5,000.
 A run of N entries posts the hospital batch cut or stretched to N/2 entries, then the
 practitioner batch likewise, into an empty embedded store (stretched: entries again with every
 identifier value, id and reference suffixed, so each is a new create), under the server's
-garbage-collector policy. The floor is the same entries through the write path's checks and mapping (gateway.services.resources.admit: the
-fhir.resources validation, R4 invariants, profiles, the mapper) and no store: the figure is the
-store's rate as a share of it. "scan" opens its store under `embedded_upkeep.scanning()` (what
-the embedded store did before its indexes); rounds alternate floor, indexed and scan, best of
-each. Times are the process's CPU time, with the wall clock's shares beside them: these
-machines are shared, and under load the wall clock counts other processes' turns.
+garbage-collector policy. The floor is the same entries through the write path's checks and
+mapping (gateway.services.resources.admit: the fhir.resources validation, R4 invariants,
+profiles, the mapper) and no store: the figure is the store's rate as a share of it. "scan"
+opens its store under `embedded_upkeep.scanning()` (what the embedded store did before its
+indexes); rounds alternate floor, indexed and scan, best of each. Times are the process's CPU
+time, with the wall clock's shares beside them: these machines are shared, and under load the
+wall clock counts other processes' turns.
 
 Needs the Synthea samples (`FHIR_SAMPLES_DIR`, default `../shared/fhir-samples`).
 Run: `.venv/bin/python -m bench.bench_companion_batch [--sizes 300 5000 --rounds 2]`.
