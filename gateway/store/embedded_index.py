@@ -29,6 +29,9 @@ from typing import Any
 from gateway.store.indexes import index_keys
 
 Candidates = set[Any]  # document keys, a superset of the matches
+# Index buckets whose union holds the candidates: a plan compares the sizes of its choices
+# without copying a bucket, so a large one (a status, a system) costs nothing unless chosen.
+Plan = list[set[Any]]
 # (field position, value) pairs a document is filed under, flattened: (0, "a", 2, "b", ...)
 Filed = tuple[Any, ...]
 
@@ -99,18 +102,14 @@ class IndexedDocuments(OrderedDict[Any, Any]):
             self._unfile(key, held[1])
             self.filed[key] = (held[0], self._file(key, super().__getitem__(key)))
 
-    def lookup(self, field: str, values: Iterable[str]) -> Candidates | None:
-        """The documents filed under any of `values` for `field`; None if it has no index."""
+    def lookup(self, field: str, values: Iterable[str]) -> Plan | None:
+        """The buckets of the documents filed under `values` for `field` (the index's own sets,
+        not copies); None if the field has no index."""
         position = self.positions.get(field)
         if position is None:
             return None
         bucket = self.buckets[position]
-        found: Candidates = set()
-        for value in values:
-            keys = bucket.get(value)
-            if keys is not None:
-                found |= keys
-        return found
+        return [keys for value in values if (keys := bucket.get(value)) is not None]
 
     def in_order(self, keys: Candidates) -> list[Any]:
         """The documents of `keys` in scan order."""
@@ -160,44 +159,55 @@ def _reach(value: Any, path: tuple[str, ...], step: int, found: list[str]) -> No
         step += 1
 
 
-def candidates(filter: Any, documents: IndexedDocuments, prefix: str = "") -> Candidates | None:
+def candidates(filter: Any, documents: IndexedDocuments) -> Candidates | None:
     """A superset of the keys of the documents matching `filter`, or None where no condition
-    of it is served by an index. A conjunction takes its smallest served part (each holds every
-    match), a disjunction the union of its parts if every part is served. `prefix` is the array
-    an `$elemMatch` applies `filter` to: some element must match, and its fields are filed under
-    the array's path followed by theirs."""
+    of it is served by an index."""
+    plan = _plan(filter, documents, "")
+    if plan is None:
+        return None
+    found: Candidates = set()
+    for keys in plan:
+        found |= keys
+    return found
+
+
+def _plan(filter: Any, documents: IndexedDocuments, prefix: str) -> Plan | None:
+    """A conjunction takes its smallest served part (each holds every match), a disjunction
+    the union of its parts if every part is served. `prefix` is the array an `$elemMatch`
+    applies `filter` to: some element must match, and its fields are filed under the array's
+    path followed by theirs."""
     if not isinstance(filter, Mapping):
         return None
-    best: Candidates | None = None
+    best: Plan | None = None
     for field, condition in filter.items():
-        found: Candidates | None = None
+        found: Plan | None = None
         if field == "$and" and isinstance(condition, list):
             for part in condition:
-                best = _smaller(best, candidates(part, documents, prefix))
+                best = _smaller(best, _plan(part, documents, prefix))
         elif field == "$or" and isinstance(condition, list) and condition:
-            found = _union([candidates(part, documents, prefix) for part in condition])
+            found = _union([_plan(part, documents, prefix) for part in condition])
         elif isinstance(field, str) and not field.startswith("$"):
             found = _field(f"{prefix}{field}", condition, documents)
         best = _smaller(best, found)
     return best
 
 
-def _field(field: str, condition: Any, documents: IndexedDocuments) -> Candidates | None:
+def _field(field: str, condition: Any, documents: IndexedDocuments) -> Plan | None:
     if type(condition) is str:
         return documents.lookup(field, (condition,))
     if not isinstance(condition, Mapping) or not all(
         isinstance(key, str) and key.startswith("$") for key in condition
     ):
         return None  # a whole embedded document, or no condition we serve
-    best: Candidates | None = None
+    best: Plan | None = None
     for operator, operand in condition.items():
-        found: Candidates | None = None
+        found: Plan | None = None
         if operator == "$eq" and type(operand) is str:
             found = documents.lookup(field, (operand,))
         elif operator == "$in" and _strings(operand):
             found = documents.lookup(field, operand)
         elif operator == "$elemMatch":
-            found = candidates(operand, documents, f"{field}.")
+            found = _plan(operand, documents, f"{field}.")
         best = _smaller(best, found)
     return best
 
@@ -206,20 +216,20 @@ def _strings(values: Any) -> bool:
     return isinstance(values, list) and all(type(value) is str for value in values)
 
 
-def _smaller(one: Candidates | None, other: Candidates | None) -> Candidates | None:
+def _smaller(one: Plan | None, other: Plan | None) -> Plan | None:
     if one is None:
         return other
     if other is None:
         return one
-    return one if len(one) <= len(other) else other
+    return one if sum(map(len, one)) <= sum(map(len, other)) else other
 
 
-def _union(parts: list[Candidates | None]) -> Candidates | None:
-    union: Candidates = set()
+def _union(parts: list[Plan | None]) -> Plan | None:
+    union: Plan = []
     for part in parts:
         if part is None:
             return None
-        union |= part
+        union += part
     return union
 
 

@@ -316,4 +316,4 @@ def test_a_declared_collection_is_indexed_from_its_first_write() -> None:
     collection.insert_one({"_id": "x", "index": {"patient": "p"}})
     table = collection._store._documents
     assert type(table) is IndexedDocuments  # before any query: memory grows with the writes
-    assert table.lookup("index.patient", ["p"]) == {"x"}
+    assert table.lookup("index.patient", ["p"]) == [{"x"}]
