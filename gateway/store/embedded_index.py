@@ -13,10 +13,11 @@ field is followed through dicts and through lists at any depth, every string rea
 filed, and a filter condition that is anything but plain strings narrows nothing.
 
 The indexes live in the collection's document table itself (`IndexedDocuments` replaces
-mongomock's OrderedDict on first use), so every write that puts or removes a document —
-insert, insert_many, replace, delete, upserts, the undo of a unit, TTL expiry — maintains them.
-An update changes a stored document in place: the collection's `_update` is wrapped so every
-document it was offered is filed again afterwards (gateway.store.embedded).
+mongomock's OrderedDict on the collection's first write), so every write that puts or removes a
+document — insert, insert_many, replace, delete, upserts, the undo of a unit, TTL expiry —
+maintains them. An update changes a stored document in place: the collection's `_update` is
+wrapped so every document it was offered is filed again afterwards
+(gateway.store.embedded_upkeep).
 """
 
 from __future__ import annotations
