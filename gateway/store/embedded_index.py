@@ -124,9 +124,15 @@ class IndexedDocuments(OrderedDict[Any, Any]):
         for position, path in enumerate(self._paths):
             reached: list[str] = []
             _reach(document, path, 0, reached)
+            if not reached:
+                continue
             bucket = self.buckets[position]
-            for value in dict.fromkeys(reached):
-                bucket.setdefault(value, set()).add(key)
+            for value in dict.fromkeys(reached) if len(reached) > 1 else reached:
+                keys = bucket.get(value)
+                if keys is None:
+                    bucket[value] = {key}
+                else:
+                    keys.add(key)
                 filed += (position, value)
         return tuple(filed)
 
