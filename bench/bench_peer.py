@@ -91,43 +91,44 @@ def one_round(
     return seconds
 
 
-def compare(rounds: int, concurrency: int) -> None:
+def compare(rounds: int, concurrency: int, baseline: Path | None) -> None:
     bundles = four_type_bundles(samples() / "synthea")
     expected = resource_counts(bundles)
     count = sum(expected.values())
     bodies = [orjson.dumps(b) for b in bundles]
     requests = len(bodies) + len(expected) + 10
+    servers: dict[str, Callable[[], AbstractContextManager[str]]] = {
+        "gateway": lambda: gateway_server(max_requests=requests, lifetime=LIFETIME)
+    }
+    if baseline is not None:
+        servers["baseline"] = lambda: gateway_server(
+            max_requests=requests, lifetime=LIFETIME, root=baseline
+        )
     why_not = peer_missing()
-    cache = None if why_not else install_peer()
     if why_not:
         print(why_not)
-
-    def gateway() -> AbstractContextManager[str]:
-        return gateway_server(max_requests=requests + 50, lifetime=LIFETIME)
-
-    def peer() -> AbstractContextManager[str]:
-        assert cache is not None
-        return peer_server(cache, max_requests=requests, lifetime=LIFETIME)
-
+    else:
+        cache = install_peer()
+        servers["peer"] = lambda: peer_server(cache, max_requests=requests, lifetime=LIFETIME)
     floors: list[float] = []
-    ours: list[float] = []
-    theirs: list[float] = []
-    for number in range(rounds):
+    seconds: dict[str, list[float]] = {name: [] for name in servers}
+    for number in range(rounds):  # every server's turn comes first in some round
         floors.append(validate_only(bundles))
-        order = [("gateway", gateway), ("peer", peer)][:: 1 if number % 2 == 0 else -1]
-        for name, start in order:
-            if name == "peer" and cache is None:
-                continue
-            seconds = one_round(start, bodies, expected, concurrency)
-            (ours if name == "gateway" else theirs).append(seconds)
-    floor, rate = count / min(floors), count / min(ours)
+        names = list(servers)
+        for name in names[number % len(names) :] + names[: number % len(names)]:
+            seconds[name].append(one_round(servers[name], bodies, expected, concurrency))
+    floor, rate = count / min(floors), count / min(seconds["gateway"])
     print(f"{len(bundles)} Synthea transaction Bundles, four types: {expected} ({count} resources);"
           f" {concurrency} in flight, best of {rounds} rounds")  # fmt: skip
     print(f"validate-only floor: {floor:8.0f} resources/s")
     print(f"gateway:             {rate:8.0f} resources/s  = {rate / floor:5.0%} of the floor "
           "(target >= 60 %)")  # fmt: skip
-    if theirs:
-        peer_rate = count / min(theirs)
+    if "baseline" in seconds:
+        before = count / min(seconds["baseline"])
+        print(f"baseline ({baseline}): {before:8.0f} resources/s; gateway / baseline = "
+              f"{rate / before:4.2f}x")  # fmt: skip
+    if "peer" in seconds:
+        peer_rate = count / min(seconds["peer"])
         print(f"Medplum router:      {peer_rate:8.0f} resources/s; gateway / peer = "
               f"{rate / peer_rate:4.2f}x (target >= 2x)")  # fmt: skip
 
@@ -175,13 +176,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--import-url", action="store_true", help="import --url vs posting")
+    parser.add_argument("--baseline", type=Path, help="another checkout's gateway, alternating")
     args = parser.parse_args()
     if not (samples() / "synthea").is_dir():
         raise SystemExit(f"No Synthea samples under {samples()} (set FHIR_SAMPLES_DIR).")
     if args.import_url:
         import_url(args.rounds)
     else:
-        compare(args.rounds, args.concurrency)
+        compare(args.rounds, args.concurrency, args.baseline)
 
 
 if __name__ == "__main__":

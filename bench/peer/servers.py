@@ -67,17 +67,18 @@ def peer_server(cache: Path, *, max_requests: int, lifetime: int) -> Iterator[st
 
 
 @contextmanager
-def gateway_server(*, max_requests: int, lifetime: int) -> Iterator[str]:
-    """The gateway on its embedded store at a loopback base URL (its FHIR base)."""
+def gateway_server(*, max_requests: int, lifetime: int, root: Path = ROOT) -> Iterator[str]:
+    """The gateway on its embedded store at a loopback base URL (its FHIR base); `root`: the
+    checkout it runs from (another worktree gives a before/after comparison)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "gateway.http.app:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
                "--limit-max-requests", str(max_requests),
                "--log-level", "warning", "--no-access-log"]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
-    env |= {"AUTH_MODE": "off", "FHIR_BASE_PATH": "/fhir"}
+    env |= {"AUTH_MODE": "off", "FHIR_BASE_PATH": "/fhir", "PYTHONPATH": str(root)}
     base = f"http://127.0.0.1:{port}"
-    with _running(command, base, "/health/ready", lifetime, cwd=ROOT, env=env):
+    with _running(command, base, "/health/ready", lifetime, cwd=root, env=env):
         yield f"{base}/fhir"
 
 
