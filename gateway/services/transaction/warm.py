@@ -32,17 +32,22 @@ _LOCK = threading.Lock()
 def warm_writes(services: Services) -> None:
     """Check, map and build the stored document of the demo patient's resources, writing
     nothing; a resource this server refuses (a profile policy, a type it does not keep) is
-    skipped, since warming must never stop a start."""
+    skipped, and a fault logged, since warming must never stop a start."""
     with _LOCK:
         if _DONE.is_set():
             return
-        warm_profiles()  # the held definitions, the vital signs family: claimed profiles
+        try:
+            warm_profiles()  # the held definitions, the vital signs family: claimed profiles
+        except Exception:
+            log.exception("Warming the profile engine failed")
         now = datetime.now(UTC)
         for resource in generate(patients=1):
             try:
                 store = services.store(resource["resourceType"])
                 record, _ = resources.admit(store, resource, profiles=services.profiles)
                 store.document(record, "warm", 1, now, "POST")
-            except GatewayError as error:
+            except GatewayError as error:  # refused here: the first such request pays instead
                 log.debug("Warming skipped a %s: %s", resource["resourceType"], error)
+            except Exception:  # a fault of ours, logged; the server starts, as it would unwarmed
+                log.exception("Warming failed on a %s", resource["resourceType"])
         _DONE.set()

@@ -74,6 +74,24 @@ async def test_a_resource_the_server_refuses_does_not_stop_warming(
     assert warm._DONE.is_set()
 
 
+async def test_a_fault_while_warming_is_logged_and_the_start_goes_on(
+    services: Services, admitted: Counter[str], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    def broken(*arguments: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(type(services.store("Encounter")), "document", broken)
+
+    warm.warm_writes(services)
+
+    assert admitted["MedicationStatement"] > 0
+    failures = [r for r in caplog.records if r.name == warm.__name__]
+    assert failures
+    assert all(r.getMessage().startswith("Warming failed on a ") for r in failures)
+    assert warm._DONE.is_set()
+
+
 async def test_the_server_warms_before_it_serves(monkeypatch: pytest.MonkeyPatch) -> None:
     warmed: list[Services] = []
     monkeypatch.setattr(app_module, "warm_writes", warmed.append)
