@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import ROOT, free_port
@@ -32,6 +33,24 @@ PEER_PACKAGES = {  # 4.5.x is the last line that runs on Node 20 (5.x wants Node
 }
 CACHE = ROOT / "bench" / ".peer"
 SERVER = Path(__file__).with_name("server.mjs")
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A started server: its base URL, and its process for the CPU time it has used."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server process so far (Linux /proc; NaN elsewhere): on a
+        machine others share, the CPU a server spends on the same work moves far less than the
+        wall time it takes."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peer_missing() -> str | None:
@@ -58,16 +77,16 @@ def install_peer(cache: Path = CACHE) -> Path:
 
 
 @contextmanager
-def peer_server(cache: Path, *, max_requests: int, lifetime: int) -> Iterator[str]:
+def peer_server(cache: Path, *, max_requests: int, lifetime: int) -> Iterator[Running]:
     """Medplum's router at a loopback base URL."""
     port = free_port()
     command = ["node", str(cache / SERVER.name), str(port), str(max_requests), str(lifetime)]
-    with _running(command, f"http://127.0.0.1:{port}", "/metadata", lifetime, cwd=cache) as url:
-        yield url
+    with _running(command, f"http://127.0.0.1:{port}", "/metadata", lifetime, cwd=cache) as pid:
+        yield Running(f"http://127.0.0.1:{port}", pid)
 
 
 @contextmanager
-def gateway_server(*, max_requests: int, lifetime: int, root: Path = ROOT) -> Iterator[str]:
+def gateway_server(*, max_requests: int, lifetime: int, root: Path = ROOT) -> Iterator[Running]:
     """The gateway on its embedded store at a loopback base URL (its FHIR base); `root`: the
     checkout it runs from (another worktree gives a before/after comparison)."""
     port = free_port()
@@ -78,8 +97,8 @@ def gateway_server(*, max_requests: int, lifetime: int, root: Path = ROOT) -> It
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
     env |= {"AUTH_MODE": "off", "FHIR_BASE_PATH": "/fhir", "PYTHONPATH": str(root)}
     base = f"http://127.0.0.1:{port}"
-    with _running(command, base, "/health/ready", lifetime, cwd=root, env=env):
-        yield f"{base}/fhir"
+    with _running(command, base, "/health/ready", lifetime, cwd=root, env=env) as pid:
+        yield Running(f"{base}/fhir", pid)
 
 
 @contextmanager
@@ -91,7 +110,8 @@ def _running(
     *,
     cwd: Path,
     env: dict[str, str] | None = None,
-) -> Iterator[str]:
+) -> Iterator[int]:
+    """The process of `command`, once `base` answers `ready`."""
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
     started = time.monotonic()
     watchdog = threading.Timer(lifetime, process.kill)  # a hung run cannot leave it behind
@@ -107,7 +127,7 @@ def _running(
                 if time.monotonic() - started > 60 or process.poll() is not None:
                     raise RuntimeError(f"{command[0]} did not start: {command}") from None
                 time.sleep(0.2)
-        yield base
+        yield process.pid
         if time.monotonic() - started > lifetime:
             raise RuntimeError(f"{command[0]} outlived its {lifetime} s")
     finally:
