@@ -2,14 +2,14 @@
 
 A fresh process pays for much of its write path on first use: fhir.resources imports the model
 of each element type the first time a resource carries it, the profile registry reads the R4
-definitions when a resource first claims a profile, each UCUM unit is parsed once. Measured
-over HTTP on a fresh server, posting the 25 Synthea patients of bench/bench_peer.py a first
-time took 1.3x as long as a second time: a client's first transactions paid for the start-up. Here, before
-the server reports ready, the profile engine's own warming (gateway.services.validation_files)
-runs, and the demo patient (gateway.demo), every domain type with the elements clients send,
-goes through the checks, the mapping and the building of its stored documents; nothing is
-written. Once per process: what it fills is process-wide (imports, caches), so a second app in
-the same process finds it done.
+definitions when a resource first claims a profile, each UCUM unit is parsed once. Measured over
+HTTP on a fresh server, posting the 25 Synthea patients of bench/bench_peer.py a first time
+took 1.3x as long as a second time: a client's first transactions paid for the start-up. Here,
+before the server reports ready, the profile engine's own warming
+(gateway.services.validation_files) runs, and the demo patient (gateway.demo), every domain
+type with the elements clients send, goes through the checks, the mapping and the building of
+its stored documents; nothing is written. Once per process: what it fills is process-wide
+(imports, caches), so a second app in the same process finds it done.
 """
 
 from __future__ import annotations
