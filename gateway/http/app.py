@@ -36,6 +36,7 @@ from gateway.request_context import install_log_record_factory
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
 from gateway.services.demo_load import load_demo
+from gateway.services.transaction.warm import warm_writes
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
         with counting_for(app.state.metrics):  # before the store's client is made
             services = await open_services(settings)
             await asyncio.to_thread(ucum.warm)
+            await asyncio.to_thread(warm_writes, services)  # before ready: first Bundles at speed
             app.state.services = services
             app.state.export_jobs = ExportJobs.opened(services)  # stored: any worker answers
             if settings.demo_data:
