@@ -2,7 +2,8 @@
 
 Shape and binding checks: https://hl7.org/fhir/R4/json.html, terminologies.html#required;
 string rules: datatypes.html#primitive; cardinality and unknown elements that look like element
-names come from fhir.resources.
+names come from fhir.resources. Every test runs with both engines (VALIDATION_ENGINE): the
+compiled walk must answer what the shape walk and fhir.resources answer together.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from gateway.errors import InvalidResource, Issue
 from gateway.jsonio import Json
 from mappers.primitives import MAX_STRING
-from mappers.r4 import validate
+from mappers.r4 import Engine, validate
 
 UUID = "c757873d-ec9a-4326-a141-556f43239520"
 
@@ -44,9 +45,15 @@ def encounter(**elements: Any) -> Json:
     return {**ENCOUNTER, **elements}
 
 
-def issues_of(resource: Json) -> list[tuple[str | None, str]]:
+@pytest.fixture(params=["compiled", "fhir.resources"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    chosen: Engine = request.param
+    return chosen
+
+
+def issues_of(resource: Json, engine: Engine) -> list[tuple[str | None, str]]:
     with pytest.raises(InvalidResource) as raised:
-        validate(resource)
+        validate(resource, engine=engine)
     return [(issue.expression, issue.code) for issue in raised.value.issues]
 
 
@@ -77,8 +84,8 @@ def issues_of(resource: Json) -> list[tuple[str | None, str]]:
         ),
     ],
 )
-def test_valid_resource_passes(resource: Json) -> None:
-    validate(resource)
+def test_valid_resource_passes(resource: Json, engine: Engine) -> None:
+    validate(resource, engine=engine)
 
 
 @pytest.mark.parametrize(
@@ -345,9 +352,9 @@ def test_valid_resource_passes(resource: Json) -> None:
     ],
 )
 def test_invalid_resource_gives_one_issue_per_problem(
-    resource: Json, issues: list[tuple[str, str]]
+    resource: Json, issues: list[tuple[str, str]], engine: Engine
 ) -> None:
-    assert issues_of(resource) == issues
+    assert issues_of(resource, engine) == issues
 
 
 @pytest.mark.parametrize(
@@ -366,15 +373,15 @@ def test_invalid_resource_gives_one_issue_per_problem(
     ],
 )
 def test_every_missing_required_element_is_reported(
-    resource: Json, issues: list[tuple[str, str]]
+    resource: Json, issues: list[tuple[str, str]], engine: Engine
 ) -> None:
     """All at once, in the order the StructureDefinition lists the elements."""
-    assert issues_of(resource) == issues
+    assert issues_of(resource, engine) == issues
 
 
-def test_required_binding_issue_names_the_value_set() -> None:
+def test_required_binding_issue_names_the_value_set(engine: Engine) -> None:
     with pytest.raises(InvalidResource) as raised:
-        validate(patient(gender="F"))
+        validate(patient(gender="F"), engine=engine)
 
     assert raised.value.issues == [
         Issue(
@@ -391,11 +398,11 @@ def test_required_binding_issue_names_the_value_set() -> None:
     )
 
 
-def test_many_problems_are_summarised_and_capped_at_fifty() -> None:
+def test_many_problems_are_summarised_and_capped_at_fifty(engine: Engine) -> None:
     resource = patient(name=[{"use": "nick"} for _ in range(60)])
 
     with pytest.raises(InvalidResource) as raised:
-        validate(resource)
+        validate(resource, engine=engine)
 
     assert raised.value.diagnostics == "Invalid Patient: 50 problems"
     assert [issue.expression for issue in raised.value.issues] == [
@@ -403,10 +410,12 @@ def test_many_problems_are_summarised_and_capped_at_fifty() -> None:
     ]
 
 
-def test_a_hostile_key_or_value_is_shown_escaped_and_cut() -> None:
+def test_a_hostile_key_or_value_is_shown_escaped_and_cut(engine: Engine) -> None:
     """Diagnostics echo what the client sent, JSON-escaped, and never a megabyte of it."""
     with pytest.raises(InvalidResource) as raised:
-        validate(patient(**{"\u0007" + "k" * 100: 1}, implicitRules="x " + "y" * 100))
+        validate(
+            patient(**{"\u0007" + "k" * 100: 1}, implicitRules="x " + "y" * 100), engine=engine
+        )
 
     key = "\\u0007" + "k" * 58 + "…"
     value = "x " + "y" * 62 + "…"
