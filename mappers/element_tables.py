@@ -43,7 +43,8 @@ class Spec(NamedTuple):
     value_set_url: str | None
     max_length: int  # of a string-like primitive's text
     plain: bool  # a single string-like element the walk's inline test decides when it passes
-    spaced: bool  # spaces allowed: all but the uri types, whose R4 format `\S*` the test covers
+    spaced: bool  # spaces pass the inline test: not for the uri types (R4 format `\S*`), nor
+    # for a code of the COMPLETE tables (one space between non-blanks is for formats.CODE)
     check: Callable[[Any], Problem | None] | None  # fhir.resources' format (COMPLETE only)
     extensible: bool  # a `_name` sibling may carry the primitive's id and extensions
 
@@ -53,6 +54,7 @@ class TypeTable(NamedTuple):
     required: tuple[tuple[str, Requirement], ...]  # `medication[x]` for a choice
     choices: tuple[tuple[str, ...], ...]  # each choice's variant names (COMPLETE only)
     complete: bool  # unknown names and ill-typed `fhir_comments` are reported
+    variants: frozenset[str] = frozenset()  # every choice's variants: one test per object
 
 
 _EMPTY = TypeTable({}, (), (), complete=False)
@@ -63,13 +65,13 @@ class Tables:
     """Type name -> its TypeTable, compiled on first use."""
 
     complete: bool
-    _compiled: dict[str, TypeTable] = field(default_factory=dict)
+    compiled: dict[str, TypeTable] = field(default_factory=dict)
 
     def of(self, type_name: str) -> TypeTable:
-        table = self._compiled.get(type_name)
+        table = self.compiled.get(type_name)
         if table is None:
             table = _compile(type_name, complete=self.complete)
-            self._compiled[type_name] = table
+            self.compiled[type_name] = table
         return table
 
 
@@ -88,7 +90,8 @@ def _compile(type_name: str, *, complete: bool) -> TypeTable:
         if not (complete and f"{type_name}.{name}" in NOT_R4)
     )
     choices = choice_groups().get(type_name, ()) if complete else ()
-    return TypeTable(specs, required, choices, complete)
+    variants = frozenset(name for group in choices for name in group)
+    return TypeTable(specs, required, choices, complete, variants)
 
 
 def _requirement(name: str, specs: dict[str, Spec], *, complete: bool) -> Requirement:
@@ -121,9 +124,10 @@ def _spec(type_name: str, name: str, spec: list[Any], *, complete: bool) -> Spec
         kind is str
         and not spec[1]
         and value_set is None
-        and check is None
+        and (check is None or element_type == "code")
         and (element_type not in FORMATS or element_type in URI_TYPES),
-        element_type not in URI_TYPES,
+        # a printable code without a space has no whitespace: it matches formats.CODE
+        element_type not in URI_TYPES and check is None,
         check,
         kind is not None and not (complete and _no_siblings(type_name, name)),
     )

@@ -56,10 +56,11 @@ def shape_issues(
 class _Walk:
     """The tables and the issues found so far, shared by the recursive steps."""
 
-    __slots__ = ("issues", "tables")
+    __slots__ = ("compiled", "issues", "tables")
 
     def __init__(self, tables: Tables, issues: list[Issue]) -> None:
         self.tables, self.issues = tables, issues
+        self.compiled = tables.compiled  # read first: `of` compiles what it lacks
 
     def resource(self, resource: dict[str, Any], path: str, depth: int = 0) -> None:
         resource_type = resource.get("resourceType")
@@ -79,7 +80,7 @@ class _Walk:
             issues.append(Issue(f"Elements are nested more than {MAX_DEPTH} deep.",
                                 code="too-long", expression=path))  # fmt: skip
             return
-        table = self.tables.of(type_name)
+        table = self.compiled.get(type_name) or self.tables.of(type_name)
         if table.required:
             self.required(value, table, path)
         check = DATATYPE_INVARIANTS.get(type_name)
@@ -113,7 +114,7 @@ class _Walk:
                     issues.append(_primitive_issue(problem, f"{path}.{key}"))
             else:
                 self.complex_value(child, spec.type_name, f"{path}.{key}", depth + 1)
-        if table.choices:
+        if table.variants and len(table.variants.intersection(value)) > 1:
             self.choices(value, table, path)
 
     def array(
