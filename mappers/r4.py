@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from gateway.errors import InvalidResource, Issue
 from mappers.element_tables import COMPLETE
-from mappers.shape import shape_issues
+from mappers.shape import shape_issues, walked
 
 FHIR_VERSION = "4.0.1"
 Engine = Literal["compiled", "fhir.resources"]
@@ -47,12 +47,15 @@ def validate(resource: dict[str, Any], *, engine: Engine = DEFAULT_ENGINE) -> li
     Returns the datatype invariant violations found on the way (code `invariant`), which the
     caller reports with the resource's own invariants as unprocessable (422).
     """
-    compiled = engine == "compiled"
-    found = shape_issues(resource, tables=COMPLETE) if compiled else shape_issues(resource)
+    compiled, deferred = engine == "compiled", False
+    if compiled:  # the model runs only where the tables cannot judge (definitions.DEFERRED)
+        found, deferred = walked(resource, tables=COMPLETE)
+    else:
+        found = shape_issues(resource)
     invariants = [i for i in found if i.code == "invariant"]
     issues = [i for i in found if i.code != "invariant"]
     resource_type = str(resource.get("resourceType"))
-    if not issues and not compiled:
+    if not issues and (deferred or not compiled):
         try:
             _model(resource_type).model_validate(resource)
         except ValidationError as error:

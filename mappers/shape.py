@@ -28,6 +28,7 @@ from typing import Any
 from gateway.errors import Issue
 from gateway.jsonio import ExactDecimal
 from mappers.datatype_invariants import DATATYPE_INVARIANTS
+from mappers.definitions import DEFERRED
 from mappers.element_tables import RESOURCE_TYPES, SHAPE, Spec, Tables, TypeTable
 from mappers.primitives import Problem, number_problem, shown, string_problem
 
@@ -44,30 +45,42 @@ def shape_issues(
     resource: dict[str, Any], *, limit: int = 50, tables: Tables = SHAPE
 ) -> list[Issue]:
     """Every shape problem of `resource`, path first (`Patient.gender`), at most `limit`."""
+    return walked(resource, limit=limit, tables=tables)[0]
+
+
+def walked(
+    resource: dict[str, Any], *, limit: int = 50, tables: Tables = SHAPE
+) -> tuple[list[Issue], bool]:
+    """`shape_issues`, and whether the walk met a resource of a type the `COMPLETE` tables
+    cannot judge (definitions.DEFERRED: walked with the `SHAPE` tables, for a model to finish)."""
     issues: list[Issue] = []
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str) or resource_type not in RESOURCE_TYPES:
         return [Issue(f"Unknown resourceType `{resource_type}`.", code="invalid",
-                      expression="resourceType")]  # fmt: skip
-    _Walk(tables, issues).resource(resource, resource_type)
-    return issues[:limit]
+                      expression="resourceType")], False  # fmt: skip
+    walk = _Walk(tables, issues)
+    walk.resource(resource, resource_type)
+    return issues[:limit], walk.deferred
 
 
 class _Walk:
     """The tables and the issues found so far, shared by the recursive steps."""
 
-    __slots__ = ("compiled", "issues", "tables")
+    __slots__ = ("compiled", "deferred", "issues", "tables")
 
     def __init__(self, tables: Tables, issues: list[Issue]) -> None:
-        self.tables, self.issues = tables, issues
+        self.tables, self.issues, self.deferred = tables, issues, False
         self.compiled = tables.compiled  # read first: `of` compiles what it lacks
 
     def resource(self, resource: dict[str, Any], path: str, depth: int = 0) -> None:
         resource_type = resource.get("resourceType")
         if not isinstance(resource_type, str) or resource_type not in RESOURCE_TYPES:
             self.issues.append(Issue(f"Unknown resourceType `{resource_type}`.", expression=path))
-            return
-        self.complex(resource, resource_type, path, depth)
+        elif self.tables.complete and resource_type in DEFERRED:
+            self.deferred = True
+            _Walk(SHAPE, self.issues).complex(resource, resource_type, path, depth)
+        else:
+            self.complex(resource, resource_type, path, depth)
 
     def complex(self, value: dict[str, Any], type_name: str, path: str, depth: int = 0) -> None:
         """Check one JSON object of FHIR type `type_name`; child paths are built only on a
