@@ -197,10 +197,17 @@ BAD_TEXT = [
     "true", "1", "1.5", "-1", "final", "Patient/1", "#p1",
 ]  # fmt: skip
 BAD_NUMBERS = [0, -1, 1, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63, 1.5, -0.0, 1e300]
+
+
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    keys = st.sampled_from(["a", "id", "url", "value"])
+    return st.lists(inner, max_size=2) | st.dictionaries(keys, inner, max_size=2)
+
+
 ANY_JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from(BAD_TEXT) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(["a", "id", "url", "value"]), inner, max_size=2),
+    _nested,
     max_leaves=4,
 )  # fmt: skip
 NAMES = st.sampled_from(["nickname", "value", "valueString", "valueQuantity", "_id", "_url",
