@@ -5,7 +5,8 @@ https://hl7.org/fhir/R4/datatypes.html#primitive gives a regex per type; fhir.re
 share to give its verdicts: dates must exist on the calendar (`2019-02-29` fails, via pydantic's
 date parser), a second may be a leap second (`23:59:60`), an id has at most 255 characters (the
 64 of R4 is `primitives.py`'s stricter rule), base64 is decoded (so the padding counts), a uuid
-is a version-4 UUID (pydantic's `UUID4`), integers are 32-bit, positiveInt >= 1, unsignedInt >= 0.
+is a version-4 UUID of RFC 4122's variant (pydantic's `UUID4`), integers are 32-bit,
+positiveInt >= 1, unsignedInt >= 0.
 The string rules fhir.resources leaves out (size, control characters, uri) stay in primitives.py.
 
 Each check takes a value whose JSON type the walk has already checked and answers a Problem or
@@ -34,7 +35,8 @@ TIME: Final = re.compile(_TIME)
 CODE: Final = re.compile(r"[^\s]+(\s[^\s]+)*")
 ID: Final = re.compile(r"[A-Za-z0-9\-.]{1,255}")
 OID: Final = re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+")
-UUID_VERSION_AT: Final = len("urn:uuid:") + 14  # `xxxxxxxx-xxxx-Vxxx-...`: V is the version
+UUID_VERSION_AT: Final = len("urn:uuid:") + 14  # `xxxxxxxx-xxxx-Vxxx-Nxxx-...`: the version
+UUID_VARIANT_AT: Final = len("urn:uuid:") + 19  # N: the variant
 _DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _INT32: Final = 2**31
 
@@ -79,8 +81,9 @@ def _ranged(low: int, type_name: str) -> Callable[[Any], Problem | None]:
 
 
 def _uuid(value: Any) -> Problem | None:
-    """primitives.py has checked the `urn:uuid:` form; pydantic's UUID4 wants version 4."""
-    if value[UUID_VERSION_AT : UUID_VERSION_AT + 1] == "4":
+    """primitives.py has checked the `urn:uuid:` form; pydantic's UUID4 wants version 4 of the
+    RFC 4122 variant (RFC 4122 §4.1.1: the variant digit is 8, 9, a or b)."""
+    if value[UUID_VERSION_AT] == "4" and value[UUID_VARIANT_AT] in "89ab":
         return None
     return "structure", f"`{shown(value)}` is not a version 4 UUID."
 

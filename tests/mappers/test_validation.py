@@ -401,6 +401,13 @@ def test_valid_resource_passes(resource: Json, engine: Engine) -> None:
             id="uuid-of-version-1",
         ),
         pytest.param(
+            patient(
+                extension=[{"url": "http://e", "valueUuid": f"urn:uuid:{UUID[:19]}c{UUID[20:]}"}]
+            ),
+            [("Patient.extension[0].valueUuid", "structure")],
+            id="uuid-of-another-variant",  # RFC 4122 4.1.1: 8, 9, a or b
+        ),
+        pytest.param(
             patient(extension=[{"url": "http://e", "valueOid": "urn:oid:3.1"}]),
             [("Patient.extension[0].valueOid", "structure")],
             id="oid-arc-over-2",
