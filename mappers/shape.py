@@ -200,10 +200,13 @@ class _Walk:
             self.complex(value, element_type, path, depth)
 
     def primitive_extensions(self, child: Any, is_array: bool, path: str, depth: int) -> None:
-        if is_array and type(child) is not list and self.tables.complete:
+        if child is None:  # json.html: no nulls, but as a place holder inside an array
+            self.issues.append(Issue("null is not allowed here.", expression=path))
+            return
+        if is_array and type(child) is not list:
             self.issues.append(Issue("Expected an array.", code="structure", expression=path))
             return
-        items = child if is_array and isinstance(child, list) else [child]
+        items = child if is_array else [child]
         for index, item in enumerate(items):
             item_path = f"{path}[{index}]" if is_array else path
             if item is None and is_array:

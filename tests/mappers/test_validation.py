@@ -458,6 +458,11 @@ def test_valid_resource_passes(resource: Json, engine: Engine) -> None:
             id="single-extension-for-array",
         ),
         pytest.param(
+            patient(name=[{"given": ["Ada"], "_given": None}]),
+            [("Patient.name[0]._given", "invalid")],
+            id="null-extensions-of-an-array",  # fhir.resources took it, and it was stored
+        ),
+        pytest.param(
             {"resourceType": "Observation", "_status": {"id": "s"}, "code": {"text": "x"}},
             [("Observation.status", "required")],
             id="required-primitive-with-extension-without-extensions",
