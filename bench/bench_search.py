@@ -11,13 +11,23 @@
 3. Paging a search matching >= 10,000 Observations with `_count=100`, following `next` links to
    the end. Target: the last 10 pages within +-30 % of the first 10, per page.
 
-Run: `.venv/bin/python -m bench.bench_search [--patients 200 --observations 100000]`.
+Each search is timed by the wall clock and by the CPU time of the thread that runs it: the
+machines these run on are shared, and under load the wall clock counts other processes' turns.
+The process's resident memory per stored resource is printed after the load (flat from 10,000
+to 100,000 resources is the target). The server's garbage-collector policy (gateway.collector)
+is in force, as in `serve`. `--scan` opens the store under `embedded_upkeep.scanning()`: every
+query a scan of the collection, as before the embedded store's indexes
+(gateway.store.embedded_index).
+
+Run: `.venv/bin/python -m bench.bench_search [--patients 200 --observations 100000] [--scan]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import random
 import statistics
 import time
@@ -32,7 +42,9 @@ import orjson
 from starlette.requests import Request
 
 from bench import population
+from bench.common import parse_args, store_settings
 from gateway import demo
+from gateway.collector import collecting_rarely
 from gateway.http.routes.search import search as search_route
 from gateway.search.filters import build_filter
 from gateway.search.paging import sort_spec
@@ -40,6 +52,7 @@ from gateway.search.request import parse
 from gateway.services.context import Services, open_services
 from gateway.services.search import KEYSCAN_LIMIT, StoreResolver
 from gateway.settings import Settings
+from gateway.store.embedded_upkeep import scanning
 
 Query = list[tuple[str, str]]
 SERVER = ("bench.local", 80)
@@ -51,7 +64,14 @@ UCUM = demo.UCUM
 class Timings:
     gateway: list[float] = field(default_factory=list)
     bare: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the gateway's, CPU seconds of its thread
     rows: list[int] = field(default_factory=list)  # entries on the page
+
+
+def resident_bytes() -> int:
+    """The process's resident memory now (not its peak)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -65,9 +85,11 @@ class Gateway:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.app = SimpleNamespace(state=SimpleNamespace(services=services))
+        self.cpu = 0.0
 
     async def get(self, resource_type: str, query: str) -> tuple[dict[str, Any], float]:
-        """The Bundle the route answers, and the route's seconds (decoding it is not counted)."""
+        """The Bundle the route answers, and the route's seconds (decoding it is not counted);
+        the CPU seconds of the last call are in `cpu`."""
         scope = {
             "type": "http",
             "method": "GET",
@@ -80,9 +102,10 @@ class Gateway:
             "app": self.app,
             "path_params": {"resource_type": resource_type},
         }
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         response = await search_route(Request(scope))
         seconds = time.perf_counter() - started
+        self.cpu = time.thread_time() - cpu
         body: dict[str, Any] = orjson.loads(response.body)
         if response.status_code != 200:
             raise RuntimeError(f"{resource_type}?{query} answered {response.status_code}: {body}")
@@ -149,10 +172,13 @@ async def load(services: Services, *, patients: int, observations: int) -> None:
     started = time.perf_counter()
     people, charted = population.generate(patients=patients, observations=observations)
     generated = time.perf_counter() - started
+    resident = resident_bytes()
     started = time.perf_counter()
     await population.load(services, people)
     await population.load(services, charted)
     seconds = time.perf_counter() - started
+    del people, charted
+    grown = resident_bytes() - resident
     stored = await services.store("Observation").collection.count_documents({})
     print(
         f"population: {patients} patients, {stored} observations "
@@ -160,6 +186,10 @@ async def load(services: Services, *, patients: int, observations: int) -> None:
         "resources.update, the rest through ResourceStore.write)"
     )
     print(f"load:       {(patients + observations) / seconds:8.0f} resources/s ({seconds:.1f} s)")
+    print(
+        f"memory:     {grown / (patients + observations):8.0f} bytes resident per resource "
+        f"stored ({grown / 2**20:.0f} MiB for {patients + observations:,})"
+    )
 
 
 async def run_mix(gateway: Gateway, mix: dict[str, list[Query]]) -> dict[str, Timings]:
@@ -169,6 +199,7 @@ async def run_mix(gateway: Gateway, mix: dict[str, list[Query]]) -> dict[str, Ti
             documents, bare_seconds = await gateway.bare("Observation", items)
             bundle, seconds = await gateway.get("Observation", urlencode(items))
             results[name].gateway.append(seconds)
+            results[name].cpu.append(gateway.cpu)
             results[name].bare.append(bare_seconds)
             matches = [e["resource"]["id"] for e in bundle.get("entry", [])]
             if matches != [d["_id"] for d in documents]:
@@ -184,7 +215,7 @@ def report_mix(results: dict[str, Timings]) -> None:
     )
     print(
         f"{'type':22} {'n':>3} {'rows':>5} {'bare p50':>9} {'p95':>7} {'gateway p50':>12} "
-        f"{'p95':>7} {'added p50':>10}  gateway/bare p50"
+        f"{'p95':>7} {'added p50':>10} {'cpu p50':>8}  gateway/bare p50"
     )
     for name, t in results.items():
         bare50, gate50 = percentile(t.bare, 0.5), percentile(t.gateway, 0.5)
@@ -193,18 +224,21 @@ def report_mix(results: dict[str, Timings]) -> None:
             f"{name:22} {len(t.gateway):3} {statistics.mean(t.rows):5.1f} "
             f"{bare50 * 1e3:9.1f} {percentile(t.bare, 0.95) * 1e3:7.1f} "
             f"{gate50 * 1e3:12.1f} {percentile(t.gateway, 0.95) * 1e3:7.1f} "
-            f"{added * 1e3:10.1f}  {gate50 / bare50:5.2f}x (target <= 2x)"
+            f"{added * 1e3:10.1f} {percentile(t.cpu, 0.5) * 1e3:8.1f}  "
+            f"{gate50 / bare50:5.2f}x (target <= 2x)"
         )
 
 
 async def paging(gateway: Gateway, items: Query) -> None:
     query = urlencode(items)
     pages: list[float] = []
+    cpus: list[float] = []
     ids: list[str] = []
     total = None
     while query:
         bundle, seconds = await gateway.get("Observation", query)
         pages.append(seconds)
+        cpus.append(gateway.cpu)
         total = bundle.get("total", total)
         ids += [e["resource"]["id"] for e in bundle.get("entry", [])]
         following = next((link["url"] for link in bundle["link"] if link["relation"] == "next"), "")
@@ -226,10 +260,30 @@ async def paging(gateway: Gateway, items: Query) -> None:
         f"{'last 10 pages:':16}{last * 1e3:8.1f} ms/page (mean) = {last / first - 1:+5.0%} "
         "against the first 10 (target within +-30%)"
     )
+    first, last = statistics.mean(cpus[:10]), statistics.mean(cpus[-10:])
+    print(
+        f"{'CPU, pages 1-10:':16}{first * 1e3:8.1f} ms/page, last 10: {last * 1e3:.1f} ms/page "
+        f"= {last / first - 1:+5.0%}"
+    )
 
 
-async def main_async(*, patients: int, observations: int, per_type: int, seed: int) -> None:
-    services = await open_services(Settings(mongodb_uri=None))
+async def main_async(
+    *, patients: int, observations: int, per_type: int, seed: int, scan: bool
+) -> None:
+    settings = store_settings()
+    with (
+        collecting_rarely(settings.gc_young_threshold, freeze=True),
+        scanning() if scan else contextlib.nullcontext(),
+    ):
+        await measure(
+            settings, patients=patients, observations=observations, per_type=per_type, seed=seed
+        )
+
+
+async def measure(
+    settings: Settings, *, patients: int, observations: int, per_type: int, seed: int
+) -> None:
+    services = await open_services(settings)
     try:
         await load(services, patients=patients, observations=observations)
         gateway = Gateway(services)
@@ -257,7 +311,8 @@ def main() -> None:
     parser.add_argument("--observations", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=90, help="Searches in the mix, all types.")
     parser.add_argument("--seed", type=int, default=3)
-    args = parser.parse_args()
+    parser.add_argument("--scan", action="store_true", help="No index: every query scans.")
+    args = parse_args(parser)
     per_type = max(1, args.queries // 3)
     seconds = timed(
         lambda: asyncio.run(
@@ -266,6 +321,7 @@ def main() -> None:
                 observations=args.observations,
                 per_type=per_type,
                 seed=args.seed,
+                scan=args.scan,
             )
         )
     )

@@ -21,11 +21,11 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
+from bench.common import parse_args, store_settings
 from gateway.demo import generate
 from gateway.jsonio import Json
 from gateway.services.context import Services, open_services
 from gateway.services.transaction import process
-from gateway.settings import Settings
 
 
 def transaction_bundles(patients: int, per_bundle: int) -> list[Json]:
@@ -82,7 +82,7 @@ def validate_only(bundles: list[Json]) -> float:
 
 
 async def run_transactions(bundles: list[Json]) -> float:
-    return await timed_transactions(await open_services(Settings(mongodb_uri=None)), bundles)
+    return await timed_transactions(await open_services(store_settings()), bundles)
 
 
 async def timed_transactions(services: Services, bundles: list[Json]) -> float:
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=40)
     parser.add_argument("--per-bundle", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+    args = parse_args(parser)
     bundles = transaction_bundles(args.patients, args.per_bundle)
     count = sum(len(b["entry"]) for b in bundles)
     floors, runs = [], []

@@ -33,7 +33,20 @@ class Settings(BaseSettings):
         "(gateway.collector); 0 keeps Python's default (700).",
     )
     export_dir: Path | None = Field(
-        default=None, description="Where $export jobs write their files; unset: a temp directory."
+        default=None,
+        description="Where $export jobs write their files, mounted by every worker and replica; "
+        "unset: a temp directory of the process.",
+    )
+    export_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A running $export job whose worker has not renewed its lease for this long "
+        "is reported failed.",
+    )
+    export_retention_seconds: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="How long a finished $export job and its files are kept.",
     )
     terminology_server_url: str | None = Field(
         default=None,
@@ -43,6 +56,19 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="`json`: one JSON object per log line, with the request id (gateway.logging_format).",
+    )
+    # Operations (issue 14, part 5): gateway.metrics, gateway.http.shutdown.
+    metrics: bool = Field(
+        default=True,
+        description="Serve Prometheus metrics at /metrics (beside the FHIR base, behind the"
+        " same authentication as the API) and count requests for them.",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=25.0,
+        ge=0,
+        description="At shutdown, how long requests in flight (uvicorn) and writes in flight"
+        " (the lifespan) may take to finish before they are cut; under Kubernetes' default"
+        " 30 s termination grace, so the audit's last flush still happens.",
     )
     # Hardening and the audit trail (issue 13, parts 5 and 6): gateway.http.envelope.
     audit: bool | None = Field(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import logging.config
+import math
 import os
+import shutil
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -72,6 +76,8 @@ def serve(
             "the gateway and for tests.[/yellow]"
         )
         workers = 1
+    if workers > 1 and settings.metrics:
+        _metrics_across_workers()
     console.print(f"FHIR base: http://{host}:{port}{settings.fhir_base_path}")
     uvicorn.run(
         "gateway.http.app:create_app",
@@ -81,7 +87,27 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         log_config=log_config,  # uvicorn's loggers too, in every worker (LOG_FORMAT)
+        # On SIGTERM uvicorn waits this long for requests in flight, then cancels them and
+        # runs the lifespan's shutdown (the audit's last flush); unset, it would wait forever.
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
     )
+
+
+def _metrics_across_workers() -> None:
+    """prometheus-client's multiprocess mode for `--workers N`: each worker keeps its values in
+    files under PROMETHEUS_MULTIPROC_DIR and `/metrics` adds every worker's up. The directory
+    must start empty (an earlier run's counts would be added): a fresh temporary one, removed at
+    exit, unless the operator named one, whose `.db` files are then cleared."""
+    from gateway.metrics import MULTIPROCESS_DIR
+
+    named = os.environ.get(MULTIPROCESS_DIR)
+    if named:
+        for stale in Path(named).glob("*.db"):
+            stale.unlink()
+        return
+    directory = tempfile.mkdtemp(prefix="fhir-gateway-metrics-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    os.environ[MULTIPROCESS_DIR] = directory  # the workers are spawned: they inherit it
 
 
 @cli.command()

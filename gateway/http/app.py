@@ -6,6 +6,11 @@ refuses, or a JWKS file that cannot be read, stop `create_app` with `StartupRefu
 (gateway.auth.refusal). The authenticator is built here rather than in the lifespan, so the
 refusal comes before anything listens, and an app driven without its lifespan (ASGI tests)
 still authenticates.
+
+Shutdown (issue 14): the lifespan marks the app draining and waits for the writes in flight
+(gateway.http.shutdown) before the audit writer's last flush and before the store closes; the
+app's metrics (gateway.metrics, METRICS=on) are bound for the lifespan's tasks and the store's
+client, so their hooks count into this app.
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ from gateway.auth.refusal import authenticator_for
 from gateway.collector import collecting_rarely
 from gateway.http.audit_trail import audit_trail
 from gateway.http.envelope import GatewayApp
+from gateway.http.metrics import metrics_ended
 from gateway.http.outcomes import install_error_handlers
 from gateway.http.routes import apps, health, smart, table
+from gateway.http.routes import metrics as metrics_route
+from gateway.metrics import Metrics, counting_for
 from gateway.request_context import install_log_record_factory
 from gateway.services.bulk_jobs import ExportJobs
 from gateway.services.context import open_services
@@ -55,20 +63,24 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
             log.warning(OPEN_WARNING)
         elif settings.auth_signing_key_file is None and not settings.auth_token_endpoint:
             log.warning(NO_TOKEN_ENDPOINT_WARNING)
-        services = await open_services(settings)
-        await asyncio.to_thread(ucum.warm)
-        app.state.services = services
-        app.state.export_jobs = ExportJobs(settings.export_dir)
-        if settings.demo_data:
-            counts = await load_demo(services)
-            log.info("Demo data loaded: %s", counts)
-        try:
-            with collecting_rarely(settings.gc_young_threshold, freeze=True):
-                async with audit_trail(app, services):  # AUDIT: gateway.http.audit_trail
-                    yield
-        finally:
-            await app.state.export_jobs.close()
-            services.close()
+        with counting_for(app.state.metrics):  # before the store's client is made
+            services = await open_services(settings)
+            await asyncio.to_thread(ucum.warm)
+            app.state.services = services
+            app.state.export_jobs = ExportJobs.opened(services)  # stored: any worker answers
+            if settings.demo_data:
+                counts = await load_demo(services)
+                log.info("Demo data loaded: %s", counts)
+            try:
+                with collecting_rarely(settings.gc_young_threshold, freeze=True):
+                    async with audit_trail(app, services):  # AUDIT: gateway.http.audit_trail
+                        yield
+                        # Writes in flight end (and are audited) before the last flush.
+                        await app.state.drain.drained(settings.shutdown_grace_seconds)
+            finally:
+                await app.state.export_jobs.close()
+                services.close()
+                metrics_ended(app.state.metrics)
 
     app = GatewayApp(
         envelope=settings if envelope else None,
@@ -80,9 +92,14 @@ def create_app(settings: Settings | None = None, *, envelope: bool = True) -> Fa
         redoc_url=None,
     )
     app.state.authenticator = authenticator
+    app.state.metrics = Metrics() if settings.metrics else None  # this app's own registry
     install_error_handlers(app)
 
+    base = settings.fhir_base_path.rstrip("/")
+    app.router.routes.append(table.instance_route(base))  # reads route first: see there
     app.router.routes.extend(health.routes())  # public probes, outside the FHIR base
+    if settings.metrics:
+        app.router.routes.extend(metrics_route.routes())  # beside the probes, authenticated
     app.router.routes.extend(apps.routes())  # beside the base, before its templates
     app.router.routes.extend(smart.routes(settings.fhir_base_path.rstrip("/")))  # public
     app.router.routes.extend(table.routes(settings.fhir_base_path.rstrip("/")))  # after /health

@@ -7,8 +7,9 @@ the method and the path, mirroring the route table (gateway.http.routes.table; a
 every path of it): fixed names (`metadata`, `_history`, `_search`, `$operations`) before the
 `{type}/{id}` shapes, as there.
 
-Only the FHIR base and `/apps` are audited: `/health` and the documentation pages (`_docs`,
-the OpenAPI document) carry no record of anyone and answer `None`, and so does `OPTIONS`: a
+Only the FHIR base and `/apps` are audited: `/health`, `/metrics` (scraped every few seconds,
+gateway.http.routes.metrics) and the documentation pages (`_docs`, the OpenAPI document) carry
+no record of anyone and answer `None`, and so does `OPTIONS`: a
 browser's CORS preflight, answered before any route (or a 405), which touches no record and
 carries no token.
 """
@@ -22,6 +23,7 @@ from mappers.audit_codes import Action, action_of
 
 APPS = "/apps"
 HEALTH = "/health"
+METRICS = "/metrics"
 _UNAUDITED = frozenset({"_docs", "_openapi.json"})
 
 
@@ -45,8 +47,8 @@ def classify(method: str, path: str, *, base: str) -> Classified | None:
     method = "GET" if method == "HEAD" else method
     if path == APPS or path.startswith(APPS + "/"):
         return _apps(method)
-    if path == HEALTH or path.startswith(HEALTH + "/"):
-        return None  # the probes, served before the base even when the base is the root
+    if path in (HEALTH, METRICS) or path.startswith(HEALTH + "/"):
+        return None  # the probes and metrics, served before the base even when it is the root
     if base and path != base and not path.startswith(base + "/"):
         return None
     parts = [p for p in path[len(base) :].split("/") if p]

@@ -27,8 +27,9 @@ from starlette.types import Scope
 
 from gateway.auth.audit_writer import AuditWriter
 from gateway.auth.grant import Grant
-from gateway.http.audit_paths import classify
+from gateway.http.audit_paths import Classified, classify
 from gateway.jsonio import dumps
+from gateway.metrics import Metrics
 from gateway.services.context import Services
 from mappers.audit_event import AuditRecord, audit_event, outcome_of
 
@@ -44,13 +45,20 @@ class Auditor:
         self.writer, self.base, self.observer = writer, base, observer
 
     def record(
-        self, scope: Scope, *, status: int, request_id: str, location: str | None = None
+        self,
+        scope: Scope,
+        found: Classified,
+        *,
+        status: int,
+        request_id: str,
+        location: str | None = None,
     ) -> None:
-        """Queue the record of the request `scope` answered with `status` (`location`: the
-        Location header of a create, naming the resource made)."""
+        """Queue the record of the request `scope`, classified as `found` by the envelope,
+        answered with `status` (`location`: the Location header of a create, naming the
+        resource made)."""
         try:
             record = self.audit_record(
-                scope, status=status, request_id=request_id, location=location
+                scope, status=status, request_id=request_id, location=location, found=found
             )
             if record is not None:
                 self.writer.record(record)
@@ -64,12 +72,19 @@ class Auditor:
             )
 
     def audit_record(
-        self, scope: Scope, *, status: int, request_id: str, location: str | None = None
+        self,
+        scope: Scope,
+        *,
+        status: int,
+        request_id: str,
+        location: str | None = None,
+        found: Classified | None = None,
     ) -> AuditRecord | None:
-        """The record of one request; None for a path that is not audited."""
+        """The record of one request (`found`: its classification, made here when not given);
+        None for a path that is not audited."""
         method: str = scope["method"]
         path: str = scope["path"]
-        found = classify(method, path, base=self.base)
+        found = found or classify(method, path, base=self.base)
         if found is None:
             return None
         state: dict[str, Any] = scope.get("state") or {}
@@ -135,10 +150,21 @@ async def audit_trail(app: Starlette, services: Services) -> AsyncIterator[None]
         return
     store, observer = services.storage.audit, settings.fhir_base_url or OBSERVER
 
+    metrics: Metrics | None = app.state.metrics
+    written, dropped = (
+        (metrics.audit_events.labels("written"), metrics.audit_events.labels("dropped"))
+        if metrics is not None
+        else (None, None)
+    )
+
     async def write(records: list[AuditRecord]) -> None:
         await store.append(records, observer=observer)
+        if written is not None:
+            written.inc(len(records))
 
     def describe(record: AuditRecord) -> str:  # what is logged of an event not stored
+        if dropped is not None:
+            dropped.inc()
         return dumps(audit_event(record, id="not-stored", observer=observer)).decode()
 
     writer = AuditWriter(write, logger=log, describe=describe)

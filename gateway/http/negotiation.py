@@ -24,7 +24,7 @@ def _media_type(value: str) -> str:
 
 def check_response_format(request: Request) -> None:
     """Raise NotAcceptable unless the response may be FHIR JSON."""
-    requested = request.query_params.get("_format")
+    requested = request.query_params.get("_format") if request.scope["query_string"] else None
     if requested is not None:
         if _media_type(requested) not in _FORMAT_ALIASES:
             raise NotAcceptable(
@@ -58,6 +58,9 @@ def check_body_type(request: Request) -> None:
 
 
 def pretty(request: Request) -> bool:
+    """`_pretty=true`; a request without a query (a read) is not parsed for one."""
+    if not request.scope["query_string"]:
+        return False
     return request.query_params.get("_pretty", "false").lower() == "true"
 
 

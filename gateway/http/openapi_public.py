@@ -1,6 +1,7 @@
 """The public endpoints in the OpenAPI document: SMART discovery, the token endpoint, its JWKS
 (under the FHIR base, gateway.http.routes.smart) and the probes (at the server root,
-gateway.http.routes.health).
+gateway.http.routes.health); and beside the probes, not public, the metrics
+(gateway.http.routes.metrics).
 
 None of them takes a token (gateway.http.methods `public=True`), so `add_bearer` lifts the
 requirement on them (`PUBLIC_PATHS`). The token endpoint speaks OAuth (RFC 6749 §5.1-5.2),
@@ -10,6 +11,7 @@ seed apps' paths do (OAS 3.1 Path Item Object `servers`).
 
 from __future__ import annotations
 
+from gateway.http.audit_paths import METRICS as METRICS_PATH  # beside the probes, not public
 from gateway.http.openapi_parts import errors
 from gateway.jsonio import Json
 
@@ -37,13 +39,40 @@ def add_public(document: Json, *, root: str) -> Json:
         paths[path] = {"servers": servers, "get": _probe(operation_id, summary, {"200": live})}
     ready = {
         "200": _answer("The database answers: this instance can serve.", _status()),
-        "503": _answer("The database does not answer (or the gateway is starting).", _status()),
+        "503": _answer(
+            "The database does not answer (or the gateway is starting or shutting down).",
+            _status(),
+        ),
     }
     paths["/health/ready"] = {
         "servers": servers,
         "get": _probe("healthReady", "Readiness: the database answers", ready),
     }
+    paths[METRICS_PATH] = {
+        "servers": [
+            {"url": root, "description": "The server root: the metrics are beside the base."}
+        ],
+        "get": _metrics(),
+    }
     return document
+
+
+def _metrics() -> Json:
+    """Not public: with AUTH_MODE=smart it takes a token with a `system/` scope (403 without
+    one), so it keeps the document's bearer requirement (gateway.http.routes.metrics)."""
+    text = {"schema": {"type": "string"}}
+    return {
+        "operationId": "metrics",
+        "summary": "Prometheus metrics: requests, latencies, imports, exports, store errors",
+        "tags": [PROBES_TAG],
+        "responses": {
+            "200": {
+                "description": "Prometheus text exposition (OpenMetrics when `Accept` asks).",
+                "content": {"text/plain": text, "application/openmetrics-text": text},
+            },
+            **errors(404),  # METRICS=off
+        },
+    }
 
 
 def _discovery() -> Json:

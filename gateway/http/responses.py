@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from email.utils import format_datetime
 from typing import Any
 
 from starlette.responses import Response
@@ -13,10 +11,13 @@ from gateway.jsonio import dumps
 from gateway.store.versions import Version
 
 FHIR_JSON = "application/fhir+json"
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class FHIRResponse(Response):
-    media_type = FHIR_JSON
+    # Starlette adds a charset to text/* types only; given whole, the header is built as is.
+    media_type = f"{FHIR_JSON}; charset=utf-8"
 
     def __init__(self, content: Any, *, pretty: bool = False, **kwargs: Any) -> None:
         self.pretty = pretty
@@ -27,19 +28,20 @@ class FHIRResponse(Response):
             return b""
         return dumps(content, pretty=self.pretty)
 
-    def init_headers(self, headers: Any = None) -> None:
-        super().init_headers(headers)
-        if self.media_type == FHIR_JSON:
-            raw = [(k, v) for k, v in self.raw_headers if k != b"content-type"]
-            self.raw_headers = [*raw, (b"content-type", b"application/fhir+json; charset=utf-8")]
-
 
 def etag(version_id: int) -> str:
     return f'W/"{version_id}"'
 
 
 def http_date(version: Version) -> str:
-    return format_datetime(version.last_updated.replace(tzinfo=UTC), usegmt=True)
+    """`Last-Modified` as RFC 9110 section 5.6.7 writes it (`Sun, 06 Nov 1994 08:49:37 GMT`):
+    what `email.utils.format_datetime(usegmt=True)` gives (tested equal), in under half its
+    time, on every read. English names whatever the locale, as the RFC wants."""
+    m = version.last_updated
+    return (
+        f"{_DAYS[m.weekday()]}, {m.day:02d} {_MONTHS[m.month - 1]} {m.year:04d} "
+        f"{m.hour:02d}:{m.minute:02d}:{m.second:02d} GMT"
+    )
 
 
 def version_headers(version: Version, *, location: str | None = None) -> dict[str, str]:

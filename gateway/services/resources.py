@@ -128,6 +128,17 @@ def findings(
     return by_severity(structural + [i for i in found if not repeats(i, structural)])
 
 
+def recheck(resource: Json, profiles: ProfilePolicy | None = None) -> list[Issue]:
+    """`admit`'s verdict on a body equal to the stored current version, without structural
+    validation or mapping: that content passed both when it was written (and the structural
+    checks find errors only), so only the profile policy, which the settings may have changed
+    since, is asked again; its warnings are answered as `admit` answers them."""
+    found = by_severity((profiles or DEFAULT_PROFILES).issues(resource))
+    if blocking(found):
+        raise UnprocessableResource(found[0].diagnostics, issues=found)
+    return found
+
+
 def validation_issues(resource: Json, profiles: ProfilePolicy | None = None) -> list[Issue]:
     """What `accept` would reject `resource` for, as issues (warnings too); empty when valid."""
     try:
@@ -254,6 +265,7 @@ async def update(
     """PUT: replace, or create with the client's id (http.html#upsert). A body that says
     exactly what the current version says (meta versions aside) is a no-op: no new version,
     as HAPI FHIR does, so re-sending data (a re-run import) leaves the history as it was.
+    Such a body is compared before it is validated (`recheck`): re-sending costs a read.
     The new body and the version it replaces must be inside the request's grant."""
     check_id(resource_id)
     access = current_access()
@@ -266,14 +278,14 @@ async def update(
             expression=f"{store.resource_type}.id",
             code="MSG_RESOURCE_ID_MISMATCH",
         )
-    record, warnings = admit(store, resource, profiles=profiles)
     current = await store.current_document(resource_id, unit)
     served = store.to_version(current) if current is not None else None
-    if not access.unrestricted:  # before If-Match: a 412 would tell another's version
-        check_update(access, resource, served)
-    _check_precondition(store, resource_id, current, if_match)
     if served is not None and same_content(served.resource or {}, resource):
+        warnings = recheck(resource, profiles)
+        _check_replace(access, store, resource, served, current, if_match)
         return Written(served, created=False, changed=False, warnings=tuple(warnings))
+    record, warnings = admit(store, resource, profiles=profiles)
+    _check_replace(access, store, resource, served, current, if_match)
     if current is None:
         latest = await store.latest_archived(resource_id, unit)
         next_version = latest.version_id + 1 if latest else 1
@@ -329,6 +341,20 @@ async def history(store: ResourceStore, resource_id: str, *, count: int) -> list
     if not access.unrestricted:
         check_history(access, store.resource_type, versions)
     return versions
+
+
+def _check_replace(
+    access: Access,
+    store: ResourceStore,
+    resource: Json,
+    served: Version | None,
+    current: dict[str, Any] | None,
+    if_match: int | None,
+) -> None:
+    """The grant, then If-Match: a 412 first would tell a version the token may not see."""
+    if not access.unrestricted:
+        check_update(access, resource, served)
+    _check_precondition(store, str(resource.get("id")), current, if_match)
 
 
 def _check_precondition(

@@ -13,7 +13,9 @@ from bson.codec_options import TypeDecoder, TypeRegistry
 from bson.decimal128 import Decimal128
 
 from gateway.jsonio import ExactDecimal
+from gateway.metrics import store_error_counter
 from gateway.settings import Settings
+from gateway.store.failures import FailedCommands
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +25,13 @@ def make_client(settings: Settings) -> Any:
     if settings.mongodb_uri:
         from motor.motor_asyncio import AsyncIOMotorClient
 
+        count = store_error_counter()  # the serving app's metrics (gateway.metrics), if any
         return AsyncIOMotorClient(
             settings.mongodb_uri,
             tz_aware=False,
             uuidRepresentation="standard",
             type_registry=EXACT_DECIMALS,
+            event_listeners=[FailedCommands(count)] if count is not None else [],
         )
     from gateway.store.embedded import embedded_client
 

@@ -11,6 +11,10 @@ evaluation of a document that surely fails an `$elemMatch` of plain strings (a t
 an identifier: MongoDB answers it from an index), no copy of the remaining rows for every row
 a cursor yields, and for a sorted query with a limit, only the first `skip + limit` rows in
 order instead of sorting and copying every match (MongoDB walks an index the same way).
+A filter fixing a field of a declared index by strings takes its candidates from an in-process
+hash index (gateway.store.embedded_index) instead of scanning, as MongoDB takes them from its;
+mongomock's own `filter_applies` still decides each candidate. The indexes are kept up to date
+on every write path (gateway.store.embedded_upkeep).
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ from mongomock.store import CollectionStore
 from mongomock_motor import AsyncMongoMockClient
 
 from gateway.jsonio import ExactDecimal
+from gateway.store import embedded_upkeep
 from gateway.store.collection import OwnedDocument
+from gateway.store.embedded_index import candidates, recording
+from gateway.store.embedded_upkeep import indexed
 
 # ExactDecimal: a float that keeps its JSON text; never changed once made, so shared like a float
 # (copying one re-parses its text).
@@ -56,6 +63,8 @@ def _install() -> None:
     global _installed
     if not _installed:
         Collection._iter_documents = _iter_documents  # type: ignore[method-assign]
+        Collection._update = embedded_upkeep.update  # type: ignore[method-assign]
+        CollectionStore.__setitem__ = embedded_upkeep.put  # type: ignore[method-assign]
         mongomock_collection._copy_field = copy_field
         mongomock_helpers.patch_datetime_awareness_in_document = normalise_datetimes
         mongomock_collection._validate_data_fields = validate_top_level_fields
@@ -65,18 +74,35 @@ def _install() -> None:
 
 
 def _iter_documents(self: Any, filter: Any) -> Iterator[Mapping[str, Any]]:
+    """mongomock's matches; within an update (embedded_upkeep.update) the documents handed out
+    are noted, to be filed again, and the indexes, stale until then, are not read."""
+    touched: list[Any] | None = getattr(self._store, "touched", None)
+    if touched is None:
+        return _matching(self, filter, use_index=True)
+    return recording(_matching(self, filter, use_index=False), touched)
+
+
+def _matching(self: Any, filter: Any, *, use_index: bool) -> Iterator[Mapping[str, Any]]:
+    """mongomock's matches of `filter` in its scan order, from the fewest candidates known."""
     keys = id_keys(filter)
-    if keys is None:
-        needs = element_equalities(filter)
-        if not needs or self._store.is_empty:  # mongomock validates the filter on an empty store
-            return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
-        candidates: Iterator[Any] = (
-            doc for doc in list(self._store.documents) if may_match(needs, doc)
-        )
+    store = self._store
+    if keys is not None:
+        documents = store._documents
+        rows: Iterator[Any] = iter([documents[k] for k in keys if k in documents])
+    elif store.is_empty:  # mongomock validates the filter on an empty store
+        return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
+    elif (table := indexed(store) if use_index else None) is not None and (
+        found := candidates(filter, table)
+    ) is not None:
+        listed = table.in_order(found)
+        if not listed:  # raise what mongomock raises for a filter it cannot evaluate
+            filter_applies(filter, next(iter(table.values())))  # type: ignore[no-untyped-call]
+        rows = iter(listed)
+    elif needs := element_equalities(filter):
+        rows = (doc for doc in list(store.documents) if may_match(needs, doc))
     else:
-        documents = self._store._documents
-        candidates = iter([documents[k] for k in keys if k in documents])
-    return (doc for doc in candidates if filter_applies(filter, doc))  # type: ignore[no-untyped-call]
+        return _scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
+    return (doc for doc in rows if filter_applies(filter, doc))  # type: ignore[no-untyped-call]
 
 
 def id_keys(filter: Any) -> list[str] | None:
@@ -305,6 +331,7 @@ def insert_built(collection: Any, documents: Sequence[OwnedDocument]) -> bool:
     if any(index.get("unique") for index in store.indexes.values()):
         return False
     ids = [document["_id"] for document in documents]
+    indexed(store)
     with store._rwlock.writer():
         held = store._documents
         if len(set(ids)) != len(ids) or any(key in held for key in ids):

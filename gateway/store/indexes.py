@@ -39,6 +39,7 @@ DOMAIN_COLLECTIONS: dict[str, str] = {
 HISTORY = "history"
 CLAIMS = "conditional_keys"
 CHECKPOINTS = "reindex_progress"  # gateway.store.checkpoints
+EXPORT_JOBS = "export_jobs"  # gateway.store.export_jobs
 GENERIC_PREFIX = "generic_"  # + the resource type: the types kept whole (GenericRecord)
 
 # Indexes beside those of the common searches (gateway.search.common_searches), which every
@@ -75,6 +76,8 @@ DECLARED: dict[str, tuple[Keys, ...]] = {
     ),
     CLAIMS: (),  # a claim is only ever read by its `_id`
     CHECKPOINTS: (),  # likewise a checkpoint
+    # The sweeps: running jobs whose lease lapsed, and jobs past their retention.
+    EXPORT_JOBS: (("state", "heartbeat"), ("expires",)),
 }
 GENERIC: tuple[Keys, ...] = (("last_updated", "_id"),)  # besides the common searches
 _RESOURCE_TYPES = {name: resource_type for resource_type, name in DOMAIN_COLLECTIONS.items()}

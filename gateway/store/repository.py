@@ -142,15 +142,28 @@ class ResourceStore:
     # --- archived versions --------------------------------------------------------------------
 
     async def latest_archived(self, resource_id: str, unit: Unit | None = None) -> Version | None:
-        """The newest superseded version or deletion, if any."""
-        archived = await self.archived(resource_id, limit=1, unit=unit)
-        return archived[0] if archived else None
+        """The newest superseded version or deletion, if any (by key: gateway.store.history)."""
+        return await self.history.latest(self.resource_type, resource_id, unit=unit)
 
     async def archived(
-        self, resource_id: str, *, limit: int, unit: Unit | None = None
+        self,
+        resource_id: str,
+        *,
+        limit: int,
+        below: int | None = None,
+        unit: Unit | None = None,
     ) -> list[Version]:
-        """Superseded versions and deletions, newest first."""
-        return await self.history.archived(self.resource_type, resource_id, limit=limit, unit=unit)
+        """Superseded versions and deletions, newest first; `below`: the current version, when
+        the caller has read it (else the newest archived one is looked up first)."""
+        if below is None:
+            latest = await self.latest_archived(resource_id, unit)
+            if latest is None:
+                return []
+            below = latest.version_id + 1
+        history, resource_type = self.history, self.resource_type
+        return await history.archived(
+            resource_type, resource_id, below=below, limit=limit, unit=unit
+        )
 
     async def version(self, resource_id: str, version_id: int) -> Version | None:
         current = await self.current(resource_id)
@@ -161,9 +174,10 @@ class ResourceStore:
     async def versions(self, resource_id: str, *, limit: int) -> list[Version]:
         """Every version, newest first: the current one, then the archived ones."""
         current = await self.current(resource_id)
-        archived = await self.archived(resource_id, limit=limit)
-        versions = [current, *archived] if current else archived
-        return versions[:limit]
+        if current is None:
+            return await self.archived(resource_id, limit=limit)
+        archived = await self.archived(resource_id, limit=limit - 1, below=current.version_id)
+        return [current, *archived]
 
     # --- writes -------------------------------------------------------------------------------
 

@@ -18,8 +18,9 @@ from gateway.store.claims import ClaimStore
 from gateway.store.collection import Database
 from gateway.store.conformance import CONFORMANCE_TYPES, conformance_store
 from gateway.store.documents import DOCUMENT_MODELS
+from gateway.store.export_jobs import ExportJobStore
 from gateway.store.history import HistoryStore
-from gateway.store.indexes import CHECKPOINTS, CLAIMS, HISTORY, collection_name
+from gateway.store.indexes import CHECKPOINTS, CLAIMS, EXPORT_JOBS, HISTORY, collection_name
 from gateway.store.repository import ResourceStore
 from mappers.generic import generic_mapper
 from mappers.registry import MAPPERS
@@ -35,6 +36,7 @@ class Storage:
         self.history = HistoryStore(database[HISTORY])
         self.claims = ClaimStore(database[CLAIMS])
         self.checkpoints = CheckpointStore(database[CHECKPOINTS])
+        self.export_jobs = ExportJobStore(database[EXPORT_JOBS])
         self.stores: dict[str, ResourceStore] = {}  # the stores opened so far
         for resource_type, mapper in MAPPERS.items():
             collection = database[collection_name(resource_type)]

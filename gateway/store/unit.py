@@ -13,6 +13,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from pymongo.errors import PyMongoError
+
+from gateway.errors import VersionConflict
+
 Undo = Callable[[], Awaitable[Any]]
 
 
@@ -52,5 +56,15 @@ async def atomic(client: Any, *, embedded: bool) -> AsyncIterator[Unit]:
                 await undo()
             raise
         return
-    async with await client.start_session() as session, session.start_transaction():
-        yield Unit(session=session)
+    try:
+        async with await client.start_session() as session, session.start_transaction():
+            yield Unit(session=session)
+    except PyMongoError as error:
+        # Two open transactions writing one document (the same conditional-create claim, the
+        # same resource): MongoDB aborts one with a WriteConflict labelled transient. It is a
+        # concurrent change, as a failed version guard is: 409, and the client may retry.
+        if error.has_error_label("TransientTransactionError"):
+            raise VersionConflict(
+                "A concurrent transaction changed the same resources; retry the transaction."
+            ) from error
+        raise

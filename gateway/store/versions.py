@@ -12,6 +12,8 @@ from datetime import datetime
 from gateway.domain.time import format_instant
 from gateway.jsonio import Json, dumps
 
+_SERVERS = frozenset(("resourceType", "id", "meta"))  # what `with_meta` sets itself
+
 
 @dataclass(frozen=True, slots=True)
 class Version:
@@ -33,10 +35,15 @@ def with_meta(resource: Json, resource_id: str, version_id: int, updated: dateti
     """`resource` with the service's id and meta first, the client's other meta kept."""
     version, instant = str(version_id), format_instant(updated)
     meta = {"versionId": version, "lastUpdated": instant}
-    meta.update(resource.get("meta", {}))
-    meta["versionId"], meta["lastUpdated"] = version, instant
-    body = {k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}
-    return {"resourceType": resource["resourceType"], "id": resource_id, "meta": meta, **body}
+    kept = resource.get("meta")
+    if kept:
+        meta.update(kept)
+        meta["versionId"], meta["lastUpdated"] = version, instant
+    served = {"resourceType": resource["resourceType"], "id": resource_id, "meta": meta}
+    for key, value in resource.items():  # every read passes here: one dict, built in place
+        if key not in _SERVERS:
+            served[key] = value
+    return served
 
 
 def same_content(one: Json, other: Json) -> bool:

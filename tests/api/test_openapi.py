@@ -18,7 +18,7 @@ from starlette.routing import compile_path
 from gateway.demo_records import app_records
 from gateway.http.methods import Endpoint
 from gateway.http.openapi_apps import server_root
-from gateway.http.routes import apps, health, smart
+from gateway.http.routes import apps, health, metrics, smart
 from gateway.http.routes.docs import rendered
 from gateway.http.routes.table import paths
 from gateway.jsonio import Json
@@ -42,6 +42,7 @@ SAMPLES = {
 UNDOCUMENTED = {"/_openapi.json", "/_docs"}  # the document itself and its viewer
 ROOT = [{"url": "/", "description": "The server root: the apps are beside the base."}]
 PROBES_ROOT = [{"url": "/", "description": "The server root: the probes are beside the base."}]
+METRICS_ROOT = [{"url": "/", "description": "The server root: the metrics are beside the base."}]
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +103,9 @@ async def test_every_documented_operation_is_routed(document: Json) -> None:
         if at_root(document, path) and path.startswith("/health"):
             assert document["paths"][path]["servers"] == PROBES_ROOT, path
             assert routed(url, method, health.paths()), f"{method.upper()} {path} (root)"
+        elif at_root(document, path) and path == "/metrics":
+            assert document["paths"][path]["servers"] == METRICS_ROOT, path
+            assert routed(url, method, metrics.paths()), f"{method.upper()} {path} (root)"
         elif at_root(document, path):
             assert document["paths"][path]["servers"] == ROOT, path
             assert routed(url, method, apps.paths()), f"{method.upper()} {path} (root)"
@@ -157,6 +161,17 @@ async def test_every_public_route_is_documented_and_needs_no_token() -> None:
     assert document["security"] == [{"smart": []}]
 
 
+async def test_the_metrics_are_documented_at_the_root_behind_the_token() -> None:
+    """`/metrics` sits beside the probes but, unlike them, keeps the bearer requirement."""
+    document: Json = orjson.loads(rendered("/fhir", root="/", smart=True))
+    documented = {(path, method.upper()) for path, method, _ in operations(document)}
+    for path, handlers in metrics.paths():
+        for method in handlers:
+            assert (path, method) in documented, f"{method} {path}"
+            assert document["paths"][path]["servers"] == METRICS_ROOT, path
+            assert "security" not in document["paths"][path][method.lower()], path
+
+
 async def test_each_type_is_searched_by_its_own_parameters(document: Json) -> None:
     statement = capability_statement(base_url="http://test/fhir", date="2026-01-01")
     parameters = document["components"]["parameters"]
@@ -172,8 +187,10 @@ async def test_each_type_is_searched_by_its_own_parameters(document: Json) -> No
 
 async def test_bodies_and_errors_are_fhir_json(document: Json) -> None:
     """Every body in or out is `application/fhir+json` (Bulk Data files and manifests aside;
-    the seed apps' records are plain JSON), and every error an OperationOutcome."""
+    the seed apps' records are plain JSON; the metrics Prometheus' text), and every error an
+    OperationOutcome."""
     others = {"application/json", "application/fhir+ndjson", "application/x-www-form-urlencoded"}
+    exposition = {"text/plain", "application/openmetrics-text"}  # /metrics alone
     for path, method, operation in operations(document):
         taken = ("application/json",) if at_root(document, path) else (
             "application/fhir+json", "application/x-www-form-urlencoded")  # fmt: skip
@@ -184,7 +201,8 @@ async def test_bodies_and_errors_are_fhir_json(document: Json) -> None:
                 assert answer["$ref"].startswith("#/components/responses/E") or status == "default"
                 continue
             for media in answer.get("content", {}):
-                assert media == "application/fhir+json" or media in others, (path, method)
+                allowed = others | exposition if path == "/metrics" else others
+                assert media == "application/fhir+json" or media in allowed, (path, method)
     for answer in document["components"]["responses"].values():
         assert answer["content"] == {
             "application/fhir+json": {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}
@@ -301,7 +319,7 @@ async def test_the_apps_paths_are_served_from_the_root(settings: Json, root: str
     assert document["servers"] == [{"url": base}]
     at_apps = {path for path in document["paths"] if path.startswith("/apps")}
     assert len(at_apps) == 1 + 2 * len(available())
-    beside_the_base = at_apps | {path for path, _ in health.paths()}  # the apps and probes
+    beside_the_base = at_apps | {path for path, _ in [*health.paths(), *metrics.paths()]}
     for path, item in document["paths"].items():
         servers = [s["url"] for s in item.get("servers", ())]
         assert servers == ([root] if path in beside_the_base else []), path

@@ -62,6 +62,7 @@ PROTECTED = [
     ("GET", f"{ROOT}/apps/toy/schema"),
     ("GET", f"{ROOT}/apps/toy/records?patient=p1"),
     ("POST", f"{ROOT}/apps/toy/records"),
+    ("GET", f"{ROOT}/metrics"),
 ]
 PUBLIC = ["/metadata", "/_openapi.json", "/_docs", f"{ROOT}/health"]
 

@@ -6,31 +6,22 @@ we rely on (version-guarded replace, delete, history sort, indexes) behave the s
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from httpx import AsyncClient
 
-from gateway.settings import Settings
 from tests.api.test_resources import PATIENT
 from tests.conftest import api_client
+from tests.mongodb.conftest import ON_MONGODB, database_name, settings_for
 
-URI = os.environ.get("FHIR_GATEWAY_TEST_MONGODB_URI")
-pytestmark = [
-    pytest.mark.mongodb,
-    pytest.mark.skipif(
-        URI is None, reason="set FHIR_GATEWAY_TEST_MONGODB_URI to run against MongoDB"
-    ),
-]
+pytestmark = ON_MONGODB
 
 
 @pytest.fixture
 async def mongo_api() -> AsyncIterator[AsyncClient]:
-    database = f"fhir_gateway_test_{uuid.uuid4().hex[:8]}"
-    settings = Settings(mongodb_uri=URI, mongodb_database=database, demo_data=False)
-    context = api_client(settings)
+    database = database_name()
+    context = api_client(settings_for("mongodb", database))
     async with context as client:
         yield client
         await context.app.state.services.client.drop_database(database)

@@ -24,3 +24,9 @@ def test_the_domain_collections_serve_current_versions_newest_first() -> None:
     assert order == ("last_updated", "_id")
     for collection in DOMAIN_COLLECTIONS.values():
         assert _served(collection, order), collection
+
+
+def test_the_history_collection_serves_the_newest_version_of_one_resource() -> None:
+    """The range query `latest` falls back to (gateway.store.history `newest`): equality on
+    type and id, sorted by version; MongoDB walks the ascending index backwards for it."""
+    assert _served(HISTORY, ("resource_type", "resource_id", "version_id"))

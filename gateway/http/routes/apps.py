@@ -16,6 +16,7 @@ from gateway.errors import InvalidRequest
 from gateway.http.body import read_json_value
 from gateway.http.deps import services_for
 from gateway.http.methods import Endpoint, route
+from gateway.http.metrics import records_stored
 from gateway.http.negotiation import pretty
 from gateway.http.responses import FHIRResponse
 from gateway.services.apps.export import records_of
@@ -48,6 +49,7 @@ async def post_records(request: Request) -> Response:
         services, request.path_params["app"], body,
         max_entries=services.settings.max_bundle_entries,
     )  # fmt: skip
+    records_stored(answer)  # METRICS: resources imported
     return _json(request, answer)
 
 

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from gateway.http.body import read_json_body
 from gateway.http.deps import base_url, services_for
+from gateway.http.metrics import bundle_stored
 from gateway.http.negotiation import pretty, return_preference
 from gateway.http.responses import FHIRResponse
 from gateway.services.transaction import process
@@ -22,4 +23,5 @@ async def transaction(request: Request) -> Response:
         representation=return_preference(request) == "representation"
         and "return=" in request.headers.get("prefer", ""),
     )
+    bundle_stored(bundle, answer)  # METRICS: resources imported
     return FHIRResponse(answer, pretty=pretty(request))

@@ -3,8 +3,8 @@
 Kubernetes' probe contract (https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/):
 *live* says the process answers and touches nothing, so a slow database never gets a healthy
 process restarted; *ready* says this instance can serve now, so traffic is held back while
-MongoDB does not answer. `/health`, documented and probed by the Dockerfile's HEALTHCHECK, stays
-as an alias of live.
+MongoDB does not answer, and once shutdown has begun (gateway.http.shutdown: the app drains).
+`/health`, documented and probed by the Dockerfile's HEALTHCHECK, stays as an alias of live.
 
 The probes are public (`route(public=True)`): probes carry no token, and the answers reveal
 nothing but up or down: the reason names no host and no driver message (those go to the log).
@@ -29,6 +29,7 @@ PING_TIMEOUT_SECONDS = (
     2.0  # under the Dockerfile's 3 s HEALTHCHECK timeout and common probe defaults
 )
 LIVE = {"status": "ok"}
+DRAINING = "shutting down"
 
 
 def paths() -> list[tuple[str, dict[str, Endpoint]]]:
@@ -51,8 +52,12 @@ async def live(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    """200 when the database answers a ping within PING_TIMEOUT_SECONDS, else 503."""
-    reason = await unready_reason(getattr(request.app.state, "services", None))
+    """200 when the database answers a ping within PING_TIMEOUT_SECONDS, else 503; 503 too
+    once shutdown has begun (gateway.http.shutdown), so a load balancer sends no more."""
+    if request.app.state.drain.draining:
+        reason: str | None = DRAINING
+    else:
+        reason = await unready_reason(getattr(request.app.state, "services", None))
     if reason is None:
         return JSONResponse(LIVE)
     return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)

@@ -12,6 +12,7 @@ client reads before it has one (issue 13).
 
 from __future__ import annotations
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
 from gateway.http.methods import Endpoint, route
@@ -27,6 +28,40 @@ from gateway.http.routes import (
     terminology,
     validation,
 )
+
+INSTANCE: dict[str, Endpoint] = {
+    "GET": resources.read,
+    "PUT": resources.update,
+    "DELETE": resources.delete,
+}
+
+
+class TypeName(Convertor[str]):
+    """A segment spelled as a resource type is (CamelCase): no fixed path of the base is."""
+
+    regex = "[A-Z][A-Za-z]{0,63}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+class Id(Convertor[str]):
+    """A segment that is a valid FHIR id (datatypes.html#id): no `$operation`, no `_history`."""
+
+    regex = "[A-Za-z0-9.-]{1,64}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("fhir_type", TypeName())
+register_url_convertor("fhir_id", Id())
 
 
 def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
@@ -72,7 +107,7 @@ def paths(base: str) -> list[tuple[str, dict[str, Endpoint]]]:
                 "DELETE": resources.conditional_delete_route,
             },
         ),
-        (instance, {"GET": resources.read, "PUT": resources.update, "DELETE": resources.delete}),
+        (instance, INSTANCE),
         (f"{instance}/_history", {"GET": resources.history}),
         (f"{instance}/_history/{{version_id}}", {"GET": resources.vread}),
         # after the instance routes, which they cannot match: a read does not pass them
@@ -109,3 +144,13 @@ def _terminology(base: str, *, instance: bool) -> list[tuple[str, dict[str, Endp
 def routes(base: str) -> list[Route]:
     public = public_paths(base)
     return [route(path, handlers, public=path in public) for path, handlers in paths(base)]
+
+
+def instance_route(base: str) -> Route:
+    """The instance path again, for a valid type-like name and id only, which the app lists
+    before every other route: Starlette tries routes in turn, and a read passed 32 others
+    before its own (~27 µs of a ~110 µs read, in process). No route listed before the
+    instance template can match what this one does (its fixed segments are lowercase or begin
+    with `$`, `_` or `.`: tested), so a request it takes is one the template would take, to
+    the same handlers; anything else (an invalid id) still reaches the template where it is."""
+    return route(f"{base}/{{resource_type:fhir_type}}/{{resource_id:fhir_id}}", INSTANCE)

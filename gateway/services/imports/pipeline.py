@@ -255,7 +255,7 @@ class Importer:
         nothing, and re-sending an old file does not undo a correction."""
         resource_type = entry.resource_type
         stored = store.to_version(current).resource or {}
-        if same_content(stored, entry.resource) or await _held_before(store, entry):
+        if same_content(stored, entry.resource) or await _held_before(store, entry, current):
             self.report.count(resource_type, "unchanged")
             return
         if not self.dry_run:
@@ -269,7 +269,9 @@ def _unresolved(error: GatewayError) -> bool:
     return any(issue.details_code == "MSG_CONDITIONAL_REFERENCE" for issue in error.issues)
 
 
-async def _held_before(store: ResourceStore, entry: _Pending) -> bool:
-    """Whether a superseded version of the resource said exactly this."""
-    archived = await store.archived(entry.target, limit=PAST_VERSIONS)
+async def _held_before(store: ResourceStore, entry: _Pending, current: dict[str, Any]) -> bool:
+    """Whether a superseded version of the resource (older than `current`) said exactly this;
+    read by key, so the cost does not grow with the history of other resources."""
+    below = current["version_id"]
+    archived = await store.archived(entry.target, limit=PAST_VERSIONS, below=below)
     return any(same_content(v.resource, entry.resource) for v in archived if v.resource is not None)
