@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         default="warning",
         description="A claimed meta.profile this server does not hold: a warning, or a 422.",
     )
+    validation_engine: Literal["compiled", "fhir.resources"] = Field(
+        default="compiled",
+        description="How a written resource's structure is checked: `compiled`, one walk over"
+        " tables compiled from the R4 StructureDefinitions (mappers.shape); `fhir.resources`,"
+        " its pydantic models. Same verdicts (tests/mappers/test_validator_differential.py).",
+    )
     required_profiles: dict[str, list[str]] = Field(
         default_factory=dict,
         description='Profiles a type must meet unclaimed, as JSON: {"Observation": ["vital-signs"]}'

@@ -50,11 +50,18 @@ class ProfilePolicy:
     unknown: Literal["warning", "error"] = "warning"
     required: tuple[tuple[str, tuple[str, ...]], ...] = ()
     terminology_server_url: str | None = None
+    # the structural validator (mappers.r4.validate), carried with the policy to import workers
+    engine: Literal["compiled", "fhir.resources"] = "compiled"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProfilePolicy:
         required = _required(settings.required_profiles)
-        return cls(settings.unknown_profile, required, settings.terminology_server_url)
+        return cls(
+            settings.unknown_profile,
+            required,
+            settings.terminology_server_url,
+            settings.validation_engine,
+        )
 
     def issues(
         self, resource: Json, *, also: Iterable[str] = (), base: bool = False

@@ -119,10 +119,12 @@ def findings(
     base: bool = False,
 ) -> list[Issue]:
     """Every finding of the write checks, errors first: structure (raises InvalidResource,
-    400), R4 invariants, then the profiles of the policy (gateway.services.profiles); `also`
-    and `base` as `ProfilePolicy.issues` takes them ($validate asks for both)."""
-    structural = validate(resource) + invariant_issues(resource)
-    found = (profiles or DEFAULT_PROFILES).issues(resource, also=also, base=base)
+    400; with the policy's engine, VALIDATION_ENGINE), R4 invariants, then the profiles of the
+    policy (gateway.services.profiles); `also` and `base` as `ProfilePolicy.issues` takes them
+    ($validate asks for both)."""
+    policy = profiles or DEFAULT_PROFILES
+    structural = validate(resource, engine=policy.engine) + invariant_issues(resource)
+    found = policy.issues(resource, also=also, base=base)
     return by_severity(structural + [i for i in found if not repeats(i, structural)])
 
 

@@ -2,7 +2,8 @@
 
 Shape and binding checks: https://hl7.org/fhir/R4/json.html, terminologies.html#required;
 string rules: datatypes.html#primitive; cardinality and unknown elements that look like element
-names come from fhir.resources.
+names come from fhir.resources. Every test runs with both engines (VALIDATION_ENGINE): the
+compiled walk must answer what the shape walk and fhir.resources answer together.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from gateway.errors import InvalidResource, Issue
 from gateway.jsonio import Json
 from mappers.primitives import MAX_STRING
-from mappers.r4 import validate
+from mappers.r4 import Engine, validate
 
 UUID = "c757873d-ec9a-4326-a141-556f43239520"
 
@@ -44,9 +45,15 @@ def encounter(**elements: Any) -> Json:
     return {**ENCOUNTER, **elements}
 
 
-def issues_of(resource: Json) -> list[tuple[str | None, str]]:
+@pytest.fixture(params=["compiled", "fhir.resources"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    chosen: Engine = request.param
+    return chosen
+
+
+def issues_of(resource: Json, engine: Engine) -> list[tuple[str | None, str]]:
     with pytest.raises(InvalidResource) as raised:
-        validate(resource)
+        validate(resource, engine=engine)
     return [(issue.expression, issue.code) for issue in raised.value.issues]
 
 
@@ -75,10 +82,32 @@ def issues_of(resource: Json) -> list[tuple[str | None, str]]:
         pytest.param(
             patient(extension=[{"url": "http://e", "valueUuid": f"urn:uuid:{UUID}"}]), id="uuid"
         ),
+        pytest.param(
+            observation(issued="2016-12-31T23:59:60Z", effectiveDateTime="2000-02-29"),
+            id="leap-second-and-leap-day",
+        ),
+        pytest.param(
+            {
+                "resourceType": "Observation",
+                "_status": {"extension": [{"url": "http://e", "valueCode": "unknown"}]},
+                "code": {"text": "x"},
+            },
+            id="required-primitive-given-as-extensions",
+        ),
+        pytest.param(
+            patient(
+                language="en US", text={"status": "generated", "div": "<div/>", "_div": {"id": "d"}}
+            ),
+            id="code-with-one-space-and-div-extension",
+        ),
+        pytest.param(
+            patient(fhir_comments="c", name=[{"fhir_comments": ["a", ""]}]),
+            id="fhir-comments-strings",
+        ),
     ],
 )
-def test_valid_resource_passes(resource: Json) -> None:
-    validate(resource)
+def test_valid_resource_passes(resource: Json, engine: Engine) -> None:
+    validate(resource, engine=engine)
 
 
 @pytest.mark.parametrize(
@@ -342,12 +371,132 @@ def test_valid_resource_passes(resource: Json) -> None:
             [("Patient.photo[0].data", "invalid")],
             id="base64-outside-alphabet",
         ),
+        # fhir.resources' formats and rules, which the compiled walk checks as it does
+        pytest.param(
+            patient(language="en  US"),
+            [("Patient.language", "structure")],
+            id="code-with-two-spaces",
+        ),
+        pytest.param(
+            patient(language="en "),
+            [("Patient.language", "structure")],
+            id="code-with-trailing-space",
+        ),
+        pytest.param(patient(id="a_b"), [("Patient.id", "structure")], id="id-with-underscore"),
+        pytest.param(
+            patient(birthDate="2019-02-29"),
+            [("Patient.birthDate", "structure")],
+            id="day-not-on-calendar",
+        ),
+        pytest.param(
+            observation(effectiveDateTime="2019-04-31T10:00:00Z"),
+            [("Observation.effectiveDateTime", "structure")],
+            id="date-time-not-on-calendar",
+        ),
+        pytest.param(
+            patient(
+                extension=[{"url": "http://e", "valueUuid": f"urn:uuid:{UUID[:14]}1{UUID[15:]}"}]
+            ),
+            [("Patient.extension[0].valueUuid", "structure")],
+            id="uuid-of-version-1",
+        ),
+        pytest.param(
+            patient(
+                extension=[{"url": "http://e", "valueUuid": f"urn:uuid:{UUID[:19]}c{UUID[20:]}"}]
+            ),
+            [("Patient.extension[0].valueUuid", "structure")],
+            id="uuid-of-another-variant",  # RFC 4122 4.1.1: 8, 9, a or b
+        ),
+        pytest.param(
+            patient(extension=[{"url": "http://e", "valueOid": "urn:oid:3.1"}]),
+            [("Patient.extension[0].valueOid", "structure")],
+            id="oid-arc-over-2",
+        ),
+        pytest.param(
+            patient(photo=[{"data": "aGVsbG8"}]),
+            [("Patient.photo[0].data", "structure")],
+            id="base64-without-padding",
+        ),
+        pytest.param(
+            patient(photo=[{"size": -1}]),
+            [("Patient.photo[0].size", "structure")],
+            id="negative-unsigned-int",
+        ),
+        pytest.param(
+            patient(extension=[{"url": "http://e", "valuePositiveInt": 0}]),
+            [("Patient.extension[0].valuePositiveInt", "structure")],
+            id="zero-positive-int",
+        ),
+        pytest.param(
+            patient(multipleBirthInteger=2**31),
+            [("Patient.multipleBirthInteger", "structure")],
+            id="integer-over-32-bits",
+        ),
+        pytest.param(
+            patient(_id={"id": "x"}), [("Patient._id", "structure")], id="extension-of-resource-id"
+        ),
+        pytest.param(
+            patient(extension=[{"url": "http://e", "_url": {"id": "x"}, "valueString": "a"}]),
+            [("Patient.extension[0]._url", "structure")],
+            id="extension-of-extension-url",
+        ),
+        pytest.param(
+            patient(
+                extension=[{"url": "http://e", "_valueString": {"id": "x"}, "valueInteger": 1}]
+            ),
+            [("Patient.extension[0]._valueString", "structure")],
+            id="extension-value-with-extensions",  # fhir.resources' Extension has no `_value*`
+        ),
+        pytest.param(
+            patient(_name={"id": "x"}),
+            [("Patient._name", "structure")],
+            id="extension-of-complex-element",
+        ),
+        pytest.param(
+            patient(name=[{"given": ["Ada"], "_given": {"id": "g"}}]),
+            [("Patient.name[0]._given", "structure")],
+            id="single-extension-for-array",
+        ),
+        pytest.param(
+            patient(name=[{"given": ["Ada"], "_given": None}]),
+            [("Patient.name[0]._given", "invalid")],
+            id="null-extensions-of-an-array",  # fhir.resources took it, and it was stored
+        ),
+        pytest.param(
+            {"resourceType": "Observation", "_status": {"id": "s"}, "code": {"text": "x"}},
+            [("Observation.status", "required")],
+            id="required-primitive-with-extension-without-extensions",
+        ),
+        pytest.param(
+            patient(meta={"project": "p"}),
+            [("Patient.meta.project", "structure")],
+            id="medplum-meta-element",
+        ),
+        pytest.param(
+            patient(contained=[{"resourceType": "MedicinalProduct"}]),
+            [("Patient.contained[0]", "invalid")],
+            id="contained-type-fhir-resources-lacks",  # was a KeyError, a 500
+        ),
+        pytest.param(
+            patient(deceasedBoolean=True, deceasedDateTime="2019-05-06"),
+            [("Patient", "structure")],
+            id="two-deceased-choices",
+        ),
+        pytest.param(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": patient(nickname="x")}],
+            },
+            [("Bundle.entry[0].resource.nickname", "structure")],
+            id="unknown-element-in-bundle-entry",
+        ),
     ],
 )
 def test_invalid_resource_gives_one_issue_per_problem(
-    resource: Json, issues: list[tuple[str, str]]
+    resource: Json, issues: list[tuple[str, str]], engine: Engine
 ) -> None:
-    assert issues_of(resource) == issues
+    assert issues_of(resource, engine) == issues
 
 
 @pytest.mark.parametrize(
@@ -366,15 +515,26 @@ def test_invalid_resource_gives_one_issue_per_problem(
     ],
 )
 def test_every_missing_required_element_is_reported(
-    resource: Json, issues: list[tuple[str, str]]
+    resource: Json, issues: list[tuple[str, str]], engine: Engine
 ) -> None:
     """All at once, in the order the StructureDefinition lists the elements."""
-    assert issues_of(resource) == issues
+    assert issues_of(resource, engine) == issues
 
 
-def test_required_binding_issue_names_the_value_set() -> None:
+def test_fhir_comments_are_text_under_both_engines(engine: Engine) -> None:
+    """fhir.resources reports one issue per branch of its `str | list[str]` (paths ending in
+    `.str` and `.list[str]`); the compiled walk reports the element."""
     with pytest.raises(InvalidResource) as raised:
-        validate(patient(gender="F"))
+        validate(patient(fhir_comments=1), engine=engine)
+
+    assert {i.expression.split(".")[1] for i in raised.value.issues if i.expression} == {
+        "fhir_comments"
+    }
+
+
+def test_required_binding_issue_names_the_value_set(engine: Engine) -> None:
+    with pytest.raises(InvalidResource) as raised:
+        validate(patient(gender="F"), engine=engine)
 
     assert raised.value.issues == [
         Issue(
@@ -391,11 +551,11 @@ def test_required_binding_issue_names_the_value_set() -> None:
     )
 
 
-def test_many_problems_are_summarised_and_capped_at_fifty() -> None:
+def test_many_problems_are_summarised_and_capped_at_fifty(engine: Engine) -> None:
     resource = patient(name=[{"use": "nick"} for _ in range(60)])
 
     with pytest.raises(InvalidResource) as raised:
-        validate(resource)
+        validate(resource, engine=engine)
 
     assert raised.value.diagnostics == "Invalid Patient: 50 problems"
     assert [issue.expression for issue in raised.value.issues] == [
@@ -403,10 +563,12 @@ def test_many_problems_are_summarised_and_capped_at_fifty() -> None:
     ]
 
 
-def test_a_hostile_key_or_value_is_shown_escaped_and_cut() -> None:
+def test_a_hostile_key_or_value_is_shown_escaped_and_cut(engine: Engine) -> None:
     """Diagnostics echo what the client sent, JSON-escaped, and never a megabyte of it."""
     with pytest.raises(InvalidResource) as raised:
-        validate(patient(**{"\u0007" + "k" * 100: 1}, implicitRules="x " + "y" * 100))
+        validate(
+            patient(**{"\u0007" + "k" * 100: 1}, implicitRules="x " + "y" * 100), engine=engine
+        )
 
     key = "\\u0007" + "k" * 58 + "…"
     value = "x " + "y" * 62 + "…"
