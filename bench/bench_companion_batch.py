@@ -119,7 +119,8 @@ def validated(batches: list[Json]) -> Seconds:
 
 # Run by a child process with another checkout first on its path: that checkout's bench module
 # (which has had `companion_batches` and `posted` since it measured companion batches) times
-# one post of the batches of `size`, warmed and under the server's GC policy as here.
+# one post of the batches of `size`, warmed and under the server's GC policy as here, and fails
+# unless it created every entry (a baseline that refuses them would measure something else).
 _BASELINE = """
 import asyncio, sys
 from bench.bench_companion_batch import companion_batches, posted
@@ -128,7 +129,8 @@ from gateway.settings import Settings
 asyncio.run(posted(companion_batches(40)))
 batches = companion_batches(int(sys.argv[1]))
 with collecting_rarely(Settings(mongodb_uri=None).gc_young_threshold, freeze=True):
-    seconds, _ = asyncio.run(posted(batches))
+    seconds, statuses = asyncio.run(posted(batches))
+assert set(statuses) == {"201"}, statuses  # every entry created, as in this checkout's run
 print(seconds[0], seconds[1])
 """
 
