@@ -10,7 +10,11 @@ _ESCAPABLE = frozenset(",|$\\")
 
 
 def split_unescaped(text: str, separator: str) -> list[str]:
-    """Split on `separator` where no backslash escapes it; escapes stay for `unescape`."""
+    """Split on `separator` where no backslash escapes it; escapes stay for `unescape`. Text
+    without a backslash (nearly every value) splits as `str.split` does, at C speed: every
+    conditional reference of a batch entry parses its criteria here."""
+    if "\\" not in text:
+        return text.split(separator)
     parts: list[str] = []
     current: list[str] = []
     index = 0
@@ -32,6 +36,8 @@ def split_unescaped(text: str, separator: str) -> list[str]:
 
 def unescape(text: str) -> str:
     """`\\,` `\\|` `\\$` `\\\\` become the character; any other backslash is kept as written."""
+    if "\\" not in text:
+        return text
     out: list[str] = []
     index = 0
     while index < len(text):

@@ -111,16 +111,20 @@ def _composite_entries(step: _Step, resource: Json) -> list[dict[str, list[Any]]
 
 def _store(step: _Step, values: list[Any], keys: Keys) -> None:
     code = step.code
+    one = len(values) == 1  # most parameters of most resources: nothing to make unique
     if step.type == "string":
-        normalised = list(dict.fromkeys(normalise(text) for text in values))
+        if one:
+            normalised = [normalise(values[0])]
+        else:
+            normalised = list(dict.fromkeys(normalise(text) for text in values))
         keys["index"][code] = normalised
-        keys["exact"][code] = list(dict.fromkeys(values))
+        keys["exact"][code] = values if one else list(dict.fromkeys(values))
         keys["sort"][code] = normalised[0]
         return
     if step.single:
         keys["index"][code] = values[0]
     else:
-        keys["index"][code] = _unique(values)
+        keys["index"][code] = values if one else _unique(values)
     if step.sortable:
         key = _sort_key(step.type, values)
         if key is not None:

@@ -13,6 +13,8 @@ from functools import cache
 
 def normalise(text: str) -> str:
     """`"  Müller\\tÅSA "` -> `"muller asa"`: casefold, NFKD without combining marks, spaces."""
+    if text.isascii():  # nothing to decompose, and casefold is lower: the common case, fast
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(bare.split())

@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode
 
@@ -28,7 +29,7 @@ from gateway.errors import (
 from gateway.jsonio import Json
 from gateway.search.filters import build_filter
 from gateway.search.paths import all_of
-from gateway.search.request import parse
+from gateway.search.request import SearchRequest, parse
 from gateway.services import resources
 from gateway.services.access import current
 from gateway.services.context import Services
@@ -59,13 +60,7 @@ async def matching_ids(
     """Ids of up to two resources matching `criteria` (a search query string). The server's
     own lookup, over everything; `searchable`: only among what the request's grant may search
     (a conditional reference must not resolve to what the token cannot see)."""
-    items = parse_qsl(criteria, keep_blank_values=True)
-    if not any(value for _, value in items):
-        raise InvalidRequest(
-            f"A conditional interaction on {resource_type} needs search criteria.",
-            expression="criteria",
-        )
-    request = parse(resource_type, items, default_count=2, max_count=2, strict=True)
+    request = _search(resource_type, criteria)
     resolver = StoreResolver(services, base_urls)
     query = await build_filter(resource_type, request.parameters, resolver, base_urls=base_urls)
     store = services.store(resource_type)
@@ -73,6 +68,27 @@ async def matching_ids(
         visible = await current().clause_or_nothing("s", resource_type, resolver)
         query = all_of([query, visible or {}])
     return await store.ids(query, sort=[("_id", 1)], limit=2, unit=unit)
+
+
+@lru_cache(maxsize=4096)
+def _search(resource_type: str, criteria: str) -> SearchRequest:
+    """`criteria` parsed as a search of `resource_type`, once per text: the parse depends on
+    nothing else (the registry is fixed at start) and the request is immutable, so a criteria
+    looked up again (a retried claim, the same conditional reference in many requests) is not
+    parsed again. Errors are raised, not cached."""
+    items = _items(criteria)
+    if not any(value for _, value in items):
+        raise InvalidRequest(
+            f"A conditional interaction on {resource_type} needs search criteria.",
+            expression="criteria",
+        )
+    return parse(resource_type, items, default_count=2, max_count=2, strict=True)
+
+
+@lru_cache(maxsize=4096)
+def _items(criteria: str) -> tuple[tuple[str, str], ...]:
+    """The query items of `criteria`, split once for the search and the claim's key alike."""
+    return tuple(parse_qsl(criteria, keep_blank_values=True))
 
 
 def too_many(resource_type: str, criteria: str) -> PreconditionFailed:
@@ -175,7 +191,7 @@ async def _left_over(
 
 
 def _canonical(criteria: str) -> str:
-    return urlencode(sorted(parse_qsl(criteria, keep_blank_values=True)))
+    return urlencode(sorted(_items(criteria)))
 
 
 async def conditional_update(
