@@ -66,8 +66,8 @@ async def _drained(app: Any) -> None:
     await asyncio.sleep(0)
 
 
-async def _rate(app: Any, client: AsyncClient, requests: int, *, write: bool) -> float:
-    started = time.perf_counter()
+async def requests_made(client: AsyncClient, requests: int, *, write: bool) -> None:
+    """`requests` POSTs of OBSERVATION (`write`) or GETs of Patient/p1, each checked."""
     for _ in range(requests):
         if write:
             r = await client.post("/Observation", json=OBSERVATION, headers=HEADERS)
@@ -75,6 +75,11 @@ async def _rate(app: Any, client: AsyncClient, requests: int, *, write: bool) ->
         else:
             r = await client.get("/Patient/p1")
             assert r.status_code == 200, r.text
+
+
+async def _rate(app: Any, client: AsyncClient, requests: int, *, write: bool) -> float:
+    started = time.perf_counter()
+    await requests_made(client, requests, write=write)
     await _drained(app)
     return requests / (time.perf_counter() - started)
 

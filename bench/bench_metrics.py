@@ -29,6 +29,7 @@ import urllib.request
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 
+from bench.bench_audit import HEADERS, PATIENT, requests_made
 from bench.common import uvicorn_server, wrk_rate
 from gateway.http.app import create_app
 from gateway.http.audit_paths import classify
@@ -36,26 +37,10 @@ from gateway.http.metrics import BATCH, RequestMetrics
 from gateway.metrics import Metrics
 from gateway.settings import Settings
 
-PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1970-01-01"}
-OBSERVATION = {
-    "resourceType": "Observation",
-    "status": "final",
-    "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
-    "subject": {"reference": "Patient/p1"},
-    "valueQuantity": {"value": 72, "unit": "/min", "system": "http://unitsofmeasure.org"},
-}
-HEADERS = {"Content-Type": "application/fhir+json"}
-
 
 async def _rate(client: AsyncClient, requests: int, *, write: bool) -> float:
     started = time.perf_counter()
-    for _ in range(requests):
-        if write:
-            r = await client.post("/Observation", json=OBSERVATION, headers=HEADERS)
-            assert r.status_code == 201, r.text
-        else:
-            r = await client.get("/Patient/p1")
-            assert r.status_code == 200, r.text
+    await requests_made(client, requests, write=write)
     return requests / (time.perf_counter() - started)
 
 
