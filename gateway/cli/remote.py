@@ -21,7 +21,7 @@ from rich.console import Console
 
 from gateway.cli.in_flight import ANY_TYPE, IN_FLIGHT, Claims, InFlight
 from gateway.errors import GatewayError, Issue
-from gateway.jsonio import Json, deep_copy, dumps
+from gateway.jsonio import Json, dumps
 from gateway.services.batching import chunks
 from gateway.services.generic import kept_types
 from gateway.services.imports.identity import kept_type, local_target, reported_type
@@ -133,7 +133,9 @@ def _puts(
                 continue
             if item.full_url:
                 urls[item.full_url] = f"{resource_type}/{target}"
-            resource = deep_copy(item.resource)  # the item stays as read
+            # Rewritten in place, as the direct import does: nothing reads the item's resource
+            # again, and a copy cost a fifth of the preparation (bench_peer --import-url).
+            resource = item.resource
             holders = own_holders(resource)
             rewrite(holders, urls, keep_ids=keep_ids)
             resource["id"] = target
