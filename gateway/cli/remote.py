@@ -4,7 +4,8 @@ Ids are decided here as the direct import decides them without its store look-up
 (gateway.services.imports.identity.local_target), references are pointed at them the same way
 (gateway.services.imports.references), and each resource is PUT under its id, so re-running an
 import writes to the same resources. Validation and mapping happen in the gateway; what fails,
-here or there, is recorded through the same Report as the direct import's failures.
+here or there, is recorded through the same Report as the direct import's failures. Batches
+are prepared while earlier ones are at the gateway, and answered in order (in_flight.py).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def _puts(
             if item.full_url:
                 urls[item.full_url] = f"{resource_type}/{target}"
             # Rewritten in place, as the direct import does: nothing reads the item's resource
-            # again, and a copy cost a fifth of the preparation (bench_peer --import-url).
+            # again, and a copy cost a fifth of the preparation (cProfile over the Synthea files).
             resource = item.resource
             holders = own_holders(resource)
             rewrite(holders, urls, keep_ids=keep_ids)
