@@ -195,3 +195,8 @@ def test_a_later_files_version_of_a_resource_lands_last(
     with httpx.Client(base_url=gateway_url) as client:
         stored = client.get("/Patient/p1").json()
     assert (stored["name"], stored["meta"]["versionId"]) == ([{"family": "New"}], "2")
+
+
+def test_no_batch_in_flight_is_a_bad_invocation(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["import", str(tmp_path), "--url", "http://x/fhir", "--in-flight", "0"])  # fmt: skip
+    assert result.exit_code == 2, result.output
