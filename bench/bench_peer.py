@@ -14,20 +14,25 @@ change) to the same rounds, for before/after figures.
 
 `--import-url` measures the other HTTP target instead: `fhir-gateway import --url` of every
 Synthea file (all types, companions first) against posting the same files as transactions
-(the companions as the batches they are), each into a fresh gateway, alternating.
+(the companions as the batches they are), each into a fresh gateway, alternating; the importer
+runs in a process of its own, so `--baseline DIR` measures that checkout's importer (into its
+own gateway) in the same rounds, and `--in-flight N` sets this checkout's batches in flight.
 
 The peer is installed from the npm registry on first use (pinned, into bench/.peer/); without
 node and npm the peer's part is skipped with a message. Both servers listen on loopback only,
 answer a bounded number of requests and are stopped at the end.
 
 Run: `.venv/bin/python -m bench.bench_peer [--rounds 3 --concurrency 1 --baseline DIR]`,
-`.venv/bin/python -m bench.bench_peer --import-url [--rounds 2]`.
+`.venv/bin/python -m bench.bench_peer --import-url [--rounds 2 --baseline DIR --in-flight N]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -38,8 +43,15 @@ import orjson
 
 from bench.bench_synthea import samples
 from bench.bench_transaction import validate_only
+from bench.common import ROOT
 from bench.peer.bundles import four_type_bundles, resource_counts
-from bench.peer.servers import Running, gateway_server, install_peer, peer_missing, peer_server
+from bench.peer.servers import (
+    Running,
+    gateway_server,
+    install_peer,
+    peer_missing,
+    peer_server,
+)
 
 LIFETIME = 900  # seconds a server may live: one round of posting, with a wide margin
 HEADERS = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
@@ -140,10 +152,27 @@ def compare(rounds: int, concurrency: int, baseline: Path | None) -> None:
                   + (f" (target {target})" if target else ""))  # fmt: skip
 
 
-def import_url(rounds: int) -> None:
-    """`import --url` against posting the same files as transactions, fresh gateways."""
-    from gateway.cli.remote import import_over_http
+# `import --url` run in a process of its own from a checkout's code, so a baseline's client can
+# be measured too: prints the seconds import_over_http reports.
+IMPORT_SCRIPT = """
+import json, sys
+from pathlib import Path
+from gateway.cli.remote import import_over_http
 
+def fail(failure):
+    raise SystemExit(f"import --url failed: {failure}")
+
+url, options, *files = sys.argv[1:]
+report, seconds = import_over_http([Path(f) for f in files], url, on_failure=fail,
+    keep_ids=False, batch_size=500, announced=False, **json.loads(options))
+assert report.ok, "import --url failed"
+print(seconds)
+"""
+
+
+def import_url(rounds: int, baseline: Path | None, in_flight: int | None) -> None:
+    """`import --url` against posting the same files as transactions, fresh gateways; with
+    `baseline`, that checkout's importer into its own gateway too, in the same rounds."""
     folder = samples() / "synthea"
     companions, patients = (
         sorted((folder / "companion").glob("*.json")),
@@ -152,29 +181,48 @@ def import_url(rounds: int) -> None:
     files = companions + patients
     bodies = [path.read_bytes() for path in files]
     count = sum(len(orjson.loads(body)["entry"]) for body in bodies)
-    imported: list[float] = []
-    posted: list[float] = []
-    for number in range(rounds):
-        for kind in ("import", "post")[:: 1 if number % 2 == 0 else -1]:
-            with gateway_server(max_requests=len(files) * 4 + 50, lifetime=LIFETIME) as server:
+    options = {} if in_flight is None else {"in_flight": in_flight}
+    kinds = {"post": ROOT, "import": ROOT} | ({"baseline": baseline} if baseline else {})
+    runs: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
+    for number in range(rounds):  # every kind's turn comes first in some round
+        names = list(kinds)
+        for kind in names[number % len(names) :] + names[: number % len(names)]:
+            root = kinds[kind]
+            with gateway_server(
+                max_requests=len(files) * 4 + 50, lifetime=LIFETIME, root=root
+            ) as server:
+                cpu = server.cpu_seconds()
                 if kind == "post":
-                    posted.append(asyncio.run(post_all(server.url, bodies, concurrency=1)))
-                    continue
-                report, seconds = import_over_http(
-                    files,
-                    server.url,
-                    on_failure=_fail,
-                    keep_ids=False,
-                    batch_size=500,
-                    announced=False,
-                )
-                assert report.ok, "import --url failed"
-                imported.append(seconds)
-    best_import, best_post = count / min(imported), count / min(posted)
-    print(f"{len(files)} Synthea files ({count} entries), best of {rounds} rounds")
-    print(f"posted as transactions/batches: {best_post:6.0f} resources/s")
-    print(f"import --url:                   {best_import:6.0f} resources/s = "
-          f"{best_import / best_post:4.0%} of posting (target >= 80 %)")  # fmt: skip
+                    seconds = asyncio.run(post_all(server.url, bodies, concurrency=1))
+                else:
+                    chosen = options if kind == "import" else {}
+                    seconds = _import_from(root, server.url, files, chosen)
+                runs[kind].append((seconds, server.cpu_seconds() - cpu))
+    rate = {kind: count / min(w for w, _ in done) for kind, done in runs.items()}
+    # the server's CPU over the wall time of the best round: how long it waited for the client
+    busy = {kind: min(done)[1] / min(done)[0] for kind, done in runs.items()}
+    print(f"{len(files)} Synthea files ({count} entries), best of {rounds} rounds; the server's"
+          " CPU-s per wall-s of that round in brackets")  # fmt: skip
+    print(f"posted as transactions/batches: {rate['post']:6.0f} resources/s ({busy['post']:.0%})")
+    print(f"import --url:                   {rate['import']:6.0f} resources/s ({busy['import']:.0%})"
+          f" = {rate['import'] / rate['post']:4.0%} of posting (target >= 80 %)"
+          + (f", in flight: {in_flight}" if in_flight else ""))  # fmt: skip
+    if baseline:
+        print(f"baseline {baseline}: {rate['baseline']:6.0f} resources/s ({busy['baseline']:.0%})"
+              f" = {rate['baseline'] / rate['post']:4.0%} of posting; import --url / baseline: "
+              f"{rate['import'] / rate['baseline']:4.2f}x")  # fmt: skip
+
+
+def _import_from(root: Path, url: str, files: list[Path], options: dict[str, int]) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"} | {"PYTHONPATH": str(root)}
+    command = [sys.executable, "-c", IMPORT_SCRIPT, url, orjson.dumps(options).decode()]
+    done = subprocess.run(
+        [*command, *map(str, files)], cwd=root, env=env, capture_output=True, text=True,
+        timeout=LIFETIME, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"import --url from {root} failed: {done.stderr[-2000:]}")
+    return float(done.stdout.split()[-1])
 
 
 def _fail(failure: object) -> None:
@@ -189,11 +237,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--import-url", action="store_true", help="import --url vs posting")
     parser.add_argument("--baseline", type=Path, help="another checkout's gateway, alternating")
+    parser.add_argument("--in-flight", type=int, help="import --url: batches in flight")
     args = parser.parse_args()
     if not (samples() / "synthea").is_dir():
         raise SystemExit(f"No Synthea samples under {samples()} (set FHIR_SAMPLES_DIR).")
     if args.import_url:
-        import_url(args.rounds)
+        import_url(args.rounds, args.baseline, args.in_flight)
     else:
         compare(args.rounds, args.concurrency, args.baseline)
 

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gateway.cli.counts import counts_table
+from gateway.cli.in_flight import IN_FLIGHT
 from gateway.services.context import open_services
 from gateway.services.imports.pipeline import Importer
 from gateway.services.imports.preparation import Preparer
@@ -59,6 +60,13 @@ def import_command(
             "(direct import; default: 2 on 2 cores or more, where it is ~50 % faster than 0).",
         ),
     ] = None,
+    in_flight: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Batches at the gateway at once over HTTP (--url), the next prepared meanwhile.",
+        ),
+    ] = IN_FLIGHT,
 ) -> None:
     """Import Bundles and NDJSON; a bad line or entry is reported, never fatal. With --from, a
     seed app's records: a bad file stores nothing and the exit code is 2."""
@@ -81,7 +89,7 @@ def import_command(
 
             report, seconds = import_over_http(files, url or DEFAULT_URL, on_failure=on_failure,
                                                keep_ids=keep_ids, batch_size=batch_size,
-                                               announced=url is None)  # fmt: skip
+                                               announced=url is None, in_flight=in_flight)  # fmt: skip
         else:
             where = (
                 "nowhere (dry run)" if dry_run and not uri else "MongoDB at " + _redacted(uri or "")

@@ -7,7 +7,7 @@ source reference becomes `Type/<derived id>`, as its target's own id is derived 
 
 from __future__ import annotations
 
-from gateway.jsonio import Json, deep_copy
+from gateway.jsonio import Json
 from gateway.services.imports.identity import derived_id
 from mappers import references
 
@@ -31,10 +31,3 @@ def rewrite(holders: list[Json], urls: dict[str, str], *, keep_ids: bool) -> Non
             parts = reference.split("/")
             if len(parts) in (2, 4) and parts[0][:1].isupper():
                 holder["reference"] = f"{parts[0]}/{derived_id(parts[0], 'id', parts[1])}"
-
-
-def rewritten(resource: Json, urls: dict[str, str], *, keep_ids: bool) -> Json:
-    """A copy of `resource` with its references rewritten; the resource itself stays as read."""
-    copy: Json = deep_copy(resource)
-    rewrite(own_holders(copy), urls, keep_ids=keep_ids)
-    return copy
