@@ -233,10 +233,15 @@ def _next(self: Any) -> Any:
 
 
 def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
-    """mongomock's Cursor results; a sorted, limited cursor picks its top rows with a heap."""
+    """mongomock's Cursor results; a sorted, limited cursor picks its top rows with a heap, and
+    a sorted cursor without a limit (a whole collection read in `_id` order: an export, a
+    reindex) is ordered by `top_rows` too, in C where the values allow, instead of mongomock's
+    comparison of every pair of rows in Python (a third of an export's time)."""
     limit = self._limit
     sort = list(self._sort.items()) if isinstance(self._sort, dict) else list(self._sort or [])
     plain = sort and all(not field.startswith("$") for field, _ in sort)
+    if plain and not limit and not self.collection.codec_options.tz_aware:
+        return _sorted_results(self, with_limit_and_skip)
     if not (with_limit_and_skip and plain and limit and limit > 0) or (
         self.collection.codec_options.tz_aware
     ):
@@ -249,6 +254,18 @@ def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
         self._top_factory = self._factory
     rows: list[Any] = self._top
     return rows
+
+
+def _sorted_results(self: Any, with_limit_and_skip: bool) -> list[Any]:
+    """Every match of a sorted cursor without a limit, in mongomock's order, copied as mongomock
+    copies them; computed once per cursor (`_next` asks again for every row)."""
+    if getattr(self, "_sorted_factory", None) is not self._factory:
+        fields = list(self._sort.items()) if isinstance(self._sort, dict) else list(self._sort)
+        stored = len(self.collection._store._documents)  # no more matches than documents
+        self._sorted = top_rows(self.collection, self._spec, fields, self._projection, stored)
+        self._sorted_factory = self._factory
+    rows: list[Any] = self._sorted
+    return rows[self._skip :] if with_limit_and_skip and self._skip else rows
 
 
 class _SortKey:

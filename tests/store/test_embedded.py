@@ -220,3 +220,35 @@ async def test_iterating_a_cursor_yields_what_mongomock_yields(
     theirs = list(reference.find(query).sort("_id", -1).skip(skip).limit(limit))
     assert ours == theirs
     assert len(ours) == (limit or len(theirs))
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        pytest.param([("_id", 1)], id="_id"),  # an export's or a reindex's order: native
+        pytest.param([("score", 1)], id="score-mixed-types"),  # mongomock's comparisons
+        pytest.param([("group", -1), ("when.start", 1)], id="-group,when"),
+        pytest.param([("group", 1)], id="group-ties"),
+    ],
+)
+@pytest.mark.parametrize("skip", [0, 4])
+async def test_a_sorted_query_without_a_limit_returns_what_mongomock_returns(
+    sort: list[tuple[str, int]], skip: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = _rows(90)
+    collection = embedded.embedded_client()["db"]["rows"]
+    await collection.insert_many([dict(r) for r in rows])
+    query = {"group": {"$in": ["a", "b"]}}
+    projection = {"score": 1, "when": 1}
+    ours = await collection.find(query, projection).sort(sort).skip(skip).to_list(None)
+    iterated = [r async for r in collection.find(query).sort(sort).skip(skip).batch_size(7)]
+    iterated[0]["group"] = "changed"  # a copy, as mongomock's: the store keeps its own
+    again = [r async for r in collection.find(query).sort(sort).skip(skip)]
+    assert again[0]["group"] != "changed"
+    iterated[0]["group"] = again[0]["group"]
+    monkeypatch.setattr(Cursor, "__next__", embedded._mongomock_next)
+    monkeypatch.setattr(Cursor, "_compute_results", embedded._all_results)
+    reference = mongomock.MongoClient().db.rows
+    reference.insert_many([dict(r) for r in rows])
+    assert ours == list(reference.find(query, projection).sort(sort).skip(skip))
+    assert iterated == list(reference.find(query).sort(sort).skip(skip))
