@@ -136,12 +136,20 @@ def _to_millis(moment: datetime, *, up: bool = False) -> datetime:
 
 
 def utc_now() -> datetime:
-    """Now as naive UTC at millisecond precision, the resolution MongoDB stores."""
-    return _to_millis(datetime.now(UTC).replace(tzinfo=None))
+    """Now as naive UTC at millisecond precision, the resolution MongoDB stores (one
+    `replace`: every write of a transaction entry asks)."""
+    now = datetime.now(UTC)
+    return now.replace(tzinfo=None, microsecond=now.microsecond - now.microsecond % 1000)
 
 
 def format_instant(moment: datetime) -> str:
-    """A naive-UTC datetime as a FHIR instant, e.g. `2026-11-21T10:00:00.123Z`."""
+    """A naive-UTC datetime as a FHIR instant, e.g. `2026-11-21T10:00:00.123Z`.
+
+    `isoformat` is C and costs half of `strftime`; twice per written entry (its meta and the
+    response's lastModified). It pads a year below 1000 where `strftime` on glibc does not,
+    and an aware datetime would gain an offset: those keep the `strftime` form."""
+    if moment.tzinfo is None and moment.year >= 1000:
+        return moment.isoformat(timespec="milliseconds") + "Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
