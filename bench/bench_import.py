@@ -76,25 +76,28 @@ async def import_files(
     return services, report, seconds
 
 
-async def export_rate(services: Services, directory: Path) -> tuple[float, float]:
+async def export_rate(services: Services, directory: Path, rounds: int) -> tuple[float, float]:
     """Resources/s of the export service, and of the raw floor: every stored document read and
     written as a JSON line (the whole document: the domain types keep no `resource` blob, so
-    dumping that field wrote `null` for them and made the floor a no-op)."""
-    sink = NdjsonSink(directory / "export")
-    started = time.perf_counter()
-    counts = await export(services, types=None, since=None, patient_ids=None, sink=sink)
-    sink.close()
-    exported = sum(counts.values())
-    service_rate = exported / (time.perf_counter() - started)
-    started, written = time.perf_counter(), 0
-    with (directory / "raw.ndjson").open("wb") as raw:
-        for resource_type in counts:
-            collection = services.store(resource_type).collection
-            async for document in collection.find({}):
-                raw.write(orjson.dumps(document, default=str) + b"\n")
-                written += 1
-    raw_rate = written / (time.perf_counter() - started)
-    return service_rate, raw_rate
+    dumping that field wrote `null` for them and made the floor a no-op). Best of `rounds`, the
+    two alternating."""
+    service_rates: list[float] = []
+    raw_rates: list[float] = []
+    for _ in range(rounds):
+        sink = NdjsonSink(directory / "export")
+        started = time.perf_counter()
+        counts = await export(services, types=None, since=None, patient_ids=None, sink=sink)
+        sink.close()
+        service_rates.append(sum(counts.values()) / (time.perf_counter() - started))
+        started, written = time.perf_counter(), 0
+        with (directory / "raw.ndjson").open("wb") as raw:
+            for resource_type in counts:
+                collection = services.store(resource_type).collection
+                async for document in collection.find({}):
+                    raw.write(orjson.dumps(document, default=str) + b"\n")
+                    written += 1
+        raw_rates.append(written / (time.perf_counter() - started))
+    return max(service_rates), max(raw_rates)
 
 
 WORKER_PEAKS_MB: list[float] = []  # of the last import_files' worker processes
@@ -167,7 +170,7 @@ def main() -> None:
                   "the floor (target >= 50 %)")  # fmt: skip
 
         best_import = max(max(rates) for rates in imports.values())
-        service_rate, raw_rate = asyncio.run(export_rate(services, directory))
+        service_rate, raw_rate = asyncio.run(export_rate(services, directory, max(3, args.rounds)))
         print(f"export:              {service_rate:8.0f} resources/s = "
               f"{service_rate / raw_rate:.0%} of the raw floor ({raw_rate:.0f}/s), "
               f"{service_rate / best_import:.1f}x the best import rate")  # fmt: skip
