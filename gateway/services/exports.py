@@ -153,7 +153,8 @@ async def export(
             base_urls=base_urls,
         )
         query = all_of([query, await access.clause("s", resource_type, resolver) or {}])
-        async for batch in store.batches(query, size=BATCH_SIZE):
+        # read_only: each document is served into a new dict and serialised by the sink
+        async for batch in store.batches(query, size=BATCH_SIZE, read_only=True):
             resources = [_served(store, document) for document in batch]
             if not access.unrestricted:  # belt and braces: the clause kept these out already
                 resources = access.visible("s", resources)

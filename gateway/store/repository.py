@@ -16,6 +16,7 @@ built", bench/bench_store.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,7 @@ from gateway.search.paging import after as after_clause
 from gateway.search.paths import all_of
 from gateway.store.collection import Collection, Document, Filter, OwnedDocument, SortSpec
 from gateway.store.decimals import bson_numbers, reads_exact_decimals
+from gateway.store.embedded import shared_rows
 from gateway.store.history import HistoryStore
 from gateway.store.indexes import index_models
 from gateway.store.unit import Unit, on_failure, options
@@ -364,9 +366,21 @@ class ResourceStore:
     async def count(self, query: Filter) -> int:
         return await self.collection.count_documents(self.storable_filter(query))
 
-    async def batches(self, query: Filter, *, size: int) -> AsyncIterator[list[Document]]:
+    async def batches(
+        self, query: Filter, *, size: int, read_only: bool = False
+    ) -> AsyncIterator[list[Document]]:
         """The matching documents in `_id` order, `size` at a time (the cursor fetches the same
-        number per round trip), so a reader of a whole collection holds one batch at a time."""
+        number per round trip), so a reader of a whole collection holds one batch at a time.
+
+        `read_only`: the caller changes nothing it is given (an export serialises and drops
+        it), so the embedded store may hand out its own documents instead of copies
+        (gateway.store.embedded.shared_rows); MongoDB decodes fresh ones either way."""
+        shared = shared_rows(self.collection, query, [("_id", 1)]) if read_only else None
+        if shared is not None:
+            for start in range(0, len(shared), size):
+                yield shared[start : start + size]
+                await asyncio.sleep(0)  # a long export lets requests through between batches
+            return
         cursor = self.collection.find(query).sort([("_id", 1)]).batch_size(size)
         batch: list[Document] = []
         async for document in cursor:

@@ -252,3 +252,25 @@ async def test_a_sorted_query_without_a_limit_returns_what_mongomock_returns(
     reference.insert_many([dict(r) for r in rows])
     assert ours == list(reference.find(query, projection).sort(sort).skip(skip))
     assert iterated == list(reference.find(query).sort(sort).skip(skip))
+
+
+@pytest.mark.parametrize("sort", [[("_id", 1)], [("score", -1)], [("group", 1), ("_id", -1)]])
+async def test_shared_rows_are_mongomocks_answer_in_order_uncopied(
+    sort: list[tuple[str, int]],
+) -> None:
+    rows = _rows(80)
+    collection = embedded.embedded_client()["db"]["rows"]
+    await collection.insert_many([dict(r) for r in rows])
+    query = {"group": {"$in": ["a", "c"]}}
+    shared = embedded.shared_rows(collection, query, sort)
+    assert shared is not None
+    assert shared == await collection.find(query).sort(sort).to_list(None)
+    held = collection._store._documents
+    assert all(row is held[row["_id"]] for row in shared)  # the stored documents themselves
+
+
+def test_shared_rows_answer_none_for_a_store_that_is_not_embedded() -> None:
+    class Elsewhere:  # a MongoDB collection has no mongomock store behind it
+        codec_options = None
+
+    assert embedded.shared_rows(Elsewhere(), {}, [("_id", 1)]) is None
