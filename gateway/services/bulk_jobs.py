@@ -148,17 +148,6 @@ class ExportJobs:
         job.task = asyncio.create_task(self._run(services, job, base_urls), name=f"export-{job.id}")
         return job
 
-    def get(self, job_id: str) -> ExportJob:
-        """A job this process started, as its task keeps it (no I/O); another's: 404."""
-        job = self.jobs.get(job_id)
-        if job is None or not job.owned_by(current()):  # another's job: as if unknown
-            raise NotFound(f"Export job `{job_id}` was not found.")
-        return job
-
-    def file(self, job_id: str, name: str) -> Path:
-        """A completed job's output file, of a job this process started."""
-        return _output(self.get(job_id), name)
-
     async def lookup(self, job_id: str) -> ExportJob:
         """The job, whichever worker started it; the caller's own only, else 404. A job this
         process runs answers with its live progress."""

@@ -52,10 +52,6 @@ class ExportJob:
     expires: datetime | None = None  # when the job and its files are removed
     stopping: Stopping | None = None
 
-    def owned_by(self, access: Access) -> bool:
-        """`access` is the client and subject that started the job."""
-        return owner(self.access) == owner(access)
-
     def manifest(self, files_base: str) -> dict[str, Any]:
         """The complete-status body (export.html#response---complete-status); `files_base` is
         the URL the file names are appended to."""
