@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import httpx
 from rich.console import Console
@@ -30,6 +29,7 @@ from gateway.services.imports.readers import Item, read
 from gateway.services.imports.references import own_holders, rewrite
 from gateway.services.imports.report import Failure, Report
 from gateway.services.resources import NO_CHANGE
+from gateway.services.transaction.batch_references import dependency
 from mappers.outcome import GATEWAY_OUTCOMES
 
 console = Console(stderr=True)
@@ -151,9 +151,7 @@ def _searched(holders: list[Json]) -> frozenset[str]:
         reference: str = holder["reference"]
         if "?" not in reference or reference.startswith(("#", "urn:")):
             continue
-        resource_type, _, criteria = reference.partition("?")
-        names = [name for name, _ in parse_qsl(criteria, keep_blank_values=True)]
-        crosses = any("." in name or name.startswith("_has") for name in names)
+        resource_type, crosses = dependency(reference)
         searched.add(ANY_TYPE if crosses or "/" in resource_type else resource_type)
     return frozenset(searched)
 

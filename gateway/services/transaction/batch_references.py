@@ -48,14 +48,15 @@ class BatchReferences:
 
 
 def _depends_on(reference: str, written_type: str) -> bool:
-    searched, crosses = _dependency(reference)
+    searched, crosses = dependency(reference)
     return crosses or searched == written_type
 
 
 @lru_cache(maxsize=1024)
-def _dependency(reference: str) -> tuple[str, bool]:
+def dependency(reference: str) -> tuple[str, bool]:
     """The type a conditional reference searches, and whether its criteria reach other types
-    (a chain `subject.name` or a reverse chain `_has:`)."""
+    (a chain `subject.name` or a reverse chain `_has:`). `import --url` orders its batches by
+    the same rule (gateway.cli.in_flight)."""
     searched, _, criteria = reference.partition("?")
     names = [name for name, _ in parse_qsl(criteria, keep_blank_values=True)]
     return searched, any("." in name or name.startswith("_has") for name in names)
